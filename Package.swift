@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "bfftop",
+    products: [
+        .executable(name: "bfftop", targets: ["bfftop"]),
+        .library(name: "BFFTopWire", targets: ["BFFTopWire"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    ],
+    targets: [
+        // ncursesw through a shim: Swift 6 cannot touch the C globals (COLS, LINES, stdscr) directly.
+        .systemLibrary(
+            name: "CNCursesW", path: "Sources/CNCursesW",
+            providers: [.apt(["libncurses-dev"])]),
+        // Event model and decoders. No I/O, no UI.
+        .target(name: "BFFTopWire"),
+        // Sketches, time tiers, aggregation, cost. Pure.
+        .target(name: "BFFTopStats", dependencies: ["BFFTopWire"]),
+        // Unix-socket listener/subscriber and the engine thread that feeds the aggregator.
+        .target(
+            name: "BFFTopIngest",
+            dependencies: [
+                "BFFTopWire", "BFFTopStats",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]),
+        // The simulated fleet: emits native protocol lines over a real socket.
+        .target(name: "BFFTopDemo", dependencies: ["BFFTopWire"]),
+        // App state, keymap, themes, cell grid and views (pure: state -> grid).
+        .target(name: "BFFTopUI", dependencies: ["BFFTopStats", "BFFTopWire"]),
+        // The only user of ncurses: flushes a cell grid, reads keys.
+        .target(name: "BFFTopTerminal", dependencies: ["CNCursesW", "BFFTopUI"]),
+        .executableTarget(
+            name: "bfftop",
+            dependencies: [
+                "BFFTopWire", "BFFTopStats", "BFFTopIngest", "BFFTopDemo", "BFFTopUI", "BFFTopTerminal",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .testTarget(name: "BFFTopWireTests", dependencies: ["BFFTopWire"]),
+        .testTarget(name: "BFFTopStatsTests", dependencies: ["BFFTopStats", "BFFTopWire"]),
+        .testTarget(
+            name: "BFFTopIngestTests",
+            dependencies: ["BFFTopIngest", "BFFTopWire", "BFFTopStats", "BFFTopDemo"]),
+        .testTarget(name: "BFFTopUITests", dependencies: ["BFFTopUI", "BFFTopStats", "BFFTopWire"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["BFFTopWire"]),
+    ]
+)

@@ -1,0 +1,258 @@
+import BFFTopWire
+
+public struct AggregatorConfig: Sendable {
+    public var cost: CostModel = .awsLambda
+    /// Endpoints beyond this are refused (and counted), so memory stays bounded whatever arrives.
+    public var maxEndpoints = 10_000
+    /// Live mode: an event claiming to end further than this past its receive time is pulled back
+    /// to the receive time (an emitter with a fast clock would otherwise stay invisible).
+    public var maxClockSkew: Double = 2
+    public var recentFailureCapacity = 200
+    /// When data starts, for rates over a partly filled window; nil = the first event's time.
+    public var startedAt: Double?
+
+    public init() {}
+}
+
+/// Turns events into per-endpoint, per-window figures. Single owner: not thread-safe by design;
+/// one engine thread (live) or one replay loop feeds it and asks for snapshots.
+public final class Aggregator {
+    public let config: AggregatorConfig
+    private var endpoints: [EndpointState] = []
+    private var ids: [String: Int32] = [:]
+    private var failures: [FailureRecord] = []
+    private var failureHead = 0
+    private var dataStart: Double?
+    public private(set) var eventsAggregated = 0
+    public private(set) var eventsDropped = 0
+    private var scratch = SketchAccumulator()
+    private var initScratch = SketchAccumulator()
+
+    public init(config: AggregatorConfig = AggregatorConfig()) {
+        self.config = config
+        self.dataStart = config.startedAt
+    }
+
+    public var endpointCount: Int { endpoints.count }
+
+    private func endpointID(_ name: String) -> Int32? {
+        if let id = ids[name] { return id }
+        guard endpoints.count < config.maxEndpoints else { return nil }
+        let id = Int32(endpoints.count)
+        endpoints.append(EndpointState(id: id, name: name))
+        ids[name] = id
+        return id
+    }
+
+    // MARK: - Ingest
+
+    public func ingest(_ events: [WireEvent], receivedAt: Double? = nil) {
+        for e in events { ingest(e, receivedAt: receivedAt) }
+    }
+
+    public func ingest(_ event: WireEvent, receivedAt: Double? = nil) {
+        guard let id = endpointID(event.endpoint) else {
+            eventsDropped += 1
+            return
+        }
+        var shift = 0.0
+        if let receivedAt, event.eventTime > receivedAt + config.maxClockSkew {
+            shift = receivedAt - event.eventTime
+        }
+        let t = event.eventTime + shift
+        if t < dataStart ?? .infinity { dataStart = t }
+        switch event {
+        case .invocation(let inv):
+            let charge = config.cost.charge(inv)
+            var parentID: Int32?
+            if let p = inv.parent, p != inv.endpoint { parentID = endpointID(p) }
+            if endpoints[Int(id)].record(inv, at: t, charge: charge, parentID: parentID) {
+                eventsAggregated += 1
+            } else {
+                eventsDropped += 1
+            }
+            endpoints[Int(id)].concurrency.finish(id: inv.id, start: inv.ts + shift, end: t)
+            if inv.outcome != .ok { noteFailure(inv, at: t) }
+        case .start(let s):
+            endpoints[Int(id)].noteKind(s.kind, service: s.service)
+            endpoints[Int(id)].concurrency.begin(id: s.id, at: t)
+            endpoints[Int(id)].lastSeen = max(endpoints[Int(id)].lastSeen, t)
+            eventsAggregated += 1
+        case .concurrency(var g):
+            g.ts = t
+            endpoints[Int(id)].recordGauge(g)
+            eventsAggregated += 1
+        }
+    }
+
+    private func noteFailure(_ inv: Invocation, at t: Double) {
+        let r = FailureRecord(
+            time: t, endpoint: inv.endpoint, outcome: inv.outcome, status: inv.status, message: inv.error,
+            durationMs: inv.durationMs, traceID: inv.traceID)
+        if failures.count < config.recentFailureCapacity {
+            failures.append(r)
+        } else {
+            failures[failureHead] = r
+            failureHead = (failureHead + 1) % failures.count
+        }
+    }
+
+    /// Brings derived state (concurrency peaks) up to `now` and forgets what fell out of the horizon.
+    public func advance(to now: Double) {
+        for i in endpoints.indices { endpoints[i].refreshConcurrency(now: now) }
+    }
+
+    // MARK: - Queries
+
+    public func snapshot(_ request: SnapshotRequest, now: Double) -> AggregateSnapshot {
+        advance(to: now)
+        let w = request.window
+        let range = w.bucketRange(now: now)
+        let windowStart = Double(range.lowerBound) * Double(w.resolution)
+        let span = max(1, now - max(windowStart, dataStart ?? now))
+        let fanOut = fanOutCosts(window: w, range: range)
+        var figures: [EndpointFigures] = []
+        figures.reserveCapacity(endpoints.count)
+        var totals = Totals()
+        for e in endpoints {
+            var f = self.figures(e, window: w, range: range, span: span, now: now)
+            f.fanOutCost = fanOut[Int(e.id)]
+            totals.count += f.count
+            totals.failures += f.failures
+            totals.cold += f.cold
+            totals.cost += f.cost
+            totals.costSoFar += e.totalCost
+            figures.append(f)
+        }
+        totals.rps = Double(totals.count) / span
+        totals.costPerHour = totals.cost / span * 3600
+        let recent = Array(failures[failureHead...] + failures[..<failureHead]).reversed()
+        var detail: EndpointDetail?
+        if let name = request.detailFor, let id = ids[name] {
+            detail = self.detail(endpoints[Int(id)], window: w, range: range)
+        }
+        return AggregateSnapshot(
+            now: now, request: request, endpoints: figures, totals: totals, recentFailures: Array(recent),
+            detail: detail, eventsAggregated: eventsAggregated, eventsDropped: eventsDropped)
+    }
+
+    private func figures(_ e: EndpointState, window w: Window, range: ClosedRange<Int64>, span: Double, now: Double) -> EndpointFigures {
+        scratch.reset()
+        initScratch.reset()
+        var f = EndpointFigures(
+            name: e.name, kind: e.kind, service: e.service, count: 0, rps: 0, ok: 0, errors: 0, timeouts: 0,
+            throttles: 0, cold: 0, test: 0, concurrencyNow: 0, concurrencyPeak: 0, concurrencyLimit: e.limit,
+            memoryMB: e.memoryMB, timeoutMs: e.timeoutMs, maxTimeoutRatio: 0, cost: 0, costRequests: 0,
+            costCompute: 0, costPerHour: 0, fanOutCost: 0, rpsSeries: [], lastSeen: e.lastSeen,
+            totalCount: e.totalCount, totalCost: e.totalCost)
+        guard let ring = e.tier(resolution: w.resolution) else { return f }
+        var maxUsed = 0.0
+        f.rpsSeries.reserveCapacity(w.bucketCount)
+        for index in range {
+            guard let b = ring.bucket(index) else {
+                f.rpsSeries.append(0)
+                continue
+            }
+            f.rpsSeries.append(Double(b.count) / Double(w.resolution))
+            f.count += Int(b.count)
+            f.ok += Int(b.outcomes.ok)
+            f.errors += Int(b.outcomes.error)
+            f.timeouts += Int(b.outcomes.timeout)
+            f.throttles += Int(b.outcomes.throttle)
+            f.cold += Int(b.cold)
+            f.test += Int(b.test)
+            f.costRequests += b.costRequests
+            f.costCompute += b.costCompute
+            maxUsed = max(maxUsed, b.maxMemoryUsedMB)
+            f.maxTimeoutRatio = max(f.maxTimeoutRatio, b.maxTimeoutRatio)
+            f.concurrencyPeak = max(f.concurrencyPeak, b.peakConcurrency)
+            scratch.add(b.latency)
+            initScratch.add(b.initDuration)
+        }
+        f.rps = Double(f.count) / span
+        f.cost = f.costRequests + f.costCompute
+        f.costPerHour = f.cost / span * 3600
+        f.maxMemoryUsedMB = maxUsed > 0 ? maxUsed : nil
+        let q = scratch.quantiles([0.5, 0.9, 0.95, 0.99, 1])
+        (f.p50, f.p90, f.p95, f.p99, f.max) = (q[0], q[1], q[2], q[3], q[4])
+        f.mean = scratch.count > 0 ? scratch.sum / Double(scratch.count) : nil
+        let iq = initScratch.quantiles([0.5, 0.99])
+        (f.initP50, f.initP99) = (iq[0], iq[1])
+        f.concurrencyNow = concurrencyNow(e, now: now)
+        f.concurrencyPeak = max(f.concurrencyPeak, f.concurrencyNow)
+        return f
+    }
+
+    /// A fresh gauge wins; otherwise what is running now (in-flight starts) or, if more, the peak of
+    /// the last complete second (finished invocations are only known after they end).
+    private func concurrencyNow(_ e: EndpointState, now: Double) -> Double {
+        if let g = e.gauge, now - g.at <= 5 { return g.value }
+        let running = Double(e.concurrency.running(at: now))
+        let lastSecond = Int64(now.rounded(.down)) - 1
+        let recentPeak = e.tier(resolution: 1)?.bucket(lastSecond)?.peakConcurrency ?? 0
+        return max(running, recentPeak)
+    }
+
+    /// Function cost attributed to each caller over the window, indexed by endpoint id.
+    private func fanOutCosts(window w: Window, range: ClosedRange<Int64>) -> [Double] {
+        var out = [Double](repeating: 0, count: endpoints.count)
+        for e in endpoints where e.kind == .function {
+            guard let ring = e.tier(resolution: w.resolution) else { continue }
+            for index in range {
+                guard let b = ring.bucket(index) else { continue }
+                for p in b.parents { out[Int(p.parent)] += p.cost }
+            }
+        }
+        return out
+    }
+
+    private func detail(_ e: EndpointState, window w: Window, range: ClosedRange<Int64>) -> EndpointDetail {
+        var d = EndpointDetail(
+            name: e.name, bucketSeconds: w.resolution, p50Series: [], p99Series: [], countSeries: [],
+            coldSeries: [], failureSeries: [], histogram: [], fanOut: [], calledBy: [])
+        guard let ring = e.tier(resolution: w.resolution) else { return d }
+        scratch.reset()
+        var callers: [Int32: (calls: Int, cost: Double)] = [:]
+        for index in range {
+            let b = ring.bucket(index)
+            d.p50Series.append(b?.latency.quantile(0.5))
+            d.p99Series.append(b?.latency.quantile(0.99))
+            d.countSeries.append(Int(b?.count ?? 0))
+            d.coldSeries.append(Int(b?.cold ?? 0))
+            d.failureSeries.append(Int((b?.count ?? 0) - (b?.outcomes.ok ?? 0)))
+            if let b {
+                scratch.add(b.latency)
+                for p in b.parents {
+                    callers[p.parent, default: (0, 0)].calls += Int(p.calls)
+                    callers[p.parent, default: (0, 0)].cost += p.cost
+                }
+            }
+        }
+        d.histogram = scratch.histogram().map { HistogramBin(lowerMs: $0.lower, upperMs: $0.upper, count: Int($0.count)) }
+        d.calledBy = shares(callers)
+        // Functions this endpoint calls: scan functions' buckets for this parent.
+        var callees: [Int32: (calls: Int, cost: Double)] = [:]
+        for f in endpoints where f.kind == .function && f.id != e.id {
+            guard let fr = f.tier(resolution: w.resolution) else { continue }
+            for index in range {
+                guard let b = fr.bucket(index) else { continue }
+                for p in b.parents where p.parent == e.id {
+                    callees[f.id, default: (0, 0)].calls += Int(p.calls)
+                    callees[f.id, default: (0, 0)].cost += p.cost
+                }
+            }
+        }
+        d.fanOut = shares(callees)
+        return d
+    }
+
+    private func shares(_ m: [Int32: (calls: Int, cost: Double)]) -> [FanOutShare] {
+        let total = m.values.reduce(0) { $0 + $1.cost }
+        return m.map { id, v in
+            FanOutShare(endpoint: endpoints[Int(id)].name, calls: v.calls, cost: v.cost, share: total > 0 ? v.cost / total : 0)
+        }.sorted { ($0.cost, $0.calls, $1.endpoint) > ($1.cost, $1.calls, $0.endpoint) }
+    }
+
+    /// Approximate heap bytes held by endpoint state (for the memory benchmark's breakdown).
+    public var heapBytes: Int { endpoints.reduce(0) { $0 + $1.heapBytes } }
+}

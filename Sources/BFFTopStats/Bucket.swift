@@ -1,0 +1,92 @@
+import BFFTopWire
+
+/// Everything known about one endpoint in one time bucket. All fields merge exactly
+/// (sums, maxima and sketches), so a window is the merge of its buckets.
+public struct Bucket: Sendable {
+    /// Bucket index: start time / resolution. `Int64.min` marks an unused slot.
+    var index: Int64 = .min
+    var count: UInt32 = 0
+    var outcomes: (ok: UInt32, error: UInt32, timeout: UInt32, throttle: UInt32) = (0, 0, 0, 0)
+    var cold: UInt32 = 0
+    var test: UInt32 = 0
+    var latency = LatencySketch()
+    var initDuration = LatencySketch()
+    var costRequests: Double = 0
+    var costCompute: Double = 0
+    var billedGBs: Double = 0
+    var maxMemoryUsedMB: Double = 0
+    /// Largest duration / timeout ratio seen (0 when no timeout is known).
+    var maxTimeoutRatio: Double = 0
+    var peakConcurrency: Double = 0
+    /// Callers of this (function) endpoint: parent endpoint id -> calls and cost.
+    var parents: [ParentShare] = []
+
+    mutating func reset(to index: Int64) {
+        self = Bucket()
+        self.index = index
+    }
+
+    mutating func addParent(_ id: Int32, cost: Double) {
+        for i in parents.indices where parents[i].parent == id {
+            parents[i].calls += 1
+            parents[i].cost += cost
+            return
+        }
+        parents.append(ParentShare(parent: id, calls: 1, cost: cost))
+    }
+
+    var heapBytes: Int { latency.heapBytes + initDuration.heapBytes + parents.capacity * 24 }
+}
+
+struct ParentShare: Sendable {
+    var parent: Int32
+    var calls: UInt32
+    var cost: Double
+}
+
+/// A ring of buckets at one resolution. Slots are reused as time moves on; an event older than
+/// the ring's span is not stored at this resolution (coarser tiers still take it).
+struct TierRing: Sendable {
+    let resolution: Int
+    private(set) var slots: [Bucket]
+
+    init(resolution: Int, capacity: Int) {
+        self.resolution = resolution
+        self.slots = [Bucket](repeating: Bucket(), count: capacity)
+    }
+
+    @inline(__always) func bucketIndex(_ t: Double) -> Int64 {
+        Int64((t / Double(resolution)).rounded(.down))
+    }
+
+    @inline(__always) private func slot(_ index: Int64) -> Int {
+        Int(((index % Int64(slots.count)) + Int64(slots.count)) % Int64(slots.count))
+    }
+
+    /// Runs `body` on the bucket for time `t`, recycling its slot if it held an older bucket.
+    /// Returns false (and does nothing) when the slot already holds a newer bucket.
+    @inline(__always) @discardableResult
+    mutating func update(at t: Double, _ body: (inout Bucket) -> Void) -> Bool {
+        let index = bucketIndex(t)
+        return update(index: index, body)
+    }
+
+    @inline(__always) @discardableResult
+    mutating func update(index: Int64, _ body: (inout Bucket) -> Void) -> Bool {
+        let s = slot(index)
+        if slots[s].index != index {
+            guard slots[s].index < index else { return false }
+            slots[s].reset(to: index)
+        }
+        body(&slots[s])
+        return true
+    }
+
+    /// The bucket with this index, if the ring still holds it.
+    func bucket(_ index: Int64) -> Bucket? {
+        let b = slots[slot(index)]
+        return b.index == index ? b : nil
+    }
+
+    var heapBytes: Int { slots.capacity * MemoryLayout<Bucket>.stride + slots.reduce(0) { $0 + $1.heapBytes } }
+}

@@ -1,0 +1,107 @@
+import BFFTopWire
+
+/// Everything the aggregator keeps for one endpoint: metadata, three tiers of buckets and the
+/// concurrency tracker. Memory is fixed per endpoint apart from the sparse sketches.
+struct EndpointState: Sendable {
+    /// 1 s buckets for the last minute, 10 s for five minutes, 1 min for the last hour.
+    static let tierSpecs: [(resolution: Int, capacity: Int)] = [(1, 64), (10, 32), (60, 64)]
+
+    let id: Int32
+    let name: String
+    var kind: EndpointKind = .route
+    var kindKnown = false
+    var service: String?
+    var memoryMB: Double?
+    var timeoutMs: Double?
+    var limit: Double?
+    var lastSeen: Double = 0
+    var totalCount = 0
+    var totalCost: Double = 0
+    var tiers: [TierRing]
+    var concurrency = ConcurrencyTracker()
+    var gauge: (value: Double, at: Double)?
+
+    init(id: Int32, name: String) {
+        self.id = id
+        self.name = name
+        self.tiers = Self.tierSpecs.map { TierRing(resolution: $0.resolution, capacity: $0.capacity) }
+    }
+
+    func tier(resolution: Int) -> TierRing? {
+        tiers.first { $0.resolution == resolution }
+    }
+
+    mutating func noteKind(_ k: EndpointKind?, service s: String?) {
+        if let k {
+            kind = k
+            kindKnown = true
+        }
+        if let s { service = s }
+    }
+
+    /// Adds one finished invocation to every tier. Returns false if every tier found it too old.
+    mutating func record(_ inv: Invocation, at t: Double, charge: CostModel.Charge, parentID: Int32?) -> Bool {
+        noteKind(inv.kind, service: inv.service)
+        if let m = inv.memoryMB { memoryMB = m }
+        if let to = inv.timeoutMs { timeoutMs = to }
+        lastSeen = max(lastSeen, t)
+        totalCount += 1
+        totalCost += charge.total
+        let timeout = inv.timeoutMs ?? timeoutMs
+        let ratio = timeout.map { $0 > 0 ? inv.durationMs / $0 : 0 } ?? 0
+        var stored = false
+        for k in tiers.indices {
+            stored = tiers[k].update(at: t) { b in
+                b.count += 1
+                switch inv.outcome {
+                case .ok: b.outcomes.ok += 1
+                case .error: b.outcomes.error += 1
+                case .timeout: b.outcomes.timeout += 1
+                case .throttle: b.outcomes.throttle += 1
+                }
+                if inv.coldStart {
+                    b.cold += 1
+                    if let i = inv.initMs { b.initDuration.add(i) }
+                }
+                if inv.test { b.test += 1 }
+                b.latency.add(inv.durationMs)
+                b.costRequests += charge.requests
+                b.costCompute += charge.compute
+                b.billedGBs += charge.gbSeconds
+                if let used = inv.maxMemoryMB, used > b.maxMemoryUsedMB { b.maxMemoryUsedMB = used }
+                if ratio > b.maxTimeoutRatio { b.maxTimeoutRatio = ratio }
+                if let parentID { b.addParent(parentID, cost: charge.total) }
+            } || stored
+        }
+        return stored
+    }
+
+    mutating func recordGauge(_ g: ConcurrencyGauge) {
+        noteKind(g.kind, service: g.service)
+        if let l = g.limit { limit = l }
+        if gauge == nil || g.ts >= gauge?.at ?? 0 { gauge = (g.value, g.ts) }
+        lastSeen = max(lastSeen, g.ts)
+        raisePeak(at: g.ts, to: g.value)
+    }
+
+    mutating func raisePeak(at t: Double, to value: Double) {
+        for k in tiers.indices {
+            tiers[k].update(at: t) { b in if value > b.peakConcurrency { b.peakConcurrency = value } }
+        }
+    }
+
+    /// Recomputes the exact per-second peaks that new intervals may have raised, then prunes.
+    mutating func refreshConcurrency(now: Double) {
+        if let seconds = concurrency.takeDirtySeconds(now: now) {
+            for s in seconds {
+                let p = Double(concurrency.peak(from: Double(s), to: Double(s + 1)))
+                if p > 0 { raisePeak(at: Double(s), to: p) }
+            }
+        }
+        concurrency.prune(now: now)
+    }
+
+    var heapBytes: Int {
+        tiers.reduce(0) { $0 + $1.heapBytes } + concurrency.heapBytes + name.utf8.count
+    }
+}

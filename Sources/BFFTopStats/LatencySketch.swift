@@ -1,0 +1,199 @@
+import Foundation
+
+/// A log-bucket quantile sketch (DDSketch-style) with sparse counts.
+///
+/// Every value v ≥ 1 µs falls in bucket i = ceil(log_γ(v / 1 µs)); the bucket's representative
+/// 2γ^i/(γ+1) is within α = 0.9 % of every value in it, so any nearest-rank quantile read from the
+/// sketch is within 0.9 % of the exact sample quantile. Buckets merge exactly (counts add), which is
+/// what lets fine time buckets roll up into windows. Values below 1 µs count as 0.
+///
+/// Storage: one sorted `[UInt64]`, each entry `key << 48 | count`, so an idle sketch costs nothing
+/// and a busy one 8 bytes per distinct bucket (a few hundred at most for real latency spreads).
+public struct LatencySketch: Sendable, Equatable {
+    public static let relativeAccuracy = 0.009
+    static let gamma = (1 + relativeAccuracy) / (1 - relativeAccuracy)
+    static let invLogGamma = 1 / log(gamma)
+    static let minValueMs = 0.001
+    static let maxKey: UInt64 = 4095
+    static let countMask: UInt64 = (1 << 48) - 1
+
+    private(set) var entries: [UInt64] = []
+    public private(set) var count: UInt64 = 0
+    public private(set) var sum: Double = 0
+    public private(set) var min: Double = .infinity
+    public private(set) var max: Double = -.infinity
+
+    public init() {}
+
+    public var isEmpty: Bool { count == 0 }
+
+    @inline(__always) static func key(for value: Double) -> UInt64 {
+        guard value >= minValueMs else { return 0 }
+        let i = (log(value / minValueMs) * invLogGamma).rounded(.up)
+        return Swift.min(UInt64(Swift.max(i, 0)) + 1, maxKey)
+    }
+
+    @inline(__always) static func representative(ofKey key: Int) -> Double {
+        guard key > 0 else { return 0 }
+        return minValueMs * 2 * pow(gamma, Double(key - 1)) / (gamma + 1)
+    }
+
+    public mutating func add(_ value: Double, count n: UInt64 = 1) {
+        guard n > 0, value.isFinite else { return }
+        let v = Swift.max(value, 0)
+        count += n
+        sum += v * Double(n)
+        if v < min { min = v }
+        if v > max { max = v }
+        insert(key: Self.key(for: v), count: n)
+    }
+
+    private mutating func insert(key: UInt64, count n: UInt64) {
+        // Binary search on the key in the high bits.
+        var lo = 0
+        var hi = entries.count
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            if entries[mid] >> 48 < key { lo = mid + 1 } else { hi = mid }
+        }
+        if lo < entries.count, entries[lo] >> 48 == key {
+            entries[lo] &+= n
+        } else {
+            entries.insert(key << 48 | n, at: lo)
+        }
+    }
+
+    /// Adds every count of `other` (exact: the result equals a sketch fed both streams).
+    public mutating func merge(_ other: LatencySketch) {
+        guard !other.isEmpty else { return }
+        if isEmpty {
+            self = other
+            return
+        }
+        var merged: [UInt64] = []
+        merged.reserveCapacity(entries.count + other.entries.count)
+        var i = 0
+        var j = 0
+        while i < entries.count || j < other.entries.count {
+            if j == other.entries.count || (i < entries.count && entries[i] >> 48 < other.entries[j] >> 48) {
+                merged.append(entries[i])
+                i += 1
+            } else if i == entries.count || other.entries[j] >> 48 < entries[i] >> 48 {
+                merged.append(other.entries[j])
+                j += 1
+            } else {
+                merged.append(entries[i] &+ (other.entries[j] & Self.countMask))
+                i += 1
+                j += 1
+            }
+        }
+        entries = merged
+        count += other.count
+        sum += other.sum
+        min = Swift.min(min, other.min)
+        max = Swift.max(max, other.max)
+    }
+
+    /// Nearest-rank quantile: the smallest value with at least ⌈q·n⌉ samples at or below it.
+    public func quantile(_ q: Double) -> Double? {
+        guard count > 0 else { return nil }
+        if q >= 1 { return max }
+        let rank = Swift.max(1, UInt64((q * Double(count)).rounded(.up)))
+        var seen: UInt64 = 0
+        for e in entries {
+            seen += e & Self.countMask
+            if seen >= rank {
+                return Swift.min(Swift.max(Self.representative(ofKey: Int(e >> 48)), min), max)
+            }
+        }
+        return max
+    }
+
+    public var mean: Double? { count > 0 ? sum / Double(count) : nil }
+
+    /// (bucket lower bound, upper bound, count) for every non-empty bucket, ascending.
+    public var buckets: [(lower: Double, upper: Double, count: UInt64)] {
+        entries.map { e in
+            let k = Int(e >> 48)
+            let upper = k == 0 ? Self.minValueMs : Self.minValueMs * pow(Self.gamma, Double(k - 1))
+            let lower = k <= 1 ? 0 : upper / Self.gamma
+            return (lower, upper, e & Self.countMask)
+        }
+    }
+
+    /// Heap bytes held by this sketch (for memory accounting in benchmarks).
+    public var heapBytes: Int { entries.capacity * 8 }
+}
+
+/// Dense scratch space for merging many sketches at once (one window of buckets).
+/// Reused across queries so a window read allocates nothing.
+public struct SketchAccumulator {
+    private var counts = [UInt64](repeating: 0, count: Int(LatencySketch.maxKey) + 1)
+    private var lo = Int.max
+    private var hi = -1
+    public private(set) var count: UInt64 = 0
+    public private(set) var sum: Double = 0
+    public private(set) var min: Double = .infinity
+    public private(set) var max: Double = -.infinity
+
+    public init() {}
+
+    public mutating func reset() {
+        if hi >= lo {
+            for k in lo...hi { counts[k] = 0 }
+        }
+        lo = .max
+        hi = -1
+        count = 0
+        sum = 0
+        min = .infinity
+        max = -.infinity
+    }
+
+    public mutating func add(_ s: LatencySketch) {
+        guard !s.isEmpty else { return }
+        for e in s.entries {
+            let k = Int(e >> 48)
+            counts[k] &+= e & LatencySketch.countMask
+            if k < lo { lo = k }
+            if k > hi { hi = k }
+        }
+        count += s.count
+        sum += s.sum
+        min = Swift.min(min, s.min)
+        max = Swift.max(max, s.max)
+    }
+
+    /// Several nearest-rank quantiles in one pass; `qs` must be ascending.
+    public func quantiles(_ qs: [Double]) -> [Double?] {
+        guard count > 0, hi >= lo else { return qs.map { _ in nil } }
+        var out = [Double?](repeating: nil, count: qs.count)
+        var seen: UInt64 = 0  // samples in buckets below k
+        var k = lo
+        for (i, q) in qs.enumerated() {
+            if q >= 1 {
+                out[i] = max
+                continue
+            }
+            let rank = Swift.max(1, UInt64((q * Double(count)).rounded(.up)))
+            while k <= hi, seen + counts[k] < rank {
+                seen += counts[k]
+                k += 1
+            }
+            out[i] = k <= hi ? Swift.min(Swift.max(LatencySketch.representative(ofKey: k), min), max) : max
+        }
+        return out
+    }
+
+    /// Non-empty buckets, ascending, as (lower, upper, count).
+    public func histogram() -> [(lower: Double, upper: Double, count: UInt64)] {
+        guard hi >= lo else { return [] }
+        var out: [(Double, Double, UInt64)] = []
+        for k in lo...hi where counts[k] > 0 {
+            let upper = k == 0 ? LatencySketch.minValueMs : LatencySketch.minValueMs * pow(LatencySketch.gamma, Double(k - 1))
+            let lower = k <= 1 ? 0 : upper / LatencySketch.gamma
+            out.append((lower, upper, counts[k]))
+        }
+        return out
+    }
+}

@@ -1,0 +1,134 @@
+import BFFTopWire
+
+/// What the UI asks the aggregator for on each refresh.
+public struct SnapshotRequest: Sendable, Equatable {
+    public var window: Window
+    /// Endpoint whose detail series (chart, histogram, fan-out) to include.
+    public var detailFor: String?
+
+    public init(window: Window = .oneMinute, detailFor: String? = nil) {
+        self.window = window
+        self.detailFor = detailFor
+    }
+}
+
+/// Figures for one endpoint over one window. All rates are per second over the part of the window
+/// that has data (so a dashboard started 10 s ago does not show a sixth of the real rate).
+public struct EndpointFigures: Sendable, Equatable {
+    public var name: String
+    public var kind: EndpointKind
+    public var service: String?
+    public var count: Int
+    public var rps: Double
+    public var p50: Double?
+    public var p90: Double?
+    public var p95: Double?
+    public var p99: Double?
+    public var max: Double?
+    public var mean: Double?
+    public var ok: Int
+    public var errors: Int
+    public var timeouts: Int
+    public var throttles: Int
+    public var cold: Int
+    public var test: Int
+    public var initP50: Double?
+    public var initP99: Double?
+    public var concurrencyNow: Double
+    public var concurrencyPeak: Double
+    public var concurrencyLimit: Double?
+    public var memoryMB: Double?
+    public var maxMemoryUsedMB: Double?
+    public var timeoutMs: Double?
+    public var maxTimeoutRatio: Double
+    public var cost: Double
+    public var costRequests: Double
+    public var costCompute: Double
+    public var costPerHour: Double
+    /// For routes: cost of the function invocations they caused (fan-out), over the window.
+    public var fanOutCost: Double
+    /// Invocations per second in each bucket of the window, oldest first.
+    public var rpsSeries: [Double]
+    public var lastSeen: Double
+    public var totalCount: Int
+    public var totalCost: Double
+
+    public var failures: Int { errors + timeouts + throttles }
+    /// Share of invocations that did not succeed, 0...1.
+    public var errorRate: Double { count > 0 ? Double(failures) / Double(count) : 0 }
+    public var coldRate: Double { count > 0 ? Double(cold) / Double(count) : 0 }
+    public var costPerMillion: Double { count > 0 ? cost / Double(count) * 1_000_000 : 0 }
+}
+
+public struct FanOutShare: Sendable, Equatable {
+    public var endpoint: String
+    public var calls: Int
+    public var cost: Double
+    /// Share of the total attributed cost, 0...1.
+    public var share: Double
+}
+
+/// Time series and distributions for the selected endpoint.
+public struct EndpointDetail: Sendable, Equatable {
+    public var name: String
+    public var bucketSeconds: Int
+    /// One entry per bucket of the window, oldest first; nil where the bucket had no invocations.
+    public var p50Series: [Double?]
+    public var p99Series: [Double?]
+    public var countSeries: [Int]
+    public var coldSeries: [Int]
+    public var failureSeries: [Int]
+    public var histogram: [HistogramBin]
+    /// For a route: the functions it calls. For a function: the routes calling it.
+    public var fanOut: [FanOutShare]
+    public var calledBy: [FanOutShare]
+}
+
+public struct HistogramBin: Sendable, Equatable {
+    public var lowerMs: Double
+    public var upperMs: Double
+    public var count: Int
+}
+
+/// A recent failed invocation, for the errors pane.
+public struct FailureRecord: Sendable, Equatable {
+    public var time: Double
+    public var endpoint: String
+    public var outcome: Outcome
+    public var status: Int?
+    public var message: String?
+    public var durationMs: Double
+    public var traceID: String?
+}
+
+public struct Totals: Sendable, Equatable {
+    public var count: Int = 0
+    public var rps: Double = 0
+    public var failures: Int = 0
+    public var cold: Int = 0
+    /// Cost over the window.
+    public var cost: Double = 0
+    public var costPerHour: Double = 0
+    /// Cost of everything seen since the aggregator started.
+    public var costSoFar: Double = 0
+    public var projectedPerMonth: Double { costPerHour * CostModel.hoursPerMonth }
+}
+
+/// An immutable view of the aggregation at one instant, handed from the engine to the UI.
+public struct AggregateSnapshot: Sendable, Equatable {
+    public var now: Double
+    public var request: SnapshotRequest
+    public var endpoints: [EndpointFigures]
+    public var totals: Totals
+    public var recentFailures: [FailureRecord]
+    public var detail: EndpointDetail?
+    public var eventsAggregated: Int
+    /// Events too old for every tier, or refused at the endpoint limit.
+    public var eventsDropped: Int
+
+    public static func empty(now: Double = 0) -> AggregateSnapshot {
+        AggregateSnapshot(
+            now: now, request: SnapshotRequest(), endpoints: [], totals: Totals(), recentFailures: [],
+            detail: nil, eventsAggregated: 0, eventsDropped: 0)
+    }
+}

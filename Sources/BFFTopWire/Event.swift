@@ -1,0 +1,159 @@
+/// The event model every decoder produces and every later stage consumes.
+/// Value types only: events cross threads (ingest -> aggregation) as immutable values.
+
+public enum Outcome: UInt8, Sendable, CaseIterable, CustomStringConvertible {
+    case ok, error, timeout, throttle
+
+    public var description: String {
+        switch self {
+        case .ok: "ok"
+        case .error: "error"
+        case .timeout: "timeout"
+        case .throttle: "throttle"
+        }
+    }
+
+    public init?(name: String) {
+        switch name {
+        case "ok": self = .ok
+        case "error": self = .error
+        case "timeout": self = .timeout
+        case "throttle": self = .throttle
+        default: return nil
+        }
+    }
+}
+
+public enum EndpointKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
+    /// A BFF endpoint (an HTTP route or GraphQL operation).
+    case route
+    /// A serverless function the BFF calls.
+    case function
+
+    public var description: String { self == .route ? "route" : "function" }
+}
+
+public enum Architecture: UInt8, Sendable, CustomStringConvertible {
+    case x86_64, arm64
+    public var description: String { self == .x86_64 ? "x86_64" : "arm64" }
+}
+
+/// One finished invocation of a route or a function.
+public struct Invocation: Sendable, Equatable {
+    /// Start time, Unix seconds.
+    public var ts: Double
+    public var service: String?
+    public var endpoint: String
+    public var kind: EndpointKind
+    public var durationMs: Double
+    public var billedMs: Double?
+    public var memoryMB: Double?
+    public var maxMemoryMB: Double?
+    public var coldStart: Bool
+    public var initMs: Double?
+    public var outcome: Outcome
+    public var status: Int?
+    public var error: String?
+    public var timeoutMs: Double?
+    public var traceID: String?
+    /// The BFF route that called this function (fan-out).
+    public var parent: String?
+    public var arch: Architecture?
+    /// Pairs with a `start` event carrying the same id.
+    public var id: String?
+    /// Traffic fired from bfftop itself (test invocations).
+    public var test: Bool
+
+    public init(
+        ts: Double, service: String? = nil, endpoint: String, kind: EndpointKind = .route,
+        durationMs: Double, billedMs: Double? = nil, memoryMB: Double? = nil, maxMemoryMB: Double? = nil,
+        coldStart: Bool = false, initMs: Double? = nil, outcome: Outcome = .ok, status: Int? = nil,
+        error: String? = nil, timeoutMs: Double? = nil, traceID: String? = nil, parent: String? = nil,
+        arch: Architecture? = nil, id: String? = nil, test: Bool = false
+    ) {
+        self.ts = ts
+        self.service = service
+        self.endpoint = endpoint
+        self.kind = kind
+        self.durationMs = durationMs
+        self.billedMs = billedMs
+        self.memoryMB = memoryMB
+        self.maxMemoryMB = maxMemoryMB
+        self.coldStart = coldStart
+        self.initMs = initMs
+        self.outcome = outcome
+        self.status = status
+        self.error = error
+        self.timeoutMs = timeoutMs
+        self.traceID = traceID
+        self.parent = parent
+        self.arch = arch
+        self.id = id
+        self.test = test
+    }
+
+    /// End time, Unix seconds: when the invocation was known to have finished.
+    @inlinable public var endTs: Double { ts + durationMs / 1000 }
+}
+
+/// An invocation that has started and not finished yet.
+public struct InFlightStart: Sendable, Equatable {
+    public var ts: Double
+    public var endpoint: String
+    public var id: String
+    public var service: String?
+    public var kind: EndpointKind?
+
+    public init(ts: Double, endpoint: String, id: String, service: String? = nil, kind: EndpointKind? = nil) {
+        self.ts = ts
+        self.endpoint = endpoint
+        self.id = id
+        self.service = service
+        self.kind = kind
+    }
+}
+
+/// A concurrency reading reported directly by an emitter.
+public struct ConcurrencyGauge: Sendable, Equatable {
+    public var ts: Double
+    public var endpoint: String
+    public var value: Double
+    public var limit: Double?
+    public var service: String?
+    public var kind: EndpointKind?
+
+    public init(
+        ts: Double, endpoint: String, value: Double, limit: Double? = nil, service: String? = nil,
+        kind: EndpointKind? = nil
+    ) {
+        self.ts = ts
+        self.endpoint = endpoint
+        self.value = value
+        self.limit = limit
+        self.service = service
+        self.kind = kind
+    }
+}
+
+public enum WireEvent: Sendable, Equatable {
+    case invocation(Invocation)
+    case start(InFlightStart)
+    case concurrency(ConcurrencyGauge)
+
+    public var endpoint: String {
+        switch self {
+        case .invocation(let i): i.endpoint
+        case .start(let s): s.endpoint
+        case .concurrency(let c): c.endpoint
+        }
+    }
+
+    /// The time the event describes as "now" for the aggregator: end for invocations.
+    public var eventTime: Double {
+        switch self {
+        case .invocation(let i): i.endTs
+        case .start(let s): s.ts
+        case .concurrency(let c): c.ts
+        }
+    }
+}

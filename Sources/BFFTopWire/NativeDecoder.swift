@@ -1,0 +1,228 @@
+/// Decodes bfftop's native protocol v1: one JSON object per line (see docs/protocol.md).
+///
+/// Not thread-safe: each connection owns one decoder, so its string cache needs no lock.
+public final class NativeDecoder {
+    public static let protocolVersion = 1
+    private var interner = StringInterner()
+
+    public init() {}
+
+    public func decode(_ line: String) -> Result<WireEvent, DecodeError> {
+        var copy = line
+        return copy.withUTF8 { decode(UnsafeRawBufferPointer($0)) }
+    }
+
+    public func decode(_ line: UnsafeRawBufferPointer) -> Result<WireEvent, DecodeError> {
+        do {
+            return .success(try decodeOrThrow(line))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    public func decodeOrThrow(_ line: UnsafeRawBufferPointer) throws(DecodeError) -> WireEvent {
+        var s = JSONScanner(line)
+        let reader = JSONScanner(line)  // read-only twin: the closure may not capture `s` while it scans
+        var f = Fields()
+        try s.forEachMember { (ks: Int, ke: Int, value: JSONToken) throws(DecodeError) in
+            try assign(&f, scanner: reader, ks, ke, value)
+        }
+        try s.expectEnd()
+        return try f.build()
+    }
+
+    // MARK: - Field assignment
+
+    private func assign(_ f: inout Fields, scanner s: JSONScanner, _ ks: Int, _ ke: Int, _ v: JSONToken) throws(DecodeError) {
+        // Dispatch on length first: most keys differ in length, so this is usually one memcmp.
+        switch ke - ks {
+        case 1:
+            if s.equals(ks, ke, "v") { f.version = try number(v, "v", s) }
+        case 2:
+            if s.equals(ks, ke, "ts") { f.ts = try number(v, "ts", s) } else if s.equals(ks, ke, "id") {
+                f.id = try idValue(v, s)
+            }
+        case 4:
+            if s.equals(ks, ke, "type") { f.type = try string(v, "type", s, intern: true) } else if s.equals(ks, ke, "kind") {
+                f.kind = try string(v, "kind", s, intern: true)
+            } else if s.equals(ks, ke, "arch") {
+                f.arch = try string(v, "arch", s, intern: true)
+            } else if s.equals(ks, ke, "test") {
+                f.test = try bool(v, "test", s)
+            }
+        case 5:
+            if s.equals(ks, ke, "value") { f.value = try number(v, "value", s) } else if s.equals(ks, ke, "limit") {
+                f.limit = try number(v, "limit", s)
+            } else if s.equals(ks, ke, "error") {
+                f.error = try string(v, "error", s, intern: true)
+            }
+        case 6:
+            if s.equals(ks, ke, "status") { f.status = try number(v, "status", s) } else if s.equals(ks, ke, "parent") {
+                f.parent = try string(v, "parent", s, intern: true)
+            }
+        case 7:
+            if s.equals(ks, ke, "service") { f.service = try string(v, "service", s, intern: true) } else if s.equals(ks, ke, "outcome") {
+                f.outcome = try string(v, "outcome", s, intern: true)
+            } else if s.equals(ks, ke, "init_ms") {
+                f.initMs = try number(v, "init_ms", s)
+            }
+        case 8:
+            if s.equals(ks, ke, "endpoint") { f.endpoint = try string(v, "endpoint", s, intern: true) } else if s.equals(ks, ke, "trace_id") {
+                f.traceID = try string(v, "trace_id", s, intern: false)
+            }
+        case 9:
+            if s.equals(ks, ke, "billed_ms") { f.billedMs = try number(v, "billed_ms", s) } else if s.equals(ks, ke, "memory_mb") {
+                f.memoryMB = try number(v, "memory_mb", s)
+            }
+        case 10:
+            if s.equals(ks, ke, "cold_start") { f.coldStart = try bool(v, "cold_start", s) } else if s.equals(ks, ke, "timeout_ms") {
+                f.timeoutMs = try number(v, "timeout_ms", s)
+            }
+        case 11:
+            if s.equals(ks, ke, "duration_ms") { f.durationMs = try number(v, "duration_ms", s) }
+        case 13:
+            if s.equals(ks, ke, "max_memory_mb") { f.maxMemoryMB = try number(v, "max_memory_mb", s) }
+        default:
+            break  // unknown fields are ignored
+        }
+    }
+
+    private func number(_ v: JSONToken, _ key: String, _ s: JSONScanner) throws(DecodeError) -> Double? {
+        switch v {
+        case .number(let d): return d
+        case .null: return nil
+        default: throw DecodeError("field \"\(key)\" must be a number, got \(v.typeName)")
+        }
+    }
+
+    private func bool(_ v: JSONToken, _ key: String, _ s: JSONScanner) throws(DecodeError) -> Bool? {
+        switch v {
+        case .bool(let b): return b
+        case .null: return nil
+        default: throw DecodeError("field \"\(key)\" must be true or false, got \(v.typeName)")
+        }
+    }
+
+    private func string(_ v: JSONToken, _ key: String, _ s: JSONScanner, intern: Bool) throws(DecodeError) -> String? {
+        switch v {
+        case .string(let start, let end, let escaped):
+            if intern, !escaped, let base = s.bytes.baseAddress {
+                if let cached = interner.lookup(base + start, end - start) { return cached }
+                let value = try s.string(start: start, end: end, escaped: false)
+                interner.insert(value, base + start, end - start)
+                return value
+            }
+            return try s.string(start: start, end: end, escaped: escaped)
+        case .null: return nil
+        default: throw DecodeError("field \"\(key)\" must be a string, got \(v.typeName)")
+        }
+    }
+
+    private func idValue(_ v: JSONToken, _ s: JSONScanner) throws(DecodeError) -> String? {
+        if case .number(let d) = v, d == d.rounded(), abs(d) < 1e15 { return String(Int64(d)) }
+        return try string(v, "id", s, intern: false)
+    }
+}
+
+/// The fields of one line, collected before validation.
+private struct Fields {
+    var version: Double?
+    var type: String?
+    var ts: Double?
+    var endpoint: String?
+    var service: String?
+    var kind: String?
+    var durationMs: Double?
+    var billedMs: Double?
+    var memoryMB: Double?
+    var maxMemoryMB: Double?
+    var coldStart: Bool?
+    var initMs: Double?
+    var outcome: String?
+    var status: Double?
+    var error: String?
+    var timeoutMs: Double?
+    var traceID: String?
+    var parent: String?
+    var arch: String?
+    var id: String?
+    var value: Double?
+    var limit: Double?
+    var test: Bool?
+
+    func build() throws(DecodeError) -> WireEvent {
+        guard let version else { throw DecodeError("missing \"v\":1 (protocol version)") }
+        guard version == Double(NativeDecoder.protocolVersion) else {
+            throw DecodeError("unsupported protocol version \(formatNumber(version)) (this bfftop speaks v1)")
+        }
+        guard let type else { throw DecodeError("missing required field \"type\"") }
+        guard let ts else { throw DecodeError("missing required field \"ts\"") }
+        guard ts.isFinite, ts >= 0 else { throw DecodeError("field \"ts\" must be Unix seconds ≥ 0") }
+        guard let endpoint else { throw DecodeError("missing required field \"endpoint\"") }
+        guard !endpoint.isEmpty else { throw DecodeError("field \"endpoint\" must not be empty") }
+        let kind = try parseKind()
+        switch type {
+        case "invocation":
+            return .invocation(try invocation(ts: ts, endpoint: endpoint, kind: kind ?? .route))
+        case "start":
+            guard let id else { throw DecodeError("missing required field \"id\" for a start event") }
+            return .start(InFlightStart(ts: ts, endpoint: endpoint, id: id, service: service, kind: kind))
+        case "concurrency":
+            guard let value else { throw DecodeError("missing required field \"value\" for a concurrency event") }
+            guard value >= 0 else { throw DecodeError("field \"value\" must be ≥ 0") }
+            return .concurrency(ConcurrencyGauge(ts: ts, endpoint: endpoint, value: value, limit: limit, service: service, kind: kind))
+        default:
+            throw DecodeError("unknown event type \"\(type)\" (expected invocation, start or concurrency)")
+        }
+    }
+
+    private func parseKind() throws(DecodeError) -> EndpointKind? {
+        switch kind {
+        case nil: return nil
+        case "route": return .route
+        case "function": return .function
+        case let other?: throw DecodeError("field \"kind\" must be \"route\" or \"function\", got \"\(other)\"")
+        }
+    }
+
+    private func invocation(ts: Double, endpoint: String, kind: EndpointKind) throws(DecodeError) -> Invocation {
+        guard let durationMs else { throw DecodeError("missing required field \"duration_ms\"") }
+        guard durationMs >= 0 else { throw DecodeError("field \"duration_ms\" must be ≥ 0") }
+        for (name, value) in [("billed_ms", billedMs), ("memory_mb", memoryMB), ("max_memory_mb", maxMemoryMB),
+                              ("init_ms", initMs), ("timeout_ms", timeoutMs)] {
+            if let value, value < 0 { throw DecodeError("field \"\(name)\" must be ≥ 0") }
+        }
+        var statusCode: Int?
+        if let status {
+            guard status == status.rounded(), status >= 0, status < 1000 else {
+                throw DecodeError("field \"status\" must be an HTTP status code, got \(formatNumber(status))")
+            }
+            statusCode = Int(status)
+        }
+        let resolvedOutcome: Outcome
+        if let outcome {
+            guard let o = Outcome(name: outcome) else {
+                throw DecodeError("field \"outcome\" must be ok, error, timeout or throttle, got \"\(outcome)\"")
+            }
+            resolvedOutcome = o
+        } else {
+            resolvedOutcome = (statusCode ?? 0) >= 500 ? .error : .ok
+        }
+        var architecture: Architecture?
+        switch arch {
+        case nil: architecture = nil
+        case "x86_64", "x86", "amd64": architecture = .x86_64
+        case "arm64", "aarch64": architecture = .arm64
+        case let other?: throw DecodeError("field \"arch\" must be \"x86_64\" or \"arm64\", got \"\(other)\"")
+        }
+        return Invocation(
+            ts: ts, service: service, endpoint: endpoint, kind: kind, durationMs: durationMs, billedMs: billedMs,
+            memoryMB: memoryMB, maxMemoryMB: maxMemoryMB, coldStart: coldStart ?? (initMs != nil),
+            initMs: initMs, outcome: resolvedOutcome, status: statusCode, error: error, timeoutMs: timeoutMs,
+            traceID: traceID, parent: parent, arch: architecture, id: id, test: test ?? false)
+    }
+}
+
+func formatNumber(_ d: Double) -> String {
+    d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)
+}
