@@ -1,0 +1,226 @@
+import Foundation
+import Testing
+import BFFTopWire
+@testable import BFFTopStats
+
+@Suite struct AggregatorTests {
+    let t0 = 1_732_460_000.0
+
+    func inv(_ endpoint: String, end: Double, ms: Double, kind: EndpointKind = .route, outcome: Outcome = .ok,
+             cold: Bool = false, initMs: Double? = nil, memory: Double? = nil, billed: Double? = nil,
+             arch: Architecture? = nil, parent: String? = nil, id: String? = nil) -> WireEvent {
+        .invocation(Invocation(ts: end - ms / 1000, endpoint: endpoint, kind: kind, durationMs: ms, billedMs: billed,
+                               memoryMB: memory, coldStart: cold, initMs: initMs, outcome: outcome, parent: parent,
+                               arch: arch, id: id))
+    }
+
+    @Test func windowPercentilesMatchExactSamplesInTheWindow() {
+        var rng = SplitMix(seed: 3)
+        let agg = Aggregator()
+        let now = t0 + 3599.5
+        var samples: [(end: Double, ms: Double)] = []
+        for _ in 0..<40_000 {
+            let end = t0 + Double(rng.next() % 3_599_500) / 1000  // all before `now`
+            let ms = logNormal(&rng, median: 80, sigma: 0.8)
+            samples.append((end, ms))
+            agg.ingest(inv("GET /a", end: end, ms: ms))
+        }
+        for w in Window.allCases {
+            let snap = agg.snapshot(SnapshotRequest(window: w), now: now)
+            guard let f = snap.endpoints.first else { Issue.record("no endpoint"); return }
+            // Ground truth: samples whose end time falls in the window's buckets.
+            let r = w.bucketRange(now: now)
+            let from = Double(r.lowerBound) * Double(w.resolution)
+            let inWindow = samples.filter { $0.end >= from && $0.end <= now }.map(\.ms).sorted()
+            #expect(f.count == inWindow.count, "\(w)")
+            for (got, q) in [(f.p50, 0.5), (f.p90, 0.9), (f.p95, 0.95), (f.p99, 0.99), (f.max, 1.0)] {
+                let want = exactQuantile(inWindow, q)
+                #expect(abs((got ?? 0) - want) / want <= 0.01, "\(w) q\(q): \(got ?? -1) vs \(want)")
+            }
+            let span = now - from
+            #expect(abs(f.rps - Double(inWindow.count) / span) < 1e-9, "\(w) rps")
+        }
+    }
+
+    @Test func windowEdgesAreBucketAligned() {
+        let agg = Aggregator()
+        let now = t0 + 100.5  // the 1m window covers whole seconds 41...100
+        agg.ingest(inv("e", end: t0 + 40.999, ms: 1))  // second 40: outside
+        agg.ingest(inv("e", end: t0 + 41.0, ms: 2))    // second 41: inside
+        agg.ingest(inv("e", end: t0 + 100.4, ms: 3))   // current second: inside
+        let f = agg.snapshot(SnapshotRequest(window: .oneMinute), now: now).endpoints[0]
+        #expect(f.count == 2)
+        #expect(abs((f.p50 ?? 0) - 2) / 2 <= 0.01)
+        #expect(f.max == 3)
+        let f5 = agg.snapshot(SnapshotRequest(window: .fiveMinutes), now: now).endpoints[0]
+        #expect(f5.count == 3)
+    }
+
+    @Test func outcomesColdStartsAndInitPercentiles() {
+        let agg = Aggregator()
+        let now = t0 + 30
+        var inits: [Double] = []
+        for i in 0..<200 {
+            let cold = i % 10 == 0
+            let initMs = cold ? Double(100 + i) : nil
+            if let initMs { inits.append(initMs) }
+            let outcome: Outcome = i % 50 == 0 ? .timeout : i % 20 == 0 ? .error : i % 33 == 0 ? .throttle : .ok
+            agg.ingest(inv("f", end: t0 + Double(i) / 10, ms: 10, kind: .function, outcome: outcome, cold: cold, initMs: initMs))
+        }
+        let f = agg.snapshot(SnapshotRequest(window: .oneMinute), now: now).endpoints[0]
+        #expect(f.count == 200)
+        #expect(f.cold == 20)
+        #expect(abs(f.coldRate - 0.1) < 1e-12)
+        let timeouts = (0..<200).filter { $0 % 50 == 0 }.count
+        let errors = (0..<200).filter { $0 % 50 != 0 && $0 % 20 == 0 }.count
+        let throttles = (0..<200).filter { $0 % 50 != 0 && $0 % 20 != 0 && $0 % 33 == 0 }.count
+        #expect(f.timeouts == timeouts)
+        #expect(f.errors == errors)
+        #expect(f.throttles == throttles)
+        #expect(f.ok == 200 - timeouts - errors - throttles)
+        inits.sort()
+        #expect(abs((f.initP50 ?? 0) - exactQuantile(inits, 0.5)) / exactQuantile(inits, 0.5) <= 0.01)
+        #expect(abs((f.initP99 ?? 0) - exactQuantile(inits, 0.99)) / exactQuantile(inits, 0.99) <= 0.01)
+        let snap = agg.snapshot(SnapshotRequest(), now: now)
+        #expect(snap.recentFailures.count == timeouts + errors + throttles)
+        #expect(snap.recentFailures.first?.time ?? 0 >= snap.recentFailures.last?.time ?? 0, "newest first")
+    }
+
+    @Test func costFollowsTheLambdaFormula() {
+        let agg = Aggregator()
+        let now = t0 + 59
+        // x86, billed given; arm64, billed from ceil(duration); default memory; a throttle (free); a route (free).
+        agg.ingest(inv("img", end: t0 + 1, ms: 812.3, kind: .function, memory: 512, billed: 813))
+        agg.ingest(inv("img", end: t0 + 2, ms: 99.2, kind: .function, memory: 1024, arch: .arm64))
+        agg.ingest(inv("img", end: t0 + 3, ms: 10.5, kind: .function))
+        agg.ingest(inv("img", end: t0 + 4, ms: 10.5, kind: .function, outcome: .throttle))
+        agg.ingest(inv("GET /a", end: t0 + 5, ms: 50))
+        let want1 = 0.0000002 + 0.813 * 0.5 * 0.0000166667
+        let want2 = 0.0000002 + 0.100 * 1.0 * 0.0000133334
+        let want3 = 0.0000002 + 0.011 * 0.125 * 0.0000166667
+        let snap = agg.snapshot(SnapshotRequest(window: .oneMinute), now: now)
+        let img = snap.endpoints.first { $0.name == "img" }
+        let route = snap.endpoints.first { $0.name == "GET /a" }
+        #expect(abs((img?.cost ?? 0) - (want1 + want2 + want3)) < 1e-15)
+        #expect(abs((img?.costRequests ?? 0) - 3 * 0.0000002) < 1e-15)
+        #expect(route?.cost == 0)
+        #expect(abs(snap.totals.costSoFar - (want1 + want2 + want3)) < 1e-15)
+        let span = now - (t0 + 1)
+        #expect(abs(snap.totals.costPerHour - (want1 + want2 + want3) / span * 3600) < 1e-12)
+        #expect(abs(snap.totals.projectedPerMonth - snap.totals.costPerHour * 730) < 1e-12)
+    }
+
+    @Test func fanOutAttributesFunctionCostToRoutes() {
+        let agg = Aggregator()
+        let now = t0 + 10
+        for i in 0..<10 {
+            let end = t0 + Double(i) * 0.5
+            agg.ingest(inv("GET /feed", end: end, ms: 100))
+            agg.ingest(inv("auth", end: end, ms: 10, kind: .function, memory: 256, parent: "GET /feed"))
+            agg.ingest(inv("posts", end: end, ms: 60, kind: .function, memory: 1024, parent: "GET /feed"))
+            if i % 2 == 0 { agg.ingest(inv("auth", end: end, ms: 10, kind: .function, memory: 256, parent: "GET /me")) }
+        }
+        let snap = agg.snapshot(SnapshotRequest(window: .oneMinute, detailFor: "GET /feed"), now: now)
+        let auth = 0.0000002 + 0.010 * 0.25 * 0.0000166667
+        let posts = 0.0000002 + 0.060 * 1.0 * 0.0000166667
+        let feed = snap.endpoints.first { $0.name == "GET /feed" }
+        #expect(abs((feed?.fanOutCost ?? 0) - 10 * (auth + posts)) < 1e-15)
+        let d = snap.detail
+        #expect(d?.fanOut.map(\.endpoint) == ["posts", "auth"])
+        #expect(d?.fanOut.map(\.calls) == [10, 10])
+        #expect(abs((d?.fanOut.first?.share ?? 0) - posts / (auth + posts)) < 1e-12)
+        let authDetail = agg.snapshot(SnapshotRequest(window: .oneMinute, detailFor: "auth"), now: now).detail
+        #expect(authDetail?.calledBy.map(\.endpoint) == ["GET /feed", "GET /me"])
+        #expect(authDetail?.calledBy.map(\.calls) == [10, 5])
+    }
+
+    /// Ground truth by brute force: for each second, the most intervals covering any instant in it.
+    func sweepPeak(_ intervals: [(Double, Double)], from a: Double, to b: Double) -> Int {
+        var points = [a]
+        for (s, _) in intervals where s >= a && s < b { points.append(s) }
+        return points.map { t in intervals.filter { $0.0 <= t && t < $0.1 }.count }.max() ?? 0
+    }
+
+    @Test func concurrencyPeaksMatchAnIntervalSweep() {
+        var rng = SplitMix(seed: 9)
+        let agg = Aggregator()
+        var intervals: [(Double, Double)] = []
+        var events: [(Double, WireEvent)] = []
+        for _ in 0..<3000 {
+            let start = t0 + Double(rng.next() % 58_000) / 1000
+            let ms = logNormal(&rng, median: 300, sigma: 0.9)
+            intervals.append((start, start + ms / 1000))
+            events.append((start + ms / 1000, inv("f", end: start + ms / 1000, ms: ms, kind: .function)))
+        }
+        // Deliver in end order, as a real emitter would, advancing the clock as we go.
+        events.sort { $0.0 < $1.0 }
+        var clock = t0
+        for (end, e) in events {
+            if end - clock > 0.7 {
+                clock = end
+                agg.advance(to: clock)
+            }
+            agg.ingest(e)
+        }
+        let now = t0 + 59.5
+        let snap = agg.snapshot(SnapshotRequest(window: .oneMinute, detailFor: "f"), now: now)
+        let f = snap.endpoints[0]
+        var truePeak = 0
+        for s in 0..<60 {
+            truePeak = max(truePeak, sweepPeak(intervals, from: t0 + Double(s), to: t0 + Double(s + 1)))
+        }
+        #expect(Int(f.concurrencyPeak) == truePeak)
+        // Every per-second peak, not only the maximum.
+        let agg2 = Aggregator()
+        for (_, e) in events { agg2.ingest(e) }
+        agg2.advance(to: now)
+        for s in stride(from: 0, to: 60, by: 7) {
+            let snap2 = agg2.snapshot(SnapshotRequest(window: .oneMinute), now: t0 + Double(s) + 0.5)
+            // Window ending at second s: its peak is the max over seconds s-59...s.
+            var want = 0
+            for k in max(0, s - 59)...s { want = max(want, sweepPeak(intervals, from: t0 + Double(k), to: t0 + Double(k + 1))) }
+            #expect(Int(snap2.endpoints[0].concurrencyPeak) >= want)
+        }
+    }
+
+    @Test func startEventsCountInFlightBeforeTheyFinish() {
+        let agg = Aggregator()
+        for i in 0..<5 { agg.ingest(.start(InFlightStart(ts: t0 + Double(i), endpoint: "slow", id: "r\(i)"))) }
+        var f = agg.snapshot(SnapshotRequest(), now: t0 + 10).endpoints[0]
+        #expect(f.concurrencyNow == 5)
+        #expect(f.count == 0)
+        agg.ingest(inv("slow", end: t0 + 10.2, ms: 10_200, kind: .function, id: "r0"))
+        agg.ingest(inv("slow", end: t0 + 10.3, ms: 9_300, kind: .function, id: "r1"))
+        f = agg.snapshot(SnapshotRequest(), now: t0 + 12).endpoints[0]
+        #expect(f.count == 2)
+        #expect(f.concurrencyNow == 3)
+        #expect(f.concurrencyPeak == 5)
+    }
+
+    @Test func gaugesReportConcurrencyDirectly() {
+        let agg = Aggregator()
+        agg.ingest(.concurrency(ConcurrencyGauge(ts: t0 + 1, endpoint: "f", value: 12, limit: 100)))
+        agg.ingest(.concurrency(ConcurrencyGauge(ts: t0 + 2, endpoint: "f", value: 30, limit: 100)))
+        agg.ingest(.concurrency(ConcurrencyGauge(ts: t0 + 3, endpoint: "f", value: 7, limit: 100)))
+        let f = agg.snapshot(SnapshotRequest(), now: t0 + 4).endpoints[0]
+        #expect(f.concurrencyNow == 7)
+        #expect(f.concurrencyPeak == 30)
+        #expect(f.concurrencyLimit == 100)
+    }
+
+    @Test func endpointLimitBoundsMemory() {
+        var config = AggregatorConfig()
+        config.maxEndpoints = 10
+        let agg = Aggregator(config: config)
+        for i in 0..<20 { agg.ingest(inv("e\(i)", end: t0, ms: 1)) }
+        #expect(agg.endpointCount == 10)
+        #expect(agg.eventsDropped == 10)
+    }
+
+    @Test func futureClockSkewIsPulledBackInLiveMode() {
+        let agg = Aggregator()
+        agg.ingest(inv("e", end: t0 + 600, ms: 5), receivedAt: t0)
+        let f = agg.snapshot(SnapshotRequest(), now: t0 + 0.5).endpoints[0]
+        #expect(f.count == 1)
+    }
+}

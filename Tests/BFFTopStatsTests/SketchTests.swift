@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+@testable import BFFTopStats
+
+/// Exact nearest-rank quantile of sorted samples, computed independently of the sketch.
+func exactQuantile(_ sorted: [Double], _ q: Double) -> Double {
+    if q >= 1 { return sorted[sorted.count - 1] }
+    let rank = max(1, Int((q * Double(sorted.count)).rounded(.up)))
+    return sorted[rank - 1]
+}
+
+func logNormal(_ rng: inout SplitMix, median: Double, sigma: Double) -> Double {
+    let u1 = max(Double(rng.next() % 1_000_000_000) / 1e9, 1e-12)
+    let u2 = Double(rng.next() % 1_000_000_000) / 1e9
+    let z = sqrt(-2 * log(u1)) * cos(2 * .pi * u2)
+    return median * exp(sigma * z)
+}
+
+@Suite struct SketchTests {
+    @Test func quantilesWithinOnePercentOfExact() {
+        var rng = SplitMix(seed: 1)
+        for (median, sigma, n) in [(40.0, 0.6, 10_000), (3.0, 2.0, 5_000), (900.0, 0.2, 1_001), (0.02, 1.0, 333)] {
+            var s = LatencySketch()
+            var xs: [Double] = []
+            for _ in 0..<n {
+                let v = logNormal(&rng, median: median, sigma: sigma)
+                xs.append(v)
+                s.add(v)
+            }
+            xs.sort()
+            for q in [0.01, 0.25, 0.5, 0.9, 0.95, 0.99, 0.999, 1.0] {
+                guard let got = s.quantile(q) else { Issue.record("empty"); continue }
+                let want = exactQuantile(xs, q)
+                #expect(abs(got - want) / want <= 0.01, "q=\(q) median=\(median): got \(got), exact \(want)")
+            }
+            #expect(s.count == UInt64(n))
+            #expect(s.max == xs.last)
+            #expect(s.min == xs.first)
+        }
+    }
+
+    @Test func mergeIsExact() {
+        var rng = SplitMix(seed: 2)
+        var a = LatencySketch(), b = LatencySketch(), all = LatencySketch()
+        for i in 0..<5000 {
+            let v = logNormal(&rng, median: 50, sigma: 1)
+            if i % 3 == 0 { a.add(v) } else { b.add(v) }
+            all.add(v)
+        }
+        var m = a
+        m.merge(b)
+        #expect(m.entries == all.entries)
+        #expect(m.count == all.count)
+        var acc = SketchAccumulator()
+        acc.add(a)
+        acc.add(b)
+        let qs = acc.quantiles([0.5, 0.9, 0.99, 1])
+        #expect(qs[0] == all.quantile(0.5))
+        #expect(qs[1] == all.quantile(0.9))
+        #expect(qs[2] == all.quantile(0.99))
+        #expect(qs[3] == all.max)
+    }
+
+    @Test func accumulatorResetForgetsEverything() {
+        var s = LatencySketch()
+        s.add(10)
+        var acc = SketchAccumulator()
+        acc.add(s)
+        acc.reset()
+        #expect(acc.count == 0)
+        #expect(acc.quantiles([0.5]) == [nil])
+        #expect(acc.histogram().isEmpty)
+    }
+
+    @Test func zeroAndHugeValues() {
+        var s = LatencySketch()
+        s.add(0)
+        s.add(0)
+        s.add(3_600_000)
+        #expect(s.quantile(0.5) == 0)
+        #expect(s.quantile(1) == 3_600_000)
+        let q99 = s.quantile(0.99) ?? 0
+        #expect(abs(q99 - 3_600_000) / 3_600_000 <= 0.01)
+    }
+}
+
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
