@@ -1,0 +1,115 @@
+import Synchronization
+
+/// One connected emitter (or one subscription) as the header and tests see it.
+public struct ConnectionStatus: Sendable, Equatable {
+    public var id: Int
+    public var origin: String
+    public var lines: Int
+    public var events: Int
+    public var malformed: Int
+    public var lastError: String?
+}
+
+public struct MalformedLine: Sendable, Equatable {
+    public var connection: Int
+    public var origin: String
+    public var reason: String
+    /// The first bytes of the offending line, printable.
+    public var excerpt: String
+}
+
+public struct SubscriptionStatus: Sendable, Equatable {
+    public var path: String
+    public var connected: Bool
+    public var lastError: String?
+    public var attempts: Int
+}
+
+/// A point-in-time copy of the ingest counters.
+public struct IngestStatus: Sendable, Equatable {
+    public var listenPath: String?
+    public var connections: [ConnectionStatus] = []
+    public var subscriptions: [SubscriptionStatus] = []
+    public var totalConnections = 0
+    public var lines = 0
+    public var events = 0
+    public var malformed = 0
+    public var bytes = 0
+    public var lastMalformed: MalformedLine?
+
+    public init(listenPath: String? = nil) { self.listenPath = listenPath }
+
+    public var connected: Int { connections.count + subscriptions.filter(\.connected).count }
+}
+
+/// Shared, lock-protected ingest counters. Connections update their own entry once per read
+/// (not per line), so the lock is cold.
+public final class IngestStats: Sendable {
+    private let state: Mutex<IngestStatus>
+    private let nextID = Atomic<Int>(1)
+
+    public init(listenPath: String? = nil) {
+        state = Mutex(IngestStatus(listenPath: listenPath))
+    }
+
+    public func snapshot() -> IngestStatus { state.withLock { $0 } }
+
+    func setListenPath(_ p: String?) { state.withLock { $0.listenPath = p } }
+
+    func open(origin: String) -> Int {
+        let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+        state.withLock {
+            $0.connections.append(ConnectionStatus(id: id, origin: origin, lines: 0, events: 0, malformed: 0))
+            $0.totalConnections += 1
+        }
+        return id
+    }
+
+    func close(_ id: Int) {
+        state.withLock { $0.connections.removeAll { $0.id == id } }
+    }
+
+    func record(_ id: Int, lines: Int, events: Int, bytes: Int, malformed: [MalformedLine]) {
+        state.withLock { s in
+            s.lines += lines
+            s.events += events
+            s.bytes += bytes
+            s.malformed += malformed.count
+            if let last = malformed.last { s.lastMalformed = last }
+            if let i = s.connections.firstIndex(where: { $0.id == id }) {
+                s.connections[i].lines += lines
+                s.connections[i].events += events
+                s.connections[i].malformed += malformed.count
+                if let last = malformed.last { s.connections[i].lastError = last.reason }
+            }
+        }
+    }
+
+    func updateSubscription(_ sub: SubscriptionStatus) {
+        state.withLock { s in
+            if let i = s.subscriptions.firstIndex(where: { $0.path == sub.path }) {
+                s.subscriptions[i] = sub
+            } else {
+                s.subscriptions.append(sub)
+            }
+        }
+    }
+}
+
+/// Where decoded events go. The engine's mailbox implements it; tests can collect directly.
+public protocol EventSink: Sendable {
+    func deliver(_ batch: WireEventBatch)
+}
+
+import BFFTopWire
+
+/// Events decoded from one read, stamped with when they arrived.
+public struct WireEventBatch: Sendable {
+    public var receivedAt: Double
+    public var events: [WireEvent]
+
+    public init(receivedAt: Double, events: [WireEvent]) {
+        self.receivedAt = receivedAt
+        self.events = events
+    }
+}

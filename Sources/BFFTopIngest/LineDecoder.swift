@@ -1,0 +1,104 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import BFFTopWire
+
+/// Splits a byte stream into lines and decodes each one independently: a bad line is counted and
+/// described, and never affects the lines around it. Transport-agnostic so it is tested without sockets.
+public struct LineDecoder {
+    public static let defaultMaxLineBytes = 1 << 20
+
+    public let maxLineBytes: Int
+    private let decoder = NativeDecoder()
+    /// True while skipping the rest of an over-long line.
+    private var discarding = false
+
+    public var events: [WireEvent] = []
+    public var malformed: [MalformedLine] = []
+    public var lines = 0
+    let connection: Int
+    let origin: String
+
+    public init(connection: Int = 0, origin: String = "", maxLineBytes: Int = LineDecoder.defaultMaxLineBytes) {
+        self.connection = connection
+        self.origin = origin
+        self.maxLineBytes = maxLineBytes
+    }
+
+    /// Consumes every complete line in `bytes`; returns how many bytes were consumed. The caller keeps
+    /// the unconsumed tail and presents it again with more data.
+    public mutating func consume(_ bytes: UnsafeRawBufferPointer) -> Int {
+        guard let base = bytes.baseAddress else { return 0 }
+        var pos = 0
+        while pos < bytes.count {
+            guard let nl = memchr(base + pos, 0x0A, bytes.count - pos) else {
+                let remaining = bytes.count - pos
+                if discarding { return bytes.count }
+                if remaining > maxLineBytes {
+                    oversize(UnsafeRawBufferPointer(rebasing: bytes[pos..<min(bytes.count, pos + 80)]))
+                    discarding = true
+                    return bytes.count
+                }
+                return pos
+            }
+            let end = UnsafeRawPointer(nl) - base
+            if discarding {
+                discarding = false
+            } else {
+                line(UnsafeRawBufferPointer(rebasing: bytes[pos..<end]))
+            }
+            pos = end + 1
+        }
+        return pos
+    }
+
+    /// The connection closed: whatever is left is a final line without its newline.
+    public mutating func finish(_ rest: UnsafeRawBufferPointer) {
+        if discarding {
+            discarding = false
+            return
+        }
+        if !rest.isEmpty { line(rest) }
+    }
+
+    private mutating func line(_ raw: UnsafeRawBufferPointer) {
+        var l = raw
+        if let last = l.last, last == 0x0D { l = UnsafeRawBufferPointer(rebasing: l.dropLast()) }
+        if l.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }  // blank lines are not events
+        lines += 1
+        if l.count > maxLineBytes {
+            oversize(UnsafeRawBufferPointer(rebasing: l.prefix(80)))
+            return
+        }
+        switch decoder.decode(l) {
+        case .success(let e): events.append(e)
+        case .failure(let err):
+            malformed.append(MalformedLine(connection: connection, origin: origin, reason: err.description, excerpt: Self.excerpt(l)))
+        }
+    }
+
+    private mutating func oversize(_ head: UnsafeRawBufferPointer) {
+        lines += 1
+        malformed.append(MalformedLine(
+            connection: connection, origin: origin,
+            reason: "line longer than \(maxLineBytes / 1024) KiB (skipped to the next newline)", excerpt: Self.excerpt(head)))
+    }
+
+    static func excerpt(_ l: UnsafeRawBufferPointer) -> String {
+        let head = String(decoding: l.prefix(80), as: UTF8.self)
+        let clean = String(head.unicodeScalars.map { $0.value < 0x20 || $0 == "\u{FFFD}" ? "·" : Character($0) })
+        return l.count > 80 ? clean + "…" : clean
+    }
+
+    /// Hands over what was decoded since the last call.
+    public mutating func take() -> (events: [WireEvent], malformed: [MalformedLine], lines: Int) {
+        defer {
+            events.removeAll(keepingCapacity: true)
+            malformed.removeAll()
+            lines = 0
+        }
+        return (events, malformed, lines)
+    }
+}

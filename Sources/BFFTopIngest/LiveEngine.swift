@@ -1,0 +1,106 @@
+import BFFTopStats
+import BFFTopWire
+import Foundation
+import Synchronization
+
+/// What the UI draws from: the aggregation snapshot plus the ingest counters at the same moment.
+public struct EngineFrame: Sendable, Equatable {
+    public var snapshot: AggregateSnapshot
+    public var ingest: IngestStatus
+    /// Events aggregated per second, over the last refresh interval.
+    public var eventsPerSecond: Double
+    /// Events dropped because the engine fell behind.
+    public var backlogDropped: Int
+    public var sequence: Int
+
+    public init(snapshot: AggregateSnapshot, ingest: IngestStatus, eventsPerSecond: Double = 0, backlogDropped: Int = 0, sequence: Int = 0) {
+        self.snapshot = snapshot
+        self.ingest = ingest
+        self.eventsPerSecond = eventsPerSecond
+        self.backlogDropped = backlogDropped
+        self.sequence = sequence
+    }
+}
+
+/// Owns the aggregator on one dedicated thread: drains the mailbox, and every `refreshInterval`
+/// (or when the UI asks) publishes an immutable `EngineFrame`. The UI never touches the aggregator.
+public final class LiveEngine: Sendable {
+    public let mailbox: EventMailbox
+    public let stats: IngestStats
+    private let refreshInterval: Double
+    private let request: Mutex<(SnapshotRequest, Bool)>
+    private let latest: Mutex<EngineFrame>
+    private let running = Atomic<Bool>(true)
+    private let finished = DispatchSemaphore(value: 0)
+    private let clock: @Sendable () -> Double
+    private let config: AggregatorConfig
+
+    public init(
+        mailbox: EventMailbox = EventMailbox(), stats: IngestStats, refreshInterval: Double = 1,
+        config: AggregatorConfig = AggregatorConfig(), clock: @escaping @Sendable () -> Double = wallClock
+    ) {
+        self.mailbox = mailbox
+        self.stats = stats
+        self.refreshInterval = refreshInterval
+        self.clock = clock
+        var c = config
+        if c.startedAt == nil { c.startedAt = clock() }
+        self.config = c
+        self.request = Mutex((SnapshotRequest(), false))
+        self.latest = Mutex(EngineFrame(snapshot: .empty(now: clock()), ingest: stats.snapshot()))
+    }
+
+    public func start() {
+        let thread = Thread { [self] in self.run() }
+        thread.name = "bfftop-engine"
+        thread.start()
+    }
+
+    private func run() {
+        let aggregator = Aggregator(config: config)
+        var lastPublish = 0.0
+        var lastCount = 0
+        var sequence = 0
+        while running.load(ordering: .relaxed) {
+            for batch in mailbox.take(waitingUpTo: min(0.1, refreshInterval)) {
+                aggregator.ingest(batch.events, receivedAt: batch.receivedAt)
+            }
+            let now = clock()
+            let (req, urgent) = request.withLock { r -> (SnapshotRequest, Bool) in
+                defer { r.1 = false }
+                return r
+            }
+            guard urgent || now - lastPublish >= refreshInterval else { continue }
+            let snap = aggregator.snapshot(req, now: now)
+            let elapsed = lastPublish > 0 ? now - lastPublish : 0
+            let rate = elapsed > 0 ? Double(aggregator.eventsAggregated - lastCount) / elapsed : 0
+            sequence += 1
+            let frame = EngineFrame(
+                snapshot: snap, ingest: stats.snapshot(), eventsPerSecond: rate, backlogDropped: mailbox.dropped,
+                sequence: sequence)
+            latest.withLock { $0 = frame }
+            lastPublish = now
+            lastCount = aggregator.eventsAggregated
+        }
+        finished.signal()
+    }
+
+    /// The newest frame.
+    public func frame() -> EngineFrame { latest.withLock { $0 } }
+
+    /// Changes what snapshots contain; the next one is built right away.
+    public func update(_ r: SnapshotRequest) {
+        let changed = request.withLock { cur -> Bool in
+            guard cur.0 != r else { return false }
+            cur = (r, true)
+            return true
+        }
+        if changed { mailbox.poke() }
+    }
+
+    public func stop() {
+        guard running.exchange(false, ordering: .relaxed) else { return }
+        mailbox.poke()
+        _ = finished.wait(timeout: .now() + 2)
+    }
+}

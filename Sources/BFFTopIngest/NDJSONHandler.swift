@@ -1,0 +1,86 @@
+import BFFTopWire
+import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Wall-clock seconds since the Unix epoch.
+@inline(__always) public func wallClock() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+/// One per connection: frames lines, decodes them, and hands each read's events to the sink
+/// in one batch. Runs on the connection's event loop; touches no shared state but the stats lock.
+final class NDJSONHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    private let sink: any EventSink
+    private let stats: IngestStats
+    private let origin: String
+    private var connection = 0
+    private var lineDecoder: LineDecoder
+    private var pending: ByteBuffer?
+    private let onClose: (@Sendable () -> Void)?
+
+    init(sink: any EventSink, stats: IngestStats, origin: String, onClose: (@Sendable () -> Void)? = nil) {
+        self.sink = sink
+        self.stats = stats
+        self.origin = origin
+        self.lineDecoder = LineDecoder()
+        self.onClose = onClose
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        connection = stats.open(origin: origin)
+        lineDecoder = LineDecoder(connection: connection, origin: origin)
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var incoming = unwrapInboundIn(data)
+        let bytes = incoming.readableBytes
+        if var p = pending {
+            pending = nil
+            p.writeBuffer(&incoming)
+            consume(&p)
+        } else {
+            consume(&incoming)
+        }
+        publish(bytes: bytes)
+    }
+
+    private func consume(_ buffer: inout ByteBuffer) {
+        let used = buffer.withUnsafeReadableBytes { lineDecoder.consume($0) }
+        buffer.moveReaderIndex(forwardBy: used)
+        if buffer.readableBytes > 0 {
+            buffer.discardReadBytes()
+            pending = buffer
+        }
+    }
+
+    private func publish(bytes: Int) {
+        let (events, malformed, lines) = lineDecoder.take()
+        if !events.isEmpty { sink.deliver(WireEventBatch(receivedAt: wallClock(), events: events)) }
+        stats.record(connection, lines: lines, events: events.count, bytes: bytes, malformed: malformed)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let p = pending {
+            p.withUnsafeReadableBytes { lineDecoder.finish($0) }
+            pending = nil
+            publish(bytes: 0)
+        }
+        stats.close(connection)
+        onClose?()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)
+    }
+}

@@ -1,0 +1,86 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Errors starting or running ingest, each saying what to do about it.
+public enum IngestError: Error, Equatable, CustomStringConvertible, Sendable {
+    case alreadyListening(path: String)
+    case notASocket(path: String)
+    case pathTooLong(path: String)
+    case cannotRemoveStale(path: String, errno: Int32)
+    case bindFailed(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .alreadyListening(let p):
+            "another bfftop is already listening on \(p); stop it, or start this one with --socket PATH"
+        case .notASocket(let p):
+            "\(p) exists and is not a socket; refusing to replace it (remove it yourself or pick another --socket PATH)"
+        case .pathTooLong(let p):
+            "socket path is \(p.utf8.count) bytes, over the 107-byte limit for Unix sockets: \(p)"
+        case .cannotRemoveStale(let p, let e):
+            "cannot remove stale socket \(p): \(String(cString: strerror(e)))"
+        case .bindFailed(let p, let r):
+            "cannot listen on \(p): \(r)"
+        }
+    }
+}
+
+public enum SocketPath {
+    /// `--socket` wins, then `BFFTOP_SOCKET`, then `$XDG_RUNTIME_DIR/bfftop.sock`, then `/tmp/bfftop-$UID.sock`.
+    public static func resolve(explicit: String?, environment: [String: String]) -> String {
+        if let explicit, !explicit.isEmpty { return explicit }
+        if let env = environment["BFFTOP_SOCKET"], !env.isEmpty { return env }
+        if let xdg = environment["XDG_RUNTIME_DIR"], !xdg.isEmpty { return xdg + "/bfftop.sock" }
+        return "/tmp/bfftop-\(getuid()).sock"
+    }
+
+    public enum Existing: Equatable {
+        case none, liveSocket, staleSocket, notASocket
+    }
+
+    /// What is at `path` now: nothing, a socket someone answers on, a dead socket, or something else.
+    public static func inspect(_ path: String) -> Existing {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return .none }
+        guard (st.st_mode & S_IFMT) == S_IFSOCK else { return .notASocket }
+        return canConnect(path) ? .liveSocket : .staleSocket
+    }
+
+    static func canConnect(_ path: String) -> Bool {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        guard var addr = unixAddress(path: path) else { return false }
+        let r = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        return r == 0
+    }
+
+    static func unixAddress(path: String) -> sockaddr_un? {
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { return nil }
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+            raw[bytes.count] = 0
+        }
+        return addr
+    }
+
+    /// Makes `path` ready to bind: refuses a live peer or a non-socket, removes a stale socket.
+    public static func prepareForListening(_ path: String) throws(IngestError) {
+        guard path.utf8.count <= 107 else { throw .pathTooLong(path: path) }
+        switch inspect(path) {
+        case .none: return
+        case .liveSocket: throw .alreadyListening(path: path)
+        case .notASocket: throw .notASocket(path: path)
+        case .staleSocket:
+            if unlink(path) != 0, errno != ENOENT { throw .cannotRemoveStale(path: path, errno: errno) }
+        }
+    }
+}
