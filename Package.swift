@@ -31,7 +31,7 @@ let package = Package(
         // The simulated fleet: emits native protocol lines over a real socket.
         .target(name: "BFFTopDemo", dependencies: ["BFFTopWire"]),
         // App state, keymap, themes, cell grid and views (pure: state -> grid).
-        .target(name: "BFFTopUI", dependencies: ["BFFTopStats", "BFFTopWire"]),
+        .target(name: "BFFTopUI", dependencies: ["BFFTopStats", "BFFTopWire", "BFFTopIngest"]),
         // The only user of ncurses: flushes a cell grid, reads keys.
         .target(name: "BFFTopTerminal", dependencies: ["CNCursesW", "BFFTopUI"]),
         .executableTarget(
@@ -45,7 +45,7 @@ let package = Package(
         .testTarget(
             name: "BFFTopIngestTests",
             dependencies: ["BFFTopIngest", "BFFTopWire", "BFFTopStats", "BFFTopDemo"]),
-        .testTarget(name: "BFFTopUITests", dependencies: ["BFFTopUI", "BFFTopStats", "BFFTopWire"]),
+        .testTarget(name: "BFFTopUITests", dependencies: ["BFFTopUI", "BFFTopStats", "BFFTopWire", "BFFTopIngest"]),
         .testTarget(name: "EndToEndTests", dependencies: ["BFFTopWire"]),
     ]
 )

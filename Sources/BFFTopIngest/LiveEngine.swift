@@ -104,3 +104,11 @@ public final class LiveEngine: Sendable {
         _ = finished.wait(timeout: .now() + 2)
     }
 }
+
+/// Anything the dashboard can draw from: the live engine now, a replay driver later.
+public protocol FrameSource: Sendable {
+    func frame() -> EngineFrame
+    func update(_ request: SnapshotRequest)
+}
+
+extension LiveEngine: FrameSource {}

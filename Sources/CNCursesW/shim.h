@@ -26,4 +26,84 @@ static inline int bt_put_run(int y, int x, const wchar_t *text, int len, attr_t 
     wattr_set(stdscr, attrs, (short)pair, NULL);
     return waddnwstr(stdscr, text, len);
 }
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+/* Key codes (octal macros in curses.h) as functions, so Swift never depends on macro import. */
+static inline int bt_key_up(void) { return KEY_UP; }
+static inline int bt_key_down(void) { return KEY_DOWN; }
+static inline int bt_key_left(void) { return KEY_LEFT; }
+static inline int bt_key_right(void) { return KEY_RIGHT; }
+static inline int bt_key_home(void) { return KEY_HOME; }
+static inline int bt_key_end(void) { return KEY_END; }
+static inline int bt_key_npage(void) { return KEY_NPAGE; }
+static inline int bt_key_ppage(void) { return KEY_PPAGE; }
+static inline int bt_key_enter(void) { return KEY_ENTER; }
+static inline int bt_key_backspace(void) { return KEY_BACKSPACE; }
+static inline int bt_key_btab(void) { return KEY_BTAB; }
+static inline int bt_key_mouse(void) { return KEY_MOUSE; }
+static inline int bt_key_sleft(void) { return KEY_SLEFT; }
+static inline int bt_key_sright(void) { return KEY_SRIGHT; }
+
+/* Mouse wheel: returns 1 for up, 2 for down, 0 otherwise. */
+static inline void bt_enable_wheel(void) { mousemask(BUTTON4_PRESSED | BUTTON5_PRESSED, NULL); mouseinterval(0); }
+static inline int bt_wheel(void) {
+    MEVENT ev;
+    if (getmouse(&ev) != OK) return 0;
+    if (ev.bstate & BUTTON4_PRESSED) return 1;
+#ifdef BUTTON5_PRESSED
+    if (ev.bstate & BUTTON5_PRESSED) return 2;
+#endif
+    return 0;
+}
+
+/* Crash safety: on a fatal signal, put the terminal back (saved termios, leave the alternate
+   screen, show the cursor, reset attributes) using only async-signal-safe calls, then die. */
+struct bt_tty_state { struct termios saved; int have; };
+static inline struct bt_tty_state *bt_tty(void) {
+    static struct bt_tty_state state;
+    return &state;
+}
+
+static inline void bt_restore_tty_raw(void) {
+    static const char reset[] = "\033[0m\033[?1000l\033[?1006l\033[?1049l\033[?25h\r\n";
+    if (bt_tty()->have) tcsetattr(STDIN_FILENO, TCSANOW, &bt_tty()->saved);
+    ssize_t ignored = write(STDOUT_FILENO, reset, sizeof(reset) - 1);
+    (void)ignored;
+}
+
+#define BT_NSIGS 6
+static inline int *bt_fatal_sigs(void) {
+    static int sigs[BT_NSIGS] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP };
+    return sigs;
+}
+static inline struct sigaction *bt_previous_actions(void) {
+    static struct sigaction previous[BT_NSIGS];
+    return previous;
+}
+
+/* Restores the terminal, then hands the signal to whoever handled it before (Swift's
+   backtracer prints the crash report on a sane terminal), or to the default action. */
+static void bt_fatal_signal(int sig) {
+    bt_restore_tty_raw();
+    for (int i = 0; i < BT_NSIGS; i++) {
+        if (bt_fatal_sigs()[i] == sig) { sigaction(sig, &bt_previous_actions()[i], NULL); break; }
+    }
+    raise(sig);
+}
+
+static inline void bt_install_crash_handlers(void) {
+    if (tcgetattr(STDIN_FILENO, &bt_tty()->saved) == 0) bt_tty()->have = 1;
+    for (int i = 0; i < BT_NSIGS; i++) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = bt_fatal_signal;
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = SA_RESETHAND | SA_ONSTACK;
+        sigaction(bt_fatal_sigs()[i], &sa, &bt_previous_actions()[i]);
+    }
+}
 #endif

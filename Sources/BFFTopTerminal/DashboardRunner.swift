@@ -1,0 +1,83 @@
+import BFFTopIngest
+import BFFTopUI
+import Dispatch
+import Foundation
+import Synchronization
+
+/// The UI loop: the one thread that owns `AppState` and the terminal. It takes engine frames and
+/// keys, updates state, and redraws only when something changed. Keys are read with a short
+/// timeout, so input never waits for data and an idle dashboard sleeps.
+public final class DashboardRunner {
+    private let terminal: Terminal
+    private let source: any FrameSource
+    private let stopRequested: Atomic<Bool>
+    private var signalSources: [any DispatchSourceSignal] = []
+    public var state: AppState
+
+    /// Returns once `q`, Ctrl-C, SIGTERM or SIGHUP ends the session. The terminal is restored
+    /// before returning (and on a crash, by the handlers the terminal installs).
+    public static func run(state: AppState, source: any FrameSource, environment: [String: String]) throws {
+        let terminal = try Terminal(environment: environment)
+        let runner = DashboardRunner(terminal: terminal, source: source, state: state)
+        defer { terminal.close() }
+        runner.loop()
+    }
+
+    private init(terminal: Terminal, source: any FrameSource, state: AppState) {
+        self.terminal = terminal
+        self.source = source
+        self.state = state
+        self.stopRequested = Atomic(false)
+        self.state.colorDepth = state.theme.name == "mono" ? .mono : min(state.colorDepth, terminal.depth)
+        installSignalHandlers()
+    }
+
+    private func installSignalHandlers() {
+        for sig in [SIGINT, SIGTERM, SIGHUP] {
+            signal(sig, SIG_IGN)
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            s.setEventHandler { [self] in self.stopRequested.store(true, ordering: .relaxed) }
+            s.resume()
+            signalSources.append(s)
+        }
+    }
+
+    private func loop() {
+        var lastSequence = -1
+        var (w, h) = terminal.size
+        state.resize(width: w, height: h)
+        var dirty = true
+        while !state.shouldQuit, !stopRequested.load(ordering: .relaxed) {
+            let frame = source.frame()
+            if frame.sequence != lastSequence {
+                lastSequence = frame.sequence
+                state.receive(frame)
+                source.update(state.snapshotRequest)  // the selection may have changed with the data
+                dirty = true
+            }
+            if dirty {
+                terminal.draw(Dashboard.render(state))
+                dirty = false
+            }
+            // Wait for a key (or the next tick), then drain whatever else is queued.
+            var key = terminal.readKey(timeoutMs: 100)
+            while let k = key {
+                if k == .resize {
+                    (w, h) = terminal.size
+                    state.resize(width: w, height: h)
+                    terminal.invalidate()
+                    dirty = true
+                } else if k == .ctrl("l") {
+                    terminal.invalidate()
+                    dirty = true
+                } else if state.handle(k) {
+                    dirty = true
+                }
+                source.update(state.snapshotRequest)
+                if state.shouldQuit { break }
+                key = terminal.readKey(timeoutMs: 0)
+            }
+        }
+        for s in signalSources { s.cancel() }
+    }
+}

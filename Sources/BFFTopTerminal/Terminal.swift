@@ -1,0 +1,176 @@
+import BFFTopUI
+import CNCursesW
+import Foundation
+
+public enum TerminalError: Error, CustomStringConvertible {
+    case notATerminal
+    case initFailed
+
+    public var description: String {
+        switch self {
+        case .notATerminal:
+            "stdout is not a terminal: bfftop's dashboard needs one. Use `bfftop report` for text output, or run it in tmux/a terminal."
+        case .initFailed: "could not initialise the terminal (is TERM set?)"
+        }
+    }
+}
+
+/// The only code that talks to ncurses. Not thread-safe: create, use and close it on one thread.
+/// Draws a `CellGrid` by writing only the cells that changed since the previous frame.
+public final class Terminal {
+    public let depth: ColorDepth
+    private var previous: CellGrid?
+    private var pairs: [Int64: Int32] = [:]
+    private var nextPair: Int32 = 1
+    private var closed = false
+
+    public init(environment: [String: String]) throws {
+        guard isatty(STDOUT_FILENO) == 1 else { throw TerminalError.notATerminal }
+        setlocale(LC_ALL, "")
+        bt_install_crash_handlers()
+        guard initscr() != nil else { throw TerminalError.initFailed }
+        cbreak()
+        noecho()
+        nonl()
+        keypad(bt_stdscr(), true)
+        curs_set(0)
+        set_escdelay(25)
+        bt_enable_wheel()
+        var d = ColorDepth.mono
+        if environment["NO_COLOR"].map({ !$0.isEmpty }) != true, has_colors() {
+            start_color()
+            use_default_colors()
+            d = bt_colors() >= 256 ? .indexed256 : .ansi16
+        }
+        depth = d
+    }
+
+    public var size: (width: Int, height: Int) { (Int(bt_cols()), Int(bt_lines())) }
+
+    /// Waits up to `timeoutMs` for a key; nil on timeout. A negative timeout polls.
+    public func readKey(timeoutMs: Int32) -> Key? {
+        wtimeout(bt_stdscr(), max(0, timeoutMs))
+        var ch: wint_t = 0
+        let r = wget_wch(bt_stdscr(), &ch)
+        if r == bt_key_code_yes() { return functionKey(Int32(ch)) }
+        guard r == OK else { return nil }
+        return Terminal.key(forCharacter: UInt32(ch))
+    }
+
+    static func key(forCharacter c: UInt32) -> Key? {
+        switch c {
+        case 9: return .tab
+        case 10, 13: return .enter
+        case 27: return .escape
+        case 8, 127: return .backspace
+        case 1...26: return .ctrl(Character(Unicode.Scalar(UInt8(c + 96))))
+        default:
+            guard let s = UnicodeScalar(c) else { return nil }
+            return .char(Character(s))
+        }
+    }
+
+    private func functionKey(_ k: Int32) -> Key? {
+        switch k {
+        case bt_key_up(): return .up
+        case bt_key_down(): return .down
+        case bt_key_left(): return .left
+        case bt_key_right(): return .right
+        case bt_key_home(): return .home
+        case bt_key_end(): return .end
+        case bt_key_npage(): return .pageDown
+        case bt_key_ppage(): return .pageUp
+        case bt_key_enter(): return .enter
+        case bt_key_backspace(): return .backspace
+        case bt_key_btab(): return .backTab
+        case bt_key_resize(): return .resize
+        case bt_key_mouse():
+            switch bt_wheel() {
+            case 1: return .mouseScrollUp
+            case 2: return .mouseScrollDown
+            default: return nil
+            }
+        default: return nil
+        }
+    }
+
+    /// Writes the cells that differ from the last frame, in runs of equal style, then one refresh.
+    public func draw(_ grid: CellGrid) {
+        if let p = previous, p.width != grid.width || p.height != grid.height { previous = nil }
+        if previous == nil { wclear(bt_stdscr()) }
+        for y in 0..<grid.height {
+            var x = 0
+            while x < grid.width {
+                if let p = previous, p[x, y] == grid[x, y] {
+                    x += 1
+                    continue
+                }
+                let style = grid[x, y].style
+                var run: [wchar_t] = []
+                var end = x
+                while end < grid.width, grid[end, y].style == style, previous.map({ $0[end, y] != grid[end, y] }) ?? true {
+                    run.append(wchar_t(bitPattern: grid[end, y].scalar.value))
+                    end += 1
+                }
+                // ncurses scrolls if the bottom-right cell is written with waddnwstr; skip it.
+                if y == grid.height - 1, end == grid.width, run.count > 1 { run.removeLast() }
+                let (attrs, pair) = attributes(style)
+                _ = bt_put_run(Int32(y), Int32(x), run, Int32(run.count), attrs, pair)
+                x = end
+            }
+        }
+        previous = grid
+        wnoutrefresh(bt_stdscr())
+        doupdate()
+    }
+
+    /// Forces the next draw to repaint everything (after resize or Ctrl-L).
+    public func invalidate() { previous = nil }
+
+    private func attributes(_ s: Style) -> (attr_t, Int32) {
+        var a = bt_a_normal()
+        if s.attrs.contains(.bold) { a |= bt_a_bold() }
+        if s.attrs.contains(.dim) { a |= bt_a_dim() }
+        if s.attrs.contains(.reverse) { a |= bt_a_reverse() }
+        if s.attrs.contains(.underline) { a |= bt_a_underline() }
+        guard depth != .mono else { return (a, 0) }
+        var fg = colorNumber(s.fg)
+        let bg = colorNumber(s.bg)
+        // 8-colour terminals: show bright ANSI colours as bold normal ones.
+        if bt_colors() < 16, fg >= 8 {
+            fg -= 8
+            a |= bt_a_bold()
+        }
+        return (a, pair(fg, bg))
+    }
+
+    private func colorNumber(_ c: Color) -> Int32 {
+        switch c.resolved(for: depth) {
+        case .terminalDefault: -1
+        case .ansi(let n): Int32(n)
+        case .indexed(let n): Int32(n) < bt_colors() ? Int32(n) : -1
+        case .rgb: -1
+        }
+    }
+
+    private func pair(_ fg: Int32, _ bg: Int32) -> Int32 {
+        if fg == -1 && bg == -1 { return 0 }
+        let key = Int64(fg) << 32 | Int64(UInt32(bitPattern: bg))
+        if let p = pairs[key] { return p }
+        guard nextPair < min(bt_color_pairs(), 32767) else { return 0 }
+        let p = nextPair
+        nextPair += 1
+        init_pair(Int16(p), Int16(fg), Int16(bg))
+        pairs[key] = p
+        return p
+    }
+
+    /// Puts the terminal back as it was. Safe to call more than once.
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        endwin()
+    }
+
+    deinit { close() }
+}

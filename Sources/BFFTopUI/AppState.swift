@@ -1,0 +1,281 @@
+import BFFTopIngest
+import BFFTopStats
+import BFFTopWire
+
+public enum Pane: Int, CaseIterable, Sendable {
+    case endpoints, detail, concurrency, errors
+
+    public var title: String {
+        switch self {
+        case .endpoints: "Endpoints"
+        case .detail: "Detail"
+        case .concurrency: "Concurrency"
+        case .errors: "Errors"
+        }
+    }
+}
+
+/// Table columns, in display order. Every column sorts.
+public enum Column: String, CaseIterable, Sendable {
+    case endpoint, kind, rps, p50, p95, p99, errorRate = "err%", concurrency = "conc", cold = "cold%", costPerHour = "$/h", trend
+
+    public var title: String {
+        switch self {
+        case .endpoint: "ENDPOINT"
+        case .kind: "KIND"
+        case .rps: "RPS"
+        case .p50: "P50"
+        case .p95: "P95"
+        case .p99: "P99"
+        case .errorRate: "ERR%"
+        case .concurrency: "CONC"
+        case .cold: "COLD%"
+        case .costPerHour: "$/H"
+        case .trend: "TREND"
+        }
+    }
+
+    /// Text columns sort ascending first; numbers descending (biggest problem on top).
+    var naturalDescending: Bool { self != .endpoint && self != .kind }
+}
+
+/// What the header says about where data comes from.
+public struct SourceInfo: Sendable, Equatable {
+    public var mode: String
+    public var detail: String
+
+    public init(mode: String, detail: String) {
+        self.mode = mode
+        self.detail = detail
+    }
+}
+
+/// The single owner of everything the screen shows. Mutated only by the UI loop, through
+/// `handle(_:)` (keys) and `receive(_:)` (engine frames); views read it and nothing else.
+public struct AppState: Sendable {
+    public var frame: EngineFrame
+    /// What is drawn: the latest frame, or the one frozen by pause.
+    public private(set) var displayed: EngineFrame
+    public var source: SourceInfo
+    public var keymap: Keymap
+    public var themes: [Theme]
+    public var themeIndex = 0
+    public var colorDepth: ColorDepth
+    public var width: Int
+    public var height: Int
+    /// Seconds east of UTC for clock display (fixed in tests).
+    public var utcOffset: Int
+
+    public var window: Window = .oneMinute
+    public var selected: String?
+    public var sortColumn: Column = .rps
+    public var sortDescending = true
+    public var filter = ""
+    public var filterEditing = false
+    private var filterBeforeEdit = ""
+    public var focus: Pane = .endpoints
+    public var zoomed = false
+    public var showHelp = false
+    public var paused = false
+    public var tableOffset = 0
+    public var errorsOffset = 0
+    public var message: String?
+    public var shouldQuit = false
+
+    public init(
+        frame: EngineFrame, source: SourceInfo, themes: [Theme] = [ThemeLoader.builtin("dark") ?? .mono],
+        colorDepth: ColorDepth = .indexed256, keymap: Keymap = .standard, width: Int = 80, height: Int = 24, utcOffset: Int = 0
+    ) {
+        self.frame = frame
+        self.displayed = frame
+        self.source = source
+        self.themes = themes.isEmpty ? [.mono] : themes
+        self.colorDepth = colorDepth
+        self.keymap = keymap
+        self.width = width
+        self.height = height
+        self.utcOffset = utcOffset
+    }
+
+    public var theme: Theme { themes[themeIndex % themes.count] }
+
+    /// What the engine should compute next, derived from the view's choices.
+    public var snapshotRequest: SnapshotRequest { SnapshotRequest(window: window, detailFor: selected) }
+
+    // MARK: - Data
+
+    public mutating func receive(_ f: EngineFrame) {
+        frame = f
+        if !paused { displayed = f }
+        ensureSelection()
+    }
+
+    /// Endpoints after the filter, in sort order. Ties break by name so rows never jitter.
+    public var rows: [EndpointFigures] {
+        var list = displayed.snapshot.endpoints
+        if !filter.isEmpty {
+            let needle = filter.lowercased()
+            list = list.filter {
+                $0.name.lowercased().contains(needle) || ($0.service?.lowercased().contains(needle) ?? false)
+                    || $0.kind.description.hasPrefix(needle)
+            }
+        }
+        let key = sortColumn
+        let desc = sortDescending
+        list.sort { a, b in
+            let o = AppState.compare(a, b, key)
+            if o != 0 { return desc ? o > 0 : o < 0 }
+            return a.name < b.name
+        }
+        return list
+    }
+
+    static func compare(_ a: EndpointFigures, _ b: EndpointFigures, _ c: Column) -> Int {
+        func cmp<T: Comparable>(_ x: T, _ y: T) -> Int { x < y ? -1 : x > y ? 1 : 0 }
+        switch c {
+        case .endpoint: return cmp(a.name, b.name)
+        case .kind: return cmp(a.kind.rawValue, b.kind.rawValue)
+        case .rps, .trend: return cmp(a.rps, b.rps)
+        case .p50: return cmp(a.p50 ?? -1, b.p50 ?? -1)
+        case .p95: return cmp(a.p95 ?? -1, b.p95 ?? -1)
+        case .p99: return cmp(a.p99 ?? -1, b.p99 ?? -1)
+        case .errorRate: return cmp(a.errorRate, b.errorRate)
+        case .concurrency:
+            let o = cmp(a.concurrencyNow, b.concurrencyNow)
+            return o != 0 ? o : cmp(a.concurrencyPeak, b.concurrencyPeak)
+        case .cold: return cmp(a.coldRate, b.coldRate)
+        case .costPerHour: return cmp(a.costPerHour, b.costPerHour)
+        }
+    }
+
+    private mutating func ensureSelection() {
+        let r = rows
+        if let s = selected, r.contains(where: { $0.name == s }) { return }
+        selected = r.first?.name
+        tableOffset = 0
+    }
+
+    // MARK: - Input
+
+    public mutating func resize(width w: Int, height h: Int) {
+        width = w
+        height = h
+        clampOffsets()
+    }
+
+    /// Handles one key. Returns false if the key did nothing (so the caller need not redraw).
+    @discardableResult
+    public mutating func handle(_ key: Key) -> Bool {
+        message = nil
+        if key == .resize { return true }
+        if filterEditing { return editFilter(key) }
+        if showHelp, key != .ctrl("c") {
+            // Any key closes help; the quit key still quits.
+            showHelp = false
+            if keymap.action(for: key) == .quit { shouldQuit = true }
+            return true
+        }
+        guard let action = keymap.action(for: key) else { return false }
+        perform(action)
+        return true
+    }
+
+    public mutating func perform(_ action: Action) {
+        switch action {
+        case .quit: shouldQuit = true
+        case .help: showHelp.toggle()
+        case .up: move(-1)
+        case .down: move(1)
+        case .pageUp: move(-max(1, DashboardLayout.tableRows(self) - 1))
+        case .pageDown: move(max(1, DashboardLayout.tableRows(self) - 1))
+        case .top: move(-Int.max / 2)
+        case .bottom: move(Int.max / 2)
+        case .detail: zoomed.toggle()
+        case .back:
+            if zoomed { zoomed = false } else if !filter.isEmpty {
+                filter = ""
+                ensureSelection()
+            } else if focus != .endpoints { focus = .endpoints }
+        case .nextPane: cycleFocus(1)
+        case .previousPane: cycleFocus(-1)
+        case .sortNext:
+            let all = Column.allCases.filter { $0 != .trend }
+            let i = all.firstIndex(of: sortColumn) ?? 0
+            sortColumn = all[(i + 1) % all.count]
+            sortDescending = sortColumn.naturalDescending
+            message = "sorted by \(sortColumn.title) \(sortDescending ? "▼" : "▲")"
+        case .sortReverse:
+            sortDescending.toggle()
+            message = "sorted by \(sortColumn.title) \(sortDescending ? "▼" : "▲")"
+        case .filter:
+            filterEditing = true
+            filterBeforeEdit = filter
+        case .pause:
+            paused.toggle()
+            if !paused { displayed = frame }
+            ensureSelection()
+        case .cycleWindow:
+            window = window.next
+            message = "window \(window)"
+        case .cycleTheme:
+            themeIndex = (themeIndex + 1) % themes.count
+            message = "theme \(theme.name)"
+        }
+        clampOffsets()
+    }
+
+    private mutating func cycleFocus(_ d: Int) {
+        let panes = zoomed ? [Pane.detail] : DashboardLayout.visiblePanes(width: width, height: height)
+        guard !panes.isEmpty else { return }
+        let i = panes.firstIndex(of: focus) ?? 0
+        focus = panes[(i + d + panes.count) % panes.count]
+    }
+
+    private mutating func move(_ delta: Int) {
+        if focus == .errors {
+            errorsOffset = max(0, errorsOffset + max(-1000, min(1000, delta)))
+            clampOffsets()
+            return
+        }
+        let r = rows
+        guard !r.isEmpty else { return }
+        let cur = r.firstIndex { $0.name == selected } ?? 0
+        let next = max(0, min(r.count - 1, cur + max(-r.count, min(r.count, delta))))
+        selected = r[next].name
+    }
+
+    private mutating func editFilter(_ key: Key) -> Bool {
+        switch key {
+        case .enter:
+            filterEditing = false
+        case .escape:
+            filterEditing = false
+            filter = filterBeforeEdit
+        case .backspace:
+            if !filter.isEmpty { filter.removeLast() }
+        case .char(let c):
+            filter.append(c)
+        case .ctrl("c"):
+            shouldQuit = true
+        case .ctrl("u"):
+            filter = ""
+        default:
+            return false
+        }
+        ensureSelection()
+        clampOffsets()
+        return true
+    }
+
+    /// Keeps the selected row on screen and scroll positions in range.
+    mutating func clampOffsets() {
+        let r = rows
+        let visible = max(1, DashboardLayout.tableRows(self))
+        if let i = r.firstIndex(where: { $0.name == selected }) {
+            if i < tableOffset { tableOffset = i }
+            if i >= tableOffset + visible { tableOffset = i - visible + 1 }
+        }
+        tableOffset = max(0, min(tableOffset, max(0, r.count - visible)))
+        errorsOffset = max(0, min(errorsOffset, max(0, displayed.snapshot.recentFailures.count - 1)))
+    }
+}

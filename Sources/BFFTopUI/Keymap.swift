@@ -1,0 +1,106 @@
+/// A key as the terminal backend reports it.
+public enum Key: Hashable, Sendable {
+    case char(Character)
+    case ctrl(Character)
+    case up, down, left, right, pageUp, pageDown, home, end
+    case enter, escape, tab, backTab, backspace
+    case resize
+    case mouseScrollUp, mouseScrollDown
+
+    /// How the help overlay writes the key.
+    public var label: String {
+        switch self {
+        case .char(" "): "space"
+        case .char(let c): String(c)
+        case .ctrl(let c): "^" + String(c).uppercased()
+        case .up: "↑"
+        case .down: "↓"
+        case .left: "←"
+        case .right: "→"
+        case .pageUp: "PgUp"
+        case .pageDown: "PgDn"
+        case .home: "Home"
+        case .end: "End"
+        case .enter: "Enter"
+        case .escape: "Esc"
+        case .tab: "Tab"
+        case .backTab: "S-Tab"
+        case .backspace: "Bksp"
+        case .resize: "resize"
+        case .mouseScrollUp: "wheel↑"
+        case .mouseScrollDown: "wheel↓"
+        }
+    }
+}
+
+/// Everything a key can do. Views and the help overlay read descriptions from here.
+public enum Action: String, CaseIterable, Sendable {
+    case quit, help, up, down, pageUp = "page_up", pageDown = "page_down", top, bottom
+    case detail, back, nextPane = "next_pane", previousPane = "previous_pane"
+    case sortNext = "sort", sortReverse = "sort_reverse", filter, pause, cycleWindow = "window", cycleTheme = "theme"
+
+    public var help: String {
+        switch self {
+        case .quit: "quit"
+        case .help: "show or hide this help"
+        case .up: "select previous row"
+        case .down: "select next row"
+        case .pageUp: "page up"
+        case .pageDown: "page down"
+        case .top: "first row"
+        case .bottom: "last row"
+        case .detail: "zoom the selected endpoint's detail"
+        case .back: "close overlay / zoom / filter"
+        case .nextPane: "focus next pane"
+        case .previousPane: "focus previous pane"
+        case .sortNext: "sort by next column"
+        case .sortReverse: "reverse sort direction"
+        case .filter: "filter endpoints (name, service, kind)"
+        case .pause: "pause display (ingest continues)"
+        case .cycleWindow: "cycle window 1m/5m/15m/1h"
+        case .cycleTheme: "cycle theme"
+        }
+    }
+}
+
+/// The one source of truth for key bindings. The help overlay and footer are generated from it.
+public struct Keymap: Sendable, Equatable {
+    public private(set) var bindings: [(key: Key, action: Action)]
+
+    public static func == (a: Keymap, b: Keymap) -> Bool {
+        a.bindings.map(\.key) == b.bindings.map(\.key) && a.bindings.map(\.action) == b.bindings.map(\.action)
+    }
+
+    public static let standard = Keymap(bindings: [
+        (.char("q"), .quit), (.ctrl("c"), .quit), (.char("?"), .help), (.char("h"), .help),
+        (.up, .up), (.char("k"), .up), (.down, .down), (.char("j"), .down),
+        (.pageUp, .pageUp), (.pageDown, .pageDown), (.home, .top), (.char("g"), .top), (.end, .bottom), (.char("G"), .bottom),
+        (.enter, .detail), (.escape, .back), (.tab, .nextPane), (.backTab, .previousPane),
+        (.char("s"), .sortNext), (.char("S"), .sortReverse), (.char("/"), .filter), (.char("p"), .pause),
+        (.char("w"), .cycleWindow), (.char("t"), .cycleTheme),
+        (.mouseScrollUp, .up), (.mouseScrollDown, .down),
+    ])
+
+    public func action(for key: Key) -> Action? {
+        bindings.first { $0.key == key }?.action
+    }
+
+    public func keys(for action: Action) -> [Key] {
+        bindings.filter { $0.action == action }.map(\.key)
+    }
+
+    /// Binds `key` to `action`, replacing whatever the key did before.
+    public mutating func bind(_ key: Key, to action: Action) {
+        bindings.removeAll { $0.key == key }
+        bindings.append((key, action))
+    }
+
+    /// Rows for the help overlay: keys joined, then the action's description, in Action order.
+    public var helpRows: [(keys: String, help: String)] {
+        Action.allCases.compactMap { a in
+            let ks = keys(for: a).filter { $0 != .mouseScrollUp && $0 != .mouseScrollDown }
+            guard !ks.isEmpty else { return nil }
+            return (ks.map(\.label).joined(separator: " "), a.help)
+        }
+    }
+}

@@ -1,0 +1,41 @@
+/// Where each pane goes for a terminal size. Pure, so keys (paging) and views agree on sizes.
+public struct DashboardLayout: Equatable, Sendable {
+    public var header: Rect
+    public var table: Rect
+    public var detail: Rect
+    public var concurrency: Rect
+    public var errors: Rect
+    public var footer: Rect
+
+    public static let headerRows = 2
+
+    public static func compute(width: Int, height: Int, zoomed: Bool) -> DashboardLayout {
+        let full = Rect(x: 0, y: 0, width: width, height: height)
+        let (header, rest) = full.splitTop(headerRows)
+        let body = Rect(x: 0, y: rest.y, width: width, height: max(0, rest.height - 1))
+        let footer = Rect(x: 0, y: height - 1, width: width, height: height >= 3 ? 1 : 0)
+        let none = Rect(x: 0, y: 0, width: 0, height: 0)
+        if zoomed {
+            return DashboardLayout(header: header, table: none, detail: body, concurrency: none, errors: none, footer: footer)
+        }
+        guard showsBottom(width: width, height: height) else {
+            return DashboardLayout(header: header, table: body, detail: none, concurrency: none, errors: none, footer: footer)
+        }
+        let tableHeight = max(6, body.height * 46 / 100)
+        let (table, bottom) = body.splitTop(tableHeight)
+        let (detail, right) = bottom.splitLeft(bottom.width * 56 / 100)
+        let (conc, errs) = right.splitTop(right.height / 2)
+        return DashboardLayout(header: header, table: table, detail: detail, concurrency: conc, errors: errs, footer: footer)
+    }
+
+    static func showsBottom(width: Int, height: Int) -> Bool { width >= 60 && height >= 18 }
+
+    public static func visiblePanes(width: Int, height: Int) -> [Pane] {
+        showsBottom(width: width, height: height) ? Pane.allCases : [.endpoints]
+    }
+
+    /// Data rows the endpoints table shows (inside its border, below its column header).
+    public static func tableRows(_ s: AppState) -> Int {
+        max(0, compute(width: s.width, height: s.height, zoomed: s.zoomed).table.height - 3)
+    }
+}

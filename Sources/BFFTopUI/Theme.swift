@@ -1,0 +1,127 @@
+/// Semantic colour roles. Views ask for a role, never for a colour; themes map roles to colours.
+/// The raw values are the keys of a theme file's `[colors]` table.
+public enum Role: String, CaseIterable, Sendable {
+    case text, muted, border, borderFocus = "border_focus", title, header
+    case selectedFg = "selected_fg", selectedBg = "selected_bg"
+    case key, badgeFg = "badge_fg", badgeBg = "badge_bg"
+    case good, warn, bad
+    case latencyP50 = "latency_p50", latencyP95 = "latency_p95", latencyP99 = "latency_p99"
+    case concurrency, coldStart = "cold_start", errors, timeouts, throttles, cost, invocations
+    case alarm, paused, recording, replay
+    case chartAxis = "chart_axis", sparkline, histogram
+}
+
+public enum ColorDepth: Int, Sendable, Comparable {
+    case mono, ansi16, indexed256, truecolor
+    public static func < (a: ColorDepth, b: ColorDepth) -> Bool { a.rawValue < b.rawValue }
+}
+
+public struct Theme: Sendable, Equatable {
+    public var name: String
+    public var variant: String
+    public var background: Color
+    public var colors: [Role: Color]
+
+    public init(name: String, variant: String, background: Color = .terminalDefault, colors: [Role: Color]) {
+        self.name = name
+        self.variant = variant
+        self.background = background
+        self.colors = colors
+    }
+
+    /// The style for a role at a colour depth. Monochrome keeps emphasis through attributes only.
+    public func style(_ role: Role, depth: ColorDepth) -> Style {
+        if depth == .mono { return Theme.monoStyle(role) }
+        let fg = (colors[role] ?? colors[.text] ?? .terminalDefault).resolved(for: depth)
+        var s = Style(fg: fg, bg: .terminalDefault)
+        switch role {
+        case .title, .header, .key, .bad: s.attrs = .bold
+        case .selectedFg:
+            s.bg = (colors[.selectedBg] ?? .terminalDefault).resolved(for: depth)
+            s.attrs = .bold
+        case .badgeFg:
+            s.bg = (colors[.badgeBg] ?? .terminalDefault).resolved(for: depth)
+            s.attrs = .bold
+        default: break
+        }
+        return s
+    }
+
+    static func monoStyle(_ role: Role) -> Style {
+        switch role {
+        case .title, .header, .key, .bad, .errors, .timeouts, .alarm, .latencyP99: Style(attrs: .bold)
+        case .selectedFg, .selectedBg, .badgeFg, .badgeBg, .paused, .recording, .replay: Style(attrs: [.reverse, .bold])
+        case .muted, .border, .chartAxis: Style(attrs: .dim)
+        case .borderFocus: Style(attrs: .bold)
+        default: Style()
+        }
+    }
+
+    /// The monochrome theme `NO_COLOR` and `--theme mono` select.
+    public static let mono = Theme(name: "mono", variant: "mono", colors: [:])
+}
+
+extension Color {
+    /// The nearest colour a terminal of this depth can show.
+    public func resolved(for depth: ColorDepth) -> Color {
+        switch (self, depth) {
+        case (.terminalDefault, _), (_, .mono): return .terminalDefault
+        case (.ansi, _): return self
+        case (.indexed(let i), .ansi16): return .ansi(Color.nearestANSI(Color.rgbOfIndex(i)))
+        case (.indexed, _): return self
+        case (.rgb, .truecolor): return self
+        case (.rgb(let r, let g, let b), .indexed256): return .indexed(Color.nearestIndex(r, g, b))
+        case (.rgb(let r, let g, let b), .ansi16): return .ansi(Color.nearestANSI((r, g, b)))
+        }
+    }
+
+    /// xterm's default RGB values for the 16 ANSI colours.
+    static let ansiRGB: [(UInt8, UInt8, UInt8)] = [
+        (0, 0, 0), (205, 0, 0), (0, 205, 0), (205, 205, 0), (0, 0, 238), (205, 0, 205), (0, 205, 205), (229, 229, 229),
+        (127, 127, 127), (255, 0, 0), (0, 255, 0), (255, 255, 0), (92, 92, 255), (255, 0, 255), (0, 255, 255), (255, 255, 255),
+    ]
+
+    static func nearestANSI(_ c: (UInt8, UInt8, UInt8)) -> UInt8 {
+        var best = 0
+        var bestD = Int.max
+        for (i, a) in ansiRGB.enumerated() {
+            let d = sq(Int(c.0) - Int(a.0)) + sq(Int(c.1) - Int(a.1)) + sq(Int(c.2) - Int(a.2))
+            if d < bestD {
+                bestD = d
+                best = i
+            }
+        }
+        return UInt8(best)
+    }
+
+    /// Nearest of the 6×6×6 cube and the 24-step grey ramp.
+    static func nearestIndex(_ r: UInt8, _ g: UInt8, _ b: UInt8) -> UInt8 {
+        let levels = [0, 95, 135, 175, 215, 255]
+        func nearestLevel(_ v: UInt8) -> Int {
+            var bi = 0
+            for i in 1..<levels.count where abs(levels[i] - Int(v)) < abs(levels[bi] - Int(v)) { bi = i }
+            return bi
+        }
+        let (ri, gi, bi) = (nearestLevel(r), nearestLevel(g), nearestLevel(b))
+        let cube = (levels[ri], levels[gi], levels[bi])
+        let cubeD = sq(cube.0 - Int(r)) + sq(cube.1 - Int(g)) + sq(cube.2 - Int(b))
+        let avg = (Int(r) + Int(g) + Int(b)) / 3
+        let greyIndex = min(23, max(0, (avg - 8 + 5) / 10))
+        let grey = 8 + greyIndex * 10
+        let greyD = sq(grey - Int(r)) + sq(grey - Int(g)) + sq(grey - Int(b))
+        return greyD < cubeD ? UInt8(232 + greyIndex) : UInt8(16 + 36 * ri + 6 * gi + bi)
+    }
+
+    static func rgbOfIndex(_ i: UInt8) -> (UInt8, UInt8, UInt8) {
+        if i < 16 { return ansiRGB[Int(i)] }
+        if i >= 232 {
+            let v = UInt8(8 + Int(i - 232) * 10)
+            return (v, v, v)
+        }
+        let levels: [UInt8] = [0, 95, 135, 175, 215, 255]
+        let n = Int(i) - 16
+        return (levels[n / 36], levels[(n / 6) % 6], levels[n % 6])
+    }
+}
+
+@inline(__always) private func sq(_ x: Int) -> Int { x * x }

@@ -1,0 +1,79 @@
+import BFFTopStats
+
+/// Who is running how much right now: a bar per endpoint, against its limit when one is known.
+enum ConcurrencyView {
+    static func draw(_ s: AppState, _ r: Rect, _ p: inout Painter) {
+        let list = s.displayed.snapshot.endpoints
+            .filter { $0.concurrencyPeak > 0 || $0.concurrencyNow > 0 }
+            .sorted { ($0.concurrencyNow, $0.concurrencyPeak, $1.name) > ($1.concurrencyNow, $1.concurrencyPeak, $0.name) }
+        let total = list.reduce(0) { $0 + $1.concurrencyNow }
+        p.pane(r, title: "Concurrency \(Format.count(total)) now", focused: s.focus == .concurrency)
+        let inner = r.inset(1)
+        guard inner.width > 10, inner.height > 0 else { return }
+        guard !list.isEmpty else {
+            p.grid.put(inner.x + 1, inner.y, "nothing running", p.style(.muted))
+            return
+        }
+        let scale = max(1, list.map { $0.concurrencyLimit ?? $0.concurrencyPeak }.max() ?? 1)
+        let nameWidth = min(22, max(8, inner.width / 3))
+        let numWidth = 11
+        let barWidth = max(1, inner.width - nameWidth - numWidth - 3)
+        for (i, f) in list.prefix(inner.height).enumerated() {
+            let y = inner.y + i
+            p.grid.put(inner.x + 1, y, CellGrid.truncate(f.name, nameWidth), p.style(.text))
+            let limit = f.concurrencyLimit ?? scale
+            let nowCells = Int((f.concurrencyNow / max(limit, 1) * Double(barWidth)).rounded())
+            let peakCell = Int((f.concurrencyPeak / max(limit, 1) * Double(barWidth)).rounded())
+            let hot = f.concurrencyLimit.map { f.concurrencyNow >= 0.8 * $0 } ?? false
+            let bx = inner.x + 2 + nameWidth
+            p.grid.put(bx, y, String(repeating: "▬", count: min(barWidth, max(f.concurrencyNow > 0 ? 1 : 0, nowCells))), p.style(hot ? .warn : .concurrency))
+            if peakCell > nowCells, peakCell <= barWidth { p.grid.set(bx + max(0, peakCell - 1), y, "│", p.style(.muted)) }
+            let limitText = f.concurrencyLimit.map { "/\(Format.count($0))" } ?? ""
+            p.grid.putRight(inner.x, y, width: inner.width - 1, "\(Format.count(f.concurrencyNow))↑\(Format.count(f.concurrencyPeak))\(limitText)", p.style(hot ? .warn : .text))
+        }
+    }
+}
+
+/// Recent failed invocations, newest first: time, outcome, endpoint, duration and message.
+enum ErrorsView {
+    static func draw(_ s: AppState, _ r: Rect, _ p: inout Painter) {
+        let failures = s.displayed.snapshot.recentFailures
+        p.pane(r, title: "Errors \(failures.count)", focused: s.focus == .errors)
+        let inner = r.inset(1)
+        guard inner.width > 10, inner.height > 0 else { return }
+        guard !failures.isEmpty else {
+            p.grid.put(inner.x + 1, inner.y, "no failures ✓", p.style(.good))
+            return
+        }
+        for (i, e) in failures.dropFirst(s.errorsOffset).prefix(inner.height).enumerated() {
+            let y = inner.y + i
+            var x = inner.x + 1
+            x += p.grid.put(x, y, Format.clock(e.time, utcOffset: s.utcOffset) + " ", p.style(.muted))
+            let role: Role = e.outcome == .timeout ? .timeouts : e.outcome == .throttle ? .throttles : .errors
+            let tag = e.status.map { "\($0)" } ?? e.outcome.description
+            x += p.grid.put(x, y, tag.padding(toLength: 8, withPad: " ", startingAt: 0), p.style(role))
+            x += p.grid.put(x, y, CellGrid.truncate(e.endpoint, 18) + " ", p.style(.text), maxWidth: inner.maxX - x)
+            let msg = [Format.ms(e.durationMs), e.message].compactMap { $0 }.joined(separator: " ")
+            p.grid.put(x, y, msg, p.style(.muted), maxWidth: inner.maxX - x)
+        }
+    }
+}
+
+/// `?`: every binding of the active keymap, generated from it.
+enum HelpOverlay {
+    static func draw(_ s: AppState, _ p: inout Painter) {
+        let rows = s.keymap.helpRows
+        let keyWidth = min(22, rows.map { $0.keys.count }.max() ?? 8)
+        let w = min(p.grid.width - 2, max(44, keyWidth + 4 + (rows.map { $0.help.count }.max() ?? 20)))
+        let h = min(p.grid.height - 2, rows.count + 4)
+        let r = Rect(x: (p.grid.width - w) / 2, y: max(0, (p.grid.height - h) / 2), width: w, height: h)
+        p.grid.fill(r, Cell(" ", p.style(.text)))
+        p.grid.box(r, title: "Keys", p.style(.borderFocus), p.style(.title), focused: true)
+        for (i, row) in rows.prefix(h - 4).enumerated() {
+            let y = r.y + 1 + i
+            p.grid.put(r.x + 2, y, CellGrid.truncate(row.keys, keyWidth), p.style(.key))
+            p.grid.put(r.x + 3 + keyWidth, y, row.help, p.style(.text), maxWidth: w - keyWidth - 5)
+        }
+        p.grid.put(r.x + 2, r.maxY - 2, "any key closes · keys are rebindable in the config", p.style(.muted), maxWidth: w - 4)
+    }
+}

@@ -1,0 +1,38 @@
+/// A grid plus the theme to paint with. Views receive one and draw into its grid.
+public struct Painter {
+    public var grid: CellGrid
+    public let theme: Theme
+    public let depth: ColorDepth
+
+    public init(width: Int, height: Int, theme: Theme, depth: ColorDepth) {
+        self.grid = CellGrid(width: width, height: height)
+        self.theme = theme
+        self.depth = depth
+    }
+
+    @inline(__always) public func style(_ r: Role) -> Style { theme.style(r, depth: depth) }
+
+    mutating func pane(_ r: Rect, title: String, focused: Bool) {
+        grid.box(r, title: title, style(focused ? .borderFocus : .border), style(.title), focused: focused)
+    }
+}
+
+/// The whole screen as a pure function of the app state.
+public enum Dashboard {
+    public static func render(_ s: AppState) -> CellGrid {
+        var p = Painter(width: s.width, height: s.height, theme: s.theme, depth: s.colorDepth)
+        guard s.width >= 20, s.height >= 6 else {
+            p.grid.put(0, 0, CellGrid.truncate("bfftop: terminal too small (\(s.width)×\(s.height)); need 80×24", s.width), p.style(.warn))
+            return p.grid
+        }
+        let l = DashboardLayout.compute(width: s.width, height: s.height, zoomed: s.zoomed)
+        HeaderView.draw(s, l.header, &p)
+        if !l.table.isEmpty { EndpointTableView.draw(s, l.table, &p) }
+        if !l.detail.isEmpty { DetailView.draw(s, l.detail, &p) }
+        if !l.concurrency.isEmpty { ConcurrencyView.draw(s, l.concurrency, &p) }
+        if !l.errors.isEmpty { ErrorsView.draw(s, l.errors, &p) }
+        FooterView.draw(s, l.footer, &p)
+        if s.showHelp { HelpOverlay.draw(s, &p) }
+        return p.grid
+    }
+}

@@ -1,0 +1,110 @@
+import BFFTopStats
+
+/// Two rows: identity and vital signs on the first, the most urgent notice on the second.
+enum HeaderView {
+    struct Segment {
+        var text: String
+        var role: Role
+        var priority: Int  // lower survives longer when space runs out
+    }
+
+    static func draw(_ s: AppState, _ r: Rect, _ p: inout Painter) {
+        guard r.height > 0 else { return }
+        let f = s.displayed
+        let snap = f.snapshot
+        let clock = Format.clock(snap.now, utcOffset: s.utcOffset)
+        let malformed = f.ingest.malformed
+        var segs: [Segment] = [
+            Segment(text: "\(s.source.mode) \(s.source.detail)", role: .muted, priority: 8),
+            Segment(text: "⇄ \(f.ingest.connected) emitter\(f.ingest.connected == 1 ? "" : "s")", role: .text, priority: 3),
+            Segment(text: "\(Format.count(f.eventsPerSecond)) ev/s", role: .invocations, priority: 2),
+            Segment(text: "✗ \(malformed) malformed", role: malformed > 0 ? .bad : .muted, priority: malformed > 0 ? 1 : 6),
+            Segment(text: "⏱ \(s.window)", role: .text, priority: 4),
+            Segment(text: "\(Format.dollars(snap.totals.costSoFar)) so far", role: .cost, priority: 5),
+            Segment(text: "\(Format.dollars(snap.totals.projectedPerMonth))/mo", role: .cost, priority: 5),
+        ]
+        if s.paused { segs.insert(Segment(text: "⏸ PAUSED", role: .paused, priority: 0), at: 0) }
+        if f.backlogDropped > 0 {
+            segs.append(Segment(text: "⚠ \(Format.count(Double(f.backlogDropped))) dropped (engine behind)", role: .bad, priority: 1))
+        }
+        let y = r.y
+        p.grid.fill(Rect(x: r.x, y: y, width: r.width, height: 1), Cell(" ", p.style(.text)))
+        let badge = " bfftop "
+        var x = r.x + p.grid.put(r.x, y, badge, p.style(.badgeFg))
+        let right = " " + clock
+        let avail = r.width - badge.count - right.count - 1
+        // Drop the least important segments until the rest fit.
+        var shown = segs
+        func width(_ list: [Segment]) -> Int { list.reduce(0) { $0 + $1.text.unicodeScalars.count + 2 } }
+        while width(shown) > avail, let worst = shown.indices.max(by: { shown[$0].priority < shown[$1].priority }) {
+            if shown[worst].priority == 8, avail - width(shown) + shown[worst].text.count > 12 {
+                // Shorten the socket path rather than lose it.
+                let keep = avail - (width(shown) - shown[worst].text.count)
+                shown[worst].text = CellGrid.truncate(shown[worst].text, keep)
+                break
+            }
+            shown.remove(at: worst)
+        }
+        for seg in shown {
+            x += 2
+            x += p.grid.put(x, y, seg.text, p.style(seg.role), maxWidth: r.maxX - x)
+        }
+        p.grid.putRight(r.x, y, width: r.width, right, p.style(.muted))
+        if r.height > 1 { drawNotice(s, Rect(x: r.x, y: y + 1, width: r.width, height: 1), &p) }
+    }
+
+    /// The second row: filter prompt, pause, the last malformed line, a transient message, or a summary.
+    static func drawNotice(_ s: AppState, _ r: Rect, _ p: inout Painter) {
+        let f = s.displayed
+        let t = f.snapshot.totals
+        if s.filterEditing {
+            let n = p.grid.put(r.x + 1, r.y, "/ filter: ", p.style(.key))
+            p.grid.put(r.x + 1 + n, r.y, s.filter + "▏", p.style(.text), maxWidth: r.width - n - 2)
+            p.grid.putRight(r.x, r.y, width: r.width - 1, "Enter keep · Esc cancel", p.style(.muted))
+            return
+        }
+        if let m = s.message {
+            p.grid.put(r.x + 1, r.y, m, p.style(.key), maxWidth: r.width - 2)
+            return
+        }
+        if let bad = f.ingest.lastMalformed {
+            let text = "last malformed line (conn \(bad.connection)): \(bad.reason) ⟨\(bad.excerpt)⟩"
+            p.grid.put(r.x + 1, r.y, text, p.style(.warn), maxWidth: r.width - 2)
+            return
+        }
+        var parts = ["\(Format.count(t.rps)) rps", "\(Format.percent(t.count > 0 ? Double(t.failures) / Double(t.count) : 0)) failed",
+                     "\(Format.percent(t.count > 0 ? Double(t.cold) / Double(t.count) : 0)) cold", "\(Format.dollars(t.costPerHour))/h"]
+        if !s.filter.isEmpty { parts.append("filter /\(s.filter)") }
+        p.grid.put(r.x + 1, r.y, parts.joined(separator: " · "), p.style(.muted), maxWidth: r.width - 2)
+    }
+}
+
+enum FooterView {
+    static let shown: [Action] = [.quit, .help, .down, .detail, .nextPane, .sortNext, .filter, .pause, .cycleWindow, .cycleTheme]
+
+    static func label(_ a: Action) -> String {
+        switch a {
+        case .down: "select"
+        case .detail: "zoom"
+        case .nextPane: "pane"
+        case .sortNext: "sort"
+        case .cycleWindow: "window"
+        case .cycleTheme: "theme"
+        default: a.rawValue
+        }
+    }
+
+    static func draw(_ s: AppState, _ r: Rect, _ p: inout Painter) {
+        guard r.height > 0 else { return }
+        var x = r.x + 1
+        for a in shown {
+            var keys = s.keymap.keys(for: a).map(\.label)
+            if a == .down { keys = ["↑↓"] }
+            guard let k = keys.first else { continue }
+            let need = k.count + label(a).count + 3
+            if x + need > r.maxX { break }
+            x += p.grid.put(x, r.y, k, p.style(.key))
+            x += p.grid.put(x, r.y, " " + label(a) + "  ", p.style(.muted))
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import ArgumentParser
+import BFFTopIngest
+import BFFTopStats
+import BFFTopTerminal
+import BFFTopUI
+import Foundation
+import NIOPosix
+
+struct DashboardOptions: ParsableArguments {
+    @Option(help: "Unix socket to listen on (default: $BFFTOP_SOCKET, else $XDG_RUNTIME_DIR/bfftop.sock, else /tmp/bfftop-$UID.sock).")
+    var socket: String?
+
+    @Option(name: .customLong("connect"), help: "Also read events from a socket an emitter or relay serves (repeatable).")
+    var connect: [String] = []
+
+    @Option(help: "Theme name or path to a .toml theme (dark, light, mono, or one in a themes directory).")
+    var theme: String = "dark"
+
+    @Option(help: "Seconds between dashboard refreshes.")
+    var refresh: Double = 1
+
+    @Option(help: "Initial window: 1m, 5m, 15m or 1h.")
+    var window: String = "1m"
+
+    func validate() throws {
+        guard refresh >= 0.1, refresh <= 60 else { throw ValidationError("--refresh must be between 0.1 and 60 seconds") }
+        guard Window(name: window) != nil else { throw ValidationError("--window must be one of 1m, 5m, 15m, 1h (got \(window))") }
+    }
+}
+
+/// Starts ingest and the engine, runs the dashboard until the user quits, then cleans up
+/// (socket file removed, terminal restored) whatever way the session ends.
+enum DashboardSession {
+    static func run(options o: DashboardOptions, socketPath: String, mode: String, beforeDashboard: () -> Void = {}) async throws {
+        let env = ProcessInfo.processInfo.environment
+        guard isatty(STDOUT_FILENO) == 1 else {
+            throw CLIError(TerminalError.notATerminal.description)
+        }
+        let (themes, themeIndex) = try loadThemes(o.theme, environment: env)
+        let stats = IngestStats()
+        let engine = LiveEngine(stats: stats, refreshInterval: o.refresh)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let listener: Listener
+        do {
+            listener = try await Listener.start(path: socketPath, sink: engine.mailbox, stats: stats, group: group)
+        } catch {
+            try? await group.shutdownGracefully()
+            throw CLIError(error.description)
+        }
+        let subscribers = o.connect.map { Subscriber.start(path: $0, sink: engine.mailbox, stats: stats, group: group) }
+        engine.start()
+        beforeDashboard()
+        var state = AppState(
+            frame: engine.frame(), source: SourceInfo(mode: mode, detail: socketPath), themes: themes,
+            colorDepth: env["NO_COLOR"].map { !$0.isEmpty } == true ? .mono : .indexed256, utcOffset: localUTCOffset())
+        state.themeIndex = themeIndex
+        state.window = Window(name: o.window) ?? .oneMinute
+        engine.update(state.snapshotRequest)
+        let initial = state
+        let result: Result<Void, Error> = await withCheckedContinuation { cont in
+            // The UI loop blocks in ncurses, so it gets a thread of its own, not a pool thread.
+            let t = Thread {
+                cont.resume(returning: Result { try DashboardRunner.run(state: initial, source: engine, environment: env) })
+            }
+            t.name = "bfftop-ui"
+            t.stackSize = 8 << 20
+            t.start()
+        }
+        for s in subscribers { s.stop() }
+        listener.stopNow()
+        engine.stop()
+        try? await group.shutdownGracefully()
+        try result.get()
+    }
+
+    /// Every available theme (so `t` can cycle), and the index of the one asked for.
+    static func loadThemes(_ wanted: String, environment: [String: String]) throws -> ([Theme], Int) {
+        let dirs = ThemeLoader.searchDirectories(environment: environment, executablePath: CommandLine.arguments[0])
+        let chosen: Theme
+        do {
+            chosen = try ThemeLoader.load(wanted, dirs: dirs)
+        } catch {
+            throw CLIError("theme: \(error)")
+        }
+        var themes = [chosen]
+        for name in ThemeLoader.available(dirs: dirs) where name != chosen.name {
+            if let t = try? ThemeLoader.load(name, dirs: dirs) { themes.append(t) }
+        }
+        return (themes, 0)
+    }
+
+    static func localUTCOffset() -> Int {
+        var t = time(nil)
+        var parts = tm()
+        localtime_r(&t, &parts)
+        return parts.tm_gmtoff
+    }
+}
+
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
