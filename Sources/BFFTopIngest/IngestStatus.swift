@@ -8,6 +8,15 @@ public struct ConnectionStatus: Sendable, Equatable {
     public var events: Int
     public var malformed: Int
     public var lastError: String?
+
+    public init(id: Int, origin: String, lines: Int = 0, events: Int = 0, malformed: Int = 0, lastError: String? = nil) {
+        self.id = id
+        self.origin = origin
+        self.lines = lines
+        self.events = events
+        self.malformed = malformed
+        self.lastError = lastError
+    }
 }
 
 public struct MalformedLine: Sendable, Equatable {
@@ -16,6 +25,13 @@ public struct MalformedLine: Sendable, Equatable {
     public var reason: String
     /// The first bytes of the offending line, printable.
     public var excerpt: String
+
+    public init(connection: Int, origin: String, reason: String, excerpt: String) {
+        self.connection = connection
+        self.origin = origin
+        self.reason = reason
+        self.excerpt = excerpt
+    }
 }
 
 public struct SubscriptionStatus: Sendable, Equatable {

@@ -268,7 +268,7 @@ public struct AppState: Sendable {
     }
 
     /// Keeps the selected row on screen and scroll positions in range.
-    mutating func clampOffsets() {
+    public mutating func clampOffsets() {
         let r = rows
         let visible = max(1, DashboardLayout.tableRows(self))
         if let i = r.firstIndex(where: { $0.name == selected }) {

@@ -7,6 +7,13 @@ public struct ThemeError: Error, Equatable, CustomStringConvertible, Sendable {
     public var key: String?
     public var message: String
 
+    public init(file: String, line: Int, key: String? = nil, message: String) {
+        self.file = file
+        self.line = line
+        self.key = key
+        self.message = message
+    }
+
     public var description: String {
         "\(file):\(line): " + (key.map { "\($0): " } ?? "") + message
     }

@@ -126,11 +126,12 @@ enum DetailView {
             y += 1
             for share in list {
                 guard y < r.maxY else { return }
-                let right = "\(Format.count(Double(share.calls))) \(Format.dollars(share.cost)) \(Format.percent(share.share))"
-                let nameWidth = max(4, r.width - right.count - 12)
+                let right = "\(Format.count(Double(share.calls))) calls \(Format.dollars(share.cost)) \(Format.percent(share.share))"
+                let barSpace = min(10, max(0, r.width - right.count - 8) / 3)
+                let nameWidth = max(4, r.width - right.count - barSpace - 5)
                 p.grid.put(r.x + 2, y, CellGrid.truncate(share.endpoint, nameWidth), p.style(.text))
-                let bar = Int((share.share * 8).rounded())
-                p.grid.put(r.x + 3 + nameWidth, y, String(repeating: "■", count: bar), p.style(.cost))
+                let bar = Int((share.share * Double(barSpace)).rounded())
+                p.grid.put(r.x + 3 + nameWidth, y, String(repeating: "■", count: bar), p.style(.cost), maxWidth: barSpace)
                 p.grid.putRight(r.x, y, width: r.width - 1, right, p.style(.cost))
                 y += 1
             }

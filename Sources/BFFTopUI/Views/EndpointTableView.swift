@@ -18,21 +18,19 @@ enum EndpointTableView {
     static let minNameWidth = 16
 
     /// Columns that fit in `inner` columns, and the widths of the name and trend columns.
-    static func columns(inner: Int) -> (cols: [Col], name: Int) {
+    static func columns(inner: Int, longestName: Int = 40) -> (cols: [Col], name: Int) {
         var cols = fixed
         func used(_ c: [Col]) -> Int { c.reduce(0) { $0 + $1.width + 1 } }
         while used(cols) + minNameWidth > inner, let worst = cols.indices.max(by: { cols[$0].priority < cols[$1].priority }) {
             cols.remove(at: worst)
         }
+        // Names get what they need (up to 48), the sparkline what is left (up to 60).
         var spare = inner - used(cols) - minNameWidth
-        var name = minNameWidth + min(spare, 24)
+        let name = minNameWidth + max(0, min(spare, min(48, longestName + 1) - minNameWidth))
         spare -= name - minNameWidth
         if let t = cols.firstIndex(where: { $0.column == .trend }) {
-            let grow = min(spare, 16)
-            cols[t].width += grow
-            spare -= grow
+            cols[t].width += max(0, min(spare, 52))
         }
-        name += max(0, spare)
         return (cols, name)
     }
 
@@ -44,7 +42,7 @@ enum EndpointTableView {
         p.pane(r, title: title, focused: s.focus == .endpoints)
         let inner = r.inset(1)
         guard inner.width > 0, inner.height > 0 else { return }
-        let (cols, nameWidth) = columns(inner: inner.width)
+        let (cols, nameWidth) = columns(inner: inner.width, longestName: rows.map { $0.name.unicodeScalars.count }.max() ?? 0)
         // Column header with the sort indicator.
         var x = inner.x
         let arrow = s.sortDescending ? "▼" : "▲"

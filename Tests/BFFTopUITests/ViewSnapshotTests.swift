@@ -1,0 +1,98 @@
+import BFFTopIngest
+import BFFTopStats
+import BFFTopUI
+import Testing
+
+@Suite struct ViewSnapshotTests {
+    static let busy = Fixtures.busyFrame()
+
+    @Test(arguments: [(80, 24), (200, 50)])
+    func busyDashboard(width: Int, height: Int) {
+        let s = Fixtures.state(Self.busy, width: width, height: height)
+        let grid = Dashboard.render(s)
+        #expect(Fixtures.assertSnapshot(grid, named: "busy-\(width)x\(height)") == nil)
+        let text = grid.text
+        // Every pane is there, with live figures.
+        #expect(text.contains("bfftop"))
+        #expect(text.contains("Endpoints 14"))
+        #expect(text.contains("Concurrency"))
+        #expect(text.contains("Errors"))
+        #expect(text.contains("GET /api/slots · route · web-bff"))
+        #expect(text.contains("p99"))
+        #expect(text.contains("412 ev/s"))
+        #expect(grid.row(height - 1).contains("q quit"))
+    }
+
+    @Test(arguments: [(80, 24), (200, 50)])
+    func emptyDashboard(width: Int, height: Int) {
+        let grid = Dashboard.render(Fixtures.state(Fixtures.emptyFrame(), width: width, height: height))
+        #expect(Fixtures.assertSnapshot(grid, named: "empty-\(width)x\(height)") == nil)
+        #expect(grid.text.contains("Waiting for events on /tmp/bfftop-test.sock"))
+        #expect(grid.text.contains("nothing running"))
+        #expect(grid.text.contains("no failures"))
+    }
+
+    @Test func zoomedDetailShowsChartHistogramAndFanOut() {
+        var s = Fixtures.state(Self.busy, width: 100, height: 40)
+        s.perform(.detail)
+        let grid = Dashboard.render(s)
+        #expect(Fixtures.assertSnapshot(grid, named: "zoomed-100x40") == nil)
+        let text = grid.text
+        #expect(text.contains("calls →"))
+        #expect(text.contains("slots-query"))
+        #expect(text.contains("≤"), "histogram rows")
+        let hasBraille = text.unicodeScalars.contains { (0x2801...0x28FF).contains($0.value) }
+        #expect(hasBraille, "braille chart")
+        #expect(!text.contains("Concurrency"), "zoom hides the other panes")
+    }
+
+    @Test func helpOverlayIsGeneratedFromTheKeymap() {
+        var s = Fixtures.state(Self.busy)
+        s.perform(.help)
+        let text = Dashboard.render(s).text
+        for row in s.keymap.helpRows {
+            #expect(text.contains(row.help), "help lists \(row.help)")
+        }
+        // Rebinding shows up in the overlay.
+        s.keymap.bind(.char("x"), to: .pause)
+        #expect(Dashboard.render(s).text.contains("p x"))
+    }
+
+    @Test func tableRowsFollowTheSortAndShowTrueFigures() {
+        let s = Fixtures.state(Self.busy, width: 200, height: 50)
+        let rows = s.rows
+        #expect(rows.map(\.rps) == rows.map(\.rps).sorted(by: >))
+        let grid = Dashboard.render(s)
+        guard let top = rows.first else { Issue.record("no rows"); return }
+        let line = grid.text.split(separator: "\n").first { $0.contains(top.name) } ?? ""
+        #expect(line.contains(Format.ms(top.p99)))
+        #expect(line.contains(Format.count(top.rps)))
+    }
+
+    @Test func monochromeUsesAttributesOnly() {
+        var s = Fixtures.state(Self.busy, depth: .mono)
+        s.themeIndex = 2
+        let grid = Dashboard.render(s)
+        let colourless = grid.cells.allSatisfy { $0.style.fg == .terminalDefault && $0.style.bg == .terminalDefault }
+        let reversed = grid.cells.contains { $0.style.attrs.contains(.reverse) }
+        #expect(colourless)
+        #expect(reversed, "selection stays visible")
+    }
+
+    @Test func tinyTerminalSaysSoInsteadOfDrawingGarbage() {
+        let grid = Dashboard.render(Fixtures.state(Self.busy, width: 18, height: 5))
+        #expect(grid.text.hasPrefix("bfftop: terminal"))
+    }
+
+    @Test func sixteenColoursResolveToANSI() {
+        let s = Fixtures.state(Self.busy, depth: .ansi16)
+        for cell in Dashboard.render(s).cells {
+            for c in [cell.style.fg, cell.style.bg] {
+                switch c {
+                case .terminalDefault, .ansi: break
+                default: Issue.record("\(c) at 16 colours")
+                }
+            }
+        }
+    }
+}
