@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+
+/// The real binary in a real terminal (tmux): events from another process over the socket,
+/// keys, resize, quit and SIGTERM, and what the screen says at each step.
+@Suite(.serialized) struct DashboardEndToEndTests {
+    let bin = TmuxDriver.binary
+
+    func requireTools() throws {
+        guard TmuxDriver.tmuxAvailable else {
+            throw E2EError("tmux is required for the end-to-end tests (apt-get install -y tmux)")
+        }
+        guard FileManager.default.isExecutableFile(atPath: bin) else { throw E2EError("no bfftop binary at \(bin)") }
+    }
+
+    /// An emitter in another process (Python's standard library, nothing of ours): a few known
+    /// invocations and one malformed line.
+    func emit(to path: String, lines: [String]) throws {
+        let script = """
+            import socket, sys
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(sys.argv[1])
+            s.sendall(sys.stdin.buffer.read())
+            s.close()
+            """
+        let payload = lines.joined(separator: "\n") + "\n"
+        let file = NSTemporaryDirectory() + "bfftop-e2e-\(getpid())-payload.ndjson"
+        try payload.write(toFile: file, atomically: true, encoding: .utf8)
+        let r = try shell("python3 -c \(quote(script)) \(quote(path)) < \(quote(file))")
+        #expect(r.status == 0, "emitter failed: \(r.output)")
+    }
+
+    @Test func liveDashboardShowsWhatAnotherProcessSendsAndQuitsCleanly() throws {
+        try requireTools()
+        let sock = "/tmp/bfftop-e2e-\(getpid())-a.sock"
+        let tmux = TmuxDriver(name: "live")
+        defer { tmux.stop() }
+        try tmux.start("\(bin) watch --socket \(sock) --refresh 0.2; echo EXIT=$?; sleep 60", width: 100, height: 30)
+        let waiting = tmux.waitFor { $0.contains("Waiting for events on \(sock)") }
+        #expect(waiting.ok, "empty state:\n\(waiting.screen)")
+        var st = stat()
+        #expect(lstat(sock, &st) == 0 && st.st_mode & 0o777 == 0o600, "socket exists with mode 0600")
+
+        let now = Date().timeIntervalSince1970
+        var lines: [String] = []
+        for i in 0..<40 {
+            lines.append(#"{"v":1,"type":"invocation","ts":\#(now - 2 + Double(i) * 0.01),"service":"web-bff","endpoint":"GET /e2e/alpha","kind":"route","duration_ms":\#(10 + i),"status":200}"#)
+        }
+        for i in 0..<10 {
+            lines.append(#"{"v":1,"type":"invocation","ts":\#(now - 1),"endpoint":"e2e-func","kind":"function","duration_ms":100,"memory_mb":512,"cold_start":\#(i == 0),"init_ms":\#(i == 0 ? 250 : 0),"outcome":"\#(i < 2 ? "timeout" : "ok")","error":"Task timed out after 3.00 seconds"}"#)
+        }
+        lines.append("this is not json")
+        try emit(to: sock, lines: lines)
+
+        let shown = tmux.waitFor { $0.contains("GET /e2e/alpha") && $0.contains("e2e-func") && $0.contains("1 malformed") }
+        #expect(shown.ok, "events and malformed count on screen:\n\(shown.screen)")
+        #expect(shown.screen.contains("last malformed line"), "the header names the bad line's reason")
+        #expect(shown.screen.contains("timeout"), "errors pane lists the timeouts")
+
+        // The 40 route invocations took 10...49 ms: p50 = 29 ms, p99 = 49 ms (nearest rank), within 1 %.
+        let row = shown.screen.split(separator: "\n").first { $0.contains("GET /e2e/alpha") } ?? ""
+        #expect(row.contains("29ms") && row.contains("49ms"), "row: \(row)")
+
+        // Resize to the minimum supported size: everything still fits.
+        tmux.resize(80, 24)
+        let small = tmux.waitFor { s in
+            let rows = s.split(separator: "\n", omittingEmptySubsequences: false)
+            return rows.count >= 24 && rows[23].contains("q quit") && rows.allSatisfy { $0.count <= 80 }
+        }
+        #expect(small.ok, "80x24 layout:\n\(small.screen)")
+
+        tmux.keys("?")
+        #expect(tmux.waitFor { $0.contains("Keys") && $0.contains("show or hide this help") }.ok)
+        tmux.keys("Escape")
+        tmux.keys("q")
+        let exited = tmux.waitFor { $0.contains("EXIT=0") }
+        #expect(exited.ok, "q quits with status 0:\n\(exited.screen)")
+        #expect(!exited.screen.contains("ENDPOINT"), "the dashboard is gone: terminal restored")
+        #expect(access(sock, F_OK) != 0, "socket file removed on exit")
+    }
+
+    @Test func sigtermRestoresTheTerminalAndRemovesTheSocket() throws {
+        try requireTools()
+        let sock = "/tmp/bfftop-e2e-\(getpid())-b.sock"
+        let tmux = TmuxDriver(name: "term")
+        defer { tmux.stop() }
+        try tmux.start("\(bin) demo --socket \(sock); echo EXIT=$?; sleep 60", width: 120, height: 36)
+        let running = tmux.waitFor { $0.contains("GET /api/slots") && $0.contains("ev/s") }
+        #expect(running.ok, "demo fleet arrives through the socket:\n\(running.screen)")
+        try shell("pkill -TERM -f -- '--socket \(sock)'")
+        let exited = tmux.waitFor { $0.contains("EXIT=") }
+        #expect(exited.ok, "SIGTERM ends the dashboard:\n\(exited.screen)")
+        #expect(!exited.screen.contains("ENDPOINT"))
+        #expect(access(sock, F_OK) != 0, "socket file removed on SIGTERM")
+    }
+
+    @Test func secondInstanceOnTheSameSocketIsRefusedClearly() throws {
+        try requireTools()
+        let sock = "/tmp/bfftop-e2e-\(getpid())-c.sock"
+        let tmux = TmuxDriver(name: "dup")
+        defer { tmux.stop() }
+        try tmux.start("\(bin) watch --socket \(sock); sleep 60")
+        #expect(tmux.waitFor { $0.contains("Waiting for events") }.ok)
+        let r = try shell("script -qec \(quote("\(bin) watch --socket \(sock)")) /dev/null")
+        #expect(r.status != 0)
+        #expect(r.output.contains("another bfftop is already listening on \(sock)"), "\(r.output)")
+    }
+
+    @Test func refusesWhenStdoutIsNotATerminal() throws {
+        try requireTools()
+        let r = try shell("\(bin) watch --socket /tmp/bfftop-e2e-\(getpid())-d.sock > /tmp/bfftop-e2e-\(getpid()).out 2>&1; echo status=$?; cat /tmp/bfftop-e2e-\(getpid()).out")
+        #expect(r.output.contains("stdout is not a terminal"), "\(r.output)")
+        #expect(!r.output.contains("status=0"), "\(r.output)")
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+
+/// Runs the real bfftop binary inside tmux (which provides the pty CI lacks), types keys and reads
+/// the screen. Each driver uses its own tmux server socket, so tests never see each other.
+final class TmuxDriver {
+    let server: String
+    let session = "e2e"
+
+    init(name: String) {
+        server = "bfftop-e2e-\(getpid())-\(name)"
+    }
+
+    static var tmuxAvailable: Bool { (try? shell("command -v tmux").status) == 0 }
+
+    static var binary: String {
+        let testExe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var dir = testExe.deletingLastPathComponent()
+        // On Linux the test runner is .build/<triple>/debug/bfftopPackageTests.xctest.
+        if dir.lastPathComponent.hasSuffix(".xctest") { dir = dir.deletingLastPathComponent() }
+        return dir.appendingPathComponent("bfftop").path
+    }
+
+    func start(_ command: String, width: Int = 100, height: Int = 30) throws {
+        let r = try shell("tmux -L \(server) new-session -d -s \(session) -x \(width) -y \(height) \(quote(command))")
+        guard r.status == 0 else { throw E2EError("tmux new-session failed: \(r.output)") }
+    }
+
+    func screen() -> String {
+        (try? shell("tmux -L \(server) capture-pane -p -t \(session)").output) ?? ""
+    }
+
+    func keys(_ k: String...) {
+        _ = try? shell("tmux -L \(server) send-keys -t \(session) " + k.map(quote).joined(separator: " "))
+    }
+
+    func resize(_ w: Int, _ h: Int) {
+        _ = try? shell("tmux -L \(server) resize-window -t \(session) -x \(w) -y \(h)")
+    }
+
+    /// Polls the screen until `predicate` holds; returns the last screen either way.
+    @discardableResult
+    func waitFor(_ timeout: Double = 20, _ predicate: (String) -> Bool) -> (ok: Bool, screen: String) {
+        let deadline = Date().addingTimeInterval(timeout)
+        var s = screen()
+        while Date() < deadline {
+            if predicate(s) { return (true, s) }
+            usleep(100_000)
+            s = screen()
+        }
+        return (predicate(s), s)
+    }
+
+    func stop() {
+        _ = try? shell("tmux -L \(server) kill-server")
+    }
+}
+
+struct E2EError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+func quote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+
+@discardableResult
+func shell(_ command: String) throws -> (status: Int32, output: String) {
+    // Output goes to a file and we wait with waitpid: a daemon the command starts (the tmux server)
+    // inherits descriptors, so pipes (and Foundation.Process, which watches one) would never finish.
+    let out = NSTemporaryDirectory() + "bfftop-e2e-\(getpid())-\(UUID().uuidString).out"
+    defer { unlink(out) }
+    let script = "(\(command)) > \(quote(out)) 2>&1 < /dev/null"
+    var pid: pid_t = 0
+    let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sh"), strdup("-c"), strdup(script), nil]
+    defer { for a in argv { free(a) } }
+    guard posix_spawn(&pid, "/bin/sh", nil, nil, argv, environ) == 0 else { throw E2EError("cannot spawn /bin/sh") }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+    let data = FileManager.default.contents(atPath: out) ?? Data()
+    let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    return (code, String(decoding: data, as: UTF8.self))
+}
