@@ -24,7 +24,7 @@ public final class SocketLineWriter {
     @discardableResult
     public func connectIfNeeded() -> Bool {
         if fd >= 0 { return true }
-        let s = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        let s = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard s >= 0 else { return false }
         var addr = sockaddr_un()
         addr.sun_family = sa_family_t(AF_UNIX)

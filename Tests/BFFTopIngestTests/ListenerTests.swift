@@ -123,7 +123,7 @@ import Glibc
     @Test func aStaleSocketIsRemoved() async throws {
         let path = tempSocketPath("stale")
         // Bind a socket and close it without unlinking: what a crashed bfftop leaves behind.
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         var addr = sockaddr_un()
         addr.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &addr.sun_path) { raw in for (i, b) in path.utf8.enumerated() { raw[i] = b } }
@@ -150,7 +150,7 @@ import Glibc
         // An emitter that serves the protocol: a bfftop listener stands in for a relay here, and we
         // feed it through a second hop to prove both directions share one path.
         let path = tempSocketPath("serve")
-        let serverFD = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        let serverFD = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         var addr = sockaddr_un()
         addr.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &addr.sun_path) { raw in for (i, b) in path.utf8.enumerated() { raw[i] = b } }
@@ -165,7 +165,13 @@ import Glibc
         let sub = Subscriber.start(path: path, sink: sink, stats: stats, group: group)
         defer { sub.stop() }
         for round in 0..<2 {
-            let conn = accept(serverFD, nil, nil)
+            // Poll rather than block: a blocked pool thread could starve the subscriber's own task.
+            var conn: Int32 = -1
+            let deadline = Date().addingTimeInterval(10)
+            while conn < 0, Date() < deadline {
+                var pfd = pollfd(fd: serverFD, events: Int16(POLLIN), revents: 0)
+                if poll(&pfd, 1, 0) > 0 { conn = accept(serverFD, nil, nil) } else { try? await Task.sleep(nanoseconds: 10_000_000) }
+            }
             #expect(conn >= 0)
             let text = line("sub-\(round)", 1) + line("sub-\(round)", 2)
             _ = text.utf8CString.withUnsafeBytes { write(conn, $0.baseAddress, $0.count - 1) }
