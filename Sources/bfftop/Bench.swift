@@ -1,9 +1,108 @@
 import ArgumentParser
+import BFFTopIngest
+import BFFTopStats
+import BFFTopUI
+import BFFTopWire
+import Foundation
 
+/// `bfftop bench`: measures the figures the issues set targets for and prints them.
+/// Run it from a release build: `swift run -c release bfftop bench`.
 struct Bench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Measure ingest, aggregation, memory and rendering; prints figures.")
+    static let configuration = CommandConfiguration(
+        abstract: "Measure ingest, aggregation, memory, rendering and idle CPU; prints figures.")
+
+    @Option(help: "Comma-separated parts to run: ingest, aggregate, memory, render, idle.")
+    var only: String = "ingest,aggregate,memory,render,idle"
+
+    @Flag(help: "Smaller workloads, for a quick look (figures are less stable).")
+    var quick = false
+
+    @Option(help: .hidden)
+    var memoryChild: Int?
 
     func run() async throws {
-        print("bench: not yet")
+        if let n = memoryChild {
+            MemoryBench.child(endpoints: n, hours: quick ? 0.1 : 1)
+            return
+        }
+        let parts = Set(only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        #if DEBUG
+        print("note: this is a debug build; run `swift run -c release bfftop bench` for real figures\n")
+        #endif
+        print("bfftop bench — \(ProcessInfo.processInfo.activeProcessorCount) cores, \(quick ? "quick" : "full") workloads\n")
+        if parts.contains("ingest") { try await IngestBench.run(quick: quick) }
+        if parts.contains("aggregate") { AggregateBench.run(quick: quick) }
+        if parts.contains("memory") { try MemoryBench.run(quick: quick) }
+        if parts.contains("render") { RenderBench.run(quick: quick) }
+        if parts.contains("idle") { try IdleBench.run(quick: quick) }
     }
 }
+
+/// Monotonic seconds.
+func monotonic() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+func row(_ label: String, _ value: String, target: String? = nil, ok: Bool? = nil) {
+    let mark = ok.map { $0 ? "✓" : "✗" } ?? " "
+    let t = target.map { "  (target \($0))" } ?? ""
+    print("  \(mark) \(label.padding(toLength: 44, withPad: " ", startingAt: 0)) \(value)\(t)")
+}
+
+/// Synthetic but realistic events: `endpoints` endpoints, a quarter of them functions with
+/// memory, cold starts and a parent route; log-normal latencies with per-endpoint medians.
+struct SyntheticTraffic {
+    var rng = SplitMixBench(seed: 11)
+    let endpoints: [String]
+    let routes: Int
+
+    init(endpoints n: Int) {
+        endpoints = (0..<n).map { i in i % 4 == 3 ? "fn-\(i)-worker" : "GET /api/v1/resource-\(i)" }
+        routes = n
+    }
+
+    mutating func event(at t: Double) -> WireEvent {
+        let i = Int(rng.next() % UInt64(endpoints.count))
+        let name = endpoints[i]
+        let median = 5.0 + Double(i % 17) * 12
+        let z = sqrt(-2 * log(max(1e-12, rng.unit()))) * cos(2 * .pi * rng.unit())
+        let ms = median * exp(0.7 * z)
+        if i % 4 == 3 {
+            let cold = rng.unit() < 0.02
+            return .invocation(Invocation(
+                ts: t - ms / 1000, service: "svc-\(i % 9)", endpoint: name, kind: .function, durationMs: ms,
+                memoryMB: 512, maxMemoryMB: 200, coldStart: cold, initMs: cold ? 300 : nil,
+                outcome: rng.unit() < 0.01 ? .error : .ok, timeoutMs: 3000, parent: endpoints[(i / 4) * 4]))
+        }
+        return .invocation(Invocation(
+            ts: t - ms / 1000, service: "bff-\(i % 3)", endpoint: name, kind: .route, durationMs: ms,
+            outcome: rng.unit() < 0.005 ? .error : .ok, status: 200))
+    }
+}
+
+struct SplitMixBench {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}
+
+/// Resident set size of this process, from /proc.
+func residentBytes() -> Int {
+    guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in s.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+        let kb = line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.flatMap { Int($0) } ?? 0
+        return kb * 1024
+    }
+    return 0
+}
+
+func mib(_ bytes: Int) -> String { String(format: "%.1f MiB", Double(bytes) / 1_048_576) }

@@ -1,0 +1,273 @@
+import BFFTopIngest
+import BFFTopStats
+import BFFTopUI
+import BFFTopWire
+import Foundation
+import NIOPosix
+import Synchronization
+
+/// Counts what arrives, for measuring the socket + decode path alone.
+final class CountingSink: EventSink {
+    let count = Atomic<Int>(0)
+    func deliver(_ batch: WireEventBatch) { count.wrappingAdd(batch.events.count, ordering: .relaxed) }
+}
+
+enum IngestBench {
+    static func run(quick: Bool) async throws {
+        print("Ingest over a real Unix socket (native NDJSON, decode included)")
+        var traffic = SyntheticTraffic(endpoints: 200)
+        let now = Date().timeIntervalSince1970
+        var chunk = ""
+        let linesPerChunk = 20_000
+        for i in 0..<linesPerChunk { chunk += NativeEncoder.encode(traffic.event(at: now + Double(i) / 1000)) + "\n" }
+        let bytes = Array(chunk.utf8)
+        print(String(format: "    lines average %.0f bytes", Double(bytes.count) / Double(linesPerChunk)))
+        let total = quick ? 1_000_000 : 4_000_000
+        for connections in [1, 16] {
+            let rate = try await measure(connections: connections, totalEvents: total, chunk: bytes, linesPerChunk: linesPerChunk, engine: false)
+            row("decode only, \(connections) connection\(connections == 1 ? "" : "s")", String(format: "%.2f M events/s", rate / 1e6), target: "≥ 1 M/s", ok: rate >= 1e6)
+        }
+        let rate = try await measure(connections: 4, totalEvents: total / 2, chunk: bytes, linesPerChunk: linesPerChunk, engine: true)
+        row("socket → decode → aggregate (engine), 4 conns", String(format: "%.2f M events/s", rate / 1e6))
+        print()
+    }
+
+    /// Sends `totalEvents` lines over `connections` sockets from writer threads; returns events/s
+    /// from the first byte to the last event counted.
+    static func measure(connections: Int, totalEvents: Int, chunk: [UInt8], linesPerChunk: Int, engine useEngine: Bool) async throws -> Double {
+        let path = "/tmp/bfftop-bench-\(getpid())-\(connections).sock"
+        let sink = CountingSink()
+        let stats = IngestStats()
+        let engine = LiveEngine(stats: stats, refreshInterval: 0.5)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let listener = try await Listener.start(path: path, sink: useEngine ? engine.mailbox : sink, stats: stats, group: group)
+        if useEngine { engine.start() }
+        let chunksPerConnection = max(1, totalEvents / linesPerChunk / connections)
+        let expected = chunksPerConnection * linesPerChunk * connections
+        let start = monotonic()
+        let threads = (0..<connections).map { _ in
+            Thread {
+                let w = BenchWriter(path: path)
+                for _ in 0..<chunksPerConnection { w.send(chunk) }
+                w.close()
+            }
+        }
+        for t in threads { t.start() }
+        func received() -> Int { useEngine ? engine.frame().snapshot.eventsAggregated : sink.count.load(ordering: .relaxed) }
+        while received() < expected, monotonic() - start < 120 {
+            if useEngine { engine.update(SnapshotRequest(window: .oneMinute, detailFor: "\(monotonic())")) }
+            try await Task.sleep(nanoseconds: 2_000_000)
+        }
+        let elapsed = monotonic() - start
+        let got = received()
+        engine.stop()
+        await listener.stop()
+        try await group.shutdownGracefully()
+        return Double(got) / elapsed
+    }
+}
+
+/// A blocking writer for the benchmark's client side.
+final class BenchWriter {
+    let fd: Int32
+    init(path: String) {
+        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in for (i, b) in path.utf8.enumerated() { raw[i] = b } }
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+    }
+    func send(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { buf in
+            var off = 0
+            while off < buf.count {
+                let n = write(fd, buf.baseAddress! + off, buf.count - off)
+                if n <= 0 { return }
+                off += n
+            }
+        }
+    }
+    func close() { Glibc.close(fd) }
+}
+
+enum AggregateBench {
+    static func run(quick: Bool) {
+        print("Aggregation (decoded events into per-endpoint tiers, sketches, concurrency, cost)")
+        let n = quick ? 500_000 : 2_000_000
+        var traffic = SyntheticTraffic(endpoints: 100)
+        let t0 = 1_732_460_000.0
+        let events = (0..<n).map { traffic.event(at: t0 + Double($0) / 10_000) }
+        let agg = Aggregator(config: { var c = AggregatorConfig(); c.startedAt = t0; return c }())
+        let start = monotonic()
+        var next = t0 + 1
+        for (i, e) in events.enumerated() {
+            agg.ingest(e)
+            let t = t0 + Double(i) / 10_000
+            if t >= next {
+                agg.advance(to: t)
+                next += 1
+            }
+        }
+        let elapsed = monotonic() - start
+        row("aggregate, 100 endpoints, 10k events/s stream", String(format: "%.0f ns/event", elapsed / Double(n) * 1e9))
+        var line = [UInt8]()
+        var decoded = 0
+        let lines = events.prefix(200_000).map { Array(NativeEncoder.encode($0).utf8) }
+        let decoder = NativeDecoder()
+        let d0 = monotonic()
+        for l in lines {
+            line = l
+            if case .success = line.withUnsafeBytes({ decoder.decode($0) }) { decoded += 1 }
+        }
+        let dt = monotonic() - d0
+        row("decode native line (no socket)", String(format: "%.0f ns/line", dt / Double(lines.count) * 1e9))
+        let s0 = monotonic()
+        let snaps = 20
+        for i in 0..<snaps { _ = agg.snapshot(SnapshotRequest(window: Window.allCases[i % 4], detailFor: traffic.endpoints[0]), now: t0 + Double(n) / 10_000) }
+        row("snapshot of 100 endpoints (all windows avg)", String(format: "%.2f ms", (monotonic() - s0) / Double(snaps) * 1000))
+        print()
+    }
+}
+
+enum MemoryBench {
+    static func run(quick: Bool) throws {
+        print("Memory: whole-process RSS after \(quick ? "6 minutes" : "an hour") of simulated traffic (a fresh process each)")
+        for (n, target) in [(100, 32), (1000, 128)] {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+            p.arguments = ["bench", "--memory-child", "\(n)"] + (quick ? ["--quick"] : [])
+            let pipe = Pipe()
+            p.standardOutput = pipe
+            try p.run()
+            let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            let fields = Dictionary(uniqueKeysWithValues: out.split(separator: "\n").compactMap { l -> (String, String)? in
+                let kv = l.split(separator: "=", maxSplits: 1)
+                return kv.count == 2 ? (String(kv[0]), String(kv[1])) : nil
+            })
+            let rss = Int(fields["rss"] ?? "") ?? 0
+            let base = Int(fields["baseline"] ?? "") ?? 0
+            let events = fields["events"] ?? "?"
+            row("\(n) endpoints, \(events) events", "RSS \(mib(rss)) (process before data \(mib(base)), endpoint state \(mib(Int(fields["heap"] ?? "") ?? 0)))",
+                target: "≤ \(target) MiB", ok: rss <= target << 20)
+        }
+        print()
+    }
+
+    /// Runs in a child process: an hour of traffic at 2,000 events/s spread over n endpoints.
+    static func child(endpoints n: Int, hours: Double) {
+        let baseline = residentBytes()
+        var traffic = SyntheticTraffic(endpoints: n)
+        let t0 = 1_732_460_000.0
+        let agg = Aggregator(config: { var c = AggregatorConfig(); c.startedAt = t0; return c }())
+        let rate = 2000.0
+        let total = Int(hours * 3600 * rate)
+        var next = t0
+        for i in 0..<total {
+            let t = t0 + Double(i) / rate
+            agg.ingest(traffic.event(at: t))
+            if t >= next {
+                _ = agg.snapshot(SnapshotRequest(window: .oneMinute, detailFor: traffic.endpoints[0]), now: t)
+                next += 1
+            }
+        }
+        _ = agg.snapshot(SnapshotRequest(window: .oneHour), now: t0 + Double(total) / rate)
+        print("rss=\(residentBytes())")
+        print("baseline=\(baseline)")
+        print("heap=\(agg.heapBytes)")
+        print("events=\(total)")
+    }
+}
+
+enum RenderBench {
+    static func run(quick: Bool) {
+        print("Rendering (state → cell grid, no terminal)")
+        var traffic = SyntheticTraffic(endpoints: 1000)
+        let t0 = 1_732_460_000.0
+        let agg = Aggregator(config: { var c = AggregatorConfig(); c.startedAt = t0; return c }())
+        for i in 0..<300_000 { agg.ingest(traffic.event(at: t0 + Double(i) / 5000)) }
+        let now = t0 + 60
+        let snap = agg.snapshot(SnapshotRequest(window: .oneMinute, detailFor: traffic.endpoints[0]), now: now)
+        var ingest = IngestStatus(listenPath: "/tmp/bench.sock")
+        ingest.connections = [ConnectionStatus(id: 1, origin: "conn")]
+        let frame = EngineFrame(snapshot: snap, ingest: ingest, eventsPerSecond: 5000, sequence: 1)
+        var state = AppState(frame: frame, source: SourceInfo(mode: "● live", detail: "/tmp/bench.sock"), width: 200, height: 50)
+        state.receive(frame)
+        state.selected = traffic.endpoints[0]
+        let iterations = quick ? 100 : 500
+        var times: [Double] = []
+        for _ in 0..<iterations {
+            let s = monotonic()
+            let grid = Dashboard.render(state)
+            times.append(monotonic() - s)
+            precondition(grid.width == 200)
+        }
+        times.sort()
+        let mean = times.reduce(0, +) / Double(times.count)
+        let p99 = times[min(times.count - 1, Int(Double(times.count) * 0.99))]
+        row("frame at 200×50, 1,000 endpoints", String(format: "mean %.3f ms, p99 %.3f ms", mean * 1000, p99 * 1000), target: "≤ 1 ms", ok: mean <= 0.001)
+        print()
+    }
+}
+
+enum IdleBench {
+    /// Starts the real dashboard in tmux with no traffic and reads its CPU time from /proc.
+    static func run(quick: Bool) throws {
+        print("Idle dashboard CPU (real binary in tmux, default 1 s refresh, no traffic)")
+        guard (try? runShell("command -v tmux")) == 0 else {
+            print("    skipped: tmux not installed (apt-get install -y tmux)\n")
+            return
+        }
+        let server = "bfftop-bench-\(getpid())"
+        let sock = "/tmp/bfftop-bench-idle-\(getpid()).sock"
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        _ = try runShell("tmux -L \(server) new-session -d -x 200 -y 50 '\(exe) watch --socket \(sock)' > /dev/null 2>&1")
+        defer { _ = try? runShell("tmux -L \(server) kill-server > /dev/null 2>&1") }
+        var pid: Int?
+        for _ in 0..<50 where pid == nil {
+            usleep(100_000)
+            pid = pidOf(sock)
+        }
+        guard let pid else {
+            print("    skipped: the dashboard did not start\n")
+            return
+        }
+        sleep(2)  // settle: first frames, theme loading
+        let seconds = quick ? 5.0 : 20.0
+        let c0 = cpuSeconds(pid), w0 = monotonic()
+        usleep(UInt32(seconds * 1e6))
+        let c1 = cpuSeconds(pid), w1 = monotonic()
+        let pct = (c1 - c0) / (w1 - w0) * 100
+        row("idle CPU over \(Int(seconds)) s", String(format: "%.2f %% of a core", pct), target: "≤ 0.5 %", ok: pct <= 0.5)
+        print()
+    }
+
+    static func pidOf(_ sock: String) -> Int? {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }
+        for e in entries {
+            guard let pid = Int(e), let cmd = FileManager.default.contents(atPath: "/proc/\(e)/cmdline") else { continue }
+            let args = String(decoding: cmd, as: UTF8.self).split(separator: "\0")
+            if args.contains(where: { $0 == sock }), args.contains("watch") { return pid }
+        }
+        return nil
+    }
+
+    static func cpuSeconds(_ pid: Int) -> Double {
+        guard let s = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = s.lastIndex(of: ")") else { return 0 }
+        let f = s[s.index(after: close)...].split(separator: " ")
+        // Fields after the command: state is f[0]; utime and stime are fields 14 and 15 overall.
+        let utime = Double(f[11]) ?? 0, stime = Double(f[12]) ?? 0
+        return (utime + stime) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    static func runShell(_ command: String) throws -> Int32 {
+        var pid: pid_t = 0
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sh"), strdup("-c"), strdup(command), nil]
+        defer { for a in argv { free(a) } }
+        guard posix_spawn(&pid, "/bin/sh", nil, nil, argv, environ) == 0 else { return -1 }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+        return (status >> 8) & 0xff
+    }
+}
