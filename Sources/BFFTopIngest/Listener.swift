@@ -14,6 +14,9 @@ public final class Listener: Sendable {
     public let stats: IngestStats
     private let channel: any Channel
 
+    /// Event-loop threads for ingest: one per core, so many emitters decode in parallel.
+    public static var defaultThreads: Int { max(1, System.coreCount) }
+
     private init(path: String, stats: IngestStats, channel: any Channel) {
         self.path = path
         self.stats = stats

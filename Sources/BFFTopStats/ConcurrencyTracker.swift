@@ -13,8 +13,8 @@ struct ConcurrencyTracker: Sendable {
     static let inFlightExpiry: Double = 900
     static let maxInFlight = 100_000
 
-    private(set) var starts: [Double] = []
-    private(set) var ends: [Double] = []
+    private(set) var starts = SortedTimes()
+    private(set) var ends = SortedTimes()
     /// Open `start` events by id.
     private(set) var inFlight: [String: Double] = [:]
     /// The first whole second whose peak may have changed since it was last computed.
@@ -27,7 +27,7 @@ struct ConcurrencyTracker: Sendable {
         guard inFlight[id] == nil, inFlight.count < Self.maxInFlight else { return }
         let s = max(t, floorTime)
         inFlight[id] = s
-        insertSorted(&starts, s)
+        starts.insert(s)
         markDirty(s)
     }
 
@@ -36,34 +36,35 @@ struct ConcurrencyTracker: Sendable {
     mutating func finish(id: String?, start: Double, end: Double) -> Bool {
         if let id, inFlight.removeValue(forKey: id) != nil {
             // The start is already recorded; only the end is new.
-            insertSorted(&ends, max(end, floorTime))
+            ends.insert(max(end, floorTime))
             markDirty(end)
             return true
         }
         guard end > floorTime else { return false }
         let s = max(start, floorTime)
-        insertSorted(&starts, s)
-        insertSorted(&ends, max(end, s))
+        starts.insert(s)
+        ends.insert(max(end, s))
         markDirty(s)
         return true
     }
 
     /// Invocations running at time t.
     func running(at t: Double) -> Int {
-        upperBound(starts, t) - upperBound(ends, t)
+        starts.countAtOrBelow(t) - ends.countAtOrBelow(t)
     }
 
     /// Peak concurrency within [a, b): the maximum at `a` or at any start inside the range.
     func peak(from a: Double, to b: Double) -> Int {
-        var i = upperBound(starts, a)
-        var j = upperBound(ends, a)
-        var n = i - j
-        var best = n
-        while i < starts.count, starts[i] < b {
-            let t = starts[i]
-            while i < starts.count, starts[i] <= t { i += 1 }
-            while j < ends.count, ends[j] <= t { j += 1 }
-            n = i - j
+        // Indices into the live part of each array; counts are relative, so the heads cancel out.
+        var i = starts.firstIndexAbove(a)
+        var j = ends.firstIndexAbove(a)
+        let si = starts.head, ej = ends.head
+        var best = (i - si) - (j - ej)
+        while i < starts.values.count, starts.values[i] < b {
+            let t = starts.values[i]
+            while i < starts.values.count, starts.values[i] <= t { i += 1 }
+            while j < ends.values.count, ends.values[j] <= t { j += 1 }
+            let n = (i - si) - (j - ej)
             if n > best { best = n }
         }
         return best
@@ -84,17 +85,16 @@ struct ConcurrencyTracker: Sendable {
         if !inFlight.isEmpty {
             for (id, s) in inFlight where s < expiry {
                 inFlight[id] = nil
-                insertSorted(&ends, now)
+                ends.insert(now)
             }
         }
         let newFloor = now - Self.horizon
         guard newFloor > floorTime else { return }
         floorTime = newFloor
-        let k = upperBound(ends, newFloor)
+        let k = ends.countAtOrBelow(newFloor)
         guard k > 0 else { return }
-        ends.removeFirst(k)
-        starts.removeFirst(min(k, starts.count))
-        // Open starts older than the horizon are still running: clamp them so they stay counted.
+        ends.dropFirst(k)
+        starts.dropFirst(min(k, starts.count))
     }
 
     private mutating func markDirty(_ t: Double) {
@@ -102,25 +102,44 @@ struct ConcurrencyTracker: Sendable {
         if s < dirtyFrom { dirtyFrom = s }
     }
 
-    var heapBytes: Int { (starts.capacity + ends.capacity) * 8 + inFlight.capacity * 40 }
+    var heapBytes: Int { (starts.values.capacity + ends.values.capacity) * 8 + inFlight.capacity * 40 }
 }
 
-/// Inserts keeping ascending order; cheap when values arrive nearly sorted (the common case).
-@inline(__always) func insertSorted(_ a: inout [Double], _ v: Double) {
-    if a.isEmpty || a[a.count - 1] <= v {
-        a.append(v)
-        return
-    }
-    a.insert(v, at: upperBound(a, v))
-}
+/// An ascending array of times with a movable head: dropping the oldest is O(1) (the storage is
+/// compacted only once the dead prefix outweighs the live part), inserting near the end is cheap.
+struct SortedTimes: Sendable {
+    private(set) var values: [Double] = []
+    private(set) var head = 0
 
-/// Number of elements ≤ v.
-@inline(__always) func upperBound(_ a: [Double], _ v: Double) -> Int {
-    var lo = 0
-    var hi = a.count
-    while lo < hi {
-        let mid = (lo + hi) >> 1
-        if a[mid] <= v { lo = mid + 1 } else { hi = mid }
+    var count: Int { values.count - head }
+
+    mutating func insert(_ v: Double) {
+        if values.count == head || values[values.count - 1] <= v {
+            values.append(v)
+            return
+        }
+        values.insert(v, at: firstIndexAbove(v))
     }
-    return lo
+
+    /// Index (into `values`) of the first live element greater than v.
+    func firstIndexAbove(_ v: Double) -> Int {
+        var lo = head
+        var hi = values.count
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            if values[mid] <= v { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
+    /// Live elements ≤ v.
+    func countAtOrBelow(_ v: Double) -> Int { firstIndexAbove(v) - head }
+
+    mutating func dropFirst(_ k: Int) {
+        head += min(k, count)
+        if head > 1024, head > values.count / 2 {
+            values.removeFirst(head)
+            head = 0
+        }
+    }
 }

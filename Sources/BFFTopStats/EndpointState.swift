@@ -49,6 +49,8 @@ struct EndpointState: Sendable {
         totalCost += charge.total
         let timeout = inv.timeoutMs ?? timeoutMs
         let ratio = timeout.map { $0 > 0 ? inv.durationMs / $0 : 0 } ?? 0
+        let latencyKey = LatencySketch.key(for: max(0, inv.durationMs))
+        let initKey = inv.initMs.map { LatencySketch.key(for: max(0, $0)) }
         var stored = false
         for k in tiers.indices {
             stored = tiers[k].update(at: t) { b in
@@ -61,10 +63,10 @@ struct EndpointState: Sendable {
                 }
                 if inv.coldStart {
                     b.cold += 1
-                    if let i = inv.initMs { b.initDuration.add(i) }
+                    if let i = inv.initMs, let initKey { b.initDuration.add(i, key: initKey) }
                 }
                 if inv.test { b.test += 1 }
-                b.latency.add(inv.durationMs)
+                b.latency.add(inv.durationMs, key: latencyKey)
                 b.costRequests += charge.requests
                 b.costCompute += charge.compute
                 b.billedGBs += charge.gbSeconds

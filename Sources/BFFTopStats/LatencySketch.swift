@@ -39,13 +39,19 @@ public struct LatencySketch: Sendable, Equatable {
     }
 
     public mutating func add(_ value: Double, count n: UInt64 = 1) {
+        guard value.isFinite else { return }
+        add(value, key: Self.key(for: Swift.max(value, 0)), count: n)
+    }
+
+    /// Adds with a precomputed `key(for:)`, so one value fed to several tiers takes one log().
+    @inline(__always) mutating func add(_ value: Double, key: UInt64, count n: UInt64 = 1) {
         guard n > 0, value.isFinite else { return }
         let v = Swift.max(value, 0)
         count += n
         sum += v * Double(n)
         if v < min { min = v }
         if v > max { max = v }
-        insert(key: Self.key(for: v), count: n)
+        insert(key: key, count: n)
     }
 
     private mutating func insert(key: UInt64, count n: UInt64) {

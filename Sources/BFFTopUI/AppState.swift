@@ -95,6 +95,7 @@ public struct AppState: Sendable {
         self.width = width
         self.height = height
         self.utcOffset = utcOffset
+        refreshRows()
     }
 
     public var theme: Theme { themes[themeIndex % themes.count] }
@@ -106,12 +107,18 @@ public struct AppState: Sendable {
 
     public mutating func receive(_ f: EngineFrame) {
         frame = f
-        if !paused { displayed = f }
+        if !paused {
+            displayed = f
+            refreshRows()
+        }
         ensureSelection()
     }
 
-    /// Endpoints after the filter, in sort order. Ties break by name so rows never jitter.
-    public var rows: [EndpointFigures] {
+    /// Endpoints after the filter, in sort order; ties break by name so rows never jitter.
+    /// Stored, not computed: every view and key reads it, and 1,000 endpoints sort once per change.
+    public private(set) var rows: [EndpointFigures] = []
+
+    mutating func refreshRows() {
         var list = displayed.snapshot.endpoints
         if !filter.isEmpty {
             let needle = filter.lowercased()
@@ -127,7 +134,7 @@ public struct AppState: Sendable {
             if o != 0 { return desc ? o > 0 : o < 0 }
             return a.name < b.name
         }
-        return list
+        rows = list
     }
 
     static func compare(_ a: EndpointFigures, _ b: EndpointFigures, _ c: Column) -> Int {
@@ -194,6 +201,7 @@ public struct AppState: Sendable {
         case .back:
             if zoomed { zoomed = false } else if !filter.isEmpty {
                 filter = ""
+                refreshRows()
                 ensureSelection()
             } else if focus != .endpoints { focus = .endpoints }
         case .nextPane: cycleFocus(1)
@@ -203,16 +211,21 @@ public struct AppState: Sendable {
             let i = all.firstIndex(of: sortColumn) ?? 0
             sortColumn = all[(i + 1) % all.count]
             sortDescending = sortColumn.naturalDescending
+            refreshRows()
             message = "sorted by \(sortColumn.title) \(sortDescending ? "▼" : "▲")"
         case .sortReverse:
             sortDescending.toggle()
+            refreshRows()
             message = "sorted by \(sortColumn.title) \(sortDescending ? "▼" : "▲")"
         case .filter:
             filterEditing = true
             filterBeforeEdit = filter
         case .pause:
             paused.toggle()
-            if !paused { displayed = frame }
+            if !paused {
+                displayed = frame
+                refreshRows()
+            }
             ensureSelection()
         case .cycleWindow:
             window = window.next
@@ -262,6 +275,7 @@ public struct AppState: Sendable {
         default:
             return false
         }
+        refreshRows()
         ensureSelection()
         clampOffsets()
         return true

@@ -1,5 +1,3 @@
-import Foundation
-
 /// Number formatting shared by every view: short, fixed-width-friendly, honest about missing data.
 public enum Format {
     public static let missing = "—"
@@ -8,12 +6,12 @@ public enum Format {
     public static func ms(_ v: Double?) -> String {
         guard let v else { return missing }
         switch v {
-        case ..<1: return String(format: "%.2fms", v)
-        case ..<10: return String(format: "%.1fms", v)
-        case ..<1000: return String(format: "%.0fms", v)
-        case ..<10_000: return String(format: "%.2fs", v / 1000)
-        case ..<60_000: return String(format: "%.1fs", v / 1000)
-        default: return String(format: "%.1fm", v / 60_000)
+        case ..<1: return fixed(v, 2) + "ms"
+        case ..<10: return fixed(v, 1) + "ms"
+        case ..<1000: return fixed(v, 0) + "ms"
+        case ..<10_000: return fixed(v / 1000, 2) + "s"
+        case ..<60_000: return fixed(v / 1000, 1) + "s"
+        default: return fixed(v / 60_000, 1) + "m"
         }
     }
 
@@ -21,12 +19,12 @@ public enum Format {
     public static func count(_ v: Double) -> String {
         switch abs(v) {
         case 0: return "0"
-        case ..<1: return String(format: "%.2f", v)
-        case ..<10: return String(format: "%.1f", v)
-        case ..<1000: return String(format: "%.0f", v)
-        case ..<10_000: return String(format: "%.1fk", v / 1000)
-        case ..<1_000_000: return String(format: "%.0fk", v / 1000)
-        default: return String(format: "%.1fM", v / 1_000_000)
+        case ..<1: return fixed(v, 2)
+        case ..<10: return fixed(v, 1)
+        case ..<1000: return fixed(v, 0)
+        case ..<10_000: return fixed(v / 1000, 1) + "k"
+        case ..<1_000_000: return fixed(v / 1000, 0) + "k"
+        default: return fixed(v / 1_000_000, 1) + "M"
         }
     }
 
@@ -36,8 +34,8 @@ public enum Format {
         switch p {
         case 0: return "0"
         case ..<0.1: return "<0.1%"
-        case ..<10: return String(format: "%.1f%%", p)
-        default: return String(format: "%.0f%%", p)
+        case ..<10: return fixed(p, 1) + "%"
+        default: return fixed(p, 0) + "%"
         }
     }
 
@@ -45,11 +43,11 @@ public enum Format {
     public static func dollars(_ v: Double) -> String {
         switch v {
         case 0: return "$0"
-        case ..<0.01: return "$" + String(format: "%.4f", v).dropFirst()
-        case ..<10: return String(format: "$%.2f", v)
-        case ..<100: return String(format: "$%.1f", v)
-        case ..<1000: return String(format: "$%.0f", v)
-        default: return String(format: "$%.1fk", v / 1000)
+        case ..<0.01: return "$" + fixed(v, 4).dropFirst()
+        case ..<10: return "$" + fixed(v, 2)
+        case ..<100: return "$" + fixed(v, 1)
+        case ..<1000: return "$" + fixed(v, 0)
+        default: return "$" + fixed(v / 1000, 1) + "k"
         }
     }
 
@@ -57,7 +55,24 @@ public enum Format {
     public static func clock(_ t: Double, utcOffset: Int) -> String {
         let s = (Int(t.rounded(.down)) + utcOffset) % 86_400
         let d = s < 0 ? s + 86_400 : s
-        return String(format: "%02d:%02d:%02d", d / 3600, d / 60 % 60, d % 60)
+        return two(d / 3600) + ":" + two(d / 60 % 60) + ":" + two(d % 60)
+    }
+
+    @inline(__always) static func two(_ n: Int) -> String { n < 10 ? "0" + String(n) : String(n) }
+
+    /// `v` rounded to `decimals` places, like printf's %.Nf (half away from zero), without Foundation.
+    public static func fixed(_ v: Double, _ decimals: Int) -> String {
+        guard v.isFinite else { return v.isNaN ? "nan" : (v < 0 ? "-inf" : "inf") }
+        var scale = 1.0
+        for _ in 0..<decimals { scale *= 10 }
+        guard abs(v) * scale < 9e15 else { return String(Int64(clamping: Int64(v.rounded()))) }
+        let n = Int64((abs(v) * scale).rounded())
+        let sign = v < 0 && n != 0 ? "-" : ""
+        guard decimals > 0 else { return sign + String(n) }
+        let s = Int64(scale)
+        var frac = String(n % s)
+        if frac.count < decimals { frac = String(repeating: "0", count: decimals - frac.count) + frac }
+        return sign + String(n / s) + "." + frac
     }
 
     static let sparkBlocks: [Unicode.Scalar] = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]

@@ -188,10 +188,11 @@ private struct Fields {
     private func invocation(ts: Double, endpoint: String, kind: EndpointKind) throws(DecodeError) -> Invocation {
         guard let durationMs else { throw DecodeError("missing required field \"duration_ms\"") }
         guard durationMs >= 0 else { throw DecodeError("field \"duration_ms\" must be ≥ 0") }
-        for (name, value) in [("billed_ms", billedMs), ("memory_mb", memoryMB), ("max_memory_mb", maxMemoryMB),
-                              ("init_ms", initMs), ("timeout_ms", timeoutMs)] {
-            if let value, value < 0 { throw DecodeError("field \"\(name)\" must be ≥ 0") }
-        }
+        try nonNegative(billedMs, "billed_ms")
+        try nonNegative(memoryMB, "memory_mb")
+        try nonNegative(maxMemoryMB, "max_memory_mb")
+        try nonNegative(initMs, "init_ms")
+        try nonNegative(timeoutMs, "timeout_ms")
         var statusCode: Int?
         if let status {
             guard status == status.rounded(), status >= 0, status < 1000 else {
@@ -221,6 +222,10 @@ private struct Fields {
             initMs: initMs, outcome: resolvedOutcome, status: statusCode, error: error, timeoutMs: timeoutMs,
             traceID: traceID, parent: parent, arch: architecture, id: id, test: test ?? false)
     }
+}
+
+@inline(__always) private func nonNegative(_ v: Double?, _ name: StaticString) throws(DecodeError) {
+    if let v, v < 0 { throw DecodeError("field \"\(name)\" must be ≥ 0") }
 }
 
 func formatNumber(_ d: Double) -> String {

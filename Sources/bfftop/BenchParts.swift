@@ -39,7 +39,7 @@ enum IngestBench {
         let sink = CountingSink()
         let stats = IngestStats()
         let engine = LiveEngine(stats: stats, refreshInterval: 0.5)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: Listener.defaultThreads)
         let listener = try await Listener.start(path: path, sink: useEngine ? engine.mailbox : sink, stats: stats, group: group)
         if useEngine { engine.start() }
         let chunksPerConnection = max(1, totalEvents / linesPerChunk / connections)
@@ -222,7 +222,9 @@ enum IdleBench {
         let sock = "/tmp/bfftop-bench-idle-\(getpid()).sock"
         let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         _ = try runShell("tmux -L \(server) new-session -d -x 200 -y 50 '\(exe) watch --socket \(sock)' > /dev/null 2>&1")
-        defer { _ = try? runShell("tmux -L \(server) kill-server > /dev/null 2>&1") }
+        defer {
+            _ = try? runShell("pkill -TERM -f -- '\(sock)'; tmux -L \(server) kill-server > /dev/null 2>&1")
+        }
         var pid: Int?
         for _ in 0..<50 where pid == nil {
             usleep(100_000)

@@ -39,7 +39,7 @@ enum DashboardSession {
         let (themes, themeIndex) = try loadThemes(o.theme, environment: env)
         let stats = IngestStats()
         let engine = LiveEngine(stats: stats, refreshInterval: o.refresh)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: Listener.defaultThreads)
         let listener: Listener
         do {
             listener = try await Listener.start(path: socketPath, sink: engine.mailbox, stats: stats, group: group)

@@ -34,8 +34,8 @@ import Testing
         try requireTools()
         let sock = "/tmp/bfftop-e2e-\(getpid())-a.sock"
         let tmux = TmuxDriver(name: "live")
-        defer { tmux.stop() }
-        try tmux.start("\(bin) watch --socket \(sock) --refresh 0.2; echo EXIT=$?; sleep 60", width: 100, height: 30)
+        defer { tmux.stop(killing: sock) }
+        try tmux.start("\(bin) watch --socket \(sock) --refresh 0.2; echo EXIT=$?; sleep 15", width: 100, height: 30)
         let waiting = tmux.waitFor { $0.contains("Waiting for events on \(sock)") }
         #expect(waiting.ok, "empty state:\n\(waiting.screen)")
         var st = stat()
@@ -83,8 +83,8 @@ import Testing
         try requireTools()
         let sock = "/tmp/bfftop-e2e-\(getpid())-b.sock"
         let tmux = TmuxDriver(name: "term")
-        defer { tmux.stop() }
-        try tmux.start("\(bin) demo --socket \(sock); echo EXIT=$?; sleep 60", width: 120, height: 36)
+        defer { tmux.stop(killing: sock) }
+        try tmux.start("\(bin) demo --socket \(sock); echo EXIT=$?; sleep 15", width: 120, height: 36)
         let running = tmux.waitFor { $0.contains("GET /api/slots") && $0.contains("ev/s") }
         #expect(running.ok, "demo fleet arrives through the socket:\n\(running.screen)")
         try shell("pkill -TERM -f -- '--socket \(sock)'")
@@ -98,8 +98,8 @@ import Testing
         try requireTools()
         let sock = "/tmp/bfftop-e2e-\(getpid())-c.sock"
         let tmux = TmuxDriver(name: "dup")
-        defer { tmux.stop() }
-        try tmux.start("\(bin) watch --socket \(sock); sleep 60")
+        defer { tmux.stop(killing: sock) }
+        try tmux.start("\(bin) watch --socket \(sock); sleep 15")
         #expect(tmux.waitFor { $0.contains("Waiting for events") }.ok)
         let r = try shell("script -qec \(quote("\(bin) watch --socket \(sock)")) /dev/null")
         #expect(r.status != 0)

@@ -50,7 +50,10 @@ final class TmuxDriver {
         return (predicate(s), s)
     }
 
-    func stop() {
+    /// Ends the session. tmux's own SIGHUP may not reach the pane when the test runner ignores SIGHUP
+    /// (children inherit that), so the program is also ended by its socket path.
+    func stop(killing pattern: String? = nil) {
+        if let pattern { _ = try? shell("pkill -TERM -f -- \(quote(pattern))") }
         _ = try? shell("tmux -L \(server) kill-server")
     }
 }

@@ -3,10 +3,16 @@ import BFFTopStats
 /// Who is running how much right now: a bar per endpoint, against its limit when one is known.
 enum ConcurrencyView {
     static func draw(_ s: AppState, _ r: Rect, _ p: inout Painter) {
-        let list = s.displayed.snapshot.endpoints
-            .filter { $0.concurrencyPeak > 0 || $0.concurrencyNow > 0 }
-            .sorted { ($0.concurrencyNow, $0.concurrencyPeak, $1.name) > ($1.concurrencyNow, $1.concurrencyPeak, $0.name) }
-        let total = list.reduce(0) { $0 + $1.concurrencyNow }
+        // Sort indices, not the (large) figures: this runs every frame over every endpoint.
+        let all = s.displayed.snapshot.endpoints
+        var order = all.indices.filter { all[$0].concurrencyPeak > 0 || all[$0].concurrencyNow > 0 }
+        order.sort { a, b in
+            if all[a].concurrencyNow != all[b].concurrencyNow { return all[a].concurrencyNow > all[b].concurrencyNow }
+            if all[a].concurrencyPeak != all[b].concurrencyPeak { return all[a].concurrencyPeak > all[b].concurrencyPeak }
+            return all[a].name < all[b].name
+        }
+        let list = order.prefix(max(0, r.height - 2)).map { all[$0] }
+        let total = order.reduce(0) { $0 + all[$1].concurrencyNow }
         p.pane(r, title: "Concurrency \(Format.count(total)) now", focused: s.focus == .concurrency)
         let inner = r.inset(1)
         guard inner.width > 10, inner.height > 0 else { return }
@@ -14,7 +20,7 @@ enum ConcurrencyView {
             p.grid.put(inner.x + 1, inner.y, "nothing running", p.style(.muted))
             return
         }
-        let scale = max(1, list.map { $0.concurrencyLimit ?? $0.concurrencyPeak }.max() ?? 1)
+        let scale = max(1, order.lazy.map { all[$0].concurrencyLimit ?? all[$0].concurrencyPeak }.max() ?? 1)
         let nameWidth = min(22, max(8, inner.width / 3))
         let numWidth = 11
         let barWidth = max(1, inner.width - nameWidth - numWidth - 3)
