@@ -1,5 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import BFFTopWire
-import Foundation
 
 /// The demo fleet's shape: two BFFs whose routes fan out to six functions, with the
 /// configuration that makes serverless interesting (memory, timeouts, concurrency limits).

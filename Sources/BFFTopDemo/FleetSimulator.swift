@@ -1,5 +1,7 @@
 import BFFTopWire
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A deterministic (seeded) simulation of the demo fleet. `advance(to:)` returns the events that
 /// became known by that time, in time order: invocation events when they end, start events when
@@ -132,7 +134,7 @@ public struct FleetSimulator {
         if duration >= spec.timeoutMs {
             duration = spec.timeoutMs
             outcome = .timeout
-            error = "Task timed out after \(String(format: "%.2f", spec.timeoutMs / 1000)) seconds"
+            error = "Task timed out after \(formatFixed(spec.timeoutMs / 1000, 2)) seconds"
         } else if rng.unit() < spec.errorRate * stress {
             outcome = .error
             error = spec.errorMessage

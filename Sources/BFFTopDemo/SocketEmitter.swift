@@ -1,5 +1,5 @@
 import BFFTopWire
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 #if canImport(Glibc)
@@ -106,9 +106,7 @@ public final class DemoFleetRunner: Sendable {
 
     public func start() {
         guard !running.exchange(true, ordering: .relaxed) else { return }
-        let thread = Thread { [self] in self.run() }
-        thread.name = "bfftop-demo-fleet"
-        thread.start()
+        startThread(name: "bfftop-fleet") { [self] in self.run() }
     }
 
     public func stop() { running.store(false, ordering: .relaxed) }

@@ -1,6 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import BFFTopStats
 import BFFTopWire
-import Foundation
+import Dispatch
 import Synchronization
 
 /// What the UI draws from: the aggregation snapshot plus the ingest counters at the same moment.
@@ -51,9 +54,7 @@ public final class LiveEngine: Sendable {
     }
 
     public func start() {
-        let thread = Thread { [self] in self.run() }
-        thread.name = "bfftop-engine"
-        thread.start()
+        startThread(name: "bfftop-engine") { [self] in self.run() }
     }
 
     private func run() {

@@ -13,13 +13,14 @@ public struct Bucket: Sendable {
     var initDuration = LatencySketch()
     var costRequests: Double = 0
     var costCompute: Double = 0
-    var billedGBs: Double = 0
     var maxMemoryUsedMB: Double = 0
     /// Largest duration / timeout ratio seen (0 when no timeout is known).
     var maxTimeoutRatio: Double = 0
     var peakConcurrency: Double = 0
     /// Callers of this (function) endpoint: parent endpoint id -> calls and cost.
     var parents: [ParentShare] = []
+    /// Spare capacity already given back (see `TierRing.trim`).
+    var trimmed = false
 
     mutating func reset(to index: Int64) {
         self = Bucket()
@@ -80,6 +81,15 @@ struct TierRing: Sendable {
         }
         body(&slots[s])
         return true
+    }
+
+    /// Gives back the sketches' spare capacity in the bucket with this index (once it is past).
+    mutating func trim(index: Int64) {
+        let s = slot(index)
+        guard slots[s].index == index, !slots[s].trimmed else { return }
+        slots[s].latency.trim()
+        slots[s].initDuration.trim()
+        slots[s].trimmed = true
     }
 
     /// The bucket with this index, if the ring still holds it.

@@ -8,7 +8,10 @@
 /// `start` events add their start immediately (in flight, no end yet), so long-running invocations
 /// count before they finish; the matching invocation then adds only its end.
 struct ConcurrencyTracker: Sendable {
-    static let horizon: Double = 75
+    /// Intervals are kept this long after they end. Peaks of older seconds are final; an interval
+    /// reported later than this after it started only raises the last `horizon` seconds (use
+    /// `start` events for long functions).
+    static let horizon: Double = 30
     /// In-flight invocations whose end never arrives are closed after this long (Lambda's maximum).
     static let inFlightExpiry: Double = 900
     static let maxInFlight = 100_000

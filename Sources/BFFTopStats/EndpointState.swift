@@ -69,7 +69,6 @@ struct EndpointState: Sendable {
                 b.latency.add(inv.durationMs, key: latencyKey)
                 b.costRequests += charge.requests
                 b.costCompute += charge.compute
-                b.billedGBs += charge.gbSeconds
                 if let used = inv.maxMemoryMB, used > b.maxMemoryUsedMB { b.maxMemoryUsedMB = used }
                 if ratio > b.maxTimeoutRatio { b.maxTimeoutRatio = ratio }
                 if let parentID { b.addParent(parentID, cost: charge.total) }
@@ -101,6 +100,7 @@ struct EndpointState: Sendable {
             }
         }
         concurrency.prune(now: now)
+        for k in tiers.indices { tiers[k].trim(index: tiers[k].bucketIndex(now) - 1) }
     }
 
     var heapBytes: Int {

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A log-bucket quantile sketch (DDSketch-style) with sparse counts.
 ///
@@ -7,17 +11,19 @@ import Foundation
 /// sketch is within 0.9 % of the exact sample quantile. Buckets merge exactly (counts add), which is
 /// what lets fine time buckets roll up into windows. Values below 1 µs count as 0.
 ///
-/// Storage: one sorted `[UInt64]`, each entry `key << 48 | count`, so an idle sketch costs nothing
-/// and a busy one 8 bytes per distinct bucket (a few hundred at most for real latency spreads).
+/// Storage: one sorted `[UInt32]`, each entry `key << 20 | count`, so an idle sketch costs nothing
+/// and a busy one 4 bytes per distinct bucket (a few hundred at most for real latency spreads).
+/// A key whose count would pass 2^20 - 1 continues in a second entry with the same key.
 public struct LatencySketch: Sendable, Equatable {
     public static let relativeAccuracy = 0.009
     static let gamma = (1 + relativeAccuracy) / (1 - relativeAccuracy)
     static let invLogGamma = 1 / log(gamma)
     static let minValueMs = 0.001
     static let maxKey: UInt64 = 4095
-    static let countMask: UInt64 = (1 << 48) - 1
+    static let keyShift: UInt32 = 20
+    static let countMask: UInt32 = (1 << 20) - 1
 
-    private(set) var entries: [UInt64] = []
+    private(set) var entries: [UInt32] = []
     public private(set) var count: UInt64 = 0
     public private(set) var sum: Double = 0
     public private(set) var min: Double = .infinity
@@ -55,17 +61,27 @@ public struct LatencySketch: Sendable, Equatable {
     }
 
     private mutating func insert(key: UInt64, count n: UInt64) {
-        // Binary search on the key in the high bits.
+        let k = UInt32(key)
         var lo = 0
         var hi = entries.count
         while lo < hi {
             let mid = (lo + hi) >> 1
-            if entries[mid] >> 48 < key { lo = mid + 1 } else { hi = mid }
+            if entries[mid] >> Self.keyShift < k { lo = mid + 1 } else { hi = mid }
         }
-        if lo < entries.count, entries[lo] >> 48 == key {
-            entries[lo] &+= n
-        } else {
-            entries.insert(key << 48 | n, at: lo)
+        var left = n
+        // Fill this key's entries first, then add new ones (the common case: one entry per key).
+        while lo < entries.count, entries[lo] >> Self.keyShift == k, left > 0 {
+            let room = UInt64(Self.countMask - (entries[lo] & Self.countMask))
+            let take = Swift.min(room, left)
+            entries[lo] &+= UInt32(take)
+            left -= take
+            lo += 1
+        }
+        while left > 0 {
+            let take = Swift.min(left, UInt64(Self.countMask))
+            entries.insert(k << Self.keyShift | UInt32(take), at: lo)
+            left -= take
+            lo += 1
         }
     }
 
@@ -76,28 +92,23 @@ public struct LatencySketch: Sendable, Equatable {
             self = other
             return
         }
-        var merged: [UInt64] = []
-        merged.reserveCapacity(entries.count + other.entries.count)
-        var i = 0
-        var j = 0
-        while i < entries.count || j < other.entries.count {
-            if j == other.entries.count || (i < entries.count && entries[i] >> 48 < other.entries[j] >> 48) {
-                merged.append(entries[i])
-                i += 1
-            } else if i == entries.count || other.entries[j] >> 48 < entries[i] >> 48 {
-                merged.append(other.entries[j])
-                j += 1
-            } else {
-                merged.append(entries[i] &+ (other.entries[j] & Self.countMask))
-                i += 1
-                j += 1
-            }
-        }
-        entries = merged
+        for e in other.entries { insert(key: UInt64(e >> Self.keyShift), count: UInt64(e & Self.countMask)) }
         count += other.count
         sum += other.sum
         min = Swift.min(min, other.min)
         max = Swift.max(max, other.max)
+    }
+
+    /// Gives back spare capacity; called once a bucket stops receiving most of its events.
+    public mutating func trim() {
+        guard entries.capacity > entries.count + 2 else { return }
+        let n = entries.count
+        entries = entries.withUnsafeBufferPointer { src in
+            [UInt32](unsafeUninitializedCapacity: n) { dst, used in
+                _ = dst.initialize(from: src)
+                used = n
+            }
+        }
     }
 
     /// Nearest-rank quantile: the smallest value with at least ⌈q·n⌉ samples at or below it.
@@ -107,9 +118,9 @@ public struct LatencySketch: Sendable, Equatable {
         let rank = Swift.max(1, UInt64((q * Double(count)).rounded(.up)))
         var seen: UInt64 = 0
         for e in entries {
-            seen += e & Self.countMask
+            seen += UInt64(e & Self.countMask)
             if seen >= rank {
-                return Swift.min(Swift.max(Self.representative(ofKey: Int(e >> 48)), min), max)
+                return Swift.min(Swift.max(Self.representative(ofKey: Int(e >> Self.keyShift)), min), max)
             }
         }
         return max
@@ -119,16 +130,24 @@ public struct LatencySketch: Sendable, Equatable {
 
     /// (bucket lower bound, upper bound, count) for every non-empty bucket, ascending.
     public var buckets: [(lower: Double, upper: Double, count: UInt64)] {
-        entries.map { e in
-            let k = Int(e >> 48)
+        var out: [(lower: Double, upper: Double, count: UInt64)] = []
+        var lastKey = -1
+        for e in entries {
+            let k = Int(e >> Self.keyShift)
+            if k == lastKey, let last = out.popLast() {
+                out.append((last.lower, last.upper, last.count + UInt64(e & Self.countMask)))
+                continue
+            }
+            lastKey = k
             let upper = k == 0 ? Self.minValueMs : Self.minValueMs * pow(Self.gamma, Double(k - 1))
             let lower = k <= 1 ? 0 : upper / Self.gamma
-            return (lower, upper, e & Self.countMask)
+            out.append((lower, upper, UInt64(e & Self.countMask)))
         }
+        return out
     }
 
     /// Heap bytes held by this sketch (for memory accounting in benchmarks).
-    public var heapBytes: Int { entries.capacity * 8 }
+    public var heapBytes: Int { entries.capacity * 4 }
 }
 
 /// Dense scratch space for merging many sketches at once (one window of buckets).
@@ -159,8 +178,8 @@ public struct SketchAccumulator {
     public mutating func add(_ s: LatencySketch) {
         guard !s.isEmpty else { return }
         for e in s.entries {
-            let k = Int(e >> 48)
-            counts[k] &+= e & LatencySketch.countMask
+            let k = Int(e >> LatencySketch.keyShift)
+            counts[k] &+= UInt64(e & LatencySketch.countMask)
             if k < lo { lo = k }
             if k > hi { hi = k }
         }

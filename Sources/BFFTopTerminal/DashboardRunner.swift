@@ -1,7 +1,9 @@
 import BFFTopIngest
 import BFFTopUI
 import Dispatch
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 
 /// The UI loop: the one thread that owns `AppState` and the terminal. It takes engine frames and

@@ -1,6 +1,8 @@
 import BFFTopUI
 import CNCursesW
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 public enum TerminalError: Error, CustomStringConvertible {
     case notATerminal

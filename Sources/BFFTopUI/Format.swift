@@ -1,3 +1,5 @@
+import BFFTopWire
+
 /// Number formatting shared by every view: short, fixed-width-friendly, honest about missing data.
 public enum Format {
     public static let missing = "—"
@@ -60,20 +62,7 @@ public enum Format {
 
     @inline(__always) static func two(_ n: Int) -> String { n < 10 ? "0" + String(n) : String(n) }
 
-    /// `v` rounded to `decimals` places, like printf's %.Nf (half away from zero), without Foundation.
-    public static func fixed(_ v: Double, _ decimals: Int) -> String {
-        guard v.isFinite else { return v.isNaN ? "nan" : (v < 0 ? "-inf" : "inf") }
-        var scale = 1.0
-        for _ in 0..<decimals { scale *= 10 }
-        guard abs(v) * scale < 9e15 else { return String(Int64(clamping: Int64(v.rounded()))) }
-        let n = Int64((abs(v) * scale).rounded())
-        let sign = v < 0 && n != 0 ? "-" : ""
-        guard decimals > 0 else { return sign + String(n) }
-        let s = Int64(scale)
-        var frac = String(n % s)
-        if frac.count < decimals { frac = String(repeating: "0", count: decimals - frac.count) + frac }
-        return sign + String(n / s) + "." + frac
-    }
+    @inline(__always) public static func fixed(_ v: Double, _ decimals: Int) -> String { formatFixed(v, decimals) }
 
     static let sparkBlocks: [Unicode.Scalar] = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
 

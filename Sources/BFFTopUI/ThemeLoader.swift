@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import BFFTopWire
+import FoundationEssentials
 
 /// A theme file problem, located precisely.
 public struct ThemeError: Error, Equatable, CustomStringConvertible, Sendable {
@@ -41,11 +45,11 @@ public enum ThemeLoader {
         var roleValues: [(Role, String, Int)] = []
         for (i, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let lineNo = i + 1
-            let line = stripComment(String(rawLine)).trimmingCharacters(in: .whitespaces)
+            let line = stripComment(String(rawLine)).trimmedWhitespace
             if line.isEmpty { continue }
             if line.hasPrefix("[") {
                 guard line.hasSuffix("]") else { throw ThemeError(file: file, line: lineNo, message: "unterminated section header") }
-                section = String(line.dropFirst().dropLast()).trimmingCharacters(in: .whitespaces)
+                section = String(line.dropFirst().dropLast()).trimmedWhitespace
                 guard ["meta", "palette", "colors"].contains(section) else {
                     throw ThemeError(file: file, line: lineNo, key: nil, message: "unknown section [\(section)] (expected [meta], [palette] or [colors])")
                 }
@@ -54,8 +58,8 @@ public enum ThemeLoader {
             guard let eq = line.firstIndex(of: "=") else {
                 throw ThemeError(file: file, line: lineNo, message: "expected key = \"value\"")
             }
-            let key = line[..<eq].trimmingCharacters(in: .whitespaces)
-            let value = try unquote(line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces), file: file, line: lineNo, key: key)
+            let key = line[..<eq].trimmedWhitespace
+            let value = try unquote(line[line.index(after: eq)...].trimmedWhitespace, file: file, line: lineNo, key: key)
             switch section {
             case "meta":
                 meta[key] = value

@@ -1,9 +1,12 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ArgumentParser
 import BFFTopIngest
 import BFFTopStats
 import BFFTopUI
 import BFFTopWire
-import Foundation
+import FoundationEssentials
 
 /// `bfftop bench`: measures the figures the issues set targets for and prints them.
 /// Run it from a release build: `swift run -c release bfftop bench`.
@@ -25,7 +28,7 @@ struct Bench: AsyncParsableCommand {
             MemoryBench.child(endpoints: n, hours: quick ? 0.1 : 1)
             return
         }
-        let parts = Set(only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        let parts = Set(only.split(separator: ",").map { $0.trimmedWhitespace })
         #if DEBUG
         print("note: this is a debug build; run `swift run -c release bfftop bench` for real figures\n")
         #endif
@@ -48,7 +51,7 @@ func monotonic() -> Double {
 func row(_ label: String, _ value: String, target: String? = nil, ok: Bool? = nil) {
     let mark = ok.map { $0 ? "✓" : "✗" } ?? " "
     let t = target.map { "  (target \($0))" } ?? ""
-    print("  \(mark) \(label.padding(toLength: 44, withPad: " ", startingAt: 0)) \(value)\(t)")
+    print("  \(mark) \(label.padded(to: 44)) \(value)\(t)")
 }
 
 /// Synthetic but realistic events: `endpoints` endpoints, a quarter of them functions with
@@ -105,4 +108,4 @@ func residentBytes() -> Int {
     return 0
 }
 
-func mib(_ bytes: Int) -> String { String(format: "%.1f MiB", Double(bytes) / 1_048_576) }
+func mib(_ bytes: Int) -> String { formatFixed(Double(bytes) / 1_048_576, 1) + " MiB" }

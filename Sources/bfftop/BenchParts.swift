@@ -1,8 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import BFFTopIngest
 import BFFTopStats
 import BFFTopUI
 import BFFTopWire
-import Foundation
+import FoundationEssentials
 import NIOPosix
 import Synchronization
 
@@ -21,14 +24,14 @@ enum IngestBench {
         let linesPerChunk = 20_000
         for i in 0..<linesPerChunk { chunk += NativeEncoder.encode(traffic.event(at: now + Double(i) / 1000)) + "\n" }
         let bytes = Array(chunk.utf8)
-        print(String(format: "    lines average %.0f bytes", Double(bytes.count) / Double(linesPerChunk)))
+        print("    lines average \(formatFixed(Double(bytes.count) / Double(linesPerChunk), 0)) bytes")
         let total = quick ? 1_000_000 : 4_000_000
         for connections in [1, 16] {
             let rate = try await measure(connections: connections, totalEvents: total, chunk: bytes, linesPerChunk: linesPerChunk, engine: false)
-            row("decode only, \(connections) connection\(connections == 1 ? "" : "s")", String(format: "%.2f M events/s", rate / 1e6), target: "≥ 1 M/s", ok: rate >= 1e6)
+            row("decode only, \(connections) connection\(connections == 1 ? "" : "s")", formatFixed(rate / 1e6, 2) + " M events/s", target: "≥ 1 M/s", ok: rate >= 1e6)
         }
         let rate = try await measure(connections: 4, totalEvents: total / 2, chunk: bytes, linesPerChunk: linesPerChunk, engine: true)
-        row("socket → decode → aggregate (engine), 4 conns", String(format: "%.2f M events/s", rate / 1e6))
+        row("socket → decode → aggregate (engine), 4 conns", formatFixed(rate / 1e6, 2) + " M events/s")
         print()
     }
 
@@ -46,13 +49,13 @@ enum IngestBench {
         let expected = chunksPerConnection * linesPerChunk * connections
         let start = monotonic()
         let threads = (0..<connections).map { _ in
-            Thread {
+            { @Sendable in
                 let w = BenchWriter(path: path)
                 for _ in 0..<chunksPerConnection { w.send(chunk) }
                 w.close()
             }
         }
-        for t in threads { t.start() }
+        for (i, t) in threads.enumerated() { startThread(name: "bench-writer-\(i)", t) }
         func received() -> Int { useEngine ? engine.frame().snapshot.eventsAggregated : sink.count.load(ordering: .relaxed) }
         while received() < expected, monotonic() - start < 120 {
             if useEngine { engine.update(SnapshotRequest(window: .oneMinute, detailFor: "\(monotonic())")) }
@@ -109,7 +112,7 @@ enum AggregateBench {
             }
         }
         let elapsed = monotonic() - start
-        row("aggregate, 100 endpoints, 10k events/s stream", String(format: "%.0f ns/event", elapsed / Double(n) * 1e9))
+        row("aggregate, 100 endpoints, 10k events/s stream", formatFixed(elapsed / Double(n) * 1e9, 0) + " ns/event")
         var line = [UInt8]()
         var decoded = 0
         let lines = events.prefix(200_000).map { Array(NativeEncoder.encode($0).utf8) }
@@ -120,11 +123,11 @@ enum AggregateBench {
             if case .success = line.withUnsafeBytes({ decoder.decode($0) }) { decoded += 1 }
         }
         let dt = monotonic() - d0
-        row("decode native line (no socket)", String(format: "%.0f ns/line", dt / Double(lines.count) * 1e9))
+        row("decode native line (no socket)", formatFixed(dt / Double(lines.count) * 1e9, 0) + " ns/line")
         let s0 = monotonic()
         let snaps = 20
         for i in 0..<snaps { _ = agg.snapshot(SnapshotRequest(window: Window.allCases[i % 4], detailFor: traffic.endpoints[0]), now: t0 + Double(n) / 10_000) }
-        row("snapshot of 100 endpoints (all windows avg)", String(format: "%.2f ms", (monotonic() - s0) / Double(snaps) * 1000))
+        row("snapshot of 100 endpoints (all windows avg)", formatFixed((monotonic() - s0) / Double(snaps) * 1000, 2) + " ms")
         print()
     }
 }
@@ -133,14 +136,11 @@ enum MemoryBench {
     static func run(quick: Bool) throws {
         print("Memory: whole-process RSS after \(quick ? "6 minutes" : "an hour") of simulated traffic (a fresh process each)")
         for (n, target) in [(100, 32), (1000, 128)] {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-            p.arguments = ["bench", "--memory-child", "\(n)"] + (quick ? ["--quick"] : [])
-            let pipe = Pipe()
-            p.standardOutput = pipe
-            try p.run()
-            let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
+            let outFile = "/tmp/bfftop-bench-mem-\(getpid())-\(n).out"
+            defer { unlink(outFile) }
+            let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+            _ = try IdleBench.runShell("'\(exe)' bench --memory-child \(n) \(quick ? "--quick" : "") > '\(outFile)'")
+            let out = (try? String(contentsOfFile: outFile, encoding: .utf8)) ?? ""
             let fields = Dictionary(uniqueKeysWithValues: out.split(separator: "\n").compactMap { l -> (String, String)? in
                 let kv = l.split(separator: "=", maxSplits: 1)
                 return kv.count == 2 ? (String(kv[0]), String(kv[1])) : nil
@@ -205,7 +205,7 @@ enum RenderBench {
         times.sort()
         let mean = times.reduce(0, +) / Double(times.count)
         let p99 = times[min(times.count - 1, Int(Double(times.count) * 0.99))]
-        row("frame at 200×50, 1,000 endpoints", String(format: "mean %.3f ms, p99 %.3f ms", mean * 1000, p99 * 1000), target: "≤ 1 ms", ok: mean <= 0.001)
+        row("frame at 200×50, 1,000 endpoints", "mean \(formatFixed(mean * 1000, 3)) ms, p99 \(formatFixed(p99 * 1000, 3)) ms", target: "≤ 1 ms", ok: mean <= 0.001)
         print()
     }
 }
@@ -240,7 +240,7 @@ enum IdleBench {
         usleep(UInt32(seconds * 1e6))
         let c1 = cpuSeconds(pid), w1 = monotonic()
         let pct = (c1 - c0) / (w1 - w0) * 100
-        row("idle CPU over \(Int(seconds)) s", String(format: "%.2f %% of a core", pct), target: "≤ 0.5 %", ok: pct <= 0.5)
+        row("idle CPU over \(Int(seconds)) s", formatFixed(pct, 2) + " % of a core", target: "≤ 0.5 %", ok: pct <= 0.5)
         print()
     }
 

@@ -1,7 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ArgumentParser
 import BFFTopDemo
 import BFFTopIngest
-import Foundation
+import BFFTopWire
+import FoundationEssentials
 
 struct Watch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -59,17 +63,17 @@ struct Simulate: AsyncParsableCommand {
         let fleet = DemoFleetRunner(path: path, seed: seed ?? UInt64(Date().timeIntervalSince1970), intensity: intensity)
         fleet.start()
         let started = Date()
-        FileHandle.standardError.write(Data("bfftop simulate: sending the demo fleet to \(path) (Ctrl-C stops)\n".utf8))
+        printError("bfftop simulate: sending the demo fleet to \(path) (Ctrl-C stops)")
         var lastReport = Date()
         while duration.map({ Date().timeIntervalSince(started) < $0 }) ?? true {
             try await Task.sleep(nanoseconds: 200_000_000)
             if Date().timeIntervalSince(lastReport) >= 5 {
                 lastReport = Date()
                 let note = fleet.eventsLost > 0 ? ", \(fleet.eventsLost) not delivered (is a dashboard listening on \(path)?)" : ""
-                FileHandle.standardError.write(Data("sent \(fleet.eventsSent) events\(note)\n".utf8))
+                printError("sent \(fleet.eventsSent) events\(note)")
             }
         }
         fleet.stop()
-        FileHandle.standardError.write(Data("sent \(fleet.eventsSent) events, \(fleet.eventsLost) not delivered\n".utf8))
+        printError("sent \(fleet.eventsSent) events, \(fleet.eventsLost) not delivered")
     }
 }

@@ -1,9 +1,13 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ArgumentParser
 import BFFTopIngest
 import BFFTopStats
 import BFFTopTerminal
 import BFFTopUI
-import Foundation
+import BFFTopWire
+import FoundationEssentials
 import NIOPosix
 
 struct DashboardOptions: ParsableArguments {
@@ -59,12 +63,9 @@ enum DashboardSession {
         let initial = state
         let result: Result<Void, Error> = await withCheckedContinuation { cont in
             // The UI loop blocks in ncurses, so it gets a thread of its own, not a pool thread.
-            let t = Thread {
+            startThread(name: "bfftop-ui") {
                 cont.resume(returning: Result { try DashboardRunner.run(state: initial, source: engine, environment: env) })
             }
-            t.name = "bfftop-ui"
-            t.stackSize = 8 << 20
-            t.start()
         }
         for s in subscribers { s.stop() }
         listener.stopNow()
@@ -95,6 +96,11 @@ enum DashboardSession {
         localtime_r(&t, &parts)
         return parts.tm_gmtoff
     }
+}
+
+func printError(_ s: String) {
+    let line = s + "\n"
+    _ = line.withCString { write(STDERR_FILENO, $0, strlen($0)) }
 }
 
 struct CLIError: Error, CustomStringConvertible {

@@ -1,4 +1,5 @@
 import BFFTopStats
+import BFFTopWire
 
 /// Who is running how much right now: a bar per endpoint, against its limit when one is known.
 enum ConcurrencyView {
@@ -57,7 +58,7 @@ enum ErrorsView {
             x += p.grid.put(x, y, Format.clock(e.time, utcOffset: s.utcOffset) + " ", p.style(.muted))
             let role: Role = e.outcome == .timeout ? .timeouts : e.outcome == .throttle ? .throttles : .errors
             let tag = e.status.map { "\($0)" } ?? e.outcome.description
-            x += p.grid.put(x, y, tag.padding(toLength: 8, withPad: " ", startingAt: 0), p.style(role))
+            x += p.grid.put(x, y, tag.padded(to: 8), p.style(role))
             x += p.grid.put(x, y, CellGrid.truncate(e.endpoint, 18) + " ", p.style(.text), maxWidth: inner.maxX - x)
             let msg = [Format.ms(e.durationMs), e.message].compactMap { $0 }.joined(separator: " ")
             p.grid.put(x, y, msg, p.style(.muted), maxWidth: inner.maxX - x)
