@@ -34,6 +34,7 @@ public final class LiveEngine: Sendable {
     private let request: Mutex<(SnapshotRequest, Bool)>
     private let latest: Mutex<EngineFrame>
     private let running = Atomic<Bool>(true)
+    private let aggregatedCount = Atomic<Int>(0)
     private let finished = DispatchSemaphore(value: 0)
     private let clock: @Sendable () -> Double
     private let config: AggregatorConfig
@@ -66,6 +67,7 @@ public final class LiveEngine: Sendable {
             for batch in mailbox.take(waitingUpTo: min(0.1, refreshInterval)) {
                 aggregator.ingest(batch.events, receivedAt: batch.receivedAt)
             }
+            aggregatedCount.store(aggregator.eventsAggregated, ordering: .relaxed)
             let now = clock()
             let (req, urgent) = request.withLock { r -> (SnapshotRequest, Bool) in
                 defer { r.1 = false }
@@ -85,6 +87,9 @@ public final class LiveEngine: Sendable {
         }
         finished.signal()
     }
+
+    /// Events aggregated so far (updated after every drain, not only with frames).
+    public var eventsAggregated: Int { aggregatedCount.load(ordering: .relaxed) }
 
     /// The newest frame.
     public func frame() -> EngineFrame { latest.withLock { $0 } }

@@ -56,9 +56,8 @@ enum IngestBench {
             }
         }
         for (i, t) in threads.enumerated() { startThread(name: "bench-writer-\(i)", t) }
-        func received() -> Int { useEngine ? engine.frame().snapshot.eventsAggregated : sink.count.load(ordering: .relaxed) }
+        func received() -> Int { useEngine ? engine.eventsAggregated : sink.count.load(ordering: .relaxed) }
         while received() < expected, monotonic() - start < 120 {
-            if useEngine { engine.update(SnapshotRequest(window: .oneMinute, detailFor: "\(monotonic())")) }
             try await Task.sleep(nanoseconds: 2_000_000)
         }
         let elapsed = monotonic() - start
