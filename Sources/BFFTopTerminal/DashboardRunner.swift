@@ -1,10 +1,9 @@
 import BFFTopIngest
 import BFFTopUI
-import Dispatch
+import CNCursesW
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
 
 /// The UI loop: the one thread that owns `AppState` and the terminal. It takes engine frames and
 /// keys, updates state, and redraws only when something changed. Keys are read with a short
@@ -12,8 +11,6 @@ import Synchronization
 public final class DashboardRunner {
     private let terminal: Terminal
     private let source: any FrameSource
-    private let stopRequested: Atomic<Bool>
-    private var signalSources: [any DispatchSourceSignal] = []
     public var state: AppState
 
     /// Returns once `q`, Ctrl-C, SIGTERM or SIGHUP ends the session. The terminal is restored
@@ -29,19 +26,12 @@ public final class DashboardRunner {
         self.terminal = terminal
         self.source = source
         self.state = state
-        self.stopRequested = Atomic(false)
         self.state.colorDepth = state.theme.name == "mono" ? .mono : min(state.colorDepth, terminal.depth)
         installSignalHandlers()
     }
 
     private func installSignalHandlers() {
-        for sig in [SIGINT, SIGTERM, SIGHUP] {
-            signal(sig, SIG_IGN)
-            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            s.setEventHandler { [self] in self.stopRequested.store(true, ordering: .relaxed) }
-            s.resume()
-            signalSources.append(s)
-        }
+        bt_install_quit_handlers()
     }
 
     private func loop() {
@@ -49,7 +39,7 @@ public final class DashboardRunner {
         var (w, h) = terminal.size
         state.resize(width: w, height: h)
         var dirty = true
-        while !state.shouldQuit, !stopRequested.load(ordering: .relaxed) {
+        while !state.shouldQuit, bt_quit_requested() == 0 {
             let frame = source.frame()
             if frame.sequence != lastSequence {
                 lastSequence = frame.sequence
@@ -80,6 +70,5 @@ public final class DashboardRunner {
                 key = terminal.readKey(timeoutMs: 0)
             }
         }
-        for s in signalSources { s.cancel() }
     }
 }

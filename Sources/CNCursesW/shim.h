@@ -26,6 +26,7 @@ static inline int bt_put_run(int y, int x, const wchar_t *text, int len, attr_t 
     wattr_set(stdscr, attrs, (short)pair, NULL);
     return waddnwstr(stdscr, text, len);
 }
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,4 +107,28 @@ static inline void bt_install_crash_handlers(void) {
         sigaction(bt_fatal_sigs()[i], &sa, &bt_previous_actions()[i]);
     }
 }
+/* Quit requests (SIGINT, SIGTERM, SIGHUP): the handler only records the signal; the UI loop polls
+   it between key reads. Installed with sigaction, so a SIG_IGN inherited from a background shell
+   cannot make Ctrl-C a no-op. */
+static inline volatile sig_atomic_t *bt_quit_flag(void) {
+    static volatile sig_atomic_t flag;
+    return &flag;
+}
+static void bt_quit_signal(int sig) { *bt_quit_flag() = sig; }
+static inline void bt_install_quit_handlers(void) {
+    int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+    sigset_t unblock;
+    sigemptyset(&unblock);
+    for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = bt_quit_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(sigs[i], &sa, NULL);
+        sigaddset(&unblock, sigs[i]);
+    }
+    /* This (the UI) thread takes them even if they were blocked in whatever started it. */
+    pthread_sigmask(SIG_UNBLOCK, &unblock, NULL);
+}
+static inline int bt_quit_requested(void) { return (int)*bt_quit_flag(); }
 #endif

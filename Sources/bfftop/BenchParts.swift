@@ -213,7 +213,7 @@ enum IdleBench {
     /// Starts the real dashboard in tmux with no traffic and reads its CPU time from /proc.
     static func run(quick: Bool) throws {
         print("Idle dashboard CPU (real binary in tmux, default 1 s refresh, no traffic)")
-        guard (try? runShell("command -v tmux")) == 0 else {
+        guard (try? runShell("command -v tmux > /dev/null")) == 0 else {
             print("    skipped: tmux not installed (apt-get install -y tmux)\n")
             return
         }

@@ -87,11 +87,35 @@ import Testing
         try tmux.start("\(bin) demo --socket \(sock); echo EXIT=$?; sleep 15", width: 120, height: 36)
         let running = tmux.waitFor { $0.contains("GET /api/slots") && $0.contains("ev/s") }
         #expect(running.ok, "demo fleet arrives through the socket:\n\(running.screen)")
-        try shell("pkill -TERM -f -- '--socket \(sock)'")
+        try shell("pkill -TERM -f -- '^\(bin) demo --socket \(sock)'")
         let exited = tmux.waitFor { $0.contains("EXIT=") }
         #expect(exited.ok, "SIGTERM ends the dashboard:\n\(exited.screen)")
         #expect(!exited.screen.contains("ENDPOINT"))
         #expect(access(sock, F_OK) != 0, "socket file removed on SIGTERM")
+    }
+
+    @Test func ctrlCQuitsAndACrashStillRestoresTheTerminal() throws {
+        try requireTools()
+        let sock = "/tmp/bfftop-e2e-\(getpid())-e.sock"
+        let tmux = TmuxDriver(name: "crash")
+        defer { tmux.stop(killing: sock) }
+        // Between the two runs the shell waits, so the first run's exit status stays on screen.
+        try tmux.start("\(bin) watch --socket \(sock); echo EXIT=$?; sleep 3; SWIFT_BACKTRACE=enable=no \(bin) watch --socket \(sock); echo EXIT2=$?; sleep 15")
+        #expect(tmux.waitFor { $0.contains("Waiting for events") }.ok)
+        tmux.keys("C-c")
+        let first = tmux.waitFor { $0.contains("EXIT=0") }
+        #expect(first.ok, "Ctrl-C quits cleanly:\n\(first.screen)")
+        // The second run starts on the same path (the first removed its socket), then crashes.
+        #expect(tmux.waitFor { $0.contains("Waiting for events") }.ok)
+        try shell("pkill -SEGV -f -- '^\(bin) watch --socket \(sock)'")
+        let crashed = tmux.waitFor { $0.contains("EXIT2=") }
+        #expect(crashed.ok, "the crash ends the process:\n\(crashed.screen)")
+        #expect(!crashed.screen.contains("Waiting for events"), "the alternate screen is gone: terminal restored")
+        // The stale socket a crash leaves behind is replaced by the next start.
+        let again = TmuxDriver(name: "crash2")
+        defer { again.stop(killing: sock) }
+        try again.start("\(bin) watch --socket \(sock); sleep 15")
+        #expect(again.waitFor { $0.contains("Waiting for events on \(sock)") }.ok)
     }
 
     @Test func secondInstanceOnTheSameSocketIsRefusedClearly() throws {

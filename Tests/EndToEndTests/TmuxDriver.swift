@@ -20,8 +20,11 @@ final class TmuxDriver {
         return dir.appendingPathComponent("bfftop").path
     }
 
+    /// Runs `command` in a job-control shell, as an interactive shell would: each program gets its own
+    /// foreground process group, so Ctrl-C reaches the program and not the shell around it.
     func start(_ command: String, width: Int = 100, height: Int = 30) throws {
-        let r = try shell("tmux -L \(server) new-session -d -s \(session) -x \(width) -y \(height) \(quote(command))")
+        let wrapped = "bash -c " + quote("set -m; " + command)
+        let r = try shell("tmux -L \(server) new-session -d -s \(session) -x \(width) -y \(height) \(quote(wrapped))")
         guard r.status == 0 else { throw E2EError("tmux new-session failed: \(r.output)") }
     }
 
@@ -53,7 +56,7 @@ final class TmuxDriver {
     /// Ends the session. tmux's own SIGHUP may not reach the pane when the test runner ignores SIGHUP
     /// (children inherit that), so the program is also ended by its socket path.
     func stop(killing pattern: String? = nil) {
-        if let pattern { _ = try? shell("pkill -TERM -f -- \(quote(pattern))") }
+        if let pattern { _ = try? shell("pkill -TERM -f -- \(quote("^\(TmuxDriver.binary) .*" + pattern))") }
         _ = try? shell("tmux -L \(server) kill-server")
     }
 }
@@ -75,7 +78,20 @@ func shell(_ command: String) throws -> (status: Int32, output: String) {
     var pid: pid_t = 0
     let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sh"), strdup("-c"), strdup(script), nil]
     defer { for a in argv { free(a) } }
-    guard posix_spawn(&pid, "/bin/sh", nil, nil, argv, environ) == 0 else { throw E2EError("cannot spawn /bin/sh") }
+    // Start the child as a terminal would: no blocked signals (test runner threads block most) and
+    // default actions for the ones a dashboard handles.
+    var attr = posix_spawnattr_t()
+    posix_spawnattr_init(&attr)
+    defer { posix_spawnattr_destroy(&attr) }
+    var none = sigset_t()
+    sigemptyset(&none)
+    var defaults = sigset_t()
+    sigemptyset(&defaults)
+    for sig in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] { sigaddset(&defaults, sig) }
+    posix_spawnattr_setsigmask(&attr, &none)
+    posix_spawnattr_setsigdefault(&attr, &defaults)
+    posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    guard posix_spawn(&pid, "/bin/sh", nil, &attr, argv, environ) == 0 else { throw E2EError("cannot spawn /bin/sh") }
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0, errno == EINTR {}
     let data = FileManager.default.contents(atPath: out) ?? Data()

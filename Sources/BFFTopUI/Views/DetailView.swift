@@ -19,7 +19,7 @@ enum DetailView {
         // Split what is left between the chart and the lists below it.
         let fanRows = min(d.fanOut.count + d.calledBy.count + (d.fanOut.isEmpty ? 0 : 1) + (d.calledBy.isEmpty ? 0 : 1), s.zoomed ? 12 : 3)
         let coldRow = 1
-        let histRows = s.zoomed ? min(10, max(0, remaining / 3)) : 0
+        let histRows = s.zoomed ? min(10, max(0, remaining / 3)) : (remaining >= 14 ? min(6, remaining / 4) : 0)
         let chartRows = max(2, remaining - fanRows - coldRow - histRows)
         if remaining >= 3 {
             chart(d, s.window, Rect(x: inner.x, y: y, width: inner.width, height: min(chartRows, remaining - coldRow)), &p)
