@@ -45,7 +45,9 @@ let package = Package(
         .testTarget(
             name: "BFFTopIngestTests",
             dependencies: ["BFFTopIngest", "BFFTopWire", "BFFTopStats", "BFFTopDemo"]),
-        .testTarget(name: "BFFTopUITests", dependencies: ["BFFTopUI", "BFFTopStats", "BFFTopWire", "BFFTopIngest"]),
+        .testTarget(
+            name: "BFFTopUITests", dependencies: ["BFFTopUI", "BFFTopStats", "BFFTopWire", "BFFTopIngest", "BFFTopDemo"],
+            exclude: ["Snapshots"]),
         .testTarget(name: "EndToEndTests", dependencies: ["BFFTopWire"]),
     ]
 )
