@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import BFFTopWire
 
 /// Errors starting or running ingest, each saying what to do about it.
 public enum IngestError: Error, Equatable, CustomStringConvertible, Sendable {
@@ -50,26 +51,9 @@ public enum SocketPath {
     }
 
     static func canConnect(_ path: String) -> Bool {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        guard var addr = unixAddress(path: path) else { return false }
-        let r = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        return r == 0
-    }
-
-    static func unixAddress(path: String) -> sockaddr_un? {
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { return nil }
-        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
-            for (i, b) in bytes.enumerated() { raw[i] = b }
-            raw[bytes.count] = 0
-        }
-        return addr
+        guard let fd = connectUnixSocket(path) else { return false }
+        close(fd)
+        return true
     }
 
     /// Makes `path` ready to bind: refuses a live peer or a non-socket, removes a stale socket.

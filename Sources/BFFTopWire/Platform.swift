@@ -68,3 +68,30 @@ extension StringProtocol {
         return c >= width ? String(prefix(width)) : String(self) + String(repeating: " ", count: width - c)
     }
 }
+
+/// Connects a blocking, close-on-exec Unix stream socket to `path`; nil if that fails
+/// (nothing listening, path too long, permissions).
+public func connectUnixSocket(_ path: String) -> Int32? {
+    let bytes = Array(path.utf8)
+    var addr = sockaddr_un()
+    guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { return nil }
+    addr.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+        for (i, b) in bytes.enumerated() { raw[i] = b }
+        raw[bytes.count] = 0
+    }
+    #if canImport(Glibc)
+    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    #else
+    let fd = socket(AF_UNIX, SOCK_STREAM, 0)
+    #endif
+    guard fd >= 0 else { return nil }
+    let r = withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+    }
+    guard r == 0 else {
+        close(fd)
+        return nil
+    }
+    return fd
+}

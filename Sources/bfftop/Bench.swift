@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import ArgumentParser
+import BFFTopDemo
 import BFFTopIngest
 import BFFTopStats
 import BFFTopUI
@@ -57,7 +58,7 @@ func row(_ label: String, _ value: String, target: String? = nil, ok: Bool? = ni
 /// Synthetic but realistic events: `endpoints` endpoints, a quarter of them functions with
 /// memory, cold starts and a parent route; log-normal latencies with per-endpoint medians.
 struct SyntheticTraffic {
-    var rng = SplitMixBench(seed: 11)
+    var rng = SplitMix64(seed: 11)
     let endpoints: [String]
     let routes: Int
 
@@ -83,19 +84,6 @@ struct SyntheticTraffic {
             ts: t - ms / 1000, service: "bff-\(i % 3)", endpoint: name, kind: .route, durationMs: ms,
             outcome: rng.unit() < 0.005 ? .error : .ok, status: 200))
     }
-}
-
-struct SplitMixBench {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
 
 /// Resident set size of this process, from /proc.

@@ -73,17 +73,14 @@ enum IngestBench {
 final class BenchWriter {
     let fd: Int32
     init(path: String) {
-        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &addr.sun_path) { raw in for (i, b) in path.utf8.enumerated() { raw[i] = b } }
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        fd = connectUnixSocket(path) ?? -1
     }
     func send(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { buf in
             var off = 0
             while off < buf.count {
-                let n = write(fd, buf.baseAddress! + off, buf.count - off)
+                guard let base = buf.baseAddress else { return }
+                let n = write(fd, base + off, buf.count - off)
                 if n <= 0 { return }
                 off += n
             }

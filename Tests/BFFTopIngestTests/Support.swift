@@ -19,19 +19,8 @@ final class RawClient: @unchecked Sendable {  // an fd; each test uses it from o
     let fd: Int32
 
     init?(path: String) {
-        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
-            for (i, b) in path.utf8.enumerated() { raw[i] = b }
-        }
-        let r = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        if r != 0 {
-            Glibc.close(fd)
-            return nil
-        }
+        guard let fd = connectUnixSocket(path) else { return nil }
+        self.fd = fd
     }
 
     func send(_ s: String) { send(Array(s.utf8)) }
