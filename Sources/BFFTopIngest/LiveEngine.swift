@@ -15,8 +15,12 @@ public struct EngineFrame: Sendable, Equatable {
     /// Events dropped because the engine fell behind.
     public var backlogDropped: Int
     public var sequence: Int
+    /// Present while `--record` is on.
+    public var recording: RecordingStatus?
 
-    public init(snapshot: AggregateSnapshot, ingest: IngestStatus, eventsPerSecond: Double = 0, backlogDropped: Int = 0, sequence: Int = 0) {
+    public init(snapshot: AggregateSnapshot, ingest: IngestStatus, eventsPerSecond: Double = 0, backlogDropped: Int = 0, sequence: Int = 0,
+                recording: RecordingStatus? = nil) {
+        self.recording = recording
         self.snapshot = snapshot
         self.ingest = ingest
         self.eventsPerSecond = eventsPerSecond
@@ -38,11 +42,14 @@ public final class LiveEngine: Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private let clock: @Sendable () -> Double
     private let config: AggregatorConfig
+    private let recorder: Recorder?
 
     public init(
         mailbox: EventMailbox = EventMailbox(), stats: IngestStats, refreshInterval: Double = 1,
-        config: AggregatorConfig = AggregatorConfig(), clock: @escaping @Sendable () -> Double = wallClock
+        config: AggregatorConfig = AggregatorConfig(), recorder: Recorder? = nil,
+        clock: @escaping @Sendable () -> Double = wallClock
     ) {
+        self.recorder = recorder
         self.mailbox = mailbox
         self.stats = stats
         self.refreshInterval = refreshInterval
@@ -55,6 +62,7 @@ public final class LiveEngine: Sendable {
     }
 
     public func start() {
+        recorder?.start()
         startThread(name: "bfftop-engine") { [self] in self.run() }
     }
 
@@ -66,6 +74,7 @@ public final class LiveEngine: Sendable {
         while running.load(ordering: .relaxed) {
             for batch in mailbox.take(waitingUpTo: min(0.1, refreshInterval)) {
                 aggregator.ingest(batch.events, receivedAt: batch.receivedAt)
+                recorder?.record(batch)
             }
             aggregatedCount.store(aggregator.eventsAggregated, ordering: .relaxed)
             let now = clock()
@@ -80,7 +89,7 @@ public final class LiveEngine: Sendable {
             sequence += 1
             let frame = EngineFrame(
                 snapshot: snap, ingest: stats.snapshot(), eventsPerSecond: rate, backlogDropped: mailbox.dropped,
-                sequence: sequence)
+                sequence: sequence, recording: recorder?.currentStatus)
             latest.withLock { $0 = frame }
             lastPublish = now
             lastCount = aggregator.eventsAggregated
@@ -108,6 +117,7 @@ public final class LiveEngine: Sendable {
         guard running.exchange(false, ordering: .relaxed) else { return }
         mailbox.poke()
         _ = finished.wait(timeout: .now() + 2)
+        recorder?.stop()
     }
 }
 

@@ -45,11 +45,23 @@ public enum Format {
     public static func dollars(_ v: Double) -> String {
         switch v {
         case 0: return "$0"
+        case ..<0.0001: return "<$.0001"
         case ..<0.01: return "$" + fixed(v, 4).dropFirst()
         case ..<10: return "$" + fixed(v, 2)
         case ..<100: return "$" + fixed(v, 1)
         case ..<1000: return "$" + fixed(v, 0)
         default: return "$" + fixed(v / 1000, 1) + "k"
+        }
+    }
+
+    /// 512 B, 12 KB, 3.4 MB, 1.2 GB
+    public static func bytes(_ n: Int) -> String {
+        let v = Double(n)
+        switch v {
+        case ..<1000: return "\(n) B"
+        case ..<1_000_000: return fixed(v / 1000, 0) + " KB"
+        case ..<1_000_000_000: return fixed(v / 1_000_000, 1) + " MB"
+        default: return fixed(v / 1_000_000_000, 1) + " GB"
         }
     }
 

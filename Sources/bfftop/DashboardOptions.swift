@@ -26,7 +26,19 @@ struct DashboardOptions: ParsableArguments {
     @Option(help: "Initial window: 1m, 5m, 15m or 1h.")
     var window: String = "1m"
 
+    @Option(help: "Append every received event to FILE (NDJSON, replayable).")
+    var record: String?
+
+    @Option(help: "Rotate the recording when it reaches this size (e.g. 100M, 2G); keeps FILE.1 … FILE.5.")
+    var recordMaxSize: String?
+
+    var recordMaxBytes: Int? { recordMaxSize.flatMap(parseSize) }
+
     func validate() throws {
+        if let s = recordMaxSize, parseSize(s) == nil {
+            throw ValidationError("--record-max-size must be a size like 500K, 100M or 2G (got \(s))")
+        }
+        if recordMaxSize != nil, record == nil { throw ValidationError("--record-max-size needs --record FILE") }
         guard refresh >= 0.1, refresh <= 60 else { throw ValidationError("--refresh must be between 0.1 and 60 seconds") }
         guard Window(name: window) != nil else { throw ValidationError("--window must be one of 1m, 5m, 15m, 1h (got \(window))") }
     }
@@ -42,7 +54,8 @@ enum DashboardSession {
         }
         let (themes, themeIndex) = try loadThemes(o.theme, environment: env)
         let stats = IngestStats()
-        let engine = LiveEngine(stats: stats, refreshInterval: o.refresh)
+        let recorder = o.record.map { Recorder(path: $0, source: "\(mode) \(socketPath)", maxBytes: o.recordMaxBytes) }
+        let engine = LiveEngine(stats: stats, refreshInterval: o.refresh, recorder: recorder)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: Listener.defaultThreads)
         let listener: Listener
         do {
@@ -96,6 +109,15 @@ enum DashboardSession {
         localtime_r(&t, &parts)
         return parts.tm_gmtoff
     }
+}
+
+/// "500K", "100M", "2G", "1048576" -> bytes.
+func parseSize(_ s: String) -> Int? {
+    let units: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
+    let upper = String(s.uppercased().filter { $0 != "B" })
+    if let last = upper.last, let unit = units[last], let n = Double(upper.dropLast()), n > 0 { return Int(n * Double(unit)) }
+    if let n = Int(upper), n > 0 { return n }
+    return nil
 }
 
 func printError(_ s: String) {

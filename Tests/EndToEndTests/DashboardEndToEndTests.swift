@@ -1,3 +1,4 @@
+import BFFTopWire
 import Foundation
 import Testing
 
@@ -116,6 +117,49 @@ import Testing
         defer { again.stop(killing: sock) }
         try again.start("\(bin) watch --socket \(sock); sleep 15")
         #expect(again.waitFor { $0.contains("Waiting for events on \(sock)") }.ok)
+    }
+
+    @Test func recordingSurvivesKillDashNineMidStream() throws {
+        try requireTools()
+        let sock = "/tmp/bfftop-e2e-\(getpid())-r.sock"
+        let file = "/tmp/bfftop-e2e-\(getpid())-rec.ndjson"
+        unlink(file)
+        defer { unlink(file) }
+        let tmux = TmuxDriver(name: "rec")
+        defer { tmux.stop(killing: sock) }
+        try tmux.start("\(bin) watch --socket \(sock) --record \(file); sleep 15")
+        #expect(tmux.waitFor { $0.contains("Waiting for events") && $0.contains("REC") }.ok, "recording badge in the header")
+        // Flood the socket from another process (about 100 k events/s), then kill -9 the dashboard mid-stream.
+        let script = """
+            import socket, sys, time
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(sys.argv[1])
+            t = time.time()
+            block = "".join('{"v":1,"type":"invocation","ts":%.6f,"endpoint":"GET /flood/%d","duration_ms":%d.5}\\n' % (t, i % 7, i % 90) for i in range(2000)).encode()
+            end = t + 4
+            while time.time() < end:
+                try:
+                    s.sendall(block)
+                except OSError:
+                    break
+                time.sleep(0.018)
+            """
+        try shell("(python3 -c \(quote(script)) \(quote(sock)) > /dev/null 2>&1 &)")
+        Thread.sleep(forTimeInterval: 2)
+        try shell("pkill -KILL -f -- '^\(bin) watch --socket \(sock)'")
+        Thread.sleep(forTimeInterval: 0.5)
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if lines.last == "" { lines.removeLast() }
+        #expect(lines.first?.hasPrefix(#"{"bfftop_recording":1"#) == true)
+        let decoder = NativeDecoder()
+        var good = 0
+        var bad: [Int] = []
+        for (i, l) in lines.enumerated().dropFirst() {
+            if case .success = decoder.decode(l) { good += 1 } else { bad.append(i) }
+        }
+        #expect(good > 20_000, "a second or more of events was flushed before the kill (\(good))")
+        #expect(bad.isEmpty || bad == [lines.count - 1], "only the last line may be cut; bad lines at \(bad)")
     }
 
     @Test func secondInstanceOnTheSameSocketIsRefusedClearly() throws {

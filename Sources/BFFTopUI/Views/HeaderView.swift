@@ -24,6 +24,10 @@ enum HeaderView {
             Segment(text: "\(Format.dollars(snap.totals.projectedPerMonth))/mo", role: .cost, priority: 5),
         ]
         if s.paused { segs.insert(Segment(text: "⏸ PAUSED", role: .paused, priority: 0), at: 0) }
+        if let rec = f.recording {
+            let text = rec.error == nil ? "● REC \(Format.bytes(rec.bytesWritten))" : "● REC ✗"
+            segs.insert(Segment(text: text, role: rec.error == nil ? .recording : .bad, priority: 0), at: 0)
+        }
         if f.backlogDropped > 0 {
             segs.append(Segment(text: "⚠ \(Format.count(Double(f.backlogDropped))) dropped (engine behind)", role: .bad, priority: 1))
         }
@@ -61,6 +65,10 @@ enum HeaderView {
             let n = p.grid.put(r.x + 1, r.y, "/ filter: ", p.style(.key))
             p.grid.put(r.x + 1 + n, r.y, s.filter + "▏", p.style(.text), maxWidth: r.width - n - 2)
             p.grid.putRight(r.x, r.y, width: r.width - 1, "Enter keep · Esc cancel", p.style(.muted))
+            return
+        }
+        if let problem = f.recording?.error {
+            p.grid.put(r.x + 1, r.y, problem, p.style(.bad), maxWidth: r.width - 2)
             return
         }
         if let m = s.message {
