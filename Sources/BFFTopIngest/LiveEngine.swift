@@ -17,10 +17,13 @@ public struct EngineFrame: Sendable, Equatable {
     public var sequence: Int
     /// Present while `--record` is on.
     public var recording: RecordingStatus?
+    /// Present in replay.
+    public var playback: PlaybackStatus?
 
     public init(snapshot: AggregateSnapshot, ingest: IngestStatus, eventsPerSecond: Double = 0, backlogDropped: Int = 0, sequence: Int = 0,
-                recording: RecordingStatus? = nil) {
+                recording: RecordingStatus? = nil, playback: PlaybackStatus? = nil) {
         self.recording = recording
+        self.playback = playback
         self.snapshot = snapshot
         self.ingest = ingest
         self.eventsPerSecond = eventsPerSecond
@@ -125,6 +128,8 @@ public final class LiveEngine: Sendable {
 public protocol FrameSource: Sendable {
     func frame() -> EngineFrame
     func update(_ request: SnapshotRequest)
+    /// Playback control; live sources ignore it.
+    func control(_ command: PlaybackCommand)
 }
 
 extension LiveEngine: FrameSource {}

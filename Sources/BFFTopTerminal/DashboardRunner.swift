@@ -65,6 +65,7 @@ public final class DashboardRunner {
                 } else if state.handle(k) {
                     dirty = true
                 }
+                for c in state.takeCommands() { source.control(c) }
                 source.update(state.snapshotRequest)
                 if state.shouldQuit { break }
                 key = terminal.readKey(timeoutMs: 0)

@@ -78,6 +78,8 @@ public final class Terminal {
         case bt_key_down(): return .down
         case bt_key_left(): return .left
         case bt_key_right(): return .right
+        case bt_key_sleft(): return .shiftLeft
+        case bt_key_sright(): return .shiftRight
         case bt_key_home(): return .home
         case bt_key_end(): return .end
         case bt_key_npage(): return .pageDown

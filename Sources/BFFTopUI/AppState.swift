@@ -81,6 +81,11 @@ public struct AppState: Sendable {
     public var errorsOffset = 0
     public var message: String?
     public var shouldQuit = false
+    /// The `g` prompt in replay.
+    public var gotoEditing = false
+    public var gotoText = ""
+    /// Playback commands for the frame source, taken by the UI loop after each key.
+    public private(set) var pendingCommands: [PlaybackCommand] = []
 
     public init(
         frame: EngineFrame, source: SourceInfo, themes: [Theme] = [ThemeLoader.builtin("dark") ?? .mono],
@@ -176,6 +181,7 @@ public struct AppState: Sendable {
         message = nil
         if key == .resize { return true }
         if filterEditing { return editFilter(key) }
+        if gotoEditing { return editGoto(key) }
         if showHelp, key != .ctrl("c") {
             // Any key closes help; the quit key still quits.
             showHelp = false
@@ -233,6 +239,22 @@ public struct AppState: Sendable {
         case .cycleTheme:
             themeIndex = (themeIndex + 1) % themes.count
             message = "theme \(theme.name)"
+        case .playPause: playback(.togglePause)
+        case .seekBack: playback(.seekBy(-10))
+        case .seekForward: playback(.seekBy(10))
+        case .seekBackLong: playback(.seekBy(-60))
+        case .seekForwardLong: playback(.seekBy(60))
+        case .slower: playback(.slower)
+        case .faster: playback(.faster)
+        case .jumpStart: playback(.jumpToStart)
+        case .jumpEnd: playback(.jumpToEnd)
+        case .goToTime:
+            if frame.playback != nil {
+                gotoEditing = true
+                gotoText = ""
+            } else {
+                playback(.jumpToStart)
+            }
         }
         clampOffsets()
     }
@@ -255,6 +277,71 @@ public struct AppState: Sendable {
         let cur = r.firstIndex { $0.name == selected } ?? 0
         let next = max(0, min(r.count - 1, cur + max(-r.count, min(r.count, delta))))
         selected = r[next].name
+    }
+
+    private mutating func playback(_ c: PlaybackCommand) {
+        guard frame.playback != nil else {
+            message = "that key works in replay: bfftop replay FILE"
+            return
+        }
+        pendingCommands.append(c)
+    }
+
+    public mutating func takeCommands() -> [PlaybackCommand] {
+        defer { pendingCommands = [] }
+        return pendingCommands
+    }
+
+    private mutating func editGoto(_ key: Key) -> Bool {
+        switch key {
+        case .enter:
+            gotoEditing = false
+            if let p = frame.playback, let t = AppState.parseTime(gotoText, start: p.start, position: p.position, utcOffset: utcOffset) {
+                pendingCommands.append(.seekTo(t))
+            } else {
+                message = "not a time: \(gotoText) (try 12:00:30, +90s, -2m, 5m)"
+            }
+        case .escape: gotoEditing = false
+        case .backspace: if !gotoText.isEmpty { gotoText.removeLast() }
+        case .char(let c): gotoText.append(c)
+        case .ctrl("c"): shouldQuit = true
+        default: return false
+        }
+        return true
+    }
+
+    /// "12:00:30" / "12:00" (clock time on the recording's first day), "+90s" / "-2m" (from the
+    /// current position), "5m" / "300" (offset from the start), or Unix seconds.
+    public static func parseTime(_ text: String, start: Double, position: Double, utcOffset: Int) -> Double? {
+        let t = text.trimmedWhitespace
+        guard !t.isEmpty else { return nil }
+        if t.contains(":") {
+            let parts = t.split(separator: ":").map { Int($0) }
+            guard parts.count >= 2, parts.count <= 3, parts.allSatisfy({ $0 != nil }) else { return nil }
+            let secs = (parts[0] ?? 0) * 3600 + (parts[1] ?? 0) * 60 + (parts.count == 3 ? parts[2] ?? 0 : 0)
+            let localStart = Int(start) + utcOffset
+            let dayStart = Double(localStart - ((localStart % 86_400) + 86_400) % 86_400 - utcOffset)
+            return dayStart + Double(secs)
+        }
+        var body = Substring(t)
+        var sign = 1.0
+        var base = start
+        if body.hasPrefix("+") {
+            body = body.dropFirst()
+            base = position
+        } else if body.hasPrefix("-") {
+            sign = -1
+            body = body.dropFirst()
+            base = position
+        }
+        var unit = 1.0
+        if let last = body.last, let u = ["s": 1.0, "m": 60, "h": 3600][String(last)] {
+            unit = u
+            body = body.dropLast()
+        }
+        guard let n = Double(body) else { return nil }
+        if n > 1_000_000_000, sign > 0, unit == 1 { return n }  // absolute Unix time
+        return base + sign * n * unit
     }
 
     private mutating func editFilter(_ key: Key) -> Bool {

@@ -72,7 +72,7 @@ public enum Format {
         return two(d / 3600) + ":" + two(d / 60 % 60) + ":" + two(d % 60)
     }
 
-    @inline(__always) static func two(_ n: Int) -> String { n < 10 ? "0" + String(n) : String(n) }
+    @inline(__always) public static func two(_ n: Int) -> String { n < 10 ? "0" + String(n) : String(n) }
 
     @inline(__always) public static func fixed(_ v: Double, _ decimals: Int) -> String { formatFixed(v, decimals) }
 

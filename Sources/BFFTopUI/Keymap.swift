@@ -2,7 +2,7 @@
 public enum Key: Hashable, Sendable {
     case char(Character)
     case ctrl(Character)
-    case up, down, left, right, pageUp, pageDown, home, end
+    case up, down, left, right, shiftLeft, shiftRight, pageUp, pageDown, home, end
     case enter, escape, tab, backTab, backspace
     case resize
     case mouseScrollUp, mouseScrollDown
@@ -17,6 +17,8 @@ public enum Key: Hashable, Sendable {
         case .down: "↓"
         case .left: "←"
         case .right: "→"
+        case .shiftLeft: "S-←"
+        case .shiftRight: "S-→"
         case .pageUp: "PgUp"
         case .pageDown: "PgDn"
         case .home: "Home"
@@ -38,6 +40,9 @@ public enum Action: String, CaseIterable, Sendable {
     case quit, help, up, down, pageUp = "page_up", pageDown = "page_down", top, bottom
     case detail, back, nextPane = "next_pane", previousPane = "previous_pane"
     case sortNext = "sort", sortReverse = "sort_reverse", filter, pause, cycleWindow = "window", cycleTheme = "theme"
+    case playPause = "play_pause", seekBack = "seek_back", seekForward = "seek_forward"
+    case seekBackLong = "seek_back_long", seekForwardLong = "seek_forward_long", slower, faster
+    case jumpStart = "jump_start", jumpEnd = "jump_end", goToTime = "go_to_time"
 
     public var help: String {
         switch self {
@@ -59,6 +64,16 @@ public enum Action: String, CaseIterable, Sendable {
         case .pause: "pause display (ingest continues)"
         case .cycleWindow: "cycle window 1m/5m/15m/1h"
         case .cycleTheme: "cycle theme"
+        case .playPause: "replay: pause / resume"
+        case .seekBack: "replay: back 10 s"
+        case .seekForward: "replay: forward 10 s"
+        case .seekBackLong: "replay: back 1 min"
+        case .seekForwardLong: "replay: forward 1 min"
+        case .slower: "replay: slower"
+        case .faster: "replay: faster"
+        case .jumpStart: "replay: go to the start"
+        case .jumpEnd: "replay: go to the end"
+        case .goToTime: "replay: go to a time (12:00:30, +90s, -2m)"
         }
     }
 }
@@ -79,7 +94,18 @@ public struct Keymap: Sendable, Equatable {
         (.char("s"), .sortNext), (.char("S"), .sortReverse), (.char("/"), .filter), (.char("p"), .pause),
         (.char("w"), .cycleWindow), (.char("t"), .cycleTheme),
         (.mouseScrollUp, .up), (.mouseScrollDown, .down),
+        (.char(" "), .playPause), (.left, .seekBack), (.right, .seekForward), (.shiftLeft, .seekBackLong),
+        (.shiftRight, .seekForwardLong), (.char("["), .slower), (.char("]"), .faster),
     ])
+
+    /// Replay adds Home/End (start/end of the recording) and `g` (go to a time); g/G keep the table.
+    public static let replay: Keymap = {
+        var k = Keymap.standard
+        k.bind(.home, to: .jumpStart)
+        k.bind(.end, to: .jumpEnd)
+        k.bind(.char("g"), to: .goToTime)
+        return k
+    }()
 
     public func action(for key: Key) -> Action? {
         bindings.first { $0.key == key }?.action

@@ -21,6 +21,22 @@ public final class NativeDecoder {
     }
 
     public func decodeOrThrow(_ line: UnsafeRawBufferPointer) throws(DecodeError) -> WireEvent {
+        try fields(line).build()
+    }
+
+    /// A line of a recording: the header, or an event with the time bfftop received it (`rt`).
+    public enum RecordingLine: Equatable, Sendable {
+        case header
+        case event(WireEvent, receivedAt: Double?)
+    }
+
+    public func decodeRecordingLine(_ line: UnsafeRawBufferPointer) throws(DecodeError) -> RecordingLine {
+        let f = try fields(line)
+        if f.recordingHeader { return .header }
+        return .event(try f.build(), receivedAt: f.rt)
+    }
+
+    private func fields(_ line: UnsafeRawBufferPointer) throws(DecodeError) -> Fields {
         var s = JSONScanner(line)
         let reader = JSONScanner(line)  // read-only twin: the closure may not capture `s` while it scans
         var f = Fields()
@@ -28,7 +44,7 @@ public final class NativeDecoder {
             try assign(&f, scanner: reader, ks, ke, value)
         }
         try s.expectEnd()
-        return try f.build()
+        return f
     }
 
     // MARK: - Field assignment
@@ -41,6 +57,8 @@ public final class NativeDecoder {
         case 2:
             if s.equals(ks, ke, "ts") { f.ts = try number(v, "ts", s) } else if s.equals(ks, ke, "id") {
                 f.id = try idValue(v, s)
+            } else if s.equals(ks, ke, "rt") {
+                f.rt = try number(v, "rt", s)
             }
         case 4:
             if s.equals(ks, ke, "type") { f.type = try string(v, "type", s, intern: true) } else if s.equals(ks, ke, "kind") {
@@ -82,6 +100,8 @@ public final class NativeDecoder {
             if s.equals(ks, ke, "duration_ms") { f.durationMs = try number(v, "duration_ms", s) }
         case 13:
             if s.equals(ks, ke, "max_memory_mb") { f.maxMemoryMB = try number(v, "max_memory_mb", s) }
+        case 16:
+            if s.equals(ks, ke, "bfftop_recording") { f.recordingHeader = true }
         default:
             break  // unknown fields are ignored
         }
@@ -149,6 +169,9 @@ private struct Fields {
     var value: Double?
     var limit: Double?
     var test: Bool?
+    /// Receive time, in recordings.
+    var rt: Double?
+    var recordingHeader = false
 
     func build() throws(DecodeError) -> WireEvent {
         guard let version else { throw DecodeError("missing \"v\":1 (protocol version)") }

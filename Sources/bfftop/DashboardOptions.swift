@@ -73,18 +73,21 @@ enum DashboardSession {
         state.themeIndex = themeIndex
         state.window = Window(name: o.window) ?? .oneMinute
         engine.update(state.snapshotRequest)
-        let initial = state
-        let result: Result<Void, Error> = await withCheckedContinuation { cont in
-            // The UI loop blocks in ncurses, so it gets a thread of its own, not a pool thread.
-            startThread(name: "bfftop-ui") {
-                cont.resume(returning: Result { try DashboardRunner.run(state: initial, source: engine, environment: env) })
-            }
-        }
+        let result = await runUI(state: state, source: engine, environment: env)
         for s in subscribers { s.stop() }
         listener.stopNow()
         engine.stop()
         try? await group.shutdownGracefully()
         try result.get()
+    }
+
+    /// Runs the UI loop on a thread of its own (it blocks in ncurses, so not on a pool thread).
+    static func runUI(state: AppState, source: any FrameSource, environment: [String: String]) async -> Result<Void, Error> {
+        await withCheckedContinuation { cont in
+            startThread(name: "bfftop-ui") {
+                cont.resume(returning: Result { try DashboardRunner.run(state: state, source: source, environment: environment) })
+            }
+        }
     }
 
     /// Every available theme (so `t` can cycle), and the index of the one asked for.

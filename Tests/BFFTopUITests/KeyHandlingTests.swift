@@ -1,3 +1,4 @@
+import BFFTopIngest
 import BFFTopStats
 import BFFTopUI
 import Foundation
@@ -126,5 +127,50 @@ import Testing
         let handled = s.handle(.char("Z"))
         #expect(!handled)
         #expect(!s.shouldQuit)
+    }
+}
+
+@Suite struct ReplayKeyTests {
+    func replayState() -> AppState {
+        var frame = Fixtures.busyFrame()
+        frame.playback = PlaybackStatus(start: Fixtures.t0, end: Fixtures.t0 + 300, position: Fixtures.t0 + 100, speed: 1, paused: false,
+                                        files: ["rec.ndjson"], skippedLines: 0, truncatedLastLines: 0)
+        var s = Fixtures.state(frame)
+        s.keymap = .replay
+        return s
+    }
+
+    @Test func replayKeysBecomePlaybackCommands() {
+        var s = replayState()
+        for k: Key in [.char(" "), .left, .right, .shiftLeft, .shiftRight, .char("["), .char("]"), .home, .end] { s.handle(k) }
+        #expect(s.takeCommands() == [.togglePause, .seekBy(-10), .seekBy(10), .seekBy(-60), .seekBy(60), .slower, .faster, .jumpToStart, .jumpToEnd])
+        #expect(s.takeCommands().isEmpty)
+        s.handle(.char("g"))
+        #expect(s.gotoEditing)
+        for c in "+90s" { s.handle(.char(c)) }
+        s.handle(.enter)
+        #expect(s.takeCommands() == [.seekTo(Fixtures.t0 + 190)])
+        let text = Dashboard.render(s).text
+        #expect(text.contains("▶ 1×"), "progress bar")
+        #expect(text.contains("1:40 / 5:00"))
+    }
+
+    @Test func liveModeExplainsReplayKeys() {
+        var s = Fixtures.state(Fixtures.busyFrame())
+        s.handle(.char(" "))
+        #expect(s.takeCommands().isEmpty)
+        #expect(s.message?.contains("replay") == true)
+    }
+
+    @Test func timesParse() {
+        let start = 1_732_460_000.0  // 14:53:20 UTC
+        #expect(AppState.parseTime("90", start: start, position: start + 50, utcOffset: 0) == start + 90)
+        #expect(AppState.parseTime("5m", start: start, position: start + 50, utcOffset: 0) == start + 300)
+        #expect(AppState.parseTime("+30s", start: start, position: start + 50, utcOffset: 0) == start + 80)
+        #expect(AppState.parseTime("-1m", start: start, position: start + 100, utcOffset: 0) == start + 40)
+        #expect(AppState.parseTime("15:00:00", start: start, position: start, utcOffset: 0) == start + 400)
+        #expect(AppState.parseTime("16:00:00", start: start, position: start, utcOffset: 3600) == start + 400)
+        #expect(AppState.parseTime("1732460123", start: start, position: start, utcOffset: 0) == 1_732_460_123)
+        #expect(AppState.parseTime("soon", start: start, position: start, utcOffset: 0) == nil)
     }
 }

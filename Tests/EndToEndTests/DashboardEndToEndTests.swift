@@ -162,6 +162,38 @@ import Testing
         #expect(bad.isEmpty || bad == [lines.count - 1], "only the last line may be cut; bad lines at \(bad)")
     }
 
+    @Test func replayKeysMoveTheProgressBar() throws {
+        try requireTools()
+        let file = "/tmp/bfftop-e2e-\(getpid())-replay.ndjson"
+        defer { unlink(file) }
+        // Two minutes of a recording: header, then 10 invocations a second with receive times.
+        let t0 = 1_732_460_000.0
+        var text = #"{"bfftop_recording":1,"started":1732460000,"source":"e2e"}"# + "\n"
+        for i in 0..<1200 {
+            let rt = t0 + Double(i) / 10
+            text += #"{"rt":\#(rt),"v":1,"type":"invocation","ts":\#(rt - 0.05),"endpoint":"GET /replayed","duration_ms":50}"# + "\n"
+        }
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        let tmux = TmuxDriver(name: "replay")
+        defer { tmux.stop(killing: file) }
+        try tmux.start("TZ=UTC \(bin) replay \(file); echo EXIT=$?; sleep 15", width: 100, height: 30)
+        let playing = tmux.waitFor { $0.contains("▶ 1×") && $0.contains("/ 1:59") && $0.contains("GET /replayed") }
+        #expect(playing.ok, "plays at 1× with a progress bar:\n\(playing.screen)")
+        tmux.keys("Space")
+        #expect(tmux.waitFor { $0.contains("⏸ 1×") }.ok, "space pauses")
+        tmux.keys("Right", "Right", "Right")
+        let seeked = tmux.waitFor { s in s.contains("0:3") && s.contains("⏸") }
+        #expect(seeked.ok, "→ seeks 10 s each:\n\(seeked.screen)")
+        tmux.keys("]", "]")
+        #expect(tmux.waitFor { $0.contains("⏸ 5×") }.ok, "] is faster")
+        tmux.keys("End")
+        #expect(tmux.waitFor { $0.contains("■") && $0.contains("1:59 / 1:59") }.ok, "End goes to the end")
+        tmux.keys("Home")
+        #expect(tmux.waitFor { $0.contains("0:00 / 1:59") }.ok, "Home goes to the start")
+        tmux.keys("q")
+        #expect(tmux.waitFor { $0.contains("EXIT=0") }.ok)
+    }
+
     @Test func secondInstanceOnTheSameSocketIsRefusedClearly() throws {
         try requireTools()
         let sock = "/tmp/bfftop-e2e-\(getpid())-c.sock"

@@ -1,3 +1,4 @@
+import BFFTopIngest
 import BFFTopStats
 
 /// Two rows: identity and vital signs on the first, the most urgent notice on the second.
@@ -23,6 +24,12 @@ enum HeaderView {
             Segment(text: "\(Format.dollars(snap.totals.costSoFar)) so far", role: .cost, priority: 5),
             Segment(text: "\(Format.dollars(snap.totals.projectedPerMonth))/mo", role: .cost, priority: 5),
         ]
+        if f.playback != nil {
+            // Replay: what was read and skipped replaces the live connection figures.
+            segs[1] = Segment(text: "\(Format.count(Double(f.ingest.events))) events", role: .text, priority: 3)
+            segs[2] = Segment(text: "\(f.ingest.malformed) skipped", role: f.ingest.malformed > 0 ? .warn : .muted, priority: 6)
+            segs.remove(at: 3)
+        }
         if s.paused { segs.insert(Segment(text: "⏸ PAUSED", role: .paused, priority: 0), at: 0) }
         if let rec = f.recording {
             let text = rec.error == nil ? "● REC \(Format.bytes(rec.bytesWritten))" : "● REC ✗"
@@ -57,10 +64,41 @@ enum HeaderView {
         if r.height > 1 { drawNotice(s, Rect(x: r.x, y: y + 1, width: r.width, height: 1), &p) }
     }
 
+    /// Replay position: ▶/⏸, speed, a bar over the recording's span, clock time, elapsed / total.
+    static func progressBar(_ pb: PlaybackStatus, _ s: AppState, _ r: Rect, _ p: inout Painter) {
+        let icon = pb.paused ? (pb.atEnd ? "■" : "⏸") : "▶"
+        let speed = pb.speed.isInfinite ? "max" : (pb.speed == pb.speed.rounded() ? Format.fixed(pb.speed, 0) : Format.fixed(pb.speed, 2)) + "×"
+        let left = " \(icon) \(speed) "
+        let right = " \(Format.clock(pb.position, utcOffset: s.utcOffset))  \(duration(pb.position - pb.start)) / \(duration(pb.end - pb.start)) "
+        var x = r.x + p.grid.put(r.x, r.y, left, p.style(.replay))
+        let barWidth = max(4, r.width - left.count - right.count - 1)
+        let filled = Int((pb.fraction * Double(barWidth - 1)).rounded())
+        for i in 0..<barWidth {
+            p.grid.set(x + i, r.y, i == filled ? "●" : (i < filled ? "━" : "─"), p.style(i <= filled ? .replay : .muted))
+        }
+        x += barWidth
+        p.grid.put(x, r.y, right, p.style(.text), maxWidth: r.maxX - x)
+    }
+
+    static func duration(_ secs: Double) -> String {
+        let s = max(0, Int(secs.rounded(.down)))
+        return s >= 3600 ? "\(s / 3600):" + Format.two(s / 60 % 60) + ":" + Format.two(s % 60) : "\(s / 60):" + Format.two(s % 60)
+    }
+
     /// The second row: filter prompt, pause, the last malformed line, a transient message, or a summary.
     static func drawNotice(_ s: AppState, _ r: Rect, _ p: inout Painter) {
         let f = s.displayed
         let t = f.snapshot.totals
+        if s.gotoEditing {
+            let n = p.grid.put(r.x + 1, r.y, "go to: ", p.style(.key))
+            p.grid.put(r.x + 1 + n, r.y, s.gotoText + "▏", p.style(.text), maxWidth: r.width - n - 2)
+            p.grid.putRight(r.x, r.y, width: r.width - 1, "12:00:30 · +90s · -2m · 5m · Enter go · Esc cancel", p.style(.muted))
+            return
+        }
+        if let pb = f.playback, s.message == nil, !s.filterEditing {
+            progressBar(pb, s, r, &p)
+            return
+        }
         if s.filterEditing {
             let n = p.grid.put(r.x + 1, r.y, "/ filter: ", p.style(.key))
             p.grid.put(r.x + 1 + n, r.y, s.filter + "▏", p.style(.text), maxWidth: r.width - n - 2)

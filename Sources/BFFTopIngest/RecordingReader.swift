@@ -1,0 +1,161 @@
+import BFFTopWire
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+public enum ReplayError: Error, CustomStringConvertible, Equatable, Sendable {
+    case cannotOpen(path: String, reason: String)
+    case noEvents(paths: [String])
+
+    public var description: String {
+        switch self {
+        case .cannotOpen(let p, let r): "cannot open \(p): \(r)"
+        case .noEvents(let ps): "no events in \(ps.joined(separator: ", ")) (is it a bfftop recording or native NDJSON?)"
+        }
+    }
+}
+
+/// Streams lines from a file with a fixed 1 MiB buffer, so files of any size replay without being
+/// loaded into memory. A last line without a newline is still handed over (the caller decides).
+final class LineFileReader {
+    let path: String
+    private let fd: Int32
+    private var buffer = [UInt8](repeating: 0, count: 1 << 20)
+    private var start = 0
+    private var end = 0
+    private var eof = false
+
+    init(path: String) throws(ReplayError) {
+        self.path = path
+        fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+    }
+
+    deinit { close(fd) }
+
+    /// Calls `body` with the next line (without its newline); returns false at the end of the file.
+    /// `complete` is false for a final line that had no newline.
+    func next(_ body: (UnsafeRawBufferPointer, _ complete: Bool) -> Void) -> Bool {
+        while true {
+            if let nl = buffer[start..<end].firstIndex(of: 0x0A) {
+                buffer.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[start..<nl]), true) }
+                start = nl + 1
+                return true
+            }
+            if eof {
+                guard start < end else { return false }
+                buffer.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[start..<end]), false) }
+                start = end
+                return true
+            }
+            fill()
+        }
+    }
+
+    private func fill() {
+        if start > 0 {
+            buffer.withUnsafeMutableBytes { b in
+                guard let base = b.baseAddress else { return }
+                memmove(base, base + start, end - start)
+            }
+            end -= start
+            start = 0
+        }
+        if end == buffer.count { buffer += [UInt8](repeating: 0, count: buffer.count) }  // a line longer than the buffer
+        let n = buffer.withUnsafeMutableBytes { b -> Int in
+            guard let base = b.baseAddress else { return 0 }
+            return read(fd, base + end, b.count - end)
+        }
+        if n <= 0 { eof = true } else { end += n }
+    }
+}
+
+/// Events of one or more recordings merged in time order. An event's time is when bfftop received it
+/// (`rt`) in recordings, else when it happened (end of an invocation).
+final class RecordingStream {
+    struct Item {
+        var time: Double
+        var event: WireEvent
+        var receivedAt: Double?
+    }
+
+    private var readers: [LineFileReader]
+    private var heads: [Item?]
+    private let decoder = NativeDecoder()
+    private(set) var skipped = 0
+    private(set) var truncatedLastLines = 0
+    let paths: [String]
+
+    init(paths: [String]) throws(ReplayError) {
+        self.paths = paths
+        var rs: [LineFileReader] = []
+        for p in paths { rs.append(try LineFileReader(path: p)) }
+        readers = rs
+        heads = Array(repeating: nil, count: rs.count)
+        for i in readers.indices { heads[i] = read(i) }
+    }
+
+    private func read(_ i: Int) -> Item? {
+        var item: Item?
+        while item == nil {
+            let more = readers[i].next { line, complete in
+                switch Result(catching: { () throws(DecodeError) in try decoder.decodeRecordingLine(line) }) {
+                case .success(.event(let e, let rt)): item = Item(time: rt ?? e.eventTime, event: e, receivedAt: rt)
+                case .success(.header): break
+                case .failure: if complete { skipped += 1 } else { truncatedLastLines += 1 }
+                }
+            }
+            if !more { return nil }
+        }
+        return item
+    }
+
+    /// The earliest pending event, without consuming it.
+    var peekTime: Double? { heads.compactMap { $0?.time }.min() }
+
+    func next() -> Item? {
+        var best: (index: Int, time: Double)?
+        for (i, h) in heads.enumerated() {
+            if let h, h.time < (best?.time ?? .infinity) { best = (i, h.time) }
+        }
+        guard let i = best?.index, let item = heads[i] else { return nil }
+        heads[i] = read(i)
+        return item
+    }
+
+    /// First and last event times across the files. The first comes from reading forward; the last
+    /// from the files' tails (recordings are written in receive order), so opening is instant at any size.
+    static func span(paths: [String]) throws(ReplayError) -> (start: Double, end: Double) {
+        let s = try RecordingStream(paths: paths)
+        guard let first = s.peekTime else { throw .noEvents(paths: paths) }
+        var last = first
+        for p in paths { if let t = tailTime(p) { last = max(last, t) } }
+        return (first, last)
+    }
+
+    /// The time of the last complete, decodable line in the file's final 256 KiB.
+    static func tailTime(_ path: String) -> Double? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return nil }
+        let size = Int(st.st_size)
+        let want = min(size, 256 << 10)
+        var buf = [UInt8](repeating: 0, count: want)
+        let n = buf.withUnsafeMutableBytes { b in pread(fd, b.baseAddress, want, off_t(size - want)) }
+        guard n > 0 else { return nil }
+        let decoder = NativeDecoder()
+        let lines = buf[0..<n].split(separator: 0x0A)
+        for line in lines.reversed() {
+            let r = Array(line).withUnsafeBytes { b in
+                Result { () throws(DecodeError) in try decoder.decodeRecordingLine(b) }
+            }
+            if case .success(.event(let e, let rt)) = r { return rt ?? e.eventTime }
+        }
+        return nil
+    }
+}

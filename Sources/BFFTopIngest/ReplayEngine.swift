@@ -1,0 +1,226 @@
+import BFFTopStats
+import BFFTopWire
+import Dispatch
+import Synchronization
+
+/// Where a replay is: shown as the header's progress bar.
+public struct PlaybackStatus: Sendable, Equatable {
+    public var start: Double
+    public var end: Double
+    public var position: Double
+    /// Multiplier on real time; `.infinity` for `--speed max`.
+    public var speed: Double
+    public var paused: Bool
+    public var files: [String]
+    public var skippedLines: Int
+    public var truncatedLastLines: Int
+
+    public init(start: Double, end: Double, position: Double, speed: Double, paused: Bool, files: [String],
+                skippedLines: Int, truncatedLastLines: Int) {
+        self.start = start
+        self.end = end
+        self.position = position
+        self.speed = speed
+        self.paused = paused
+        self.files = files
+        self.skippedLines = skippedLines
+        self.truncatedLastLines = truncatedLastLines
+    }
+
+    public var fraction: Double { end > start ? min(1, max(0, (position - start) / (end - start))) : 1 }
+    public var atEnd: Bool { position >= end }
+}
+
+/// What the UI asks of a replay.
+public enum PlaybackCommand: Sendable, Equatable {
+    case togglePause
+    case seekBy(Double)
+    case seekTo(Double)
+    case faster, slower
+    case jumpToStart, jumpToEnd
+}
+
+extension LiveEngine {
+    public func control(_ command: PlaybackCommand) {}
+}
+
+/// Drives the same aggregation as live from recorded files on a virtual clock. Seeking backwards
+/// rebuilds the aggregation from the first event, so a position always shows exactly what playing
+/// to it from the start would have shown.
+public final class ReplayEngine: FrameSource {
+    public static let speeds: [Double] = [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 100, 300, 1000, .infinity]
+
+    private let paths: [String]
+    private let refreshInterval: Double
+    private let commands = Mutex<[PlaybackCommand]>([])
+    private let request = Mutex<(SnapshotRequest, Bool)>((SnapshotRequest(), false))
+    private let latest: Mutex<EngineFrame>
+    private let running = Atomic<Bool>(true)
+    private let wake = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+    public let span: (start: Double, end: Double)
+    private let window: (from: Double, to: Double)
+    private let initialSpeed: Double
+
+    /// `from`/`to` limit playback (absolute Unix times); playback starts paused at `from` when
+    /// `startPaused`.
+    public init(paths: [String], speed: Double = 1, from: Double? = nil, to: Double? = nil, refreshInterval: Double = 0.25) throws(ReplayError) {
+        self.paths = paths
+        self.refreshInterval = refreshInterval
+        let s = try RecordingStream.span(paths: paths)
+        span = s
+        let lo = max(s.start, from ?? s.start)
+        let hi = min(s.end, to ?? s.end)
+        window = (lo, max(lo, hi))
+        initialSpeed = speed
+        var status = IngestStatus(listenPath: nil)
+        status.connections = []
+        latest = Mutex(EngineFrame(snapshot: .empty(now: lo), ingest: status))
+    }
+
+    /// First and last event times of the files (without reading them whole).
+    public static func span(of paths: [String]) throws(ReplayError) -> (start: Double, end: Double) {
+        try RecordingStream.span(paths: paths)
+    }
+
+    public func frame() -> EngineFrame { latest.withLock { $0 } }
+
+    public func update(_ r: SnapshotRequest) {
+        let changed = request.withLock { cur -> Bool in
+            guard cur.0 != r else { return false }
+            cur = (r, true)
+            return true
+        }
+        if changed { wake.signal() }
+    }
+
+    public func control(_ command: PlaybackCommand) {
+        commands.withLock { $0.append(command) }
+        wake.signal()
+    }
+
+    public func start() {
+        startThread(name: "bfftop-replay") { [self] in self.run() }
+    }
+
+    public func stop() {
+        guard running.exchange(false, ordering: .relaxed) else { return }
+        wake.signal()
+        _ = finished.wait(timeout: .now() + 2)
+    }
+
+    // MARK: - Engine thread
+
+    private struct Player {
+        var aggregator: Aggregator
+        var stream: RecordingStream
+        var pending: RecordingStream.Item?
+        var fed = 0
+
+        init(paths: [String], startedAt: Double) throws(ReplayError) {
+            var c = AggregatorConfig()
+            c.startedAt = startedAt
+            aggregator = Aggregator(config: c)
+            stream = try RecordingStream(paths: paths)
+        }
+
+        /// Feeds every event up to and including time `t`; at most `limit` events.
+        mutating func feed(upTo t: Double, limit: Int = .max) -> Double? {
+            var last: Double?
+            var n = 0
+            while n < limit {
+                guard let item = pending ?? stream.next() else { return last }
+                pending = nil
+                if item.time > t {
+                    pending = item
+                    return last
+                }
+                aggregator.ingest(item.event, receivedAt: item.receivedAt)
+                last = item.time
+                n += 1
+                fed += 1
+            }
+            return last
+        }
+    }
+
+    private func run() {
+        defer { finished.signal() }
+        guard var player = try? Player(paths: paths, startedAt: window.from) else { return }
+        var position = window.from
+        _ = player.feed(upTo: position)
+        var speed = initialSpeed
+        var paused = false
+        var lastWall = monotonicSeconds()
+        var lastPublish = 0.0
+        var sequence = 0
+        func seek(_ target: Double) {
+            let t = min(max(target, window.from), window.to)
+            if t < position, let fresh = try? Player(paths: paths, startedAt: window.from) {
+                player = fresh  // backwards: rebuild deterministically from the first event
+            }
+            position = t
+            _ = player.feed(upTo: t)
+        }
+        while running.load(ordering: .relaxed) {
+            var urgent = false
+            for c in commands.withLock({ cs -> [PlaybackCommand] in defer { cs = [] }; return cs }) {
+                urgent = true
+                switch c {
+                case .togglePause:
+                    if position >= window.to && paused {
+                        seek(window.from)
+                        paused = false
+                    } else {
+                        paused.toggle()
+                    }
+                case .seekBy(let d): seek(position + d)
+                case .seekTo(let t): seek(t)
+                case .faster: speed = Self.step(speed, up: true)
+                case .slower: speed = Self.step(speed, up: false)
+                case .jumpToStart: seek(window.from)
+                case .jumpToEnd: seek(window.to)
+                }
+            }
+            if position >= window.to { paused = true }
+            let now = monotonicSeconds()
+            let wallDelta = now - lastWall
+            lastWall = now
+            if !paused, position < window.to {
+                if speed.isInfinite {
+                    // As fast as the aggregator goes, publishing frames as we pass through.
+                    if let t = player.feed(upTo: window.to, limit: 200_000) { position = t }
+                    if player.pending == nil || (player.pending?.time ?? .infinity) > window.to { position = window.to }
+                } else {
+                    position = min(window.to, position + wallDelta * speed)
+                    _ = player.feed(upTo: position)
+                }
+                if position >= window.to { paused = true }
+            }
+            let (req, changed) = request.withLock { r -> (SnapshotRequest, Bool) in
+                defer { r.1 = false }
+                return r
+            }
+            if urgent || changed || now - lastPublish >= refreshInterval {
+                let snap = player.aggregator.snapshot(req, now: position)
+                sequence += 1
+                let status = PlaybackStatus(
+                    start: window.from, end: window.to, position: position, speed: speed, paused: paused, files: paths,
+                    skippedLines: player.stream.skipped, truncatedLastLines: player.stream.truncatedLastLines)
+                var ingest = IngestStatus(listenPath: nil)
+                ingest.events = player.fed
+                ingest.malformed = player.stream.skipped
+                let frame = EngineFrame(snapshot: snap, ingest: ingest, eventsPerSecond: 0, sequence: sequence, playback: status)
+                latest.withLock { $0 = frame }
+                lastPublish = now
+            }
+            if paused || !speed.isInfinite { _ = wake.wait(timeout: .now() + 0.05) }
+        }
+    }
+
+    /// The next speed up or down the ladder 0.1× … 1000×, max.
+    public static func step(_ speed: Double, up: Bool) -> Double {
+        if up { return speeds.first { $0 > speed } ?? speed }
+        return speeds.last { $0 < speed } ?? speed
+    }
+}

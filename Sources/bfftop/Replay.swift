@@ -1,0 +1,88 @@
+import ArgumentParser
+import BFFTopIngest
+import BFFTopStats
+import BFFTopTerminal
+import BFFTopUI
+import BFFTopWire
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Replay: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Replay recordings (bfftop --record files or native NDJSON) through the same panes, on a virtual clock.",
+        discussion: """
+            Keys: space pause/resume, ←/→ ±10 s, Shift-←/→ ±1 min, [ ] slower/faster, Home/End start/end,
+            g go to a time. Several files are merged in time order. Seeking back rebuilds the figures from
+            the first event, so any position shows exactly what playing to it would.
+            """)
+
+    @Argument(help: "Recording files.")
+    var files: [String]
+
+    @Option(help: "Playback speed: 0.1 to 1000, or max.")
+    var speed: String = "1"
+
+    @Option(help: "Start at: Unix seconds, a clock time (12:00:30) or an offset from the first event (+5m, 90s).")
+    var from: String?
+
+    @Option(help: "Stop at: same forms as --from.")
+    var to: String?
+
+    @Option(help: "Theme name or path.")
+    var theme: String = "dark"
+
+    @Option(help: "Initial window: 1m, 5m, 15m or 1h.")
+    var window: String = "1m"
+
+    var speedValue: Double? {
+        if speed == "max" { return .infinity }
+        guard let v = Double(speed), v >= 0.1, v <= 1000 else { return nil }
+        return v
+    }
+
+    func validate() throws {
+        guard speedValue != nil else { throw ValidationError("--speed must be between 0.1 and 1000, or max (got \(speed))") }
+        guard Window(name: window) != nil else { throw ValidationError("--window must be one of 1m, 5m, 15m, 1h") }
+    }
+
+    static func time(_ text: String?, flag: String, start: Double, utcOffset: Int) throws -> Double? {
+        guard let text else { return nil }
+        guard let t = AppState.parseTime(text, start: start, position: start, utcOffset: utcOffset) else {
+            throw CLIError("\(flag) \(text): not a time (Unix seconds, 12:00:30, +5m or 90s)")
+        }
+        return t
+    }
+
+    func run() async throws {
+        let env = ProcessInfo.processInfo.environment
+        guard isatty(STDOUT_FILENO) == 1 else { throw CLIError(TerminalError.notATerminal.description) }
+        let offset = DashboardSession.localUTCOffset()
+        let span: (start: Double, end: Double)
+        do {
+            span = try ReplayEngine.span(of: files)
+        } catch {
+            throw CLIError(error.description)
+        }
+        let fromTime = try Self.time(from, flag: "--from", start: span.start, utcOffset: offset)
+        let toTime = try Self.time(to, flag: "--to", start: span.start, utcOffset: offset)
+        let engine: ReplayEngine
+        do {
+            engine = try ReplayEngine(paths: files, speed: speedValue ?? 1, from: fromTime, to: toTime)
+        } catch {
+            throw CLIError(error.description)
+        }
+        let (themes, _) = try DashboardSession.loadThemes(theme, environment: env)
+        var state = AppState(
+            frame: engine.frame(), source: SourceInfo(mode: "▷ replay", detail: files.joined(separator: " + ")), themes: themes,
+            colorDepth: env["NO_COLOR"].map { !$0.isEmpty } == true ? .mono : .indexed256, keymap: .replay, utcOffset: offset)
+        state.window = Window(name: window) ?? .oneMinute
+        engine.update(state.snapshotRequest)
+        engine.start()
+        let result = await DashboardSession.runUI(state: state, source: engine, environment: env)
+        engine.stop()
+        try result.get()
+    }
+}
