@@ -121,9 +121,16 @@ public struct Keymap: Sendable, Equatable {
         bindings.append((key, action))
     }
 
+    /// Actions that only do something in replay.
+    public static let replayActions: Set<Action> = [
+        .playPause, .seekBack, .seekForward, .seekBackLong, .seekForwardLong, .slower, .faster, .jumpStart, .jumpEnd, .goToTime,
+    ]
+
     /// Rows for the help overlay: keys joined, then the action's description, in Action order.
-    public var helpRows: [(keys: String, help: String)] {
-        Action.allCases.compactMap { a in
+    public var helpRows: [(keys: String, help: String)] { helpRows(replay: true) }
+
+    public func helpRows(replay: Bool) -> [(keys: String, help: String)] {
+        Action.allCases.filter { replay || !Keymap.replayActions.contains($0) }.compactMap { a in
             let ks = keys(for: a).filter { $0 != .mouseScrollUp && $0 != .mouseScrollDown }
             guard !ks.isEmpty else { return nil }
             return (ks.map(\.label).joined(separator: " "), a.help)
