@@ -116,6 +116,8 @@ public final class ReplayEngine: FrameSource {
         var stream: RecordingStream
         var pending: RecordingStream.Item?
         var fed = 0
+        /// Nothing is left to read.
+        var exhausted = false
 
         init(paths: [String], startedAt: Double) throws(ReplayError) {
             var c = AggregatorConfig()
@@ -129,7 +131,10 @@ public final class ReplayEngine: FrameSource {
             var last: Double?
             var n = 0
             while n < limit {
-                guard let item = pending ?? stream.next() else { return last }
+                guard let item = pending ?? stream.next() else {
+                    exhausted = true
+                    return last
+                }
                 pending = nil
                 if item.time > t {
                     pending = item
@@ -190,7 +195,7 @@ public final class ReplayEngine: FrameSource {
                 if speed.isInfinite {
                     // As fast as the aggregator goes, publishing frames as we pass through.
                     if let t = player.feed(upTo: window.to, limit: 200_000) { position = t }
-                    if player.pending == nil || (player.pending?.time ?? .infinity) > window.to { position = window.to }
+                    if player.exhausted || (player.pending?.time ?? -.infinity) > window.to { position = window.to }
                 } else {
                     position = min(window.to, position + wallDelta * speed)
                     _ = player.feed(upTo: position)

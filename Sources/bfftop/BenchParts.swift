@@ -32,16 +32,21 @@ enum IngestBench {
         }
         let rate = try await measure(connections: 4, totalEvents: total / 2, chunk: bytes, linesPerChunk: linesPerChunk, engine: true)
         row("socket → decode → aggregate (engine), 4 conns", formatFixed(rate / 1e6, 2) + " M events/s")
+        let recFile = "/tmp/bfftop-bench-\(getpid())-rec.ndjson"
+        defer { for s in ["", ".1", ".2"] { unlink(recFile + s) } }
+        let withRec = try await measure(connections: 4, totalEvents: total / 2, chunk: bytes, linesPerChunk: linesPerChunk, engine: true, record: recFile)
+        row("same, recording to a file (--record)", formatFixed(withRec / 1e6, 2) + " M events/s")
         print()
     }
 
     /// Sends `totalEvents` lines over `connections` sockets from writer threads; returns events/s
     /// from the first byte to the last event counted.
-    static func measure(connections: Int, totalEvents: Int, chunk: [UInt8], linesPerChunk: Int, engine useEngine: Bool) async throws -> Double {
+    static func measure(connections: Int, totalEvents: Int, chunk: [UInt8], linesPerChunk: Int, engine useEngine: Bool, record: String? = nil) async throws -> Double {
         let path = "/tmp/bfftop-bench-\(getpid())-\(connections).sock"
         let sink = CountingSink()
         let stats = IngestStats()
-        let engine = LiveEngine(stats: stats, refreshInterval: 0.5)
+        let recorder = record.map { Recorder(path: $0, source: "bench") }
+        let engine = LiveEngine(stats: stats, refreshInterval: 0.5, recorder: recorder)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: Listener.defaultThreads)
         let listener = try await Listener.start(path: path, sink: useEngine ? engine.mailbox : sink, stats: stats, group: group)
         if useEngine { engine.start() }
@@ -87,6 +92,34 @@ final class BenchWriter {
         }
     }
     func close() { Glibc.close(fd) }
+}
+
+enum ReplayBench {
+    static func run(quick: Bool) throws {
+        print("Replay at --speed max (read, decode, aggregate from a recording)")
+        let n = quick ? 300_000 : 2_000_000
+        let path = "/tmp/bfftop-bench-\(getpid())-replay.ndjson"
+        defer { unlink(path) }
+        var traffic = SyntheticTraffic(endpoints: 100)
+        let t0 = 1_732_460_000.0
+        var text = #"{"bfftop_recording":1,"started":1732460000,"source":"bench"}"# + "\n"
+        text.reserveCapacity(n * 220)
+        for i in 0..<n {
+            let t = t0 + Double(i) / 10_000
+            text += "{\"rt\":\(JSONObjectWriter.fixed(t, decimals: 6))," + NativeEncoder.encode(traffic.event(at: t)).dropFirst() + "\n"
+        }
+        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else { return }
+        text = ""
+        let engine = try ReplayEngine(paths: [path], speed: .infinity, refreshInterval: 1)
+        let start = monotonic()
+        engine.start()
+        while engine.frame().playback?.atEnd != true, monotonic() - start < 300 { usleep(5_000) }
+        let elapsed = monotonic() - start
+        let events = engine.frame().ingest.events
+        engine.stop()
+        row("replay \(events) events", formatFixed(Double(events) / elapsed / 1e6, 2) + " M events/s", target: "≥ 5 M/s", ok: Double(events) / elapsed >= 5e6)
+        print()
+    }
 }
 
 enum AggregateBench {
