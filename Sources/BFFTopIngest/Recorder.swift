@@ -134,7 +134,7 @@ public final class Recorder: Sendable {
     private func header() -> String {
         var w = JSONObjectWriter()
         w.number("bfftop_recording", 1)
-        w.time("started", wallSeconds())
+        w.time("started", wallClock())
         w.string("source", source)
         return w.finish()
     }
@@ -205,10 +205,9 @@ struct RecordingFile {
     }
 }
 
-@inline(__always) func monotonicSeconds() -> Double {
+/// Seconds on a clock that never jumps (for intervals, not timestamps).
+@inline(__always) public func monotonicSeconds() -> Double {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
-
-@inline(__always) func wallSeconds() -> Double { wallClock() }

@@ -43,12 +43,7 @@ struct Bench: AsyncParsableCommand {
     }
 }
 
-/// Monotonic seconds.
-func monotonic() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
+func monotonic() -> Double { monotonicSeconds() }
 
 func row(_ label: String, _ value: String, target: String? = nil, ok: Bool? = nil) {
     let mark = ok.map { $0 ? "✓" : "✗" } ?? " "
