@@ -87,10 +87,17 @@ final class RecordingStream {
     private let decoder = NativeDecoder()
     private(set) var skipped = 0
     private(set) var truncatedLastLines = 0
+    /// Lines that are neither events nor malformed: START/END lines, application logs.
+    private(set) var otherLines = 0
     let paths: [String]
+    /// Name for Lambda REPORT lines, which do not carry the function's name.
+    let function: String
+    private var lastTime: [Double?]
 
-    init(paths: [String]) throws(ReplayError) {
+    init(paths: [String], function: String = "lambda") throws(ReplayError) {
         self.paths = paths
+        self.function = function
+        lastTime = Array(repeating: nil, count: paths.count)
         var rs: [LineFileReader] = []
         for p in paths { rs.append(try LineFileReader(path: p)) }
         readers = rs
@@ -102,6 +109,10 @@ final class RecordingStream {
         var item: Item?
         while item == nil {
             let more = readers[i].next { line, complete in
+                if let first = line.first(where: { $0 != 0x20 && $0 != 0x09 }), first != UInt8(ascii: "{") {
+                    item = lambdaText(line, file: i)
+                    return
+                }
                 switch Result(catching: { () throws(DecodeError) in try decoder.decodeRecordingLine(line) }) {
                 case .success(.event(let e, let rt)): item = Item(time: rt ?? e.eventTime, event: e, receivedAt: rt)
                 case .success(.header): break
@@ -110,7 +121,28 @@ final class RecordingStream {
             }
             if !more { return nil }
         }
+        if let t = item?.time { lastTime[i] = t }
         return item
+    }
+
+    /// CloudWatch text (REPORT lines, with or without `aws logs tail` / `sam logs` prefixes). A REPORT
+    /// without a timestamp of its own takes the time of the line before it in the same file.
+    private func lambdaText(_ line: UnsafeRawBufferPointer, file i: Int) -> Item? {
+        let text = Substring(String(decoding: line, as: UTF8.self))
+        switch LambdaTextDecoder.decode(text, function: function) {
+        case .report(var inv, let hasTime):
+            if !hasTime {
+                guard let t = lastTime[i] else {
+                    otherLines += 1
+                    return nil
+                }
+                inv.ts = t - inv.durationMs / 1000
+            }
+            return Item(time: inv.endTs, event: .invocation(inv), receivedAt: nil)
+        case .other:
+            otherLines += 1
+            return nil
+        }
     }
 
     /// The earliest pending event, without consuming it.
@@ -128,16 +160,16 @@ final class RecordingStream {
 
     /// First and last event times across the files. The first comes from reading forward; the last
     /// from the files' tails (recordings are written in receive order), so opening is instant at any size.
-    static func span(paths: [String]) throws(ReplayError) -> (start: Double, end: Double) {
-        let s = try RecordingStream(paths: paths)
+    static func span(paths: [String], function: String = "lambda") throws(ReplayError) -> (start: Double, end: Double) {
+        let s = try RecordingStream(paths: paths, function: function)
         guard let first = s.peekTime else { throw .noEvents(paths: paths) }
         var last = first
-        for p in paths { if let t = tailTime(p) { last = max(last, t) } }
+        for p in paths { if let t = tailTime(p, function: function) { last = max(last, t) } }
         return (first, last)
     }
 
     /// The time of the last complete, decodable line in the file's final 256 KiB.
-    static func tailTime(_ path: String) -> Double? {
+    static func tailTime(_ path: String, function: String) -> Double? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -155,6 +187,9 @@ final class RecordingStream {
                 Result { () throws(DecodeError) in try decoder.decodeRecordingLine(b) }
             }
             if case .success(.event(let e, let rt)) = r { return rt ?? e.eventTime }
+            if case .report(let inv, true) = LambdaTextDecoder.decode(Substring(String(decoding: line, as: UTF8.self)), function: function) {
+                return inv.endTs
+            }
         }
         return nil
     }

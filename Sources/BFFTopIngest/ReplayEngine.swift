@@ -14,9 +14,12 @@ public struct PlaybackStatus: Sendable, Equatable {
     public var files: [String]
     public var skippedLines: Int
     public var truncatedLastLines: Int
+    /// Log lines with nothing to aggregate (START/END, application output).
+    public var otherLines: Int = 0
 
     public init(start: Double, end: Double, position: Double, speed: Double, paused: Bool, files: [String],
-                skippedLines: Int, truncatedLastLines: Int) {
+                skippedLines: Int, truncatedLastLines: Int, otherLines: Int = 0) {
+        self.otherLines = otherLines
         self.start = start
         self.end = end
         self.position = position
@@ -61,13 +64,16 @@ public final class ReplayEngine: FrameSource {
     public let span: (start: Double, end: Double)
     private let window: (from: Double, to: Double)
     private let initialSpeed: Double
+    private let function: String
 
     /// `from`/`to` limit playback (absolute Unix times); playback starts paused at `from` when
     /// `startPaused`.
-    public init(paths: [String], speed: Double = 1, from: Double? = nil, to: Double? = nil, refreshInterval: Double = 0.25) throws(ReplayError) {
+    public init(paths: [String], speed: Double = 1, from: Double? = nil, to: Double? = nil, refreshInterval: Double = 0.25,
+                function: String = "lambda") throws(ReplayError) {
         self.paths = paths
+        self.function = function
         self.refreshInterval = refreshInterval
-        let s = try RecordingStream.span(paths: paths)
+        let s = try RecordingStream.span(paths: paths, function: function)
         span = s
         let lo = max(s.start, from ?? s.start)
         let hi = min(s.end, to ?? s.end)
@@ -79,8 +85,8 @@ public final class ReplayEngine: FrameSource {
     }
 
     /// First and last event times of the files (without reading them whole).
-    public static func span(of paths: [String]) throws(ReplayError) -> (start: Double, end: Double) {
-        try RecordingStream.span(paths: paths)
+    public static func span(of paths: [String], function: String = "lambda") throws(ReplayError) -> (start: Double, end: Double) {
+        try RecordingStream.span(paths: paths, function: function)
     }
 
     public func frame() -> EngineFrame { latest.withLock { $0 } }
@@ -119,11 +125,11 @@ public final class ReplayEngine: FrameSource {
         /// Nothing is left to read.
         var exhausted = false
 
-        init(paths: [String], startedAt: Double) throws(ReplayError) {
+        init(paths: [String], startedAt: Double, function: String) throws(ReplayError) {
             var c = AggregatorConfig()
             c.startedAt = startedAt
             aggregator = Aggregator(config: c)
-            stream = try RecordingStream(paths: paths)
+            stream = try RecordingStream(paths: paths, function: function)
         }
 
         /// Feeds every event up to and including time `t`; at most `limit` events.
@@ -151,7 +157,7 @@ public final class ReplayEngine: FrameSource {
 
     private func run() {
         defer { finished.signal() }
-        guard var player = try? Player(paths: paths, startedAt: window.from) else { return }
+        guard var player = try? Player(paths: paths, startedAt: window.from, function: function) else { return }
         var position = window.from
         _ = player.feed(upTo: position)
         var speed = initialSpeed
@@ -161,7 +167,7 @@ public final class ReplayEngine: FrameSource {
         var sequence = 0
         func seek(_ target: Double) {
             let t = min(max(target, window.from), window.to)
-            if t < position, let fresh = try? Player(paths: paths, startedAt: window.from) {
+            if t < position, let fresh = try? Player(paths: paths, startedAt: window.from, function: function) {
                 player = fresh  // backwards: rebuild deterministically from the first event
             }
             position = t
@@ -211,7 +217,8 @@ public final class ReplayEngine: FrameSource {
                 sequence += 1
                 let status = PlaybackStatus(
                     start: window.from, end: window.to, position: position, speed: speed, paused: paused, files: paths,
-                    skippedLines: player.stream.skipped, truncatedLastLines: player.stream.truncatedLastLines)
+                    skippedLines: player.stream.skipped, truncatedLastLines: player.stream.truncatedLastLines,
+                    otherLines: player.stream.otherLines)
                 var ingest = IngestStatus(listenPath: nil)
                 ingest.events = player.fed
                 ingest.malformed = player.stream.skipped

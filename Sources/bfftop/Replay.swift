@@ -12,7 +12,7 @@ import Glibc
 
 struct Replay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Replay recordings (bfftop --record files or native NDJSON) through the same panes, on a virtual clock.",
+        abstract: "Replay recordings (bfftop --record files, native NDJSON, Lambda REPORT log lines) on a virtual clock.",
         discussion: """
             Keys: space pause/resume, ←/→ ±10 s, Shift-←/→ ±1 min, [ ] slower/faster, Home/End start/end,
             g go to a time. Several files are merged in time order. Seeking back rebuilds the figures from
@@ -30,6 +30,9 @@ struct Replay: AsyncParsableCommand {
 
     @Option(help: "Stop at: same forms as --from.")
     var to: String?
+
+    @Option(help: "Function name for Lambda log lines (REPORT lines do not name their function).")
+    var function: String = "lambda"
 
     @Option(help: "Theme name or path.")
     var theme: String = "dark"
@@ -62,7 +65,7 @@ struct Replay: AsyncParsableCommand {
         let offset = DashboardSession.localUTCOffset()
         let span: (start: Double, end: Double)
         do {
-            span = try ReplayEngine.span(of: files)
+            span = try ReplayEngine.span(of: files, function: function)
         } catch {
             throw CLIError(error.description)
         }
@@ -70,7 +73,7 @@ struct Replay: AsyncParsableCommand {
         let toTime = try Self.time(to, flag: "--to", start: span.start, utcOffset: offset)
         let engine: ReplayEngine
         do {
-            engine = try ReplayEngine(paths: files, speed: speedValue ?? 1, from: fromTime, to: toTime)
+            engine = try ReplayEngine(paths: files, speed: speedValue ?? 1, from: fromTime, to: toTime, function: function)
         } catch {
             throw CLIError(error.description)
         }

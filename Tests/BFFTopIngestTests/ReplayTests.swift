@@ -116,6 +116,43 @@ import Testing
         #expect(ReplayEngine.step(1000, up: true).isInfinite)
     }
 
+    @Test func replaysLambdaReportLinesFromAwsLogsTail() async throws {
+        // 60 invocations, one a second, as `aws logs tail --format detailed` prints them, with the
+        // START/END lines and application logs around each REPORT.
+        var text = ""
+        var durations: [Double] = []
+        for i in 0..<60 {
+            let d = 20.0 + Double(i * 7 % 50)
+            durations.append(d)
+            let ts = "2024-11-24T10:00:\(i < 10 ? "0" : "")\(i).500000+00:00"
+            let stream = "2024/11/24/[$LATEST]c23dcbedb2244aea9a3189ab2bf5c790"
+            text += "\(ts) \(stream) START RequestId: r\(i) Version: $LATEST\n"
+            text += "\(ts) \(stream) 2024-11-24T10:00:00.000Z\tr\(i)\tINFO\thandling\n"
+            text += "\(ts) \(stream) END RequestId: r\(i)\n"
+            let initPart = i % 20 == 0 ? "Init Duration: 180.5 ms\t" : ""
+            let status = i == 30 ? "\tStatus: timeout" : ""
+            text += "\(ts) \(stream) REPORT RequestId: r\(i)\tDuration: \(d) ms\tBilled Duration: \(Int(d.rounded(.up))) ms\tMemory Size: 512 MB\tMax Memory Used: 90 MB\t\(initPart)\(status)\n"
+        }
+        let path = NSTemporaryDirectory() + "bfftop-lambda-\(UUID().uuidString).log"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { unlink(path) }
+        let e = try ReplayEngine(paths: [path], speed: .infinity, function: "resize-image")
+        e.update(SnapshotRequest(window: .fiveMinutes))
+        e.start()
+        let f = await waitFor(e) { $0.playback?.atEnd == true && $0.ingest.events == 60 }
+        e.stop()
+        let fig = try #require(f.snapshot.endpoints.first { $0.name == "resize-image" })
+        #expect(fig.count == 60)
+        #expect(fig.cold == 3)
+        #expect(fig.timeouts == 1)
+        #expect(fig.kind == .function)
+        let sorted = durations.sorted()
+        #expect(abs((fig.p99 ?? 0) - sorted[59]) / sorted[59] <= 0.01)
+        #expect(f.playback?.otherLines == 180, "START, END and app lines are counted, not aggregated")
+        let cost = durations.reduce(0.0) { $0 + 0.0000002 + $1.rounded(.up) / 1000 * 0.5 * 0.0000166667 }
+        #expect(abs(fig.cost - cost) < 1e-12)
+    }
+
     @Test func missingOrEmptyFilesSaySo() throws {
         #expect(throws: ReplayError.self) { _ = try ReplayEngine(paths: ["/nonexistent/rec.ndjson"]) }
         let empty = NSTemporaryDirectory() + "bfftop-empty-\(UUID().uuidString).ndjson"
