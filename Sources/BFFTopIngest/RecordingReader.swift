@@ -93,11 +93,16 @@ final class RecordingStream {
     /// Name for Lambda REPORT lines, which do not carry the function's name.
     let function: String
     private var lastTime: [Double?]
+    private var telemetry: [TelemetryDecoder]
+    /// Events decoded from one line beyond the first (Telemetry API batches).
+    private var queued: [[Item]]
 
     init(paths: [String], function: String = "lambda") throws(ReplayError) {
         self.paths = paths
         self.function = function
         lastTime = Array(repeating: nil, count: paths.count)
+        telemetry = Array(repeating: TelemetryDecoder(), count: paths.count)
+        queued = Array(repeating: [], count: paths.count)
         var rs: [LineFileReader] = []
         for p in paths { rs.append(try LineFileReader(path: p)) }
         readers = rs
@@ -106,17 +111,26 @@ final class RecordingStream {
     }
 
     private func read(_ i: Int) -> Item? {
+        if !queued[i].isEmpty { return queued[i].removeFirst() }
         var item: Item?
         while item == nil {
             let more = readers[i].next { line, complete in
-                if let first = line.first(where: { $0 != 0x20 && $0 != 0x09 }), first != UInt8(ascii: "{") {
+                if let first = line.first(where: { $0 != 0x20 && $0 != 0x09 }), first != UInt8(ascii: "{"), first != UInt8(ascii: "[") {
                     item = lambdaText(line, file: i)
                     return
                 }
                 switch Result(catching: { () throws(DecodeError) in try decoder.decodeRecordingLine(line) }) {
                 case .success(.event(let e, let rt)): item = Item(time: rt ?? e.eventTime, event: e, receivedAt: rt)
                 case .success(.header): break
-                case .failure: if complete { skipped += 1 } else { truncatedLastLines += 1 }
+                case .failure:
+                    switch telemetry[i].decode(line, defaultFunction: function) {
+                    case .events(let invs):
+                        var items = invs.map { Item(time: $0.endTs, event: .invocation($0), receivedAt: nil) }
+                        item = items.removeFirst()
+                        queued[i] = items
+                    case .other: otherLines += 1
+                    case .notTelemetry: if complete { skipped += 1 } else { truncatedLastLines += 1 }
+                    }
                 }
             }
             if !more { return nil }
@@ -187,6 +201,11 @@ final class RecordingStream {
                 Result { () throws(DecodeError) in try decoder.decodeRecordingLine(b) }
             }
             if case .success(.event(let e, let rt)) = r { return rt ?? e.eventTime }
+            var telemetry = TelemetryDecoder()
+            if case .events(let invs) = Array(line).withUnsafeBytes({ telemetry.decode($0, defaultFunction: function) }),
+               let t = invs.map(\.endTs).max() {
+                return t
+            }
             if case .report(let inv, true) = LambdaTextDecoder.decode(Substring(String(decoding: line, as: UTF8.self)), function: function) {
                 return inv.endTs
             }

@@ -153,6 +153,30 @@ import Testing
         #expect(abs(fig.cost - cost) < 1e-12)
     }
 
+    @Test func replaysTelemetryAPIEventsLinesAndBatches() async throws {
+        var lines = [#"{"time":"2024-11-24T10:00:00.000Z","type":"platform.initStart","record":{"functionName":"checkout","phase":"init"}}"#]
+        var batch: [String] = []
+        for i in 0..<40 {
+            let s = i < 10 ? "0\(i)" : "\(i)"
+            let report = #"{"time":"2024-11-24T10:00:\#(s).000Z","type":"platform.report","record":{"requestId":"r\#(i)","status":"success","metrics":{"durationMs":\#(10 + i),"billedDurationMs":\#(10 + i),"memorySizeMB":256,"maxMemoryUsedMB":80\#(i == 0 ? #","initDurationMs":300"# : "")}}}"#
+            if i < 20 { lines.append(report) } else { batch.append(report) }
+        }
+        lines.append("[" + batch.joined(separator: ",") + "]")
+        let path = NSTemporaryDirectory() + "bfftop-telemetry-\(UUID().uuidString).ndjson"
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        defer { unlink(path) }
+        let e = try ReplayEngine(paths: [path], speed: .infinity)
+        e.update(SnapshotRequest(window: .fiveMinutes))
+        e.start()
+        let f = await waitFor(e) { $0.playback?.atEnd == true && $0.ingest.events == 40 }
+        e.stop()
+        let fig = try #require(f.snapshot.endpoints.first { $0.name == "checkout" })
+        #expect(fig.count == 40)
+        #expect(fig.cold == 1)
+        #expect(fig.max == 49)
+        #expect(f.playback?.skippedLines == 0)
+    }
+
     @Test func missingOrEmptyFilesSaySo() throws {
         #expect(throws: ReplayError.self) { _ = try ReplayEngine(paths: ["/nonexistent/rec.ndjson"]) }
         let empty = NSTemporaryDirectory() + "bfftop-empty-\(UUID().uuidString).ndjson"
