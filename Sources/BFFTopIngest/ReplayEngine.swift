@@ -236,3 +236,33 @@ public final class ReplayEngine: FrameSource {
         return speeds.last { $0 < speed } ?? speed
     }
 }
+
+/// Everything in some recordings, aggregated at once (for `bfftop report`).
+public struct RecordingSummary {
+    public let aggregator: Aggregator
+    public let start: Double
+    public let end: Double
+    public let events: Int
+    public let skippedLines: Int
+    public let otherLines: Int
+    public let truncatedLastLines: Int
+
+    public static func read(paths: [String], function: String = "lambda") throws(ReplayError) -> RecordingSummary {
+        let stream = try RecordingStream(paths: paths, function: function)
+        guard let first = stream.peekTime else { throw .noEvents(paths: paths) }
+        var config = AggregatorConfig()
+        config.startedAt = first
+        let agg = Aggregator(config: config)
+        var last = first
+        var n = 0
+        while let item = stream.next() {
+            agg.ingest(item.event, receivedAt: item.receivedAt)
+            last = max(last, item.time)
+            n += 1
+            if n % 100_000 == 0 { agg.advance(to: item.time) }
+        }
+        return RecordingSummary(
+            aggregator: agg, start: first, end: last, events: n, skippedLines: stream.skipped,
+            otherLines: stream.otherLines, truncatedLastLines: stream.truncatedLastLines)
+    }
+}

@@ -8,11 +8,12 @@ public enum Format {
     public static func ms(_ v: Double?) -> String {
         guard let v else { return missing }
         switch v {
-        case ..<1: return fixed(v, 2) + "ms"
-        case ..<10: return fixed(v, 1) + "ms"
-        case ..<1000: return fixed(v, 0) + "ms"
-        case ..<10_000: return fixed(v / 1000, 2) + "s"
-        case ..<60_000: return fixed(v / 1000, 1) + "s"
+        // Band edges sit where rounding would carry into the next band (999.6 ms is "1.00s", not "1000ms").
+        case ..<0.995: return fixed(v, 2) + "ms"
+        case ..<9.95: return fixed(v, 1) + "ms"
+        case ..<999.5: return fixed(v, 0) + "ms"
+        case ..<9995: return fixed(v / 1000, 2) + "s"
+        case ..<59_950: return fixed(v / 1000, 1) + "s"
         default: return fixed(v / 60_000, 1) + "m"
         }
     }

@@ -1,0 +1,157 @@
+import ArgumentParser
+import BFFTopIngest
+import BFFTopStats
+import BFFTopUI
+import BFFTopWire
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Report: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Per-endpoint figures of recordings or Lambda logs, without a terminal (table, json, csv, markdown).",
+        discussion: "Exit status is non-zero only when an input cannot be read.")
+
+    enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+        case table, json, csv, markdown
+    }
+
+    @Argument(help: "Recording or log files.")
+    var files: [String]
+
+    @Option(help: "table, json, csv or markdown.")
+    var format: OutputFormat = .table
+
+    @Option(help: "Window ending at the last event: 1m, 5m, 15m or 1h.")
+    var window: String = "1h"
+
+    @Option(help: "Function name for Lambda log lines.")
+    var function: String = "lambda"
+
+    func validate() throws {
+        guard Window(name: window) != nil else { throw ValidationError("--window must be one of 1m, 5m, 15m, 1h") }
+    }
+
+    func run() async throws {
+        let summary: RecordingSummary
+        do {
+            summary = try RecordingSummary.read(paths: files, function: function)
+        } catch {
+            throw CLIError(error.description)
+        }
+        let w = Window(name: window) ?? .oneHour
+        // A hair past the last event, so it falls inside the window's last bucket.
+        let snap = summary.aggregator.snapshot(SnapshotRequest(window: w), now: summary.end + 1e-6)
+        let rows = snap.endpoints.sorted { ($0.count, $1.name) > ($1.count, $0.name) }
+        let columns = ReportColumn.all
+        switch format {
+        case .json: print(json(rows, snap, summary, w))
+        case .csv:
+            print(columns.map(\.name).joined(separator: ","))
+            for r in rows { print(columns.map { csvField($0.raw(r)) }.joined(separator: ",")) }
+        case .markdown:
+            print("| " + columns.map(\.name).joined(separator: " | ") + " |")
+            print("|" + columns.map { $0.numeric ? " ---: |" : " --- |" }.joined())
+            for r in rows { print("| " + columns.map { $0.value(r).replacingPipes }.joined(separator: " | ") + " |") }
+        case .table:
+            let shown = columns.filter(\.inTable)
+            let widths = shown.map { c in max(c.name.count, rows.map { c.value($0).count }.max() ?? 0) }
+            func line(_ cells: [String]) -> String {
+                zip(zip(cells, widths), shown).map { pair, c in
+                    let (cell, width) = pair
+                    let pad = String(repeating: " ", count: max(0, width - cell.count))
+                    return c.numeric ? pad + cell : cell + pad
+                }.joined(separator: "  ")
+            }
+            print("window: last \(w) of \(files.joined(separator: ", ")) — \(summary.events) events"
+                + (summary.skippedLines > 0 ? ", \(summary.skippedLines) malformed lines skipped" : "")
+                + (summary.otherLines > 0 ? ", \(summary.otherLines) other log lines" : ""))
+            print(line(shown.map(\.name)))
+            for r in rows { print(line(shown.map { $0.value(r) })) }
+            print("total: \(snap.totals.count) invocations, \(Format.dollars(snap.totals.cost)), projected \(Format.dollars(snap.totals.projectedPerMonth))/month")
+        }
+    }
+
+    func csvField(_ s: String) -> String {
+        s.contains(",") || s.contains("\"") ? "\"" + s.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\"" : s
+    }
+
+    func json(_ rows: [EndpointFigures], _ snap: AggregateSnapshot, _ s: RecordingSummary, _ w: Window) -> String {
+        var out = "{\"window\":\"\(w)\",\"from\":\(JSONObjectWriter.fixed(Double(w.bucketRange(now: snap.now).lowerBound * Int64(w.resolution)), decimals: 3)),"
+        out += "\"to\":\(JSONObjectWriter.fixed(s.end, decimals: 6)),\"events\":\(s.events),\"malformed_lines\":\(s.skippedLines),\"other_lines\":\(s.otherLines),"
+        out += "\"total_cost_usd\":\(snap.totals.cost),\"projected_usd_per_month\":\(snap.totals.projectedPerMonth),\"endpoints\":["
+        out += rows.map { r in
+            var o = JSONObjectWriter()
+            o.string("endpoint", r.name)
+            o.string("kind", r.kind.description)
+            o.optionalString("service", r.service)
+            o.number("count", Double(r.count))
+            o.number("rps", r.rps)
+            for (k, v) in [("p50_ms", r.p50), ("p90_ms", r.p90), ("p95_ms", r.p95), ("p99_ms", r.p99), ("max_ms", r.max),
+                           ("init_p50_ms", r.initP50), ("init_p99_ms", r.initP99), ("memory_mb", r.memoryMB), ("max_memory_used_mb", r.maxMemoryUsedMB)] {
+                o.optionalNumber(k, v)
+            }
+            o.number("errors", Double(r.errors))
+            o.number("timeouts", Double(r.timeouts))
+            o.number("throttles", Double(r.throttles))
+            o.number("cold_starts", Double(r.cold))
+            o.number("concurrency_peak", r.concurrencyPeak)
+            o.number("cost_usd", r.cost)
+            o.number("cost_per_hour_usd", r.costPerHour)
+            o.number("cost_per_million_usd", r.costPerMillion)
+            o.number("fan_out_cost_usd", r.fanOutCost)
+            return o.finish()
+        }.joined(separator: ",")
+        return out + "]}"
+    }
+}
+
+struct ReportColumn: Sendable {
+    let name: String
+    let numeric: Bool
+    let inTable: Bool
+    let value: @Sendable (EndpointFigures) -> String
+    /// Machine-readable value (plain numbers, ms and USD) for CSV.
+    let raw: @Sendable (EndpointFigures) -> String
+
+    init(name: String, numeric: Bool, inTable: Bool, raw: (@Sendable (EndpointFigures) -> String)? = nil,
+         _ value: @escaping @Sendable (EndpointFigures) -> String) {
+        self.name = name
+        self.numeric = numeric
+        self.inTable = inTable
+        self.value = value
+        self.raw = raw ?? value
+    }
+
+    static let all: [ReportColumn] = [
+        ReportColumn(name: "endpoint", numeric: false, inTable: true) { $0.name },
+        ReportColumn(name: "kind", numeric: false, inTable: true) { $0.kind.description },
+        ReportColumn(name: "service", numeric: false, inTable: false) { $0.service ?? "" },
+        ReportColumn(name: "count", numeric: true, inTable: true) { "\($0.count)" },
+        ReportColumn(name: "rps", numeric: true, inTable: true, raw: { formatFixed($0.rps, 3) }) { Format.count($0.rps) },
+        ReportColumn(name: "p50_ms", numeric: true, inTable: true, raw: { rawMs($0.p50) }) { Format.ms($0.p50) },
+        ReportColumn(name: "p95_ms", numeric: true, inTable: true, raw: { rawMs($0.p95) }) { Format.ms($0.p95) },
+        ReportColumn(name: "p99_ms", numeric: true, inTable: true, raw: { rawMs($0.p99) }) { Format.ms($0.p99) },
+        ReportColumn(name: "max_ms", numeric: true, inTable: true, raw: { rawMs($0.max) }) { Format.ms($0.max) },
+        ReportColumn(name: "errors", numeric: true, inTable: true) { "\($0.errors)" },
+        ReportColumn(name: "timeouts", numeric: true, inTable: true) { "\($0.timeouts)" },
+        ReportColumn(name: "throttles", numeric: true, inTable: true) { "\($0.throttles)" },
+        ReportColumn(name: "cold", numeric: true, inTable: true) { "\($0.cold)" },
+        ReportColumn(name: "init_p99_ms", numeric: true, inTable: true, raw: { rawMs($0.initP99) }) { Format.ms($0.initP99) },
+        ReportColumn(name: "mem_used/size_mb", numeric: true, inTable: true, raw: { r in r.memoryMB.map { "\(r.maxMemoryUsedMB.map { formatFixed($0, 0) } ?? "")/\(formatFixed($0, 0))" } ?? "" }) { r in
+            r.memoryMB.map { "\(r.maxMemoryUsedMB.map { Format.count($0) } ?? "?")/\(Format.count($0))" } ?? Format.missing
+        },
+        ReportColumn(name: "conc_peak", numeric: true, inTable: true, raw: { formatFixed($0.concurrencyPeak, 0) }) { Format.count($0.concurrencyPeak) },
+        ReportColumn(name: "cost_usd", numeric: true, inTable: true, raw: { "\($0.cost)" }) { Format.dollars($0.cost) },
+        ReportColumn(name: "per_month_usd", numeric: true, inTable: true, raw: { "\($0.costPerHour * CostModel.hoursPerMonth)" }) { Format.dollars($0.costPerHour * CostModel.hoursPerMonth) },
+        ReportColumn(name: "fan_out_cost_usd", numeric: true, inTable: true, raw: { "\($0.fanOutCost)" }) { $0.fanOutCost > 0 ? Format.dollars($0.fanOutCost) : Format.missing },
+    ]
+}
+
+func rawMs(_ v: Double?) -> String { v.map { formatFixed($0, 3) } ?? "" }
+
+extension String {
+    var replacingPipes: String { split(separator: "|", omittingEmptySubsequences: false).joined(separator: "\\|") }
+}
