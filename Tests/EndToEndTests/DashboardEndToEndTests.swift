@@ -194,6 +194,33 @@ import Testing
         #expect(tmux.waitFor { $0.contains("EXIT=0") }.ok)
     }
 
+    @Test func forwardTurnsLambdaLogsOnStdinIntoLiveEvents() throws {
+        try requireTools()
+        let sock = "/tmp/bfftop-e2e-\(getpid())-f.sock"
+        let log = "/tmp/bfftop-e2e-\(getpid())-f.log"
+        defer { unlink(log) }
+        let tmux = TmuxDriver(name: "fwd")
+        defer { tmux.stop(killing: sock) }
+        try tmux.start("\(bin) watch --socket \(sock); sleep 15", width: 120, height: 30)
+        #expect(tmux.waitFor { $0.contains("Waiting for events") }.ok)
+        // What `sam local start-api 2>&1` prints: app output, START/END, REPORT lines without timestamps.
+        var text = ""
+        for i in 0..<25 {
+            text += "START RequestId: r\(i) Version: $LATEST\n2024-11-24T10:00:00.000Z\tr\(i)\tINFO\thandled\nEND RequestId: r\(i)\n"
+            text += "REPORT RequestId: r\(i)\tDuration: \(100 + i).00 ms\tBilled Duration: \(100 + i) ms\tMemory Size: 512 MB\tMax Memory Used: 80 MB\t\(i == 0 ? "Init Duration: 300.00 ms\t" : "")\n"
+        }
+        text += #"{"v":1,"type":"invocation","ts":\#(Date().timeIntervalSince1970),"endpoint":"GET /native","duration_ms":5}"# + "\n"
+        try text.write(toFile: log, atomically: true, encoding: .utf8)
+        let r = try shell("\(bin) forward --socket \(sock) --function sam-fn < \(log)")
+        #expect(r.status == 0, "\(r.output)")
+        #expect(r.output.contains("26 events forwarded"), "\(r.output)")
+        #expect(r.output.contains("75 other log lines"), "\(r.output)")
+        let shown = tmux.waitFor { $0.contains("sam-fn") && $0.contains("GET /native") }
+        #expect(shown.ok, "forwarded events on the dashboard:\n\(shown.screen)")
+        let row = shown.screen.split(separator: "\n").first { $0.contains("sam-fn") } ?? ""
+        #expect(row.contains("fn"), "kind function: \(row)")
+    }
+
     @Test func secondInstanceOnTheSameSocketIsRefusedClearly() throws {
         try requireTools()
         let sock = "/tmp/bfftop-e2e-\(getpid())-c.sock"
