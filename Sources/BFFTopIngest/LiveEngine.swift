@@ -38,7 +38,7 @@ public final class LiveEngine: Sendable {
     public let mailbox: EventMailbox
     public let stats: IngestStats
     private let refreshInterval: Double
-    private let request: Mutex<(SnapshotRequest, Bool)>
+    private let request = RequestSlot()
     private let latest: Mutex<EngineFrame>
     private let running = Atomic<Bool>(true)
     private let aggregatedCount = Atomic<Int>(0)
@@ -60,7 +60,6 @@ public final class LiveEngine: Sendable {
         var c = config
         if c.startedAt == nil { c.startedAt = clock() }
         self.config = c
-        self.request = Mutex((SnapshotRequest(), false))
         self.latest = Mutex(EngineFrame(snapshot: .empty(now: clock()), ingest: stats.snapshot()))
     }
 
@@ -81,10 +80,7 @@ public final class LiveEngine: Sendable {
             }
             aggregatedCount.store(aggregator.eventsAggregated, ordering: .relaxed)
             let now = clock()
-            let (req, urgent) = request.withLock { r -> (SnapshotRequest, Bool) in
-                defer { r.1 = false }
-                return r
-            }
+            let (req, urgent) = request.take()
             guard urgent || now - lastPublish >= refreshInterval else { continue }
             let snap = aggregator.snapshot(req, now: now)
             let elapsed = lastPublish > 0 ? now - lastPublish : 0
@@ -108,12 +104,7 @@ public final class LiveEngine: Sendable {
 
     /// Changes what snapshots contain; the next one is built right away.
     public func update(_ r: SnapshotRequest) {
-        let changed = request.withLock { cur -> Bool in
-            guard cur.0 != r else { return false }
-            cur = (r, true)
-            return true
-        }
-        if changed { mailbox.poke() }
+        if request.set(r) { mailbox.poke() }
     }
 
     public func stop() {
@@ -121,6 +112,27 @@ public final class LiveEngine: Sendable {
         mailbox.poke()
         _ = finished.wait(timeout: .now() + 2)
         recorder?.stop()
+    }
+}
+
+/// The UI's latest `SnapshotRequest`, handed to an engine thread: `set` reports whether it changed
+/// (so the engine can build a frame at once), `take` returns it with that changed-flag and clears it.
+final class RequestSlot: Sendable {
+    private let state = Mutex((request: SnapshotRequest(), changed: false))
+
+    func set(_ r: SnapshotRequest) -> Bool {
+        state.withLock { s in
+            guard s.request != r else { return false }
+            s = (r, true)
+            return true
+        }
+    }
+
+    func take() -> (request: SnapshotRequest, changed: Bool) {
+        state.withLock { s in
+            defer { s.changed = false }
+            return s
+        }
     }
 }
 

@@ -134,7 +134,7 @@ public final class Recorder: Sendable {
     private func header() -> String {
         var w = JSONObjectWriter()
         w.number("bfftop_recording", 1)
-        w.time("started", wallClock())
+        w.fixed("started", wallClock())
         w.string("source", source)
         return w.finish()
     }

@@ -56,7 +56,7 @@ public final class ReplayEngine: FrameSource {
     private let paths: [String]
     private let refreshInterval: Double
     private let commands = Mutex<[PlaybackCommand]>([])
-    private let request = Mutex<(SnapshotRequest, Bool)>((SnapshotRequest(), false))
+    private let request = RequestSlot()
     private let latest: Mutex<EngineFrame>
     private let running = Atomic<Bool>(true)
     private let wake = DispatchSemaphore(value: 0)
@@ -92,12 +92,7 @@ public final class ReplayEngine: FrameSource {
     public func frame() -> EngineFrame { latest.withLock { $0 } }
 
     public func update(_ r: SnapshotRequest) {
-        let changed = request.withLock { cur -> Bool in
-            guard cur.0 != r else { return false }
-            cur = (r, true)
-            return true
-        }
-        if changed { wake.signal() }
+        if request.set(r) { wake.signal() }
     }
 
     public func control(_ command: PlaybackCommand) {
@@ -208,10 +203,7 @@ public final class ReplayEngine: FrameSource {
                 }
                 if position >= window.to { paused = true }
             }
-            let (req, changed) = request.withLock { r -> (SnapshotRequest, Bool) in
-                defer { r.1 = false }
-                return r
-            }
+            let (req, changed) = request.take()
             if urgent || changed || now - lastPublish >= refreshInterval {
                 let snap = player.aggregator.snapshot(req, now: position)
                 sequence += 1

@@ -126,26 +126,6 @@ public struct LatencySketch: Sendable, Equatable {
         return max
     }
 
-    public var mean: Double? { count > 0 ? sum / Double(count) : nil }
-
-    /// (bucket lower bound, upper bound, count) for every non-empty bucket, ascending.
-    public var buckets: [(lower: Double, upper: Double, count: UInt64)] {
-        var out: [(lower: Double, upper: Double, count: UInt64)] = []
-        var lastKey = -1
-        for e in entries {
-            let k = Int(e >> Self.keyShift)
-            if k == lastKey, let last = out.popLast() {
-                out.append((last.lower, last.upper, last.count + UInt64(e & Self.countMask)))
-                continue
-            }
-            lastKey = k
-            let upper = k == 0 ? Self.minValueMs : Self.minValueMs * pow(Self.gamma, Double(k - 1))
-            let lower = k <= 1 ? 0 : upper / Self.gamma
-            out.append((lower, upper, UInt64(e & Self.countMask)))
-        }
-        return out
-    }
-
     /// Heap bytes held by this sketch (for memory accounting in benchmarks).
     public var heapBytes: Int { entries.capacity * 4 }
 }

@@ -127,8 +127,6 @@ public struct Keymap: Sendable, Equatable {
     ]
 
     /// Rows for the help overlay: keys joined, then the action's description, in Action order.
-    public var helpRows: [(keys: String, help: String)] { helpRows(replay: true) }
-
     public func helpRows(replay: Bool) -> [(keys: String, help: String)] {
         Action.allCases.filter { replay || !Keymap.replayActions.contains($0) }.compactMap { a in
             let ks = keys(for: a).filter { $0 != .mouseScrollUp && $0 != .mouseScrollDown }

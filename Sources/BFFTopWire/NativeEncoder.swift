@@ -7,16 +7,16 @@ public enum NativeEncoder {
         switch event {
         case .invocation(let i):
             w.string("type", "invocation")
-            w.time("ts", i.ts)
+            w.fixed("ts", i.ts)
             w.optionalString("service", i.service)
             w.string("endpoint", i.endpoint)
             w.string("kind", i.kind.description)
-            w.millis("duration_ms", i.durationMs)
+            w.fixed("duration_ms", i.durationMs)
             w.optionalNumber("billed_ms", i.billedMs)
             w.optionalNumber("memory_mb", i.memoryMB)
             w.optionalNumber("max_memory_mb", i.maxMemoryMB)
             if i.coldStart { w.bool("cold_start", true) }
-            if let v = i.initMs { w.millis("init_ms", v) }
+            if let v = i.initMs { w.fixed("init_ms", v) }
             w.string("outcome", i.outcome.description)
             if let status = i.status { w.number("status", Double(status)) }
             w.optionalString("error", i.error)
@@ -28,14 +28,14 @@ public enum NativeEncoder {
             if i.test { w.bool("test", true) }
         case .start(let s):
             w.string("type", "start")
-            w.time("ts", s.ts)
+            w.fixed("ts", s.ts)
             w.optionalString("service", s.service)
             w.string("endpoint", s.endpoint)
             w.optionalString("kind", s.kind?.description)
             w.string("id", s.id)
         case .concurrency(let c):
             w.string("type", "concurrency")
-            w.time("ts", c.ts)
+            w.fixed("ts", c.ts)
             w.optionalString("service", c.service)
             w.string("endpoint", c.endpoint)
             w.optionalString("kind", c.kind?.description)
@@ -71,30 +71,22 @@ public struct JSONObjectWriter {
         out += v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v)
     }
 
-    /// Unix seconds with microsecond precision: 16 significant digits, which every JSON parser
-    /// (and bfftop's fast path) reads back exactly.
-    public mutating func time(_ k: String, _ v: Double) {
+    /// `v` with at most `decimals` decimals. Times go out to the microsecond and durations to the
+    /// nanosecond: finer is noise, and numbers of ≤ 16 significant digits parse fast and exactly.
+    public mutating func fixed(_ k: String, _ v: Double, decimals: Int = 6) {
         key(k)
-        out += JSONObjectWriter.fixed(v, decimals: 6)
-    }
-
-    /// Milliseconds to the nanosecond: finer is noise, and short numbers parse fast and exactly.
-    public mutating func millis(_ k: String, _ v: Double) {
-        key(k)
-        out += JSONObjectWriter.fixed(v, decimals: 6)
+        out += JSONObjectWriter.fixed(v, decimals: decimals)
     }
 
     /// `v` with at most `decimals` decimals, trailing zeros dropped.
     public static func fixed(_ v: Double, decimals: Int) -> String {
         guard v.isFinite, abs(v) < 9e12 else { return String(v) }
-        var scale: Int64 = 1
-        for _ in 0..<decimals { scale *= 10 }
-        let n = Int64((abs(v) * Double(scale)).rounded())
-        var frac = String(n % scale)
-        frac = String(repeating: "0", count: decimals - frac.count) + frac
-        while frac.hasSuffix("0") { frac.removeLast() }
-        let sign = v < 0 && n != 0 ? "-" : ""
-        return sign + String(n / scale) + (frac.isEmpty ? "" : "." + frac)
+        var s = formatFixed(v, decimals)
+        if s.contains(".") {
+            while s.hasSuffix("0") { s.removeLast() }
+            if s.hasSuffix(".") { s.removeLast() }
+        }
+        return s
     }
 
     public mutating func bool(_ k: String, _ v: Bool) {

@@ -165,10 +165,6 @@ extension Result {
     var isFailure: Bool { if case .failure = self { true } else { false } }
 }
 
-extension WireEvent {
-    var endpointName: String { endpoint }
-}
-
 /// Deterministic PRNG for tests.
 struct SplitMix: RandomNumberGenerator {
     var state: UInt64

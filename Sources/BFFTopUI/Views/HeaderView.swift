@@ -15,21 +15,21 @@ enum HeaderView {
         let snap = f.snapshot
         let clock = Format.clock(snap.now, utcOffset: s.utcOffset)
         let malformed = f.ingest.malformed
-        var segs: [Segment] = [
-            Segment(text: "\(s.source.mode) \(s.source.detail)", role: .muted, priority: 8),
-            Segment(text: "⇄ \(f.ingest.connected) emitter\(f.ingest.connected == 1 ? "" : "s")", role: .text, priority: 3),
-            Segment(text: "\(Format.count(f.eventsPerSecond)) ev/s", role: .invocations, priority: 2),
-            Segment(text: "✗ \(malformed) malformed", role: malformed > 0 ? .bad : .muted, priority: malformed > 0 ? 1 : 6),
+        var segs = [Segment(text: "\(s.source.mode) \(s.source.detail)", role: .muted, priority: 8)]
+        if f.playback != nil {
+            // Replay: what was read and skipped stands where live shows connections and rates.
+            segs.append(Segment(text: "\(Format.count(Double(f.ingest.events))) events", role: .text, priority: 3))
+            segs.append(Segment(text: "\(malformed) skipped", role: malformed > 0 ? .warn : .muted, priority: 6))
+        } else {
+            segs.append(Segment(text: "⇄ \(f.ingest.connected) emitter\(f.ingest.connected == 1 ? "" : "s")", role: .text, priority: 3))
+            segs.append(Segment(text: "\(Format.count(f.eventsPerSecond)) ev/s", role: .invocations, priority: 2))
+            segs.append(Segment(text: "✗ \(malformed) malformed", role: malformed > 0 ? .bad : .muted, priority: malformed > 0 ? 1 : 6))
+        }
+        segs += [
             Segment(text: "⏱ \(s.window)", role: .text, priority: 4),
             Segment(text: "\(Format.dollars(snap.totals.costSoFar)) so far", role: .cost, priority: 5),
             Segment(text: "\(Format.dollars(snap.totals.projectedPerMonth))/mo", role: .cost, priority: 5),
         ]
-        if f.playback != nil {
-            // Replay: what was read and skipped replaces the live connection figures.
-            segs[1] = Segment(text: "\(Format.count(Double(f.ingest.events))) events", role: .text, priority: 3)
-            segs[2] = Segment(text: "\(f.ingest.malformed) skipped", role: f.ingest.malformed > 0 ? .warn : .muted, priority: 6)
-            segs.remove(at: 3)
-        }
         if s.paused { segs.insert(Segment(text: "⏸ PAUSED", role: .paused, priority: 0), at: 0) }
         if let rec = f.recording {
             let text = rec.error == nil ? "● REC \(Format.bytes(rec.bytesWritten))" : "● REC ✗"
