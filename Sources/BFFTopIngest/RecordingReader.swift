@@ -92,16 +92,14 @@ final class RecordingStream {
     let paths: [String]
     /// Name for Lambda REPORT lines, which do not carry the function's name.
     let function: String
-    private var lastTime: [Double?]
-    private var telemetry: [TelemetryDecoder]
-    /// Events decoded from one line beyond the first (Telemetry API batches).
+    private var logs: [FunctionLogDecoder]
+    /// Events decoded from one line beyond the first (Telemetry API batches, CloudWatch JSON pages).
     private var queued: [[Item]]
 
-    init(paths: [String], function: String = "lambda") throws(ReplayError) {
+    init(paths: [String], function: String = "lambda", format: FunctionLogDecoder.Format = .auto) throws(ReplayError) {
         self.paths = paths
         self.function = function
-        lastTime = Array(repeating: nil, count: paths.count)
-        telemetry = Array(repeating: TelemetryDecoder(), count: paths.count)
+        logs = Array(repeating: FunctionLogDecoder(format: format, defaultFunction: function), count: paths.count)
         queued = Array(repeating: [], count: paths.count)
         var rs: [LineFileReader] = []
         for p in paths { rs.append(try LineFileReader(path: p)) }
@@ -115,48 +113,23 @@ final class RecordingStream {
         var item: Item?
         while item == nil {
             let more = readers[i].next { line, complete in
-                if let first = line.first(where: { $0 != 0x20 && $0 != 0x09 }), first != UInt8(ascii: "{"), first != UInt8(ascii: "[") {
-                    item = lambdaText(line, file: i)
+                if line.first(where: { $0 != 0x20 && $0 != 0x09 }) == UInt8(ascii: "{"),
+                   case .success(let decoded) = Result(catching: { () throws(DecodeError) in try decoder.decodeRecordingLine(line) }) {
+                    if case .event(let e, let rt) = decoded { item = Item(time: rt ?? e.eventTime, event: e, receivedAt: rt) }
                     return
                 }
-                switch Result(catching: { () throws(DecodeError) in try decoder.decodeRecordingLine(line) }) {
-                case .success(.event(let e, let rt)): item = Item(time: rt ?? e.eventTime, event: e, receivedAt: rt)
-                case .success(.header): break
-                case .failure:
-                    switch telemetry[i].decode(line, defaultFunction: function) {
-                    case .events(let invs):
-                        var items = invs.map { Item(time: $0.endTs, event: .invocation($0), receivedAt: nil) }
-                        item = items.removeFirst()
-                        queued[i] = items
-                    case .other: otherLines += 1
-                    case .notTelemetry: if complete { skipped += 1 } else { truncatedLastLines += 1 }
-                    }
+                switch logs[i].decode(line) {
+                case .invocations(let invs):
+                    var items = invs.map { Item(time: $0.endTs, event: .invocation($0), receivedAt: nil) }
+                    item = items.removeFirst()
+                    queued[i] = items
+                case .other: otherLines += 1
+                case .unrecognised: if complete { skipped += 1 } else { truncatedLastLines += 1 }
                 }
             }
             if !more { return nil }
         }
-        if let t = item?.time { lastTime[i] = t }
         return item
-    }
-
-    /// CloudWatch text (REPORT lines, with or without `aws logs tail` / `sam logs` prefixes). A REPORT
-    /// without a timestamp of its own takes the time of the line before it in the same file.
-    private func lambdaText(_ line: UnsafeRawBufferPointer, file i: Int) -> Item? {
-        let text = Substring(String(decoding: line, as: UTF8.self))
-        switch LambdaTextDecoder.decode(text, function: function) {
-        case .report(var inv, let hasTime):
-            if !hasTime {
-                guard let t = lastTime[i] else {
-                    otherLines += 1
-                    return nil
-                }
-                inv.ts = t - inv.durationMs / 1000
-            }
-            return Item(time: inv.endTs, event: .invocation(inv), receivedAt: nil)
-        case .other:
-            otherLines += 1
-            return nil
-        }
     }
 
     /// The earliest pending event, without consuming it.
@@ -194,22 +167,22 @@ final class RecordingStream {
         var buf = [UInt8](repeating: 0, count: want)
         let n = buf.withUnsafeMutableBytes { b in pread(fd, b.baseAddress, want, off_t(size - want)) }
         guard n > 0 else { return nil }
+        // Decode the tail forwards (multi-line formats need the lines before), from a line start.
         let decoder = NativeDecoder()
-        let lines = buf[0..<n].split(separator: 0x0A)
-        for line in lines.reversed() {
-            let r = Array(line).withUnsafeBytes { b in
-                Result { () throws(DecodeError) in try decoder.decodeRecordingLine(b) }
+        var logs = FunctionLogDecoder(defaultFunction: function)
+        var lines = buf[0..<n].split(separator: 0x0A, omittingEmptySubsequences: true)
+        if want < size, !lines.isEmpty { lines.removeFirst() }
+        var last: Double?
+        for line in lines {
+            let t: Double? = Array(line).withUnsafeBytes { b in
+                if case .success(.event(let e, let rt)) = Result(catching: { () throws(DecodeError) in try decoder.decodeRecordingLine(b) }) {
+                    return rt ?? e.eventTime
+                }
+                if case .invocations(let invs) = logs.decode(b) { return invs.map(\.endTs).max() }
+                return nil
             }
-            if case .success(.event(let e, let rt)) = r { return rt ?? e.eventTime }
-            var telemetry = TelemetryDecoder()
-            if case .events(let invs) = Array(line).withUnsafeBytes({ telemetry.decode($0, defaultFunction: function) }),
-               let t = invs.map(\.endTs).max() {
-                return t
-            }
-            if case .report(let inv, true) = LambdaTextDecoder.decode(Substring(String(decoding: line, as: UTF8.self)), function: function) {
-                return inv.endTs
-            }
+            if let t { last = max(last ?? t, t) }
         }
-        return nil
+        return last
     }
 }

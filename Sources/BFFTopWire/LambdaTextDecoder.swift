@@ -19,50 +19,88 @@ public enum LambdaTextDecoder {
     ]
 
     public static func decode(_ raw: Substring, function: String) -> Line {
-        let (time, message) = stripPrefix(raw)
-        guard message.hasPrefix("REPORT ") else { return .other }
-        var fields: [Substring: Substring] = [:]
-        for part in message.dropFirst(7).split(whereSeparator: { $0 == "\t" || $0 == "\n" }) {
+        let prefix = stripPrefix(raw)
+        guard prefix.message.hasPrefix("REPORT ") else { return .other }
+        let fields = keyValues(prefix.message.dropFirst(7))
+        guard var inv = report(fields, function: function) else { return .other }
+        if let time = prefix.time { inv.ts = time - inv.durationMs / 1000 }
+        return .report(inv, hasTime: prefix.time != nil)
+    }
+
+    /// `key: value` pairs separated by tabs or newlines (serverless logs splits a REPORT over two lines).
+    static func keyValues(_ text: Substring, into fields: inout [Substring: Substring]) {
+        for part in text.split(whereSeparator: { $0 == "\t" || $0 == "\n" }) {
             guard let colon = part.firstIndex(of: ":") else { continue }
-            let key = part[..<colon].trimmingSpaces
-            let value = part[part.index(after: colon)...].trimmingSpaces
-            fields[key] = value
+            fields[part[..<colon].trimmingSpaces] = part[part.index(after: colon)...].trimmingSpaces
         }
-        guard let duration = number(fields["Duration"]) else { return .other }
+    }
+
+    static func keyValues(_ text: Substring) -> [Substring: Substring] {
+        var fields: [Substring: Substring] = [:]
+        keyValues(text, into: &fields)
+        return fields
+    }
+
+    /// The invocation a REPORT's fields describe (time 0: the caller places it), or nil without a Duration.
+    static func report(_ fields: [Substring: Substring], function: String) -> Invocation? {
+        guard let duration = number(fields["Duration"]) else { return nil }
         let initMs = number(fields["Init Duration"])
         let restoreMs = number(fields["Restore Duration"])
         let timeout = fields["Status"] == "timeout"
+        let failed = fields["Status"].map { $0 == "error" || $0 == "failure" } ?? false
         var inv = Invocation(
             ts: 0, endpoint: function, kind: .function, durationMs: duration,
             billedMs: number(fields["Billed Duration"]).map { $0 + (number(fields["Billed Restore Duration"]) ?? 0) },
             memoryMB: number(fields["Memory Size"]), maxMemoryMB: number(fields["Max Memory Used"]),
             coldStart: initMs != nil || restoreMs != nil, initMs: initMs ?? restoreMs,
-            outcome: timeout ? .timeout : .ok, error: timeout ? "Status: timeout" : nil,
+            outcome: timeout ? .timeout : (failed ? .error : .ok),
+            error: timeout ? "Status: timeout" : (failed ? fields["Error Type"].map(String.init) ?? "Status: \(fields["Status"] ?? "")" : nil),
             traceID: fields["XRAY TraceId"].map(String.init), id: fields["RequestId"].map(String.init))
-        if let time { inv.ts = time - duration / 1000 }
-        if let used = inv.maxMemoryMB, let size = inv.memoryMB, used >= size, !timeout {
+        if let used = inv.maxMemoryMB, let size = inv.memoryMB, used >= size, inv.outcome == .ok {
             inv.outcome = .error
             inv.error = "Runtime.OutOfMemory (max memory used = memory size)"
         }
-        return .report(inv, hasTime: time != nil)
+        return inv
     }
 
-    /// Removes `aws logs tail` (detailed: `ISO stream message`, short: `ISO message`) and `sam logs`
-    /// (`stream ISO message`) prefixes. Returns the prefix's time (Unix seconds) and the message.
-    public static func stripPrefix(_ line: Substring) -> (time: Double?, message: Substring) {
+    /// What a log tool printed before the Lambda message.
+    public struct Prefix: Equatable, Sendable {
+        public var time: Double?
+        public var stream: Substring?
+        /// The function, from a `/aws/lambda/NAME` log group (`awslogs get`).
+        public var function: Substring?
+        public var message: Substring
+    }
+
+    /// Removes the prefixes that log tools print: `aws logs tail` (detailed: `ISO stream message`,
+    /// short: `ISO message`), `sam logs` (`stream ISO message`), `awslogs get` (`group stream [ISO [ISO]]
+    /// message`, padded with spaces) and the time `serverless logs` prints (`YYYY-MM-DD HH:mm:ss.SSS`).
+    public static func stripPrefix(_ line: Substring) -> Prefix {
+        var out = Prefix(message: line)
         var rest = line
-        var time: Double?
-        for _ in 0..<2 {
+        for _ in 0..<5 {
             guard let space = rest.firstIndex(of: " ") else { break }
             let token = rest[..<space]
+            var after = rest[rest.index(after: space)...]
             if let t = parseISO8601(token) {
-                time = t
-            } else if !isLogStream(token) {
+                if out.time == nil { out.time = t }  // awslogs --ingestion-time prints a second one
+            } else if token.count == 10, let clock = after.split(separator: " ", maxSplits: 1).first,
+                      let t = parseISO8601(Substring(String(token) + "T" + String(clock))) {
+                out.time = t  // serverless logs: local time, read as UTC
+                after = after.dropFirst(clock.count)
+            } else if isLogStream(token) {
+                out.stream = token
+            } else if token.hasPrefix("/"), token.count > 1, out.stream == nil, out.time == nil {
+                let name = token.split(separator: "/").last ?? token
+                out.function = token.hasPrefix("/aws/lambda/") ? name : out.function
+            } else {
                 break
             }
-            rest = rest[rest.index(after: space)...]
+            while after.first == " " { after = after.dropFirst() }
+            rest = after
         }
-        return (time, rest)
+        out.message = rest
+        return out
     }
 
     /// `2023/07/05/[$LATEST]e6f4…` or `2023/07/05/[56]374c…`

@@ -12,9 +12,9 @@ struct Forward: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Read log lines from stdin and send the decoded events to a running dashboard.",
         discussion: """
-            Lines are recognised one by one: native protocol lines pass through; Lambda REPORT lines (plain,
-            or with aws logs tail / sam logs prefixes) and Telemetry API JSON become invocations; anything else
-            is counted and skipped. Examples:
+            Lines are recognised one by one: native protocol lines pass through; Lambda logs become invocations
+            (CloudWatch text with aws logs tail / sam logs / awslogs / serverless logs prefixes, Telemetry API
+            JSON, get-log-events JSON); anything else is counted and skipped. Examples:
               sam local start-api 2>&1 | bfftop forward --function my-fn
               aws logs tail /aws/lambda/my-fn --follow | bfftop forward --function my-fn
             """)
@@ -22,14 +22,24 @@ struct Forward: AsyncParsableCommand {
     @Option(help: "Dashboard socket (default as for `watch`).")
     var socket: String?
 
-    @Option(help: "Function name for Lambda log lines.")
+    @Option(help: "Function name for Lambda log lines without a log group.")
     var function: String = "lambda"
+
+    @Option(help: "Input format: auto (line by line), native, text (CloudWatch text), telemetry, cloudwatch-json.")
+    var format: InputFormat = .auto
+
+    enum InputFormat: String, ExpressibleByArgument, CaseIterable {
+        case auto, native, text, telemetry
+        case cloudwatchJSON = "cloudwatch-json"
+    }
 
     func run() async throws {
         let path = SocketPath.resolve(explicit: socket, environment: ProcessInfo.processInfo.environment)
         let writer = SocketLineWriter(path: path)
         let decoder = NativeDecoder()
-        var telemetry = TelemetryDecoder()
+        // Live lines without a time of their own (sam local) have just happened.
+        var logs = FunctionLogDecoder(format: FunctionLogDecoder.Format(rawValue: format.rawValue) ?? .auto,
+                                      defaultFunction: function, clock: { wallClock() })
         var forwarded = 0, other = 0, malformed = 0, lost = 0
         var warned = false
         func send(_ line: String) {
@@ -49,29 +59,20 @@ struct Forward: AsyncParsableCommand {
             lost += 1
         }
         while let raw = readLine(strippingNewline: true) {
-            let line = raw.hasSuffix("\r") ? String(raw.dropLast()) : raw
-            guard let first = line.first(where: { $0 != " " && $0 != "\t" }) else { continue }
-            if first == "{" || first == "[" {
-                var copy = line
-                if case .success = decoder.decode(copy) {
-                    send(line)
-                    continue
-                }
-                let r = copy.withUTF8 { telemetry.decode(UnsafeRawBufferPointer($0), defaultFunction: function) }
-                switch r {
-                case .events(let invs): for i in invs { send(NativeEncoder.encode(.invocation(i))) }
-                case .other: other += 1
-                case .notTelemetry: malformed += 1
-                }
+            var line = raw.hasSuffix("\r") ? String(raw.dropLast()) : raw
+            guard line.contains(where: { $0 != " " && $0 != "\t" }) else { continue }
+            if format == .auto || format == .native, line.first(where: { $0 != " " }) == "{", case .success = decoder.decode(line) {
+                send(line)
                 continue
             }
-            switch LambdaTextDecoder.decode(Substring(line), function: function) {
-            case .report(var inv, let hasTime):
-                // Live output without timestamps (sam local): it has just finished.
-                if !hasTime { inv.ts = wallClock() - inv.durationMs / 1000 }
-                send(NativeEncoder.encode(.invocation(inv)))
-            case .other:
-                other += 1
+            if format == .native {
+                malformed += 1
+                continue
+            }
+            switch line.withUTF8({ logs.decode(UnsafeRawBufferPointer($0)) }) {
+            case .invocations(let invs): for i in invs { send(NativeEncoder.encode(.invocation(i))) }
+            case .other: other += 1
+            case .unrecognised: malformed += 1
             }
         }
         writer.disconnect()

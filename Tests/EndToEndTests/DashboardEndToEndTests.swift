@@ -204,9 +204,11 @@ import Testing
         try tmux.start("\(bin) watch --socket \(sock); sleep 15", width: 120, height: 30)
         #expect(tmux.waitFor { $0.contains("Waiting for events") }.ok)
         // What `sam local start-api 2>&1` prints: app output, START/END, REPORT lines without timestamps.
+        // The app lines' own timestamps place the REPORTs after them.
         var text = ""
+        let now = Date().ISO8601Format(.iso8601.year().month().day().time(includingFractionalSeconds: true))
         for i in 0..<25 {
-            text += "START RequestId: r\(i) Version: $LATEST\n2024-11-24T10:00:00.000Z\tr\(i)\tINFO\thandled\nEND RequestId: r\(i)\n"
+            text += "START RequestId: r\(i) Version: $LATEST\n\(now)Z\tr\(i)\tINFO\thandled\nEND RequestId: r\(i)\n"
             text += "REPORT RequestId: r\(i)\tDuration: \(100 + i).00 ms\tBilled Duration: \(100 + i) ms\tMemory Size: 512 MB\tMax Memory Used: 80 MB\t\(i == 0 ? "Init Duration: 300.00 ms\t" : "")\n"
         }
         text += #"{"v":1,"type":"invocation","ts":\#(Date().timeIntervalSince1970),"endpoint":"GET /native","duration_ms":5}"# + "\n"

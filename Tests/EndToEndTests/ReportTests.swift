@@ -51,4 +51,42 @@ import Testing
         #expect(missing.status != 0)
         #expect(missing.output.contains("cannot open /nonexistent/file.ndjson"))
     }
+
+    /// `aws logs get-log-events` output as the CLI prints it (pretty JSON), with a `Task timed out`
+    /// line marking an older REPORT that has no Status field.
+    @Test func getLogEventsExportMatchesGroundTruth() throws {
+        let file = "/tmp/bfftop-report-\(getpid()).json"
+        defer { unlink(file) }
+        let t0 = 1_732_460_000_000.0
+        var events: [[String: Any]] = []
+        var durations: [Double] = []
+        for i in 0..<200 {
+            let id = String(format: "%08x-0000-4000-8000-%012x", i, i)
+            let d = Double((i * 53) % 900) + 0.25
+            durations.append(d)
+            let ts = t0 + Double(i) * 250
+            events.append(["timestamp": ts, "message": "START RequestId: \(id) Version: $LATEST\n", "ingestionTime": ts])
+            if i % 40 == 3 {
+                events.append(["timestamp": ts + 1, "message": "2024-11-24T15:00:00.000Z \(id) Task timed out after 0.90 seconds\n", "ingestionTime": ts])
+            }
+            events.append(["timestamp": ts + 2, "message": "REPORT RequestId: \(id)\tDuration: \(d) ms\tBilled Duration: \(Int(d.rounded(.up))) ms\tMemory Size: 128 MB\tMax Memory Used: 60 MB\t\(i % 25 == 0 ? "Init Duration: 150.00 ms\t" : "")\n", "ingestionTime": ts])
+        }
+        let doc: [String: Any] = ["events": events, "nextForwardToken": "f/1", "nextBackwardToken": "b/1"]
+        try JSONSerialization.data(withJSONObject: doc, options: [.prettyPrinted]).write(to: URL(fileURLWithPath: file))
+        let r = try shell("\(bin) report \(file) --format csv --function orders")
+        #expect(r.status == 0, "\(r.output)")
+        let lines = r.output.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        guard let header = lines.first, let row = lines.first(where: { $0.first == "orders" }) else {
+            Issue.record("no orders row in \(r.output)")
+            return
+        }
+        func col(_ name: String) -> String { header.firstIndex(of: name).map { row[$0] } ?? "" }
+        let sorted = durations.sorted()
+        #expect(col("count") == "200")
+        #expect(col("timeouts") == "5")
+        #expect(col("cold") == "8")
+        let p99 = sorted[Int((0.99 * 200).rounded(.up)) - 1]
+        #expect(abs((Double(col("p99_ms")) ?? -1) - p99) / p99 <= 0.01)
+        #expect(Double(col("max_ms")) == sorted.last)
+    }
 }
