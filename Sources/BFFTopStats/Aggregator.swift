@@ -2,6 +2,8 @@ import BFFTopWire
 
 public struct AggregatorConfig: Sendable {
     public var cost: CostModel = .awsLambda
+    /// Per-endpoint settings from the config (memory, timeout, limits, provider, budgets), by pattern.
+    public var functions: [FunctionSettings] = []
     /// Endpoints beyond this are refused (and counted), so memory stays bounded whatever arrives.
     public var maxEndpoints = 10_000
     /// Live mode: an event claiming to end further than this past its receive time is pulled back
@@ -39,7 +41,9 @@ public final class Aggregator {
         if let id = ids[name] { return id }
         guard endpoints.count < config.maxEndpoints else { return nil }
         let id = Int32(endpoints.count)
-        endpoints.append(EndpointState(id: id, name: name))
+        var e = EndpointState(id: id, name: name, settings: FunctionSettings.resolve(config.functions, for: name))
+        e.provider = config.cost.provider(for: nil, settings: e.settings)
+        endpoints.append(e)
         ids[name] = id
         return id
     }
@@ -63,7 +67,7 @@ public final class Aggregator {
         if t < dataStart ?? .infinity { dataStart = t }
         switch event {
         case .invocation(let inv):
-            let charge = config.cost.charge(inv)
+            let charge = config.cost.charge(inv, settings: endpoints[Int(id)].settings)
             var parentID: Int32?
             if let p = inv.parent, p != inv.endpoint { parentID = endpointID(p) }
             if endpoints[Int(id)].record(inv, at: t, charge: charge, parentID: parentID) {
@@ -114,6 +118,7 @@ public final class Aggregator {
         var figures: [EndpointFigures] = []
         figures.reserveCapacity(endpoints.count)
         var totals = Totals()
+        var usagePerHour: [Provider: Usage] = [:]
         for e in endpoints {
             var f = self.figures(e, window: w, range: range, span: span, now: now)
             f.fanOutCost = fanOut[Int(e.id)]
@@ -122,10 +127,14 @@ public final class Aggregator {
             totals.cold += f.cold
             totals.cost += f.cost
             totals.costSoFar += e.totalCost
+            let u = f.usage.scaled(3600 / span)
+            usagePerHour[e.provider, default: Usage()] = usagePerHour[e.provider, default: Usage()] + u
+            totals.provisionedPerHour += f.provisionedPerHour
             figures.append(f)
         }
         totals.rps = Double(totals.count) / span
-        totals.costPerHour = totals.cost / span * 3600
+        totals.costPerHour = totals.cost / span * 3600 + totals.provisionedPerHour
+        totals.projectedPerMonth = config.cost.projectedMonthly(costPerHour: totals.costPerHour, usagePerHour: usagePerHour)
         let recent = Array(failures[failureHead...] + failures[..<failureHead]).reversed()
         var detail: EndpointDetail?
         if let name = request.detailFor, let id = ids[name] {
@@ -145,6 +154,10 @@ public final class Aggregator {
             memoryMB: e.memoryMB, timeoutMs: e.timeoutMs, maxTimeoutRatio: 0, cost: 0, costRequests: 0,
             costCompute: 0, costPerHour: 0, fanOutCost: 0, rpsSeries: [], lastSeen: e.lastSeen,
             totalCount: e.totalCount, totalCost: e.totalCost)
+        f.provider = e.provider
+        f.latencyBudgetMs = e.settings?.latencyBudgetMs
+        f.costBudgetPerHour = e.settings?.costBudgetPerHour
+        f.provisionedPerHour = config.cost.provisionedPerHour(e.settings, memoryMB: e.memoryMB)
         guard let ring = e.tier(resolution: w.resolution) else { return f }
         var maxUsed = 0.0
         f.rpsSeries.reserveCapacity(w.bucketCount)
@@ -163,6 +176,10 @@ public final class Aggregator {
             f.test += Int(b.test)
             f.costRequests += b.costRequests
             f.costCompute += b.costCompute
+            f.oom += Int(b.oom)
+            f.usage.requests += Double(b.billed)
+            f.usage.gbSeconds += b.gbSeconds
+            f.usage.vcpuSeconds += b.vcpuSeconds
             maxUsed = max(maxUsed, b.maxMemoryUsedMB)
             f.maxTimeoutRatio = max(f.maxTimeoutRatio, b.maxTimeoutRatio)
             f.concurrencyPeak = max(f.concurrencyPeak, b.peakConcurrency)
@@ -171,8 +188,16 @@ public final class Aggregator {
         }
         f.rps = Double(f.count) / span
         f.cost = f.costRequests + f.costCompute
-        f.costPerHour = f.cost / span * 3600
+        f.costPerHour = f.cost / span * 3600 + f.provisionedPerHour
         f.maxMemoryUsedMB = maxUsed > 0 ? maxUsed : nil
+        if let used = f.maxMemoryUsedMB, let size = f.memoryMB, e.kind == .function {
+            // Right-sizing: the next 64 MB step above the observed max plus 10 % headroom (min 128 MB).
+            let suggested = max(128, ((used * 1.1) / 64).rounded(.up) * 64)
+            if suggested < size {
+                f.suggestedMemoryMB = suggested
+                f.rightSizingSavingPerHour = f.costCompute / span * 3600 * (1 - suggested / size)
+            }
+        }
         let q = scratch.quantiles([0.5, 0.9, 0.95, 0.99, 1])
         (f.p50, f.p90, f.p95, f.p99, f.max) = (q[0], q[1], q[2], q[3], q[4])
         f.mean = scratch.count > 0 ? scratch.sum / Double(scratch.count) : nil

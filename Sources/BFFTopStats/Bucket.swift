@@ -13,6 +13,11 @@ public struct Bucket: Sendable {
     var initDuration = LatencySketch()
     var costRequests: Double = 0
     var costCompute: Double = 0
+    /// Billable usage (for the monthly projection with tiers and free grants).
+    var gbSeconds: Double = 0
+    var vcpuSeconds: Double = 0
+    var billed: UInt32 = 0
+    var oom: UInt32 = 0
     var maxMemoryUsedMB: Double = 0
     /// Largest duration / timeout ratio seen (0 when no timeout is known).
     var maxTimeoutRatio: Double = 0

@@ -1,48 +1,93 @@
 import BFFTopWire
 
-/// Per-invocation cost in USD, AWS Lambda on-demand pricing by default (us-east-1, first tier).
+/// Per-invocation cost in USD from the provider's price sheet (AWS Lambda x86_64 by default).
 ///
-/// cost = pricePerRequest + billedSeconds × memoryGB × pricePerGBSecond(arch)
-/// where billedSeconds = billed_ms / 1000, falling back to ceil(duration_ms) / 1000.
-/// Functions without `memory_mb` are billed at Lambda's default 128 MB. Routes are billed only when
-/// they report `memory_mb` (a BFF that itself runs as a function); throttled invocations never are.
-public struct CostModel: Sendable, Equatable {
-    public var pricePerRequest: Double
-    public var pricePerGBSecondX86: Double
-    public var pricePerGBSecondArm: Double
+/// AWS, Azure, Tencent: requests × price + billed GB-seconds × price. Google: + vCPU-seconds.
+/// Alibaba: compute units (requests, vCPU-s, GB-s) × CU price. Billed duration is Lambda's own
+/// `billed_ms` when reported, else the duration rounded up to the provider's granularity.
+/// Functions without `memory_mb` are billed at 128 MB. Routes are billed only when they report
+/// `memory_mb` (a BFF that itself runs as a function); throttled invocations never are.
+/// Per-invocation figures use tier-1 prices; tiers and the free grant apply to the monthly projection.
+public struct CostModel: Sendable {
+    public var provider: Provider
+    public var sheets: [Provider: PriceSheet]
+    public var freeTier: Bool
     public var defaultMemoryMB: Double
-    public var defaultArch: Architecture
 
-    public static let awsLambda = CostModel(
-        pricePerRequest: 0.20 / 1_000_000, pricePerGBSecondX86: 0.0000166667,
-        pricePerGBSecondArm: 0.0000133334, defaultMemoryMB: 128, defaultArch: .x86_64)
+    public static let awsLambda = CostModel(provider: .awsLambdaX86)
 
-    public init(
-        pricePerRequest: Double, pricePerGBSecondX86: Double, pricePerGBSecondArm: Double,
-        defaultMemoryMB: Double, defaultArch: Architecture
-    ) {
-        self.pricePerRequest = pricePerRequest
-        self.pricePerGBSecondX86 = pricePerGBSecondX86
-        self.pricePerGBSecondArm = pricePerGBSecondArm
+    public init(provider: Provider, overrides: [PriceSheet] = [], freeTier: Bool = false, defaultMemoryMB: Double = 128) {
+        self.provider = provider
+        var s: [Provider: PriceSheet] = [:]
+        for sheet in PriceBook.sheets { s[sheet.provider] = sheet }
+        for o in overrides { s[o.provider] = o }
+        self.sheets = s
+        self.freeTier = freeTier
         self.defaultMemoryMB = defaultMemoryMB
-        self.defaultArch = defaultArch
     }
+
+    public func sheet(_ p: Provider) -> PriceSheet { sheets[p] ?? PriceBook.sheet(p) }
 
     public struct Charge: Sendable, Equatable {
         public var requests: Double
         public var compute: Double
-        public var gbSeconds: Double
+        public var usage: Usage
+        public var provider: Provider
         public var total: Double { requests + compute }
-        public static let zero = Charge(requests: 0, compute: 0, gbSeconds: 0)
+        public static let zero = Charge(requests: 0, compute: 0, usage: Usage(), provider: .awsLambdaX86)
     }
 
-    public func charge(_ i: Invocation) -> Charge {
+    /// The provider an endpoint is billed by: its settings, else its arch on AWS, else the default.
+    public func provider(for i: Invocation?, settings: FunctionSettings?) -> Provider {
+        if let p = settings?.provider { return p }
+        let arch = i?.arch ?? settings?.arch
+        if provider == .awsLambdaX86 || provider == .awsLambdaArm, let arch { return arch == .arm64 ? .awsLambdaArm : .awsLambdaX86 }
+        return provider
+    }
+
+    public func charge(_ i: Invocation, settings: FunctionSettings? = nil) -> Charge {
         guard i.outcome != .throttle else { return .zero }
         guard i.kind == .function || i.memoryMB != nil else { return .zero }
-        let billedMs = i.billedMs ?? i.durationMs.rounded(.up)
-        let gbs = billedMs / 1000 * (i.memoryMB ?? defaultMemoryMB) / 1024
-        let price = (i.arch ?? defaultArch) == .arm64 ? pricePerGBSecondArm : pricePerGBSecondX86
-        return Charge(requests: pricePerRequest, compute: gbs * price, gbSeconds: gbs)
+        let p = provider(for: i, settings: settings)
+        let sheet = self.sheet(p)
+        var memory = i.memoryMB ?? settings?.memoryMB ?? defaultMemoryMB
+        if sheet.memoryStepMB > 0 {  // Azure: observed memory, rounded up to 128 MB steps, capped
+            let observed = i.maxMemoryMB ?? memory
+            memory = min(sheet.maxMemoryMB > 0 ? sheet.maxMemoryMB : .infinity, max(sheet.memoryStepMB, (observed / sheet.memoryStepMB).rounded(.up) * sheet.memoryStepMB))
+        }
+        let seconds = sheet.billedMs(duration: i.durationMs, reported: i.billedMs) / 1000
+        var u = Usage()
+        u.requests = 1
+        u.gbSeconds = seconds * memory / 1024
+        u.vcpuSeconds = sheet.perVCPUSecond > 0 || sheet.cuPerVCPUSecond > 0
+            ? seconds * (settings?.vcpu ?? (p == .alibabaFC ? max(0.05, memory / 2048) : PriceSheet.defaultVCPU(memoryMB: memory))) : 0
+        if p == .alibabaFC {
+            let requestCU = sheet.cuPerRequest * sheet.perCU
+            let computeCU = (u.vcpuSeconds * sheet.cuPerVCPUSecond + u.gbSeconds * sheet.cuPerGBSecond) * sheet.perCU
+            return Charge(requests: requestCU, compute: computeCU, usage: u, provider: p)
+        }
+        let gbPrice = (settings?.provisionedConcurrency ?? 0) > 0 && sheet.provisionedExecutedPerGBSecond > 0
+            ? sheet.provisionedExecutedPerGBSecond : sheet.perGBSecond
+        return Charge(requests: sheet.perRequest, compute: u.gbSeconds * gbPrice + u.vcpuSeconds * sheet.perVCPUSecond, usage: u, provider: p)
+    }
+
+    /// USD per hour of keeping `settings.provisionedConcurrency` environments warm.
+    public func provisionedPerHour(_ settings: FunctionSettings?, memoryMB: Double?) -> Double {
+        guard let s = settings, let n = s.provisionedConcurrency, n > 0 else { return 0 }
+        let sheet = self.sheet(provider(for: nil, settings: s))
+        return n * (memoryMB ?? s.memoryMB ?? defaultMemoryMB) / 1024 * 3600 * sheet.provisionedPerGBSecond
+    }
+
+    /// A month at the current hourly cost, less what volume tiers and (if on) the free grants take off
+    /// the hourly usage of each provider. Without either, exactly cost per hour × 730.
+    public func projectedMonthly(costPerHour: Double, usagePerHour: [Provider: Usage]) -> Double {
+        var total = costPerHour * Self.hoursPerMonth
+        for (p, u) in usagePerHour {
+            let month = u.scaled(Self.hoursPerMonth)
+            let s = sheet(p)
+            total -= s.monthly(month, freeTier: false, tiers: false) - s.monthly(month, freeTier: freeTier)
+        }
+        return max(0, total)
     }
 
     /// Hours in a month as AWS bills them (365 × 24 / 12).

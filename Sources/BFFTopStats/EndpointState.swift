@@ -20,10 +20,17 @@ struct EndpointState: Sendable {
     var tiers: [TierRing]
     var concurrency = ConcurrencyTracker()
     var gauge: (value: Double, at: Double)?
+    /// From the config, by name pattern; fills in what events do not say.
+    let settings: FunctionSettings?
+    var provider: Provider = .awsLambdaX86
 
-    init(id: Int32, name: String) {
+    init(id: Int32, name: String, settings: FunctionSettings? = nil) {
         self.id = id
         self.name = name
+        self.settings = settings
+        self.memoryMB = settings?.memoryMB
+        self.timeoutMs = settings?.timeoutMs
+        self.limit = settings?.concurrencyLimit
         self.tiers = Self.tierSpecs.map { TierRing(resolution: $0.resolution, capacity: $0.capacity) }
     }
 
@@ -47,6 +54,7 @@ struct EndpointState: Sendable {
         lastSeen = max(lastSeen, t)
         totalCount += 1
         totalCost += charge.total
+        if charge.usage.requests > 0 { provider = charge.provider }
         let timeout = inv.timeoutMs ?? timeoutMs
         let ratio = timeout.map { $0 > 0 ? inv.durationMs / $0 : 0 } ?? 0
         let latencyKey = LatencySketch.key(for: max(0, inv.durationMs))
@@ -69,6 +77,12 @@ struct EndpointState: Sendable {
                 b.latency.add(inv.durationMs, key: latencyKey)
                 b.costRequests += charge.requests
                 b.costCompute += charge.compute
+                if charge.usage.requests > 0 {
+                    b.billed += 1
+                    b.gbSeconds += charge.usage.gbSeconds
+                    b.vcpuSeconds += charge.usage.vcpuSeconds
+                }
+                if inv.isOutOfMemory { b.oom += 1 }
                 if let used = inv.maxMemoryMB, used > b.maxMemoryUsedMB { b.maxMemoryUsedMB = used }
                 if ratio > b.maxTimeoutRatio { b.maxTimeoutRatio = ratio }
                 if let parentID { b.addParent(parentID, cost: charge.total) }

@@ -52,6 +52,18 @@ public struct EndpointFigures: Sendable, Equatable {
     public var lastSeen: Double
     public var totalCount: Int
     public var totalCost: Double
+    /// Invocations that ran out of memory (runtime OOM messages or max memory = size).
+    public var oom = 0
+    public var provider: Provider = .awsLambdaX86
+    /// Billable usage over the window.
+    public var usage = Usage()
+    public var provisionedPerHour: Double = 0
+    public var latencyBudgetMs: Double?
+    public var costBudgetPerHour: Double?
+    /// Memory just above the observed max, when smaller than configured; and the compute saved per hour
+    /// at the current rate if it were set (durations assumed unchanged: a lower bound on CPU-bound code).
+    public var suggestedMemoryMB: Double?
+    public var rightSizingSavingPerHour: Double?
 
     public var failures: Int { errors + timeouts + throttles }
     /// Share of invocations that did not succeed, 0...1.
@@ -111,7 +123,9 @@ public struct Totals: Sendable, Equatable {
     public var costPerHour: Double = 0
     /// Cost of everything seen since the aggregator started.
     public var costSoFar: Double = 0
-    public var projectedPerMonth: Double { costPerHour * CostModel.hoursPerMonth }
+    /// A month at the current rate, with volume tiers and free grants if configured.
+    public var projectedPerMonth: Double = 0
+    public var provisionedPerHour: Double = 0
 }
 
 /// An immutable view of the aggregation at one instant, handed from the engine to the UI.

@@ -94,6 +94,12 @@ public struct Invocation: Sendable, Equatable {
 
     /// End time, Unix seconds: when the invocation was known to have finished.
     @inlinable public var endTs: Double { ts + durationMs / 1000 }
+
+    /// Failed for lack of memory: a runtime's OOM message or Lambda's `Runtime.OutOfMemory`.
+    public var isOutOfMemory: Bool {
+        guard outcome != .ok, let e = error else { return false }
+        return e.contains("OutOfMemory") || e.contains("out of memory") || e.contains("MemoryError") || e.contains("OOM")
+    }
 }
 
 /// An invocation that has started and not finished yet.
