@@ -145,7 +145,18 @@ public final class Aggregator {
             detail: detail, eventsAggregated: eventsAggregated, eventsDropped: eventsDropped)
     }
 
-    private func figures(_ e: EndpointState, window w: Window, range: ClosedRange<Int64>, span: Double, now: Double) -> EndpointFigures {
+    /// Every endpoint's figures over one window (no detail, no fan-out): what alarm rules read.
+    /// `latency: false` skips the percentile sketches.
+    public func figures(window w: Window, now: Double, latency: Bool = true) -> [EndpointFigures] {
+        advance(to: now)
+        let range = w.bucketRange(now: now)
+        let windowStart = Double(range.lowerBound) * Double(w.resolution)
+        let span = max(1, now - max(windowStart, dataStart ?? now))
+        return endpoints.map { figures($0, window: w, range: range, span: span, now: now, latency: latency) }
+    }
+
+    private func figures(_ e: EndpointState, window w: Window, range: ClosedRange<Int64>, span: Double, now: Double,
+                         latency: Bool = true) -> EndpointFigures {
         scratch.reset()
         initScratch.reset()
         var f = EndpointFigures(
@@ -183,8 +194,10 @@ public final class Aggregator {
             maxUsed = max(maxUsed, b.maxMemoryUsedMB)
             f.maxTimeoutRatio = max(f.maxTimeoutRatio, b.maxTimeoutRatio)
             f.concurrencyPeak = max(f.concurrencyPeak, b.peakConcurrency)
-            scratch.add(b.latency)
-            initScratch.add(b.initDuration)
+            if latency {
+                scratch.add(b.latency)
+                initScratch.add(b.initDuration)
+            }
         }
         f.rps = Double(f.count) / span
         f.cost = f.costRequests + f.costCompute

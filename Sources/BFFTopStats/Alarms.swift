@@ -1,0 +1,311 @@
+import BFFTopWire
+
+/// What an alarm rule watches, read from an endpoint's figures over the rule's window.
+public enum AlarmMetric: String, CaseIterable, Sendable {
+    case errorRate = "error_rate"
+    case timeouts
+    case oom
+    case durationVsTimeout = "duration_vs_timeout"
+    case coldRate = "cold_rate"
+    case throttleRate = "throttle_rate"
+    case concurrencyVsLimit = "concurrency_vs_limit"
+    case memoryUsed = "memory_used"
+    case p50, p95, p99
+    case rps
+    case costPerHour = "cost_per_hour"
+    case silent
+
+    public var unit: String {
+        switch self {
+        case .errorRate, .durationVsTimeout, .coldRate, .throttleRate, .concurrencyVsLimit, .memoryUsed: "%"
+        case .p50, .p95, .p99: "ms"
+        case .costPerHour: "$/h"
+        case .silent: "s"
+        case .rps: "/s"
+        case .timeouts, .oom: ""
+        }
+    }
+
+    /// Rates need some traffic to mean anything; counts and silence do not.
+    var isRate: Bool { [.errorRate, .coldRate, .throttleRate].contains(self) }
+
+    /// The metric's value, or nil where it does not apply (no traffic, no known limit or timeout).
+    public func value(_ f: EndpointFigures, now: Double) -> Double? {
+        let n = Double(f.count)
+        switch self {
+        case .errorRate: return n > 0 ? Double(f.errors + f.timeouts) / n * 100 : nil
+        case .timeouts: return Double(f.timeouts)
+        case .oom: return Double(f.oom)
+        case .durationVsTimeout: return f.timeoutMs != nil && f.count > 0 ? f.maxTimeoutRatio * 100 : nil
+        case .coldRate: return n > 0 ? Double(f.cold) / n * 100 : nil
+        case .throttleRate: return n > 0 ? Double(f.throttles) / n * 100 : nil
+        case .concurrencyVsLimit: return f.concurrencyLimit.flatMap { $0 > 0 ? f.concurrencyPeak / $0 * 100 : nil }
+        case .memoryUsed:
+            guard let used = f.maxMemoryUsedMB, let size = f.memoryMB, size > 0 else { return nil }
+            return used / size * 100
+        case .p50: return f.p50
+        case .p95: return f.p95
+        case .p99: return f.p99
+        case .rps: return f.rps
+        case .costPerHour: return f.costPerHour
+        case .silent:
+            // Only endpoints that had traffic in the last hour can go silent.
+            guard f.totalCount > 0, now - f.lastSeen < 3600 else { return nil }
+            return max(0, now - f.lastSeen)
+        }
+    }
+}
+
+public enum AlarmComparison: String, CaseIterable, Sendable {
+    case greater = ">", greaterOrEqual = ">=", less = "<", lessOrEqual = "<="
+
+    func holds(_ v: Double, _ t: Double) -> Bool {
+        switch self {
+        case .greater: v > t
+        case .greaterOrEqual: v >= t
+        case .less: v < t
+        case .lessOrEqual: v <= t
+        }
+    }
+}
+
+public enum AlarmSeverity: String, CaseIterable, Sendable, Comparable {
+    case warning, critical
+    public static func < (a: Self, b: Self) -> Bool { a == .warning && b == .critical }
+}
+
+public enum AlarmScope: Sendable, Equatable, CustomStringConvertible {
+    case all
+    case kind(EndpointKind)
+    /// Glob on the endpoint name.
+    case pattern(String)
+
+    func applies(to f: EndpointFigures) -> Bool {
+        switch self {
+        case .all: true
+        case .kind(let k): f.kind == k
+        case .pattern(let p): Glob.matches(p, f.name)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .all: "all"
+        case .kind(let k): k == .route ? "routes" : "functions"
+        case .pattern(let p): p
+        }
+    }
+}
+
+public struct AlarmRule: Sendable, Equatable {
+    public var name: String
+    public var metric: AlarmMetric
+    public var comparison: AlarmComparison
+    /// nil: the endpoint's own budget (latency budget for p50/p95/p99, cost budget for cost_per_hour).
+    public var threshold: Double?
+    public var window: Window
+    /// How long the condition must hold before the alarm fires (pending until then).
+    public var forSeconds: Double
+    public var scope: AlarmScope
+    public var severity: AlarmSeverity
+    /// Rates are not judged on fewer invocations than this in the window.
+    public var minEvents: Int
+
+    public init(name: String, metric: AlarmMetric, _ comparison: AlarmComparison = .greater, _ threshold: Double?,
+                window: Window = .oneMinute, for forSeconds: Double = 0, scope: AlarmScope = .all,
+                severity: AlarmSeverity = .warning, minEvents: Int = 10) {
+        self.name = name
+        self.metric = metric
+        self.comparison = comparison
+        self.threshold = threshold
+        self.window = window
+        self.forSeconds = forSeconds
+        self.scope = scope
+        self.severity = severity
+        self.minEvents = minEvents
+    }
+
+    func threshold(for f: EndpointFigures) -> Double? {
+        if let threshold { return threshold }
+        switch metric {
+        case .p50, .p95, .p99: return f.latencyBudgetMs
+        case .costPerHour: return f.costBudgetPerHour
+        default: return nil
+        }
+    }
+
+    /// Industry defaults (Datadog's serverless warnings and monitors, the Serverless Framework's alerts).
+    public static let defaults: [AlarmRule] = [
+        AlarmRule(name: "error rate", metric: .errorRate, .greater, 1, for: 30, severity: .warning),
+        AlarmRule(name: "error rate high", metric: .errorRate, .greater, 10, for: 30, severity: .critical),
+        AlarmRule(name: "timeouts", metric: .timeouts, .greater, 0, severity: .critical, minEvents: 0),
+        AlarmRule(name: "out of memory", metric: .oom, .greater, 0, severity: .critical, minEvents: 0),
+        AlarmRule(name: "near timeout", metric: .durationVsTimeout, .greater, 90, scope: .kind(.function), minEvents: 0),
+        AlarmRule(name: "cold starts", metric: .coldRate, .greater, 1, for: 60, scope: .kind(.function), severity: .warning, minEvents: 20),
+        AlarmRule(name: "cold starts high", metric: .coldRate, .greaterOrEqual, 20, for: 30, scope: .kind(.function), severity: .critical, minEvents: 20),
+        AlarmRule(name: "throttles", metric: .throttleRate, .greater, 10, for: 30),
+        AlarmRule(name: "concurrency near limit", metric: .concurrencyVsLimit, .greater, 80, minEvents: 0),
+        AlarmRule(name: "memory near size", metric: .memoryUsed, .greater, 95, scope: .kind(.function), minEvents: 0),
+        AlarmRule(name: "p99 over budget", metric: .p99, .greater, nil, for: 60),
+        AlarmRule(name: "cost over budget", metric: .costPerHour, .greater, nil, for: 60, minEvents: 0),
+        AlarmRule(name: "silent", metric: .silent, .greater, 60, minEvents: 0),
+    ]
+}
+
+public enum AlarmPhase: String, Sendable, Equatable {
+    case pending, firing, resolved
+}
+
+/// An alarm that is pending or firing for one endpoint.
+public struct ActiveAlarm: Sendable, Equatable {
+    public var rule: String
+    public var endpoint: String
+    public var metric: AlarmMetric
+    public var severity: AlarmSeverity
+    public var phase: AlarmPhase
+    /// When the condition was first seen (pending) and when it fired.
+    public var since: Double
+    public var firedAt: Double?
+    public var value: Double
+    public var threshold: Double
+    public var comparison: AlarmComparison
+    public var acknowledged: Bool
+}
+
+/// A state change, for the history list and the alarm log.
+public struct AlarmTransition: Sendable, Equatable {
+    public var time: Double
+    public var rule: String
+    public var endpoint: String
+    public var severity: AlarmSeverity
+    public var phase: AlarmPhase
+    public var metric: AlarmMetric
+    public var value: Double
+    public var threshold: Double
+    public var comparison: AlarmComparison
+}
+
+public struct AlarmSnapshot: Sendable, Equatable {
+    /// Firing first (critical, then warning, oldest first), then pending.
+    public var active: [ActiveAlarm] = []
+    /// Newest first.
+    public var history: [AlarmTransition] = []
+    public var firing: Int { active.filter { $0.phase == .firing }.count }
+    public var unacknowledged: Int { active.filter { $0.phase == .firing && !$0.acknowledged }.count }
+    public var worst: AlarmSeverity? { active.filter { $0.phase == .firing }.map(\.severity).max() }
+    public init() {}
+
+    /// The firing alarm on this endpoint's metric, if any (to colour the cell that shows it).
+    public func firing(_ endpoint: String, _ metrics: Set<AlarmMetric>) -> AlarmSeverity? {
+        active.filter { $0.phase == .firing && $0.endpoint == endpoint && metrics.contains($0.metric) }.map(\.severity).max()
+    }
+}
+
+/// Evaluates rules once per second of event time: ok → pending → firing → resolved. Driven by the
+/// same clock as the aggregator it reads, so live and replay (at any speed, after any seek) agree.
+public final class AlarmEngine {
+    public let rules: [AlarmRule]
+    private struct Key: Hashable {
+        var rule: Int
+        var endpoint: String
+    }
+
+    private var active: [Key: ActiveAlarm] = [:]
+    private var history: [AlarmTransition] = []
+    private let historyCapacity = 200
+    private var lastSecond: Int64?
+    /// Called on every transition (the alarm log).
+    public var onTransition: ((AlarmTransition) -> Void)?
+
+    public init(rules: [AlarmRule]) { self.rules = rules }
+
+    /// Evaluates every whole second in (last evaluation, t]. A gap longer than a minute (a clock jump)
+    /// is not replayed second by second: only its last second is evaluated.
+    public func evaluate(_ aggregator: Aggregator, upTo t: Double) {
+        guard !rules.isEmpty else { return }
+        let s = Int64(t.rounded(.down))
+        guard var next = lastSecond.map({ $0 + 1 }) else {
+            lastSecond = s
+            return
+        }
+        guard s >= next else { return }
+        if s - next > 60 { next = s }
+        for sec in next...s { evaluate(aggregator, at: Double(sec)) }
+        lastSecond = s
+    }
+
+    private func evaluate(_ aggregator: Aggregator, at now: Double) {
+        var byWindow: [Window: [EndpointFigures]] = [:]
+        let needsLatency = rules.contains { [.p50, .p95, .p99].contains($0.metric) }
+        for (i, rule) in rules.enumerated() {
+            if byWindow[rule.window] == nil {
+                byWindow[rule.window] = aggregator.figures(window: rule.window, now: now, latency: needsLatency)
+            }
+            for f in byWindow[rule.window] ?? [] where rule.scope.applies(to: f) {
+                let key = Key(rule: i, endpoint: f.name)
+                var breached = false
+                var value = 0.0
+                var threshold = 0.0
+                if let v = rule.metric.value(f, now: now), let t = rule.threshold(for: f),
+                   !rule.metric.isRate || f.count >= rule.minEvents {
+                    value = v
+                    threshold = t
+                    breached = rule.comparison.holds(v, t)
+                }
+                step(key, rule, breached: breached, value: value, threshold: threshold, now: now)
+            }
+        }
+    }
+
+    private func step(_ key: Key, _ rule: AlarmRule, breached: Bool, value: Double, threshold: Double, now: Double) {
+        if var a = active[key] {
+            if breached {
+                a.value = value
+                if a.phase == .pending, now - a.since >= rule.forSeconds {
+                    a.phase = .firing
+                    a.firedAt = now
+                    record(a, .firing, now)
+                }
+                active[key] = a
+            } else {
+                if a.phase == .firing { record(a, .resolved, now) }
+                active[key] = nil
+            }
+        } else if breached {
+            var a = ActiveAlarm(
+                rule: rule.name, endpoint: key.endpoint, metric: rule.metric, severity: rule.severity, phase: .pending,
+                since: now, firedAt: nil, value: value, threshold: threshold, comparison: rule.comparison, acknowledged: false)
+            if rule.forSeconds <= 0 {
+                a.phase = .firing
+                a.firedAt = now
+                record(a, .firing, now)
+            }
+            active[key] = a
+        }
+    }
+
+    private func record(_ a: ActiveAlarm, _ phase: AlarmPhase, _ now: Double) {
+        let t = AlarmTransition(
+            time: now, rule: a.rule, endpoint: a.endpoint, severity: a.severity, phase: phase, metric: a.metric,
+            value: a.value, threshold: a.threshold, comparison: a.comparison)
+        if history.count >= historyCapacity { history.removeFirst() }
+        history.append(t)
+        onTransition?(t)
+    }
+
+    /// Marks every firing alarm as seen: no more bell, shown dimmed; a new firing is unacknowledged again.
+    public func acknowledgeAll() {
+        for k in active.keys where active[k]?.phase == .firing { active[k]?.acknowledged = true }
+    }
+
+    public var snapshot: AlarmSnapshot {
+        var s = AlarmSnapshot()
+        s.active = active.values.sorted {
+            let a = ($0.phase == .firing ? 0 : 1, $0.severity == .critical ? 0 : 1, $0.firedAt ?? $0.since, $0.endpoint, $0.rule)
+            let b = ($1.phase == .firing ? 0 : 1, $1.severity == .critical ? 0 : 1, $1.firedAt ?? $1.since, $1.endpoint, $1.rule)
+            return a < b
+        }
+        s.history = history.reversed()
+        return s
+    }
+}
