@@ -28,20 +28,23 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),
+        // The config file: a TOML reader and the validated settings (cost, functions, alarms, keys).
+        .target(name: "BFFTopConfig", dependencies: ["BFFTopStats", "BFFTopWire"]),
         // The simulated fleet: emits native protocol lines over a real socket.
         .target(name: "BFFTopDemo", dependencies: ["BFFTopWire"]),
         // App state, keymap, themes, cell grid and views (pure: state -> grid).
-        .target(name: "BFFTopUI", dependencies: ["BFFTopStats", "BFFTopWire", "BFFTopIngest"]),
+        .target(name: "BFFTopUI", dependencies: ["BFFTopStats", "BFFTopWire", "BFFTopIngest", "BFFTopConfig"]),
         // The only user of ncurses: flushes a cell grid, reads keys.
         .target(name: "BFFTopTerminal", dependencies: ["CNCursesW", "BFFTopUI"]),
         .executableTarget(
             name: "bfftop",
             dependencies: [
-                "BFFTopWire", "BFFTopStats", "BFFTopIngest", "BFFTopDemo", "BFFTopUI", "BFFTopTerminal",
+                "BFFTopWire", "BFFTopStats", "BFFTopIngest", "BFFTopDemo", "BFFTopUI", "BFFTopTerminal", "BFFTopConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "BFFTopWireTests", dependencies: ["BFFTopWire"]),
         .testTarget(name: "BFFTopStatsTests", dependencies: ["BFFTopStats", "BFFTopWire"]),
+        .testTarget(name: "BFFTopConfigTests", dependencies: ["BFFTopConfig", "BFFTopStats", "BFFTopUI"]),
         .testTarget(
             name: "BFFTopIngestTests",
             dependencies: ["BFFTopIngest", "BFFTopWire", "BFFTopStats", "BFFTopDemo"]),

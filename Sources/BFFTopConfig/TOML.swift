@@ -266,10 +266,17 @@ public enum TOMLParser {
 
     static func firstUnquoted(_ ch: Character, in s: Substring) -> Substring.Index? {
         var quote: Character?
+        var escaped = false
         for i in s.indices {
             let c = s[i]
             if let q = quote {
-                if c == q { quote = nil }
+                if escaped {
+                    escaped = false
+                } else if c == "\\", q == "\"" {
+                    escaped = true
+                } else if c == q {
+                    quote = nil
+                }
             } else if c == "\"" || c == "'" {
                 quote = c
             } else if c == ch {

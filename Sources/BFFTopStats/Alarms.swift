@@ -79,12 +79,17 @@ public enum AlarmScope: Sendable, Equatable, CustomStringConvertible {
     case kind(EndpointKind)
     /// Glob on the endpoint name.
     case pattern(String)
+    /// Everything together (a total cost budget), shown as the endpoint "all endpoints".
+    case total
 
-    func applies(to f: EndpointFigures) -> Bool {
+    public static let totalName = "all endpoints"
+
+    func applies(to f: EndpointFigures, isTotal: Bool) -> Bool {
         switch self {
-        case .all: true
-        case .kind(let k): f.kind == k
-        case .pattern(let p): Glob.matches(p, f.name)
+        case .all: !isTotal
+        case .kind(let k): !isTotal && f.kind == k
+        case .pattern(let p): !isTotal && Glob.matches(p, f.name)
+        case .total: isTotal
         }
     }
 
@@ -93,6 +98,7 @@ public enum AlarmScope: Sendable, Equatable, CustomStringConvertible {
         case .all: "all"
         case .kind(let k): k == .route ? "routes" : "functions"
         case .pattern(let p): p
+        case .total: "total"
         }
     }
 }
@@ -241,7 +247,9 @@ public final class AlarmEngine {
             if byWindow[rule.window] == nil {
                 byWindow[rule.window] = aggregator.figures(window: rule.window, now: now, latency: needsLatency)
             }
-            for f in byWindow[rule.window] ?? [] where rule.scope.applies(to: f) {
+            var candidates = byWindow[rule.window] ?? []
+            if rule.scope == .total { candidates = [Self.total(candidates, now: now)] }
+            for f in candidates where rule.scope.applies(to: f, isTotal: rule.scope == .total) {
                 let key = Key(rule: i, endpoint: f.name)
                 var breached = false
                 var value = 0.0
@@ -255,6 +263,29 @@ public final class AlarmEngine {
                 step(key, rule, breached: breached, value: value, threshold: threshold, now: now)
             }
         }
+    }
+
+    /// The sum of every endpoint, for `.total` rules.
+    static func total(_ all: [EndpointFigures], now: Double) -> EndpointFigures {
+        var t = EndpointFigures(
+            name: AlarmScope.totalName, kind: .route, count: 0, rps: 0, ok: 0, errors: 0, timeouts: 0, throttles: 0, cold: 0,
+            test: 0, concurrencyNow: 0, concurrencyPeak: 0, maxTimeoutRatio: 0, cost: 0, costRequests: 0, costCompute: 0,
+            costPerHour: 0, fanOutCost: 0, rpsSeries: [], lastSeen: 0, totalCount: 0, totalCost: 0)
+        for f in all {
+            t.count += f.count
+            t.rps += f.rps
+            t.ok += f.ok
+            t.errors += f.errors
+            t.timeouts += f.timeouts
+            t.throttles += f.throttles
+            t.cold += f.cold
+            t.oom += f.oom
+            t.cost += f.cost
+            t.costPerHour += f.costPerHour
+            t.totalCount += f.totalCount
+            t.lastSeen = max(t.lastSeen, f.lastSeen)
+        }
+        return t
     }
 
     private func step(_ key: Key, _ rule: AlarmRule, breached: Bool, value: Double, threshold: Double, now: Double) {

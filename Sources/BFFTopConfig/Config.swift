@@ -1,0 +1,323 @@
+import BFFTopStats
+import BFFTopWire
+
+/// Everything `config.toml` can set, validated. Command-line options win over it; it wins over
+/// the built-in defaults. Errors name file:line:key and what was expected; unknown keys are warnings.
+public struct Config: Sendable {
+    public var file: String?
+    public var socket: String?
+    public var refresh: Double?
+    public var window: Window?
+    public var theme: String?
+    public var bell = false
+    public var flash = false
+    public var alarmLog: String?
+    public var cost = CostModel.awsLambda
+    public var functions: [FunctionSettings] = []
+    public var alarms: [AlarmRule] = AlarmRule.defaults
+    /// `[keys]`: action name → key names, checked against the keymap by the UI layer.
+    public var keys: [KeyBinding] = []
+    public var warnings: [ConfigError] = []
+
+    public struct KeyBinding: Sendable, Equatable {
+        public var action: String
+        public var keys: [String]
+        public var line: Int
+    }
+
+    public init() {}
+
+    public var aggregatorConfig: AggregatorConfig {
+        var c = AggregatorConfig()
+        c.cost = cost
+        c.functions = functions
+        return c
+    }
+}
+
+/// All the errors in one file, so `bfftop config --check` reports them together.
+public struct ConfigErrors: Error, CustomStringConvertible, Sendable {
+    public var errors: [ConfigError]
+    public var description: String { errors.map(\.description).joined(separator: "\n") }
+}
+
+public enum ConfigLoader {
+    /// `--config PATH`, else `$XDG_CONFIG_HOME/bfftop/config.toml`, else `~/.config/bfftop/config.toml`.
+    /// nil when no path was given and the default file does not exist (the defaults apply).
+    public static func defaultPath(environment env: [String: String]) -> String {
+        if let x = env["XDG_CONFIG_HOME"], !x.isEmpty { return x + "/bfftop/config.toml" }
+        return (env["HOME"] ?? "") + "/.config/bfftop/config.toml"
+    }
+
+    public static func parse(_ text: String, file: String) throws(ConfigErrors) -> Config {
+        let root: TOMLTable
+        do {
+            root = try TOMLParser.parse(text, file: file)
+        } catch {
+            throw ConfigErrors(errors: [error])
+        }
+        var r = Reader(file: file)
+        var c = Config()
+        c.file = file
+        r.read(root, into: &c)
+        if !r.errors.isEmpty { throw ConfigErrors(errors: r.errors) }
+        c.warnings = r.warnings
+        return c
+    }
+}
+
+/// Walks the parsed table; every accessor records a located error instead of throwing, so one pass
+/// finds every problem.
+struct Reader {
+    let file: String
+    var errors: [ConfigError] = []
+    var warnings: [ConfigError] = []
+
+    mutating func fail(_ e: TOMLTable.Entry, _ expected: String, section: String? = nil) {
+        errors.append(ConfigError(file: file, line: e.line, key: (section.map { $0 + "." } ?? "") + e.key, message: expected))
+    }
+
+    mutating func unknown(_ e: TOMLTable.Entry, section: String?, known: [String]) {
+        warnings.append(ConfigError(
+            file: file, line: e.line, key: (section.map { $0 + "." } ?? "") + e.key,
+            message: "unknown key, ignored (known here: \(known.joined(separator: ", ")))"))
+    }
+
+    mutating func string(_ e: TOMLTable.Entry, section: String? = nil) -> String? {
+        if case .string(let s) = e.value { return s }
+        fail(e, "expected a string in quotes, got \(e.value.typeName)", section: section)
+        return nil
+    }
+
+    mutating func bool(_ e: TOMLTable.Entry, section: String? = nil) -> Bool? {
+        if case .bool(let b) = e.value { return b }
+        fail(e, "expected true or false, got \(e.value.typeName)", section: section)
+        return nil
+    }
+
+    mutating func number(_ e: TOMLTable.Entry, section: String? = nil, min: Double = 0) -> Double? {
+        guard let d = e.value.number else {
+            fail(e, "expected a number, got \(e.value.typeName)", section: section)
+            return nil
+        }
+        guard d >= min else {
+            fail(e, "must be at least \(min) (got \(d))", section: section)
+            return nil
+        }
+        return d
+    }
+
+    /// Seconds: a number, or "500ms", "30s", "2m", "1h".
+    mutating func duration(_ e: TOMLTable.Entry, section: String? = nil) -> Double? {
+        if let d = e.value.number, d >= 0 { return d }
+        if case .string(let s) = e.value, let d = Self.parseDuration(s) { return d }
+        fail(e, "expected a duration like 500ms, 30s, 2m or 1h (or seconds as a number)", section: section)
+        return nil
+    }
+
+    static func parseDuration(_ s: String) -> Double? {
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        for (u, f) in units where s.hasSuffix(u) {
+            if let n = Double(s.dropLast(u.count)), n >= 0 { return n * f }
+        }
+        return Double(s).flatMap { $0 >= 0 ? $0 : nil }
+    }
+
+    mutating func oneOf<T>(_ e: TOMLTable.Entry, _ options: [(String, T)], section: String? = nil) -> T? {
+        guard let s = string(e, section: section) else { return nil }
+        if let hit = options.first(where: { $0.0 == s }) { return hit.1 }
+        fail(e, "expected one of \(options.map { "\"\($0.0)\"" }.joined(separator: ", ")), got \"\(s)\"", section: section)
+        return nil
+    }
+
+    mutating func table(_ e: TOMLTable.Entry) -> TOMLTable? {
+        if case .table(let t) = e.value { return t }
+        fail(e, "expected a [\(e.key)] table, got \(e.value.typeName)")
+        return nil
+    }
+
+    mutating func tables(_ e: TOMLTable.Entry) -> [TOMLTable] {
+        if case .tables(let t) = e.value { return t }
+        fail(e, "expected [[\(e.key)]] entries, got \(e.value.typeName)")
+        return []
+    }
+
+    static let windows = Window.allCases.map { ($0.description, $0) }
+    static let providers = Provider.allCases.map { ($0.rawValue, $0) }
+
+    mutating func read(_ root: TOMLTable, into c: inout Config) {
+        let known = ["socket", "refresh", "window", "theme", "alarms", "alarm", "cost", "prices", "function", "keys"]
+        for e in root.entries {
+            switch e.key {
+            case "socket": c.socket = string(e)
+            case "refresh":
+                if let d = duration(e) {
+                    if (0.1...60).contains(d) { c.refresh = d } else { fail(e, "must be between 0.1 s and 60 s") }
+                }
+            case "window": c.window = oneOf(e, Self.windows)
+            case "theme": c.theme = string(e)
+            case "alarms": if let t = table(e) { readAlarmSettings(t, into: &c) }
+            case "alarm": readAlarmRules(tables(e), into: &c)
+            case "cost": if let t = table(e) { readCost(t, into: &c) }
+            case "prices": if let t = table(e) { readPrices(t, into: &c) }
+            case "function": c.functions = tables(e).compactMap { readFunction($0) }
+            case "keys": if let t = table(e) { readKeys(t, into: &c) }
+            default: unknown(e, section: nil, known: known)
+            }
+        }
+    }
+
+    mutating func readAlarmSettings(_ t: TOMLTable, into c: inout Config) {
+        let s = "alarms"
+        for e in t.entries {
+            switch e.key {
+            case "defaults": if bool(e, section: s) == false { c.alarms.removeAll { r in AlarmRule.defaults.contains(r) } }
+            case "bell": c.bell = bool(e, section: s) ?? false
+            case "flash": c.flash = bool(e, section: s) ?? false
+            case "log": c.alarmLog = string(e, section: s)
+            default: unknown(e, section: s, known: ["defaults", "bell", "flash", "log"])
+            }
+        }
+    }
+
+    mutating func readAlarmRules(_ list: [TOMLTable], into c: inout Config) {
+        let s = "alarm"
+        let keys = ["name", "metric", "op", "threshold", "window", "for", "applies_to", "severity", "min_events"]
+        for t in list {
+            var name: String?
+            var metric: AlarmMetric?
+            var op = AlarmComparison.greater
+            var threshold: Double?
+            var budget = false
+            var window = Window.oneMinute
+            var forSeconds = 0.0
+            var scope = AlarmScope.all
+            var severity = AlarmSeverity.warning
+            var minEvents = 10
+            for e in t.entries {
+                switch e.key {
+                case "name": name = string(e, section: s)
+                case "metric": metric = oneOf(e, AlarmMetric.allCases.map { ($0.rawValue, $0) }, section: s)
+                case "op": op = oneOf(e, AlarmComparison.allCases.map { ($0.rawValue, $0) }, section: s) ?? op
+                case "threshold":
+                    if case .string("budget") = e.value { budget = true } else { threshold = number(e, section: s, min: -.infinity) }
+                case "window": window = oneOf(e, Self.windows, section: s) ?? window
+                case "for": forSeconds = duration(e, section: s) ?? 0
+                case "applies_to":
+                    if let v = string(e, section: s) {
+                        scope = v == "all" ? .all : v == "routes" ? .kind(.route) : v == "functions" ? .kind(.function) : v == "total" ? .total : .pattern(v)
+                    }
+                case "severity": severity = oneOf(e, AlarmSeverity.allCases.map { ($0.rawValue, $0) }, section: s) ?? severity
+                case "min_events": minEvents = Int(number(e, section: s) ?? 10)
+                default: unknown(e, section: s, known: keys)
+                }
+            }
+            guard let metric else {
+                errors.append(ConfigError(file: file, line: t.line, key: "alarm.metric", message: "missing; one of \(AlarmMetric.allCases.map(\.rawValue).joined(separator: ", "))"))
+                continue
+            }
+            if threshold == nil, !budget {
+                errors.append(ConfigError(file: file, line: t.line, key: "alarm.threshold", message: "missing; a number, or \"budget\" for p50/p95/p99/cost_per_hour"))
+                continue
+            }
+            if budget, ![.p50, .p95, .p99, .costPerHour].contains(metric) {
+                errors.append(ConfigError(file: file, line: t.line, key: "alarm.threshold", message: "\"budget\" only applies to p50, p95, p99 and cost_per_hour"))
+                continue
+            }
+            c.alarms.append(AlarmRule(
+                name: name ?? metric.rawValue, metric: metric, op, threshold, window: window, for: forSeconds, scope: scope,
+                severity: severity, minEvents: minEvents))
+        }
+    }
+
+    mutating func readCost(_ t: TOMLTable, into c: inout Config) {
+        let s = "cost"
+        for e in t.entries {
+            switch e.key {
+            case "provider": if let p = oneOf(e, Self.providers, section: s) { c.cost.provider = p }
+            case "free_tier": c.cost.freeTier = bool(e, section: s) ?? false
+            case "default_memory_mb": c.cost.defaultMemoryMB = number(e, section: s, min: 1) ?? c.cost.defaultMemoryMB
+            case "budget_per_hour":
+                if let b = number(e, section: s) {
+                    c.alarms.append(AlarmRule(name: "total cost over budget", metric: .costPerHour, .greater, b, for: 60, scope: .total, minEvents: 0))
+                }
+            default: unknown(e, section: s, known: ["provider", "free_tier", "default_memory_mb", "budget_per_hour"])
+            }
+        }
+    }
+
+    mutating func readPrices(_ t: TOMLTable, into c: inout Config) {
+        for e in t.entries {
+            guard let provider = Provider(rawValue: e.key) else {
+                fail(e, "unknown provider; one of \(Provider.allCases.map(\.rawValue).joined(separator: ", "))", section: "prices")
+                continue
+            }
+            guard let sub = table(e) else { continue }
+            var sheet = c.cost.sheet(provider)
+            let s = "prices.\(e.key)"
+            for p in sub.entries {
+                guard let v = number(p, section: s) else { continue }
+                switch p.key {
+                case "per_request": sheet.perRequest = v
+                case "per_gb_second":
+                    sheet.perGBSecond = v
+                    sheet.gbSecondTiers = []  // an override is a flat price
+                case "per_vcpu_second": sheet.perVCPUSecond = v
+                case "per_cu":
+                    sheet.perCU = v
+                    sheet.cuTiers = []
+                case "provisioned_per_gb_second": sheet.provisionedPerGBSecond = v
+                case "free_requests": sheet.freeRequests = v
+                case "free_gb_seconds": sheet.freeGBSeconds = v
+                default:
+                    unknown(p, section: s, known: ["per_request", "per_gb_second", "per_vcpu_second", "per_cu", "provisioned_per_gb_second", "free_requests", "free_gb_seconds"])
+                    continue
+                }
+                sheet.source = "config \(file):\(p.line)"
+            }
+            c.cost.sheets[provider] = sheet
+        }
+    }
+
+    mutating func readFunction(_ t: TOMLTable) -> FunctionSettings? {
+        let s = "function"
+        guard let m = t["match"] else {
+            errors.append(ConfigError(file: file, line: t.line, key: "function.match", message: "missing; a name or glob like \"resize-*\""))
+            return nil
+        }
+        guard let pattern = string(m, section: s) else { return nil }
+        var f = FunctionSettings(pattern: pattern)
+        for e in t.entries {
+            switch e.key {
+            case "match": break
+            case "provider": f.provider = oneOf(e, Self.providers, section: s)
+            case "memory_mb": f.memoryMB = number(e, section: s, min: 1)
+            case "arch": f.arch = oneOf(e, [("x86_64", Architecture.x86_64), ("arm64", .arm64)], section: s)
+            case "timeout": f.timeoutMs = duration(e, section: s).map { $0 * 1000 }
+            case "concurrency_limit": f.concurrencyLimit = number(e, section: s, min: 1)
+            case "vcpu": f.vcpu = number(e, section: s)
+            case "provisioned_concurrency": f.provisionedConcurrency = number(e, section: s)
+            case "latency_budget": f.latencyBudgetMs = duration(e, section: s).map { $0 * 1000 }
+            case "cost_budget_per_hour": f.costBudgetPerHour = number(e, section: s)
+            default:
+                unknown(e, section: s, known: ["match", "provider", "memory_mb", "arch", "timeout", "concurrency_limit", "vcpu",
+                                               "provisioned_concurrency", "latency_budget", "cost_budget_per_hour"])
+            }
+        }
+        return f
+    }
+
+    mutating func readKeys(_ t: TOMLTable, into c: inout Config) {
+        for e in t.entries {
+            switch e.value {
+            case .string(let k): c.keys.append(.init(action: e.key, keys: [k], line: e.line))
+            case .array(let items):
+                let ks = items.compactMap { v -> String? in if case .string(let s) = v { return s }; return nil }
+                if ks.count != items.count { fail(e, "expected key names in quotes", section: "keys") } else {
+                    c.keys.append(.init(action: e.key, keys: ks, line: e.line))
+                }
+            default: fail(e, "expected a key name or a list of them, like \"q\" or [\"q\", \"ctrl-c\"]", section: "keys")
+            }
+        }
+    }
+}

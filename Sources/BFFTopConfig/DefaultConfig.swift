@@ -1,0 +1,94 @@
+import BFFTopStats
+import BFFTopWire
+
+/// The commented default config that `bfftop config --print-default` prints. Built from the same
+/// values the program uses (alarm defaults, price book), so it cannot drift from them.
+public enum DefaultConfig {
+    public static var text: String {
+        var s = """
+            # bfftop configuration. Location: $XDG_CONFIG_HOME/bfftop/config.toml (or ~/.config/bfftop/config.toml),
+            # or --config PATH. Command-line options win over this file. Check it with `bfftop config --check`.
+
+            # socket = "/run/user/1000/bfftop.sock"   # default: $BFFTOP_SOCKET, $XDG_RUNTIME_DIR/bfftop.sock, /tmp/bfftop-$UID.sock
+            refresh = "1s"          # 0.1s … 60s
+            window = "1m"           # 1m, 5m, 15m, 1h
+            theme = "dark"          # a name from themes/, a path to a .toml, or "mono"
+
+            [alarms]
+            defaults = true         # keep the built-in rules listed below; false = only your [[alarm]] rules
+            bell = false            # ring the terminal bell when an alarm fires
+            flash = false           # flash the screen when an alarm fires
+            # log = "~/bfftop-alarms.log"   # append every alarm transition to this file
+
+            # Built-in rules (metric op threshold, window, for, scope, severity):
+
+            """
+        for r in AlarmRule.defaults {
+            let t = r.threshold.map { formatted($0) } ?? "budget"
+            s += "#   \(r.name): \(r.metric.rawValue) \(r.comparison.rawValue) \(t)\(r.metric.unit) over \(r.window), for \(formatted(r.forSeconds))s, \(r.scope), \(r.severity.rawValue)\n"
+        }
+        s += """
+
+            # Your own rules. metric: \(AlarmMetric.allCases.map(\.rawValue).joined(separator: ", "))
+            # [[alarm]]
+            # name = "checkout slow"
+            # metric = "p99"
+            # op = ">"                  # >, >=, <, <=
+            # threshold = 800           # in the metric's unit (ms, %, $/h, s), or "budget" (p50/p95/p99/cost_per_hour)
+            # window = "5m"
+            # for = "2m"                # how long it must hold before firing
+            # applies_to = "GET /checkout*"   # all, routes, functions, total, or a glob on the endpoint name
+            # severity = "critical"     # warning, critical
+            # min_events = 10           # rates are not judged on fewer invocations
+
+            [cost]
+            provider = "aws-lambda-x86_64"   # \(Provider.allCases.map(\.rawValue).joined(separator: ", "))
+            free_tier = false         # subtract the provider's monthly free grant from the projection
+            default_memory_mb = 128   # for functions that report no memory size
+            # budget_per_hour = 2.50  # alarm when everything together costs more per hour
+
+            # Per-function settings, by name or glob; later entries override earlier ones.
+            # [[function]]
+            # match = "resize-*"
+            # provider = "aws-lambda-arm64"
+            # memory_mb = 1024
+            # arch = "arm64"
+            # timeout = "30s"
+            # concurrency_limit = 100
+            # provisioned_concurrency = 5
+            # vcpu = 1                  # Google / Alibaba
+            # latency_budget = "800ms"  # threshold for the "p99 over budget" alarm
+            # cost_budget_per_hour = 0.50
+
+            # Prices (USD) used, with their source; override any of them:
+
+            """
+        for sheet in PriceBook.sheets {
+            s += "# [prices.\(sheet.provider.rawValue)]   # \(sheet.source), \(sheet.date)\n"
+            if sheet.perRequest > 0 { s += "# per_request = \(formatted(sheet.perRequest))\n" }
+            if sheet.perGBSecond > 0 { s += "# per_gb_second = \(formatted(sheet.perGBSecond))\n" }
+            if sheet.perVCPUSecond > 0 { s += "# per_vcpu_second = \(formatted(sheet.perVCPUSecond))\n" }
+            if sheet.perCU > 0 { s += "# per_cu = \(formatted(sheet.perCU))\n" }
+        }
+        s += """
+
+            # Key bindings: action = "key" or ["key", "key"]. Keys: a character, "space", "enter", "esc", "tab",
+            # "up", "down", "left", "right", "pgup", "pgdn", "home", "end", "ctrl-x". See the help overlay (?).
+            # [keys]
+            # quit = ["q", "ctrl-c"]
+            # sort = "o"
+
+            """
+        return s
+    }
+
+    /// Plain decimals (TOML has no use for 2e-07 here), trailing zeros trimmed.
+    static func formatted(_ d: Double) -> String {
+        var t = formatFixed(d, 12)
+        if t.contains(".") {
+            while t.hasSuffix("0") { t.removeLast() }
+            if t.hasSuffix(".") { t.removeLast() }
+        }
+        return t
+    }
+}

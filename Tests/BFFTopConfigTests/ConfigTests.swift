@@ -1,0 +1,149 @@
+import BFFTopStats
+import Testing
+@testable import BFFTopConfig
+
+@Suite struct ConfigTests {
+    func errors(_ text: String) -> [String] {
+        do {
+            _ = try ConfigLoader.parse(text, file: "c.toml")
+            return []
+        } catch {
+            return error.errors.map(\.description)
+        }
+    }
+
+    @Test func theDefaultConfigParsesToTheDefaults() throws {
+        let c = try ConfigLoader.parse(DefaultConfig.text, file: "default.toml")
+        #expect(c.warnings.isEmpty, "\(c.warnings)")
+        #expect(c.alarms == AlarmRule.defaults)
+        #expect(c.refresh == 1)
+        #expect(c.window == .oneMinute)
+        #expect(c.cost.provider == .awsLambdaX86)
+        #expect(DefaultConfig.text.contains("# per_gb_second = 0.0000166667"))
+        #expect(DefaultConfig.text.contains("timeouts: timeouts > 0 over 1m"))
+    }
+
+    @Test func fullConfig() throws {
+        let text = """
+            socket = "/tmp/x.sock"
+            refresh = "500ms"
+            window = "5m"
+            theme = "nord"
+
+            [alarms]
+            defaults = false
+            bell = true
+            log = "/tmp/alarms.log"
+
+            [[alarm]]
+            name = "checkout slow"
+            metric = "p99"
+            threshold = "budget"
+            for = "2m"
+            applies_to = "GET /checkout*"
+            severity = "critical"
+
+            [[alarm]]
+            metric = "error_rate"
+            op = ">="
+            threshold = 5
+            window = "15m"
+            applies_to = "functions"
+
+            [cost]
+            provider = "gcp-cloud-run-functions"
+            free_tier = true
+            budget_per_hour = 2.5
+
+            [prices.gcp-cloud-run-functions]
+            per_request = 0.0000005
+
+            [[function]]
+            match = "resize-*"
+            memory_mb = 1024
+            arch = "arm64"
+            timeout = "30s"
+            latency_budget = "800ms"
+            provisioned_concurrency = 2
+
+            [keys]
+            quit = ["q", "ctrl-c"]
+            sort = "o"
+            """
+        let c = try ConfigLoader.parse(text, file: "c.toml")
+        #expect(c.warnings.isEmpty)
+        #expect(c.socket == "/tmp/x.sock")
+        #expect(c.refresh == 0.5)
+        #expect(c.window == .fiveMinutes)
+        #expect(c.theme == "nord")
+        #expect(c.bell)
+        #expect(c.alarmLog == "/tmp/alarms.log")
+        #expect(c.alarms.count == 3)
+        #expect(c.alarms[0].threshold == nil && c.alarms[0].metric == .p99 && c.alarms[0].forSeconds == 120)
+        #expect(c.alarms[0].scope == .pattern("GET /checkout*"))
+        #expect(c.alarms[1].comparison == .greaterOrEqual && c.alarms[1].window == .fifteenMinutes && c.alarms[1].scope == .kind(.function))
+        #expect(c.alarms[2].scope == .total && c.alarms[2].threshold == 2.5)
+        #expect(c.cost.provider == .gcpCloudRunFunctions && c.cost.freeTier)
+        #expect(c.cost.sheet(.gcpCloudRunFunctions).perRequest == 0.0000005)
+        #expect(c.cost.sheet(.gcpCloudRunFunctions).source == "config c.toml:32")
+        let f = try #require(c.functions.first)
+        #expect(f.pattern == "resize-*" && f.memoryMB == 1024 && f.arch == .arm64 && f.timeoutMs == 30_000 && f.latencyBudgetMs == 800)
+        #expect(c.keys == [.init(action: "quit", keys: ["q", "ctrl-c"], line: 43), .init(action: "sort", keys: ["o"], line: 44)])
+    }
+
+    @Test func errorsNameFileLineKeyAndWhatWasExpected() {
+        #expect(errors("refresh = \"fast\"") == ["c.toml:1: refresh: expected a duration like 500ms, 30s, 2m or 1h (or seconds as a number)"])
+        #expect(errors("window = \"2m\"") == [#"c.toml:1: window: expected one of "1m", "5m", "15m", "1h", got "2m""#])
+        #expect(errors("\n[cost]\nprovider = \"heroku\"").first?.hasPrefix("c.toml:3: cost.provider: expected one of \"aws-lambda-x86_64\"") == true)
+        #expect(errors("[[alarm]]\nmetric = \"p99\"\n") == [#"c.toml:1: alarm.threshold: missing; a number, or "budget" for p50/p95/p99/cost_per_hour"#])
+        #expect(errors("[[alarm]]\nmetric = \"p42\"\nthreshold = 1").first?.hasPrefix("c.toml:2: alarm.metric: expected one of") == true)
+        #expect(errors("[[function]]\nmemory_mb = \"big\"") == [
+            "c.toml:1: function.match: missing; a name or glob like \"resize-*\"",
+        ])
+        #expect(errors("[[function]]\nmatch = \"a\"\nmemory_mb = \"big\"") == ["c.toml:3: function.memory_mb: expected a number, got a string"])
+        #expect(errors("theme = dark") == ["c.toml:1: theme: not a value: dark (strings need quotes)"])
+        #expect(errors("theme = \"dark") == ["c.toml:1: theme: unterminated string"])
+        #expect(errors("[cost\n") == ["c.toml:1: unterminated table header [cost"])
+        #expect(errors("theme = \"a\"\ntheme = \"b\"") == ["c.toml:2: theme: duplicate key"])
+        // Several errors at once.
+        #expect(errors("refresh = 0\nwindow = 3").count == 2)
+    }
+
+    @Test func unknownKeysAreWarningsNotSilentNoOps() throws {
+        let c = try ConfigLoader.parse("colour = \"red\"\n[cost]\nprovder = \"x\"", file: "c.toml")
+        #expect(c.warnings.map(\.description) == [
+            "c.toml:1: colour: unknown key, ignored (known here: socket, refresh, window, theme, alarms, alarm, cost, prices, function, keys)",
+            "c.toml:3: cost.provder: unknown key, ignored (known here: provider, free_tier, default_memory_mb, budget_per_hour)",
+        ])
+    }
+
+    @Test func tomlSubset() throws {
+        let t = try TOMLParser.parse("""
+            a = 1_000  # comment
+            b = 'lit#eral'
+            c = "esc\\"aped # not a comment"
+            d = [1, 2.5, "x"]
+            [t."quoted.key"]
+            e = true
+            [[arr]]
+            x = 1
+            [[arr]]
+            x = 2
+            """, file: "t.toml")
+        #expect(t["a"]?.value == .integer(1000))
+        #expect(t["b"]?.value == .string("lit#eral"))
+        #expect(t["c"]?.value == .string("esc\"aped # not a comment"))
+        #expect(t["d"]?.value == .array([.integer(1), .float(2.5), .string("x")]))
+        guard case .table(let tt)? = t["t"]?.value, case .table(let q)? = tt["quoted.key"]?.value else {
+            Issue.record("no [t.\"quoted.key\"]")
+            return
+        }
+        #expect(q["e"]?.value == .bool(true))
+        guard case .tables(let arr)? = t["arr"]?.value else {
+            Issue.record("no [[arr]]")
+            return
+        }
+        #expect(arr.map { $0["x"]?.value } == [.integer(1), .integer(2)])
+        #expect(arr.map(\.line) == [7, 9])
+    }
+}
