@@ -38,6 +38,7 @@ public struct Config: Sendable {
 /// All the errors in one file, so `bfftop config --check` reports them together.
 public struct ConfigErrors: Error, CustomStringConvertible, Sendable {
     public var errors: [ConfigError]
+    public init(errors: [ConfigError]) { self.errors = errors }
     public var description: String { errors.map(\.description).joined(separator: "\n") }
 }
 

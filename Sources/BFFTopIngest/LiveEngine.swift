@@ -19,6 +19,7 @@ public struct EngineFrame: Sendable, Equatable {
     public var recording: RecordingStatus?
     /// Present in replay.
     public var playback: PlaybackStatus?
+    public var alarms = AlarmSnapshot()
 
     public init(snapshot: AggregateSnapshot, ingest: IngestStatus, eventsPerSecond: Double = 0, backlogDropped: Int = 0, sequence: Int = 0,
                 recording: RecordingStatus? = nil, playback: PlaybackStatus? = nil) {
@@ -46,12 +47,17 @@ public final class LiveEngine: Sendable {
     private let clock: @Sendable () -> Double
     private let config: AggregatorConfig
     private let recorder: Recorder?
+    private let alarmRules: [AlarmRule]
+    private let alarmLog: AlarmLog?
+    private let acknowledge = Atomic<Bool>(false)
 
     public init(
         mailbox: EventMailbox = EventMailbox(), stats: IngestStats, refreshInterval: Double = 1,
-        config: AggregatorConfig = AggregatorConfig(), recorder: Recorder? = nil,
-        clock: @escaping @Sendable () -> Double = wallClock
+        config: AggregatorConfig = AggregatorConfig(), recorder: Recorder? = nil, alarms: [AlarmRule] = [],
+        alarmLog: AlarmLog? = nil, clock: @escaping @Sendable () -> Double = wallClock
     ) {
+        self.alarmRules = alarms
+        self.alarmLog = alarmLog
         self.recorder = recorder
         self.mailbox = mailbox
         self.stats = stats
@@ -70,6 +76,8 @@ public final class LiveEngine: Sendable {
 
     private func run() {
         let aggregator = Aggregator(config: config)
+        let alarms = AlarmEngine(rules: alarmRules)
+        if let log = alarmLog { alarms.onTransition = { log.write($0) } }
         var lastPublish = 0.0
         var lastCount = 0
         var sequence = 0
@@ -80,15 +88,21 @@ public final class LiveEngine: Sendable {
             }
             aggregatedCount.store(aggregator.eventsAggregated, ordering: .relaxed)
             let now = clock()
-            let (req, urgent) = request.take()
+            alarms.evaluate(aggregator, upTo: now)
+            var (req, urgent) = request.take()
+            if acknowledge.exchange(false, ordering: .relaxed) {
+                alarms.acknowledgeAll()
+                urgent = true
+            }
             guard urgent || now - lastPublish >= refreshInterval else { continue }
             let snap = aggregator.snapshot(req, now: now)
             let elapsed = lastPublish > 0 ? now - lastPublish : 0
             let rate = elapsed > 0 ? Double(aggregator.eventsAggregated - lastCount) / elapsed : 0
             sequence += 1
-            let frame = EngineFrame(
+            var frame = EngineFrame(
                 snapshot: snap, ingest: stats.snapshot(), eventsPerSecond: rate, backlogDropped: mailbox.dropped,
                 sequence: sequence, recording: recorder?.currentStatus)
+            frame.alarms = alarms.snapshot
             latest.withLock { $0 = frame }
             lastPublish = now
             lastCount = aggregator.eventsAggregated
@@ -105,6 +119,11 @@ public final class LiveEngine: Sendable {
     /// Changes what snapshots contain; the next one is built right away.
     public func update(_ r: SnapshotRequest) {
         if request.set(r) { mailbox.poke() }
+    }
+
+    public func acknowledgeAlarms() {
+        acknowledge.store(true, ordering: .relaxed)
+        mailbox.poke()
     }
 
     public func stop() {
@@ -142,6 +161,8 @@ public protocol FrameSource: Sendable {
     func update(_ request: SnapshotRequest)
     /// Playback control; live sources ignore it.
     func control(_ command: PlaybackCommand)
+    /// Marks every firing alarm as seen.
+    func acknowledgeAlarms()
 }
 
 extension LiveEngine: FrameSource {}

@@ -65,11 +65,16 @@ public final class ReplayEngine: FrameSource {
     private let window: (from: Double, to: Double)
     private let initialSpeed: Double
     private let function: String
+    private let config: AggregatorConfig
+    private let alarmRules: [AlarmRule]
+    private let acknowledge = Atomic<Bool>(false)
 
     /// `from`/`to` limit playback (absolute Unix times); playback starts paused at `from` when
     /// `startPaused`.
     public init(paths: [String], speed: Double = 1, from: Double? = nil, to: Double? = nil, refreshInterval: Double = 0.25,
-                function: String = "lambda") throws(ReplayError) {
+                function: String = "lambda", config: AggregatorConfig = AggregatorConfig(), alarms: [AlarmRule] = []) throws(ReplayError) {
+        self.config = config
+        self.alarmRules = alarms
         self.paths = paths
         self.function = function
         self.refreshInterval = refreshInterval
@@ -95,6 +100,11 @@ public final class ReplayEngine: FrameSource {
         if request.set(r) { wake.signal() }
     }
 
+    public func acknowledgeAlarms() {
+        acknowledge.store(true, ordering: .relaxed)
+        wake.signal()
+    }
+
     public func control(_ command: PlaybackCommand) {
         commands.withLock { $0.append(command) }
         wake.signal()
@@ -112,18 +122,22 @@ public final class ReplayEngine: FrameSource {
 
     // MARK: - Engine thread
 
+    /// The aggregator and the alarms, fed together on the virtual clock: alarm seconds are evaluated
+    /// between events exactly as live, whatever the speed, so a seek rebuilds them identically.
     private struct Player {
         var aggregator: Aggregator
+        var alarms: AlarmEngine
         var stream: RecordingStream
         var pending: RecordingStream.Item?
         var fed = 0
         /// Nothing is left to read.
         var exhausted = false
 
-        init(paths: [String], startedAt: Double, function: String) throws(ReplayError) {
-            var c = AggregatorConfig()
+        init(paths: [String], startedAt: Double, function: String, config: AggregatorConfig, alarms: [AlarmRule]) throws(ReplayError) {
+            var c = config
             c.startedAt = startedAt
             aggregator = Aggregator(config: c)
+            self.alarms = AlarmEngine(rules: alarms)
             stream = try RecordingStream(paths: paths, function: function)
         }
 
@@ -134,13 +148,16 @@ public final class ReplayEngine: FrameSource {
             while n < limit {
                 guard let item = pending ?? stream.next() else {
                     exhausted = true
+                    alarms.evaluate(aggregator, upTo: t)
                     return last
                 }
                 pending = nil
                 if item.time > t {
                     pending = item
+                    alarms.evaluate(aggregator, upTo: t)
                     return last
                 }
+                alarms.evaluate(aggregator, upTo: item.time)
                 aggregator.ingest(item.event, receivedAt: item.receivedAt)
                 last = item.time
                 n += 1
@@ -152,7 +169,7 @@ public final class ReplayEngine: FrameSource {
 
     private func run() {
         defer { finished.signal() }
-        guard var player = try? Player(paths: paths, startedAt: window.from, function: function) else { return }
+        guard var player = try? Player(paths: paths, startedAt: window.from, function: function, config: config, alarms: alarmRules) else { return }
         var position = window.from
         _ = player.feed(upTo: position)
         var speed = initialSpeed
@@ -162,7 +179,7 @@ public final class ReplayEngine: FrameSource {
         var sequence = 0
         func seek(_ target: Double) {
             let t = min(max(target, window.from), window.to)
-            if t < position, let fresh = try? Player(paths: paths, startedAt: window.from, function: function) {
+            if t < position, let fresh = try? Player(paths: paths, startedAt: window.from, function: function, config: config, alarms: alarmRules) {
                 player = fresh  // backwards: rebuild deterministically from the first event
             }
             position = t
@@ -203,7 +220,11 @@ public final class ReplayEngine: FrameSource {
                 }
                 if position >= window.to { paused = true }
             }
-            let (req, changed) = request.take()
+            var (req, changed) = request.take()
+            if acknowledge.exchange(false, ordering: .relaxed) {
+                player.alarms.acknowledgeAll()
+                changed = true
+            }
             if urgent || changed || now - lastPublish >= refreshInterval {
                 let snap = player.aggregator.snapshot(req, now: position)
                 sequence += 1
@@ -214,7 +235,8 @@ public final class ReplayEngine: FrameSource {
                 var ingest = IngestStatus(listenPath: nil)
                 ingest.events = player.fed
                 ingest.malformed = player.stream.skipped
-                let frame = EngineFrame(snapshot: snap, ingest: ingest, eventsPerSecond: 0, sequence: sequence, playback: status)
+                var frame = EngineFrame(snapshot: snap, ingest: ingest, eventsPerSecond: 0, sequence: sequence, playback: status)
+                frame.alarms = player.alarms.snapshot
                 latest.withLock { $0 = frame }
                 lastPublish = now
             }
@@ -239,10 +261,10 @@ public struct RecordingSummary {
     public let otherLines: Int
     public let truncatedLastLines: Int
 
-    public static func read(paths: [String], function: String = "lambda") throws(ReplayError) -> RecordingSummary {
+    public static func read(paths: [String], function: String = "lambda", config base: AggregatorConfig = AggregatorConfig()) throws(ReplayError) -> RecordingSummary {
         let stream = try RecordingStream(paths: paths, function: function)
         guard let first = stream.peekTime else { throw .noEvents(paths: paths) }
-        var config = AggregatorConfig()
+        var config = base
         config.startedAt = first
         let agg = Aggregator(config: config)
         var last = first

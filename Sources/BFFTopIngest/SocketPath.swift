@@ -12,6 +12,7 @@ public enum IngestError: Error, Equatable, CustomStringConvertible, Sendable {
     case pathTooLong(path: String)
     case cannotRemoveStale(path: String, errno: Int32)
     case bindFailed(path: String, reason: String)
+    case alarmLog(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -25,15 +26,19 @@ public enum IngestError: Error, Equatable, CustomStringConvertible, Sendable {
             "cannot remove stale socket \(p): \(String(cString: strerror(e)))"
         case .bindFailed(let p, let r):
             "cannot listen on \(p): \(r)"
+        case .alarmLog(let p, let r):
+            "cannot open the alarm log \(p): \(r)"
         }
     }
 }
 
 public enum SocketPath {
-    /// `--socket` wins, then `BFFTOP_SOCKET`, then `$XDG_RUNTIME_DIR/bfftop.sock`, then `/tmp/bfftop-$UID.sock`.
-    public static func resolve(explicit: String?, environment: [String: String]) -> String {
+    /// `--socket` wins, then `BFFTOP_SOCKET`, then the config file's `socket`, then
+    /// `$XDG_RUNTIME_DIR/bfftop.sock`, then `/tmp/bfftop-$UID.sock`.
+    public static func resolve(explicit: String?, environment: [String: String], configured: String? = nil) -> String {
         if let explicit, !explicit.isEmpty { return explicit }
         if let env = environment["BFFTOP_SOCKET"], !env.isEmpty { return env }
+        if let configured, !configured.isEmpty { return configured }
         if let xdg = environment["XDG_RUNTIME_DIR"], !xdg.isEmpty { return xdg + "/bfftop.sock" }
         return "/tmp/bfftop-\(getuid()).sock"
     }

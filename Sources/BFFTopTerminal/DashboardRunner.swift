@@ -45,6 +45,7 @@ public final class DashboardRunner {
                 lastSequence = frame.sequence
                 state.receive(frame)
                 source.update(state.snapshotRequest)  // the selection may have changed with the data
+                if state.takeAlert() { terminal.alert(bell: state.bellOnAlarm, flash: state.flashOnAlarm) }
                 dirty = true
             }
             if dirty {
@@ -66,6 +67,7 @@ public final class DashboardRunner {
                     dirty = true
                 }
                 for c in state.takeCommands() { source.control(c) }
+                if state.takeAcknowledge() { source.acknowledgeAlarms() }
                 source.update(state.snapshotRequest)
                 if state.shouldQuit { break }
                 key = terminal.readKey(timeoutMs: 0)

@@ -42,7 +42,9 @@ public final class Terminal {
         if environment["NO_COLOR"].map({ !$0.isEmpty }) != true, has_colors() {
             start_color()
             use_default_colors()
-            d = bt_colors() >= 256 ? .indexed256 : .ansi16
+            // Truecolor needs a direct-colour terminfo (xterm-direct: COLORS = 2^24); COLORTERM alone
+            // cannot make ncurses emit 24-bit sequences, so such terminals get the nearest of 256.
+            d = bt_colors() >= 0x100_0000 ? .truecolor : bt_colors() >= 256 ? .indexed256 : .ansi16
         }
         depth = d
     }
@@ -149,11 +151,21 @@ public final class Terminal {
     }
 
     private func colorNumber(_ c: Color) -> Int32 {
+        if depth == .truecolor {
+            // Direct colour: numbers are 0xRRGGBB, except 0-7, which stay the terminal's ANSI colours.
+            switch c {
+            case .terminalDefault: return -1
+            case .ansi(let n) where n < 8: return Int32(n)
+            default:
+                let (r, g, b) = c.rgb
+                return Int32(r) << 16 | Int32(g) << 8 | Int32(b)
+            }
+        }
         switch c.resolved(for: depth) {
-        case .terminalDefault: -1
-        case .ansi(let n): Int32(n)
-        case .indexed(let n): Int32(n) < bt_colors() ? Int32(n) : -1
-        case .rgb: -1
+        case .terminalDefault: return -1
+        case .ansi(let n): return Int32(n)
+        case .indexed(let n): return Int32(n) < bt_colors() ? Int32(n) : -1
+        case .rgb: return -1
         }
     }
 
@@ -161,12 +173,18 @@ public final class Terminal {
         if fg == -1 && bg == -1 { return 0 }
         let key = Int64(fg) << 32 | Int64(UInt32(bitPattern: bg))
         if let p = pairs[key] { return p }
-        guard nextPair < min(bt_color_pairs(), 32767) else { return 0 }
+        guard nextPair < bt_color_pairs() else { return 0 }
         let p = nextPair
         nextPair += 1
-        init_pair(Int16(p), Int16(fg), Int16(bg))
+        _ = bt_init_pair(p, fg, bg)
         pairs[key] = p
         return p
+    }
+
+    /// A firing alarm: the terminal bell and/or a visual flash, as configured.
+    public func alert(bell: Bool, flash doFlash: Bool) {
+        if bell { beep() }
+        if doFlash { flash() }
     }
 
     /// Puts the terminal back as it was. Safe to call more than once.

@@ -3,10 +3,11 @@ import BFFTopStats
 import BFFTopWire
 
 public enum Pane: Int, CaseIterable, Sendable {
-    case endpoints, detail, concurrency, errors
+    case endpoints, detail, concurrency, errors, alarms
 
     public var title: String {
         switch self {
+        case .alarms: "Alarms"
         case .endpoints: "Endpoints"
         case .detail: "Detail"
         case .concurrency: "Concurrency"
@@ -86,6 +87,16 @@ public struct AppState: Sendable {
     public var gotoText = ""
     /// Playback commands for the frame source, taken by the UI loop after each key.
     public private(set) var pendingCommands: [PlaybackCommand] = []
+    /// The lower-right pane shows alarms instead of errors.
+    public var showAlarms = false
+    public var alarmsOffset = 0
+    /// From the config: ring the bell / flash when an alarm fires.
+    public var bellOnAlarm = false
+    public var flashOnAlarm = false
+    /// A new alarm fired since the UI loop last asked (see `takeAlert`).
+    public private(set) var alertPending = false
+    private var lastFiringSeen: Double?
+    public private(set) var acknowledgeRequested = false
 
     public init(
         frame: EngineFrame, source: SourceInfo, themes: [Theme] = [ThemeLoader.builtin("dark") ?? .mono],
@@ -112,6 +123,11 @@ public struct AppState: Sendable {
 
     public mutating func receive(_ f: EngineFrame) {
         frame = f
+        let newest = f.alarms.history.first { $0.phase == .firing }?.time
+        if let newest, newest > lastFiringSeen ?? -.infinity {
+            if lastFiringSeen != nil || frame.playback == nil, f.alarms.unacknowledged > 0 { alertPending = true }
+            lastFiringSeen = newest
+        }
         if !paused {
             displayed = f
             refreshRows()
@@ -248,6 +264,13 @@ public struct AppState: Sendable {
         case .faster: playback(.faster)
         case .jumpStart: playback(.jumpToStart)
         case .jumpEnd: playback(.jumpToEnd)
+        case .acknowledge:
+            let n = frame.alarms.unacknowledged
+            acknowledgeRequested = n > 0
+            message = n > 0 ? "acknowledged \(n) firing alarm\(n == 1 ? "" : "s")" : "no unacknowledged alarms"
+        case .toggleAlarms:
+            showAlarms.toggle()
+            if focus == .errors || focus == .alarms { focus = showAlarms ? .alarms : .errors }
         case .goToTime:
             if frame.playback != nil {
                 gotoEditing = true
@@ -260,7 +283,7 @@ public struct AppState: Sendable {
     }
 
     private mutating func cycleFocus(_ d: Int) {
-        let panes = zoomed ? [Pane.detail] : DashboardLayout.visiblePanes(width: width, height: height)
+        let panes = zoomed ? [Pane.detail] : DashboardLayout.visiblePanes(width: width, height: height, alarms: showAlarms)
         guard !panes.isEmpty else { return }
         let i = panes.firstIndex(of: focus) ?? 0
         focus = panes[(i + d + panes.count) % panes.count]
@@ -269,6 +292,11 @@ public struct AppState: Sendable {
     private mutating func move(_ delta: Int) {
         if focus == .errors {
             errorsOffset = max(0, errorsOffset + max(-1000, min(1000, delta)))
+            clampOffsets()
+            return
+        }
+        if focus == .alarms {
+            alarmsOffset = max(0, alarmsOffset + max(-1000, min(1000, delta)))
             clampOffsets()
             return
         }
@@ -285,6 +313,17 @@ public struct AppState: Sendable {
             return
         }
         pendingCommands.append(c)
+    }
+
+    /// True once per newly fired alarm (for the bell / flash).
+    public mutating func takeAlert() -> Bool {
+        defer { alertPending = false }
+        return alertPending
+    }
+
+    public mutating func takeAcknowledge() -> Bool {
+        defer { acknowledgeRequested = false }
+        return acknowledgeRequested
     }
 
     public mutating func takeCommands() -> [PlaybackCommand] {
@@ -378,5 +417,6 @@ public struct AppState: Sendable {
         }
         tableOffset = max(0, min(tableOffset, max(0, r.count - visible)))
         errorsOffset = max(0, min(errorsOffset, max(0, displayed.snapshot.recentFailures.count - 1)))
+        alarmsOffset = max(0, min(alarmsOffset, max(0, AlarmsView.lineCount(displayed.alarms) - 1)))
     }
 }

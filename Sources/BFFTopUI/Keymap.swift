@@ -43,6 +43,7 @@ public enum Action: String, CaseIterable, Sendable {
     case playPause = "play_pause", seekBack = "seek_back", seekForward = "seek_forward"
     case seekBackLong = "seek_back_long", seekForwardLong = "seek_forward_long", slower, faster
     case jumpStart = "jump_start", jumpEnd = "jump_end", goToTime = "go_to_time"
+    case acknowledge, toggleAlarms = "alarms"
 
     public var help: String {
         switch self {
@@ -54,14 +55,14 @@ public enum Action: String, CaseIterable, Sendable {
         case .pageDown: "page down"
         case .top: "first row"
         case .bottom: "last row"
-        case .detail: "zoom the selected endpoint's detail"
-        case .back: "close overlay / zoom / filter"
+        case .detail: "zoom the selected detail"
+        case .back: "close zoom / filter"
         case .nextPane: "focus next pane"
         case .previousPane: "focus previous pane"
         case .sortNext: "sort by next column"
         case .sortReverse: "reverse sort direction"
-        case .filter: "filter endpoints (name, service, kind)"
-        case .pause: "pause display (ingest continues)"
+        case .filter: "filter by name/service"
+        case .pause: "freeze the display"
         case .cycleWindow: "cycle window 1m/5m/15m/1h"
         case .cycleTheme: "cycle theme"
         case .playPause: "replay: pause / resume"
@@ -74,13 +75,15 @@ public enum Action: String, CaseIterable, Sendable {
         case .jumpStart: "replay: go to the start"
         case .jumpEnd: "replay: go to the end"
         case .goToTime: "replay: go to a time (12:00:30, +90s, -2m)"
+        case .acknowledge: "acknowledge alarms"
+        case .toggleAlarms: "alarms ↔ errors pane"
         }
     }
 }
 
 /// The one source of truth for key bindings. The help overlay and footer are generated from it.
 public struct Keymap: Sendable, Equatable {
-    public private(set) var bindings: [(key: Key, action: Action)]
+    public internal(set) var bindings: [(key: Key, action: Action)]
 
     public static func == (a: Keymap, b: Keymap) -> Bool {
         a.bindings.map(\.key) == b.bindings.map(\.key) && a.bindings.map(\.action) == b.bindings.map(\.action)
@@ -92,7 +95,7 @@ public struct Keymap: Sendable, Equatable {
         (.pageUp, .pageUp), (.pageDown, .pageDown), (.home, .top), (.char("g"), .top), (.end, .bottom), (.char("G"), .bottom),
         (.enter, .detail), (.escape, .back), (.tab, .nextPane), (.backTab, .previousPane),
         (.char("s"), .sortNext), (.char("S"), .sortReverse), (.char("/"), .filter), (.char("p"), .pause),
-        (.char("w"), .cycleWindow), (.char("t"), .cycleTheme),
+        (.char("w"), .cycleWindow), (.char("t"), .cycleTheme), (.char("a"), .acknowledge), (.char("A"), .toggleAlarms),
         (.mouseScrollUp, .up), (.mouseScrollDown, .down),
         (.char(" "), .playPause), (.left, .seekBack), (.right, .seekForward), (.shiftLeft, .seekBackLong),
         (.shiftRight, .seekForwardLong), (.char("["), .slower), (.char("]"), .faster),

@@ -7,8 +7,13 @@ public enum Role: String, CaseIterable, Sendable {
     case good, warn, bad
     case latencyP50 = "latency_p50", latencyP95 = "latency_p95", latencyP99 = "latency_p99"
     case concurrency, coldStart = "cold_start", errors, timeouts, throttles, cost, invocations
-    case alarm, paused, recording, replay
+    case alarm, alarmWarning = "alarm_warning", paused, recording, replay
     case chartAxis = "chart_axis", sparkline, histogram
+}
+
+extension Role {
+    /// Roles added after themes were written take a related role's colour when a theme lacks them.
+    static let fallback: [Role: Role] = [.alarmWarning: .warn]
 }
 
 public enum ColorDepth: Int, Sendable, Comparable {
@@ -32,10 +37,10 @@ public struct Theme: Sendable, Equatable {
     /// The style for a role at a colour depth. Monochrome keeps emphasis through attributes only.
     public func style(_ role: Role, depth: ColorDepth) -> Style {
         if depth == .mono { return Theme.monoStyle(role) }
-        let fg = (colors[role] ?? colors[.text] ?? .terminalDefault).resolved(for: depth)
+        let fg = (colors[role] ?? Role.fallback[role].flatMap { colors[$0] } ?? colors[.text] ?? .terminalDefault).resolved(for: depth)
         var s = Style(fg: fg, bg: .terminalDefault)
         switch role {
-        case .title, .header, .key, .bad: s.attrs = .bold
+        case .title, .header, .key, .bad, .alarm: s.attrs = .bold
         case .selectedFg:
             s.bg = (colors[.selectedBg] ?? .terminalDefault).resolved(for: depth)
             s.attrs = .bold
@@ -51,6 +56,7 @@ public struct Theme: Sendable, Equatable {
         switch role {
         case .title, .header, .key, .bad, .errors, .timeouts, .alarm, .latencyP99: Style(attrs: .bold)
         case .selectedFg, .selectedBg, .badgeFg, .badgeBg, .paused, .recording, .replay: Style(attrs: [.reverse, .bold])
+        case .alarmWarning: Style(attrs: .underline)
         case .muted, .border, .chartAxis: Style(attrs: .dim)
         case .borderFocus: Style(attrs: .bold)
         default: Style()
@@ -72,6 +78,16 @@ extension Color {
         case (.rgb, .truecolor): return self
         case (.rgb(let r, let g, let b), .indexed256): return .indexed(Color.nearestIndex(r, g, b))
         case (.rgb(let r, let g, let b), .ansi16): return .ansi(Color.nearestANSI((r, g, b)))
+        }
+    }
+
+    /// The RGB value (xterm's for ANSI and indexed colours); black for the terminal default.
+    public var rgb: (UInt8, UInt8, UInt8) {
+        switch self {
+        case .terminalDefault: (0, 0, 0)
+        case .ansi(let n): Color.ansiRGB[Int(n) & 15]
+        case .indexed(let n): Color.rgbOfIndex(n)
+        case .rgb(let r, let g, let b): (r, g, b)
         }
     }
 

@@ -31,9 +31,10 @@ public enum ThemeLoader {
 
     /// Themes compiled in, so the binary works from anywhere. They are byte-for-byte the files in
     /// `themes/` (a test holds them equal).
-    public static let builtinSources: [(name: String, text: String)] = [("dark", BuiltinThemes.dark), ("light", BuiltinThemes.light)]
+    public static let builtinSources: [(name: String, text: String)] = BuiltinThemes.all
 
     public static func builtin(_ name: String) -> Theme? {
+        if name == "mono" { return .mono }
         guard let src = builtinSources.first(where: { $0.name == name }) else { return nil }
         return try? parse(src.text, file: "<builtin \(name)>", resolveParent: { _ in nil })
     }

@@ -23,9 +23,12 @@ static inline int bt_key_code_yes(void) { return KEY_CODE_YES; }
 /* Writes one run of wide characters with attributes and a colour pair at (y, x). */
 static inline int bt_put_run(int y, int x, const wchar_t *text, int len, attr_t attrs, int pair) {
     wmove(stdscr, y, x);
-    wattr_set(stdscr, attrs, (short)pair, NULL);
+    /* The int through `opts` lets pair numbers pass 32767 (ncurses extended colours). */
+    wattr_set(stdscr, attrs, (short)(pair > 32767 ? 0 : pair), &pair);
     return waddnwstr(stdscr, text, len);
 }
+/* Direct-colour terminals (TERM=xterm-direct): colour numbers are 0xRRGGBB. */
+static inline int bt_init_pair(int pair, int fg, int bg) { return init_extended_pair(pair, fg, bg); }
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>

@@ -14,8 +14,9 @@ struct Watch: AsyncParsableCommand {
     @OptionGroup var options: DashboardOptions
 
     func run() async throws {
-        let path = SocketPath.resolve(explicit: options.socket, environment: ProcessInfo.processInfo.environment)
-        try await DashboardSession.run(options: options, socketPath: path, mode: "● live")
+        let config = try options.config.load()
+        let path = SocketPath.resolve(explicit: options.socket, environment: ProcessInfo.processInfo.environment, configured: config.socket)
+        try await DashboardSession.run(options: options, config: config, socketPath: path, mode: "● live")
     }
 }
 
@@ -33,12 +34,13 @@ struct Demo: AsyncParsableCommand {
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
+        let config = try options.config.load()
         // Its own path by default, so a demo never collides with a real `bfftop watch`.
         let dir = env["XDG_RUNTIME_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         let path = options.socket ?? "\(dir)/bfftop-demo-\(getuid()).sock"
         let fleet = DemoFleetRunner(path: path, seed: seed ?? UInt64(Date().timeIntervalSince1970), intensity: intensity)
         defer { fleet.stop() }
-        try await DashboardSession.run(options: options, socketPath: path, mode: "◆ demo") { fleet.start() }
+        try await DashboardSession.run(options: options, config: config, socketPath: path, mode: "◆ demo") { fleet.start() }
     }
 }
 

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import ArgumentParser
+import BFFTopConfig
 import BFFTopIngest
 import BFFTopStats
 import BFFTopTerminal
@@ -17,14 +18,16 @@ struct DashboardOptions: ParsableArguments {
     @Option(name: .customLong("connect"), help: "Also read events from a socket an emitter or relay serves (repeatable).")
     var connect: [String] = []
 
-    @Option(help: "Theme name or path to a .toml theme (dark, light, mono, or one in a themes directory).")
-    var theme: String = "dark"
+    @Option(help: "Theme name or path to a .toml theme (default: the config's, else dark; mono, or one in a themes directory).")
+    var theme: String?
 
-    @Option(help: "Seconds between dashboard refreshes.")
-    var refresh: Double = 1
+    @Option(help: "Seconds between dashboard refreshes (default: the config's, else 1).")
+    var refresh: Double?
 
-    @Option(help: "Initial window: 1m, 5m, 15m or 1h.")
-    var window: String = "1m"
+    @Option(help: "Initial window: 1m, 5m, 15m or 1h (default: the config's, else 1m).")
+    var window: String?
+
+    @OptionGroup var config: ConfigOption
 
     @Option(help: "Append every received event to FILE (NDJSON, replayable).")
     var record: String?
@@ -39,23 +42,34 @@ struct DashboardOptions: ParsableArguments {
             throw ValidationError("--record-max-size must be a size like 500K, 100M or 2G (got \(s))")
         }
         if recordMaxSize != nil, record == nil { throw ValidationError("--record-max-size needs --record FILE") }
-        guard refresh >= 0.1, refresh <= 60 else { throw ValidationError("--refresh must be between 0.1 and 60 seconds") }
-        guard Window(name: window) != nil else { throw ValidationError("--window must be one of 1m, 5m, 15m, 1h (got \(window))") }
+        if let refresh, refresh < 0.1 || refresh > 60 { throw ValidationError("--refresh must be between 0.1 and 60 seconds") }
+        if let window, Window(name: window) == nil { throw ValidationError("--window must be one of 1m, 5m, 15m, 1h (got \(window))") }
     }
 }
 
 /// Starts ingest and the engine, runs the dashboard until the user quits, then cleans up
 /// (socket file removed, terminal restored) whatever way the session ends.
 enum DashboardSession {
-    static func run(options o: DashboardOptions, socketPath: String, mode: String, beforeDashboard: () -> Void = {}) async throws {
+    static func run(options o: DashboardOptions, config: Config, socketPath: String, mode: String, beforeDashboard: () -> Void = {}) async throws {
         let env = ProcessInfo.processInfo.environment
         guard isatty(STDOUT_FILENO) == 1 else {
             throw CLIError(TerminalError.notATerminal.description)
         }
-        let (themes, themeIndex) = try loadThemes(o.theme, environment: env)
+        let (themes, themeIndex) = try loadThemes(o.theme ?? config.theme ?? "dark", environment: env)
+        let keymap = try Keymap.standard.applying(config.keys, file: config.file ?? "config")
+        var alarmLog: AlarmLog?
+        if let path = config.alarmLog {
+            do {
+                alarmLog = try AlarmLog(path: expandHome(path, env))
+            } catch {
+                throw CLIError(error.description)
+            }
+        }
         let stats = IngestStats()
         let recorder = o.record.map { Recorder(path: $0, source: "\(mode) \(socketPath)", maxBytes: o.recordMaxBytes) }
-        let engine = LiveEngine(stats: stats, refreshInterval: o.refresh, recorder: recorder)
+        let engine = LiveEngine(
+            stats: stats, refreshInterval: o.refresh ?? config.refresh ?? 1, config: config.aggregatorConfig, recorder: recorder,
+            alarms: config.alarms, alarmLog: alarmLog)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: Listener.defaultThreads)
         let listener: Listener
         do {
@@ -69,9 +83,11 @@ enum DashboardSession {
         beforeDashboard()
         var state = AppState(
             frame: engine.frame(), source: SourceInfo(mode: mode, detail: socketPath), themes: themes,
-            colorDepth: env["NO_COLOR"].map { !$0.isEmpty } == true ? .mono : .indexed256, utcOffset: localUTCOffset())
+            colorDepth: env["NO_COLOR"].map { !$0.isEmpty } == true ? .mono : .truecolor, keymap: keymap, utcOffset: localUTCOffset())
         state.themeIndex = themeIndex
-        state.window = Window(name: o.window) ?? .oneMinute
+        state.window = o.window.flatMap(Window.init(name:)) ?? config.window ?? .oneMinute
+        state.bellOnAlarm = config.bell
+        state.flashOnAlarm = config.flash
         engine.update(state.snapshotRequest)
         let result = await runUI(state: state, source: engine, environment: env)
         for s in subscribers { s.stop() }
@@ -112,6 +128,11 @@ enum DashboardSession {
         localtime_r(&t, &parts)
         return parts.tm_gmtoff
     }
+}
+
+/// `~/x` → `$HOME/x`.
+func expandHome(_ path: String, _ env: [String: String]) -> String {
+    path.hasPrefix("~/") ? (env["HOME"] ?? "") + path.dropFirst() : path
 }
 
 /// "500K", "100M", "2G", "1048576" -> bytes.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BFFTopConfig
 import BFFTopIngest
 import BFFTopStats
 import BFFTopTerminal
@@ -34,11 +35,13 @@ struct Replay: AsyncParsableCommand {
     @Option(help: "Function name for Lambda log lines (REPORT lines do not name their function).")
     var function: String = "lambda"
 
-    @Option(help: "Theme name or path.")
-    var theme: String = "dark"
+    @Option(help: "Theme name or path (default: the config's, else dark).")
+    var theme: String?
 
-    @Option(help: "Initial window: 1m, 5m, 15m or 1h.")
-    var window: String = "1m"
+    @Option(help: "Initial window: 1m, 5m, 15m or 1h (default: the config's, else 1m).")
+    var window: String?
+
+    @OptionGroup var config: ConfigOption
 
     var speedValue: Double? {
         if speed == "max" { return .infinity }
@@ -48,7 +51,7 @@ struct Replay: AsyncParsableCommand {
 
     func validate() throws {
         guard speedValue != nil else { throw ValidationError("--speed must be between 0.1 and 1000, or max (got \(speed))") }
-        guard Window(name: window) != nil else { throw ValidationError("--window must be one of 1m, 5m, 15m, 1h") }
+        if let window, Window(name: window) == nil { throw ValidationError("--window must be one of 1m, 5m, 15m, 1h") }
     }
 
     static func time(_ text: String?, flag: String, start: Double, utcOffset: Int) throws -> Double? {
@@ -61,6 +64,7 @@ struct Replay: AsyncParsableCommand {
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
+        let cfg = try config.load()
         guard isatty(STDOUT_FILENO) == 1 else { throw CLIError(TerminalError.notATerminal.description) }
         let offset = DashboardSession.localUTCOffset()
         let span: (start: Double, end: Double)
@@ -73,15 +77,19 @@ struct Replay: AsyncParsableCommand {
         let toTime = try Self.time(to, flag: "--to", start: span.start, utcOffset: offset)
         let engine: ReplayEngine
         do {
-            engine = try ReplayEngine(paths: files, speed: speedValue ?? 1, from: fromTime, to: toTime, function: function)
+            engine = try ReplayEngine(paths: files, speed: speedValue ?? 1, from: fromTime, to: toTime, function: function,
+                                      config: cfg.aggregatorConfig, alarms: cfg.alarms)
         } catch {
             throw CLIError(error.description)
         }
-        let (themes, _) = try DashboardSession.loadThemes(theme, environment: env)
+        let (themes, _) = try DashboardSession.loadThemes(theme ?? cfg.theme ?? "dark", environment: env)
+        let keymap = try Keymap.replay.applying(cfg.keys, file: cfg.file ?? "config")
         var state = AppState(
             frame: engine.frame(), source: SourceInfo(mode: "▷ replay", detail: files.joined(separator: " + ")), themes: themes,
-            colorDepth: env["NO_COLOR"].map { !$0.isEmpty } == true ? .mono : .indexed256, keymap: .replay, utcOffset: offset)
-        state.window = Window(name: window) ?? .oneMinute
+            colorDepth: env["NO_COLOR"].map { !$0.isEmpty } == true ? .mono : .truecolor, keymap: keymap, utcOffset: offset)
+        state.window = window.flatMap(Window.init(name:)) ?? cfg.window ?? .oneMinute
+        state.bellOnAlarm = cfg.bell
+        state.flashOnAlarm = cfg.flash
         engine.update(state.snapshotRequest)
         engine.start()
         let result = await DashboardSession.runUI(state: state, source: engine, environment: env)

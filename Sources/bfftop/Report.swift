@@ -30,14 +30,17 @@ struct Report: AsyncParsableCommand {
     @Option(help: "Function name for Lambda log lines.")
     var function: String = "lambda"
 
+    @OptionGroup var config: ConfigOption
+
     func validate() throws {
         guard Window(name: window) != nil else { throw ValidationError("--window must be one of 1m, 5m, 15m, 1h") }
     }
 
     func run() async throws {
         let summary: RecordingSummary
+        let aggregatorConfig = try config.load().aggregatorConfig
         do {
-            summary = try RecordingSummary.read(paths: files, function: function)
+            summary = try RecordingSummary.read(paths: files, function: function, config: aggregatorConfig)
         } catch {
             throw CLIError(error.description)
         }

@@ -30,7 +30,9 @@ public enum Dashboard {
         if !l.table.isEmpty { EndpointTableView.draw(s, l.table, &p) }
         if !l.detail.isEmpty { DetailView.draw(s, l.detail, &p) }
         if !l.concurrency.isEmpty { ConcurrencyView.draw(s, l.concurrency, &p) }
-        if !l.errors.isEmpty { ErrorsView.draw(s, l.errors, &p) }
+        if !l.errors.isEmpty {
+            if s.showAlarms { AlarmsView.draw(s, l.errors, &p) } else { ErrorsView.draw(s, l.errors, &p) }
+        }
         FooterView.draw(s, l.footer, &p)
         if s.showHelp { HelpOverlay.draw(s, &p) }
         return p.grid

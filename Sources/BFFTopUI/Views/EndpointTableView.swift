@@ -67,7 +67,7 @@ enum EndpointTableView {
         for (i, f) in rows.dropFirst(s.tableOffset).prefix(body.height).enumerated() {
             let y = body.y + i
             let selected = f.name == s.selected
-            drawRow(f, y: y, x: body.x, nameWidth: nameWidth, cols: cols, &p)
+            drawRow(f, y: y, x: body.x, nameWidth: nameWidth, cols: cols, alarms: s.displayed.alarms, &p)
             if selected {
                 let sel = p.style(.selectedFg)
                 let textFg = p.style(.text).fg
@@ -87,11 +87,24 @@ enum EndpointTableView {
         }
     }
 
-    static func drawRow(_ f: EndpointFigures, y: Int, x x0: Int, nameWidth: Int, cols: [Col], _ p: inout Painter) {
-        p.grid.put(x0, y, CellGrid.truncate(f.name, nameWidth), p.style(.text), maxWidth: nameWidth)
+    /// The alarm metrics each column shows; a firing alarm on one colours that cell.
+    static let alarmMetrics: [Column: Set<AlarmMetric>] = [
+        .endpoint: [.timeouts, .oom, .durationVsTimeout, .memoryUsed, .silent], .rps: [.rps], .p50: [.p50], .p95: [.p95],
+        .p99: [.p99], .errorRate: [.errorRate, .throttleRate], .concurrency: [.concurrencyVsLimit], .cold: [.coldRate],
+        .costPerHour: [.costPerHour],
+    ]
+
+    static func drawRow(_ f: EndpointFigures, y: Int, x x0: Int, nameWidth: Int, cols: [Col], alarms: AlarmSnapshot = AlarmSnapshot(), _ p: inout Painter) {
+        func alarmRole(_ c: Column) -> Role? {
+            guard !alarms.active.isEmpty, let m = alarmMetrics[c], let sev = alarms.firing(f.name, m) else { return nil }
+            return sev == .critical ? .alarm : .alarmWarning
+        }
+        let nameRole = alarmRole(.endpoint)
+        p.grid.put(x0, y, CellGrid.truncate((nameRole != nil ? "⚠ " : "") + f.name, nameWidth), p.style(nameRole ?? .text), maxWidth: nameWidth)
         var x = x0 + nameWidth + 1
         for c in cols {
-            let (text, role) = cell(f, c.column, width: c.width)
+            var (text, role) = cell(f, c.column, width: c.width)
+            role = alarmRole(c.column) ?? role
             if c.column == .trend || c.column == .kind {
                 p.grid.put(x, y, text, p.style(role), maxWidth: c.width)
             } else {

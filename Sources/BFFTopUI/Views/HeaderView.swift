@@ -31,6 +31,12 @@ enum HeaderView {
             Segment(text: "\(Format.dollars(snap.totals.projectedPerMonth))/mo", role: .cost, priority: 5),
         ]
         if s.paused { segs.insert(Segment(text: "⏸ PAUSED", role: .paused, priority: 0), at: 0) }
+        let alarms = f.alarms
+        if let worst = alarms.worst {
+            let unacked = alarms.unacknowledged
+            let text = "⚠ \(alarms.firing) alarm\(alarms.firing == 1 ? "" : "s")" + (unacked > 0 ? "" : " ✓")
+            segs.insert(Segment(text: text, role: worst == .critical ? .alarm : .alarmWarning, priority: 0), at: 0)
+        }
         if let rec = f.recording {
             let text = rec.error == nil ? "● REC \(Format.bytes(rec.bytesWritten))" : "● REC ✗"
             segs.insert(Segment(text: text, role: rec.error == nil ? .recording : .bad, priority: 0), at: 0)
@@ -111,6 +117,13 @@ enum HeaderView {
         }
         if let m = s.message {
             p.grid.put(r.x + 1, r.y, m, p.style(.key), maxWidth: r.width - 2)
+            return
+        }
+        if let a = f.alarms.active.first(where: { $0.phase == .firing && !$0.acknowledged }) {
+            let more = f.alarms.unacknowledged - 1
+            let text = "⚠ \(a.severity.rawValue): \(a.rule) on \(a.endpoint) — \(AlarmsView.condition(a.metric, a.value, a.comparison, a.threshold))"
+                + (more > 0 ? " (+\(more) more)" : "") + " · A alarms · a acknowledge"
+            p.grid.put(r.x + 1, r.y, text, p.style(a.severity == .critical ? .alarm : .alarmWarning), maxWidth: r.width - 2)
             return
         }
         if let bad = f.ingest.lastMalformed {

@@ -1,0 +1,49 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import BFFTopStats
+import BFFTopWire
+
+/// The append-only alarm log (`[alarms] log`): one line per transition, written by the engine thread.
+/// `2026-11-24T21:30:00Z FIRING critical "error rate high" GET /checkout error_rate=12.5% (> 10%)`
+public final class AlarmLog: Sendable {
+    public let path: String
+    private let fd: Int32
+
+    public init(path: String) throws(IngestError) {
+        self.path = path
+        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .alarmLog(path: path, reason: String(cString: strerror(errno))) }
+    }
+
+    deinit { close(fd) }
+
+    public func write(_ t: AlarmTransition) {
+        let line = Self.line(t) + "\n"
+        _ = line.withCString { Glibc.write(fd, $0, strlen($0)) }
+    }
+
+    public static func line(_ t: AlarmTransition) -> String {
+        let unit = t.metric.unit
+        return "\(isoUTC(t.time)) \(t.phase.rawValue.uppercased()) \(t.severity.rawValue) \"\(t.rule)\" \(t.endpoint) "
+            + "\(t.metric.rawValue)=\(formatFixed(t.value, 2))\(unit) (\(t.comparison.rawValue) \(formatFixed(t.threshold, 2))\(unit))"
+    }
+
+    /// `2026-11-24T21:30:00Z` (Howard Hinnant's civil-from-days).
+    public static func isoUTC(_ t: Double) -> String {
+        let secs = Int(t.rounded(.down))
+        let days = secs >= 0 ? secs / 86_400 : (secs - 86_399) / 86_400
+        let rem = secs - days * 86_400
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(y)-\(two(m))-\(two(d))T\(two(rem / 3600)):\(two(rem / 60 % 60)):\(two(rem % 60))Z"
+    }
+}

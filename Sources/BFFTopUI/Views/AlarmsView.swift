@@ -1,0 +1,50 @@
+import BFFTopStats
+
+/// Firing alarms first (critical, then warning), then pending ones, then the recent history.
+enum AlarmsView {
+    static func lineCount(_ a: AlarmSnapshot) -> Int { a.active.count + a.history.count + (a.history.isEmpty ? 0 : 1) }
+
+    static func condition(_ m: AlarmMetric, _ value: Double, _ op: AlarmComparison, _ threshold: Double) -> String {
+        "\(m.rawValue) \(number(value, m)) \(op.rawValue) \(number(threshold, m))"
+    }
+
+    static func number(_ v: Double, _ m: AlarmMetric) -> String {
+        switch m.unit {
+        case "ms": Format.ms(v)
+        case "%": Format.fixed(v, v < 10 ? 1 : 0) + "%"
+        case "$/h": Format.dollars(v) + "/h"
+        case "s": Format.fixed(v, 0) + "s"
+        default: Format.count(v)
+        }
+    }
+
+    static func draw(_ s: AppState, _ r: Rect, _ p: inout Painter) {
+        let a = s.displayed.alarms
+        let title = a.firing > 0 ? "Alarms \(a.firing) firing" : "Alarms"
+        p.pane(r, title: title, focused: s.focus == .alarms)
+        let inner = r.inset(1)
+        guard inner.width > 10, inner.height > 0 else { return }
+        guard lineCount(a) > 0 else {
+            p.grid.put(inner.x + 1, inner.y, "no alarms ✓", p.style(.good))
+            return
+        }
+        var lines: [(String, String, Role)] = []
+        for x in a.active {
+            let sev = x.severity == .critical ? "CRIT" : "WARN"
+            let state = x.phase == .firing ? (x.acknowledged ? "✓ " + sev : "● " + sev) : "◌ pend"
+            let role: Role = x.phase != .firing || x.acknowledged ? .muted : (x.severity == .critical ? .alarm : .alarmWarning)
+            let when = Format.clock(x.firedAt ?? x.since, utcOffset: s.utcOffset)
+            lines.append(("\(state) \(when) ", "\(x.rule) · \(x.endpoint) · \(condition(x.metric, x.value, x.comparison, x.threshold))", role))
+        }
+        if !a.history.isEmpty { lines.append(("recent", "", .header)) }
+        for h in a.history {
+            let mark = h.phase == .firing ? "▲ fired" : "▼ ok   "
+            lines.append(("\(mark) \(Format.clock(h.time, utcOffset: s.utcOffset)) ", "\(h.rule) · \(h.endpoint)", h.phase == .firing ? .text : .good))
+        }
+        for (i, line) in lines.dropFirst(s.alarmsOffset).prefix(inner.height).enumerated() {
+            let y = inner.y + i
+            let x = inner.x + 1 + p.grid.put(inner.x + 1, y, line.0, p.style(line.2), maxWidth: inner.width - 1)
+            p.grid.put(x, y, line.1, p.style(line.2 == .header ? .header : .text), maxWidth: inner.maxX - x)
+        }
+    }
+}

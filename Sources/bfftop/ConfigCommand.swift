@@ -1,0 +1,66 @@
+import ArgumentParser
+import BFFTopConfig
+import BFFTopUI
+import FoundationEssentials
+
+/// `--config PATH` for every command that reads the config file.
+struct ConfigOption: ParsableArguments {
+    @Option(name: .customLong("config"), help: "Config file (default: $XDG_CONFIG_HOME/bfftop/config.toml, else ~/.config/bfftop/config.toml).")
+    var path: String?
+
+    /// The config in effect: the file given, else the default file if it exists, else built-in defaults.
+    /// Errors stop the program with every problem listed; warnings are printed and it goes on.
+    func load(quiet: Bool = false) throws -> Config {
+        let env = ProcessInfo.processInfo.environment
+        let file = path ?? ConfigLoader.defaultPath(environment: env)
+        guard let data = FileManager.default.contents(atPath: file) else {
+            if path != nil { throw CLIError("config: cannot read \(file): \(FileManager.default.fileExists(atPath: file) ? "permission denied" : "no such file")") }
+            return Config()
+        }
+        let parsed = Result { () throws(ConfigErrors) -> Config in
+            let c = try ConfigLoader.parse(String(decoding: data, as: UTF8.self), file: file)
+            _ = try Keymap.standard.applying(c.keys, file: file)
+            return c
+        }
+        switch parsed {
+        case .success(let c):
+            if !quiet { for w in c.warnings { printError("bfftop: warning: \(w)") } }
+            return c
+        case .failure(let e):
+            throw CLIError("config has \(e.errors.count) error\(e.errors.count == 1 ? "" : "s"):\n" + e.description)
+        }
+    }
+}
+
+struct ConfigCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config",
+        abstract: "Print the default config, or check a config file.",
+        discussion: "Without flags, says which file is in effect. Exit status 1 when --check finds errors.")
+
+    @Flag(help: "Print a commented default config (every setting, the built-in alarm rules, the prices used).")
+    var printDefault = false
+
+    @Flag(help: "Validate the config file and report every error and warning with file:line.")
+    var check = false
+
+    @OptionGroup var config: ConfigOption
+
+    func run() async throws {
+        if printDefault {
+            print(DefaultConfig.text, terminator: "")
+            return
+        }
+        let env = ProcessInfo.processInfo.environment
+        let file = config.path ?? ConfigLoader.defaultPath(environment: env)
+        let exists = FileManager.default.fileExists(atPath: file)
+        if check {
+            let c = try config.load(quiet: true)
+            for w in c.warnings { print("warning: \(w)") }
+            print(exists ? "\(file): OK (\(c.alarms.count) alarm rules, \(c.functions.count) function settings, \(c.keys.count) key bindings\(c.warnings.isEmpty ? "" : ", \(c.warnings.count) warnings"))"
+                         : "\(file) does not exist: the built-in defaults apply (bfftop config --print-default > \(file) to start one)")
+            return
+        }
+        print(exists ? "config: \(file)" : "config: \(file) (not present; built-in defaults in effect)")
+    }
+}
