@@ -214,6 +214,7 @@ struct Reader {
                 }
             }
             guard let metric else {
+                if t["metric"] != nil { continue }  // already reported as invalid
                 errors.append(ConfigError(file: file, line: t.line, key: "alarm.metric", message: "missing; one of \(AlarmMetric.allCases.map(\.rawValue).joined(separator: ", "))"))
                 continue
             }

@@ -145,7 +145,7 @@ public struct AlarmRule: Sendable, Equatable {
         AlarmRule(name: "error rate", metric: .errorRate, .greater, 1, for: 30, severity: .warning),
         AlarmRule(name: "error rate high", metric: .errorRate, .greater, 10, for: 30, severity: .critical),
         AlarmRule(name: "timeouts", metric: .timeouts, .greater, 0, severity: .critical, minEvents: 0),
-        AlarmRule(name: "out of memory", metric: .oom, .greater, 0, severity: .critical, minEvents: 0),
+        AlarmRule(name: "out of memory", metric: .oom, .greater, 0, scope: .kind(.function), severity: .critical, minEvents: 0),
         AlarmRule(name: "near timeout", metric: .durationVsTimeout, .greater, 90, scope: .kind(.function), minEvents: 0),
         AlarmRule(name: "cold starts", metric: .coldRate, .greater, 1, for: 60, scope: .kind(.function), severity: .warning, minEvents: 20),
         AlarmRule(name: "cold starts high", metric: .coldRate, .greaterOrEqual, 20, for: 30, scope: .kind(.function), severity: .critical, minEvents: 20),

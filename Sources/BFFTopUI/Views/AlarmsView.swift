@@ -30,15 +30,16 @@ enum AlarmsView {
         }
         var lines: [(String, String, Role)] = []
         for x in a.active {
-            let sev = x.severity == .critical ? "CRIT" : "WARN"
-            let state = x.phase == .firing ? (x.acknowledged ? "✓ " + sev : "● " + sev) : "◌ pend"
+            // Severity is the colour, and C/W for monochrome; ✓ acknowledged, ◌ pending.
+            let sev = x.severity == .critical ? "C" : "W"
+            let state = x.phase == .firing ? (x.acknowledged ? "✓" : "●") + sev : "◌" + sev
             let role: Role = x.phase != .firing || x.acknowledged ? .muted : (x.severity == .critical ? .alarm : .alarmWarning)
             let when = Format.clock(x.firedAt ?? x.since, utcOffset: s.utcOffset)
             lines.append(("\(state) \(when) ", "\(x.rule) · \(x.endpoint) · \(condition(x.metric, x.value, x.comparison, x.threshold))", role))
         }
         if !a.history.isEmpty { lines.append(("recent", "", .header)) }
         for h in a.history {
-            let mark = h.phase == .firing ? "▲ fired" : "▼ ok   "
+            let mark = h.phase == .firing ? "▲ " : "▼ "
             lines.append(("\(mark) \(Format.clock(h.time, utcOffset: s.utcOffset)) ", "\(h.rule) · \(h.endpoint)", h.phase == .firing ? .text : .good))
         }
         for (i, line) in lines.dropFirst(s.alarmsOffset).prefix(inner.height).enumerated() {
