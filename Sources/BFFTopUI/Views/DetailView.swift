@@ -52,6 +52,13 @@ enum DetailView {
         if f.timeoutMs != nil, f.maxTimeoutRatio > 0 { items.append(("max/timeout", Format.percent(f.maxTimeoutRatio), f.maxTimeoutRatio >= 0.9 ? .warn : .text)) }
         items.append(("cost", "\(Format.dollars(f.costPerHour))/h", .cost))
         if f.costPerMillion > 0 { items.append(("per 1M", Format.dollars(f.costPerMillion), .cost)) }
+        if f.cost > 0 {
+            items.append(("compute/requests", "\(Format.percent(f.costCompute / f.cost))/\(Format.percent(f.costRequests / f.cost))", .cost))
+        }
+        if f.provisionedPerHour > 0 { items.append(("provisioned", "\(Format.dollars(f.provisionedPerHour))/h", .cost)) }
+        if let m = f.suggestedMemoryMB, let save = f.rightSizingSavingPerHour, save > 0 {
+            items.append(("right-size", "\(Format.count(m))MB saves \(Format.dollars(save))/h", .good))
+        }
         if f.fanOutCost > 0 { items.append(("fan-out", "\(Format.dollars(f.fanOutCost / max(1, Double(f.count)) * 1_000_000))/1M", .cost)) }
         var x = r.x + 1
         var y = r.y
