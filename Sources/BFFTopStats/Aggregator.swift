@@ -172,31 +172,31 @@ public final class Aggregator {
         guard let ring = e.tier(resolution: w.resolution) else { return f }
         var maxUsed = 0.0
         f.rpsSeries.reserveCapacity(w.bucketCount)
-        for index in range {
-            guard let b = ring.bucket(index) else {
+        ring.forEach(in: range) { _, bp in
+            guard let b = bp else {
                 f.rpsSeries.append(0)
-                continue
+                return
             }
-            f.rpsSeries.append(Double(b.count) / Double(w.resolution))
-            f.count += Int(b.count)
-            f.ok += Int(b.outcomes.ok)
-            f.errors += Int(b.outcomes.error)
-            f.timeouts += Int(b.outcomes.timeout)
-            f.throttles += Int(b.outcomes.throttle)
-            f.cold += Int(b.cold)
-            f.test += Int(b.test)
-            f.costRequests += b.costRequests
-            f.costCompute += b.costCompute
-            f.oom += Int(b.oom)
-            f.usage.requests += Double(b.billed)
-            f.usage.gbSeconds += b.gbSeconds
-            f.usage.vcpuSeconds += b.vcpuSeconds
-            maxUsed = max(maxUsed, b.maxMemoryUsedMB)
-            f.maxTimeoutRatio = max(f.maxTimeoutRatio, b.maxTimeoutRatio)
-            f.concurrencyPeak = max(f.concurrencyPeak, b.peakConcurrency)
+            f.rpsSeries.append(Double(b.pointee.count) / Double(w.resolution))
+            f.count += Int(b.pointee.count)
+            f.ok += Int(b.pointee.outcomes.ok)
+            f.errors += Int(b.pointee.outcomes.error)
+            f.timeouts += Int(b.pointee.outcomes.timeout)
+            f.throttles += Int(b.pointee.outcomes.throttle)
+            f.cold += Int(b.pointee.cold)
+            f.test += Int(b.pointee.test)
+            f.costRequests += b.pointee.costRequests
+            f.costCompute += b.pointee.costCompute
+            f.oom += Int(b.pointee.oom)
+            f.usage.requests += Double(b.pointee.billed)
+            f.usage.gbSeconds += b.pointee.gbSeconds
+            f.usage.vcpuSeconds += b.pointee.vcpuSeconds
+            maxUsed = max(maxUsed, b.pointee.maxMemoryUsedMB)
+            f.maxTimeoutRatio = max(f.maxTimeoutRatio, b.pointee.maxTimeoutRatio)
+            f.concurrencyPeak = max(f.concurrencyPeak, b.pointee.peakConcurrency)
             if latency {
-                scratch.add(b.latency)
-                initScratch.add(b.initDuration)
+                scratch.add(b.pointee.latency)
+                initScratch.add(b.pointee.initDuration)
             }
         }
         f.rps = Double(f.count) / span

@@ -242,7 +242,10 @@ public final class AlarmEngine {
 
     private func evaluate(_ aggregator: Aggregator, at now: Double) {
         var byWindow: [Window: [EndpointFigures]] = [:]
-        let needsLatency = rules.contains { [.p50, .p95, .p99].contains($0.metric) }
+        // Percentile sketches are the expensive part: merge them only if a latency rule can fire
+        // (a fixed threshold, or budgets configured for some endpoint).
+        let budgets = aggregator.config.functions.contains { $0.latencyBudgetMs != nil }
+        let needsLatency = rules.contains { [.p50, .p95, .p99].contains($0.metric) && ($0.threshold != nil || budgets) }
         for (i, rule) in rules.enumerated() {
             if byWindow[rule.window] == nil {
                 byWindow[rule.window] = aggregator.figures(window: rule.window, now: now, latency: needsLatency)

@@ -97,6 +97,19 @@ struct TierRing: Sendable {
         slots[s].trimmed = true
     }
 
+    /// Calls `body` for each index in `range` with the bucket (nil where the ring no longer holds it),
+    /// in place: copying buckets (three arrays each) dominated window queries.
+    @inline(__always)
+    func forEach(in range: ClosedRange<Int64>, _ body: (Int64, UnsafePointer<Bucket>?) -> Void) {
+        slots.withUnsafeBufferPointer { buf in
+            guard let base = buf.baseAddress else { return }
+            for index in range {
+                let s = slot(index)
+                body(index, base[s].index == index ? base + s : nil)
+            }
+        }
+    }
+
     /// The bucket with this index, if the ring still holds it.
     func bucket(_ index: Int64) -> Bucket? {
         let b = slots[slot(index)]

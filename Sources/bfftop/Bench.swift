@@ -15,8 +15,8 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure ingest, aggregation, memory, rendering and idle CPU; prints figures.")
 
-    @Option(help: "Comma-separated parts to run: ingest, aggregate, replay, memory, render, idle.")
-    var only: String = "ingest,aggregate,replay,memory,render,idle"
+    @Option(help: "Comma-separated parts to run: ingest, aggregate, replay, memory, render, alarms, idle.")
+    var only: String = "ingest,aggregate,replay,memory,render,alarms,idle"
 
     @Flag(help: "Smaller workloads, for a quick look (figures are less stable).")
     var quick = false
@@ -39,6 +39,7 @@ struct Bench: AsyncParsableCommand {
         if parts.contains("replay") { try ReplayBench.run(quick: quick) }
         if parts.contains("memory") { try MemoryBench.run(quick: quick) }
         if parts.contains("render") { RenderBench.run(quick: quick) }
+        if parts.contains("alarms") { AlarmBench.run(quick: quick) }
         if parts.contains("idle") { try IdleBench.run(quick: quick) }
     }
 }

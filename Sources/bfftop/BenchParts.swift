@@ -302,3 +302,32 @@ enum IdleBench {
         return (status >> 8) & 0xff
     }
 }
+
+enum AlarmBench {
+    /// What judging every rule once costs (done once per second of event time, on the engine thread).
+    static func run(quick: Bool) {
+        print("Alarm evaluation (default rules, once per second of event time)")
+        for n in [100, 1000] {
+            for (label, rules) in [("default rules", AlarmRule.defaults),
+                                   ("+ a p99 rule", AlarmRule.defaults + [AlarmRule(name: "p99", metric: .p99, .greater, 500)])] {
+                // n events a second on n endpoints; every second judged while data keeps coming.
+                var traffic = SyntheticTraffic(endpoints: n)
+                let agg = Aggregator()
+                let engine = AlarmEngine(rules: rules)
+                let t0 = 1_732_460_000.0
+                let seconds = quick ? 30 : 120
+                var spent = 0.0
+                for s in 0..<(60 + seconds) {
+                    for i in 0..<n { agg.ingest(traffic.event(at: t0 + Double(s) + Double(i) / Double(n))) }
+                    let start = monotonic()
+                    engine.evaluate(agg, upTo: t0 + Double(s + 1))
+                    if s >= 60 { spent += monotonic() - start }
+                }
+                let per = spent / Double(seconds)
+                row("\(n) endpoints, \(label)", formatFixed(per * 1000, 3) + " ms per second judged",
+                    target: "≤ 5 ms (0.5 % of a core)", ok: per <= 0.005)
+            }
+        }
+        print()
+    }
+}
