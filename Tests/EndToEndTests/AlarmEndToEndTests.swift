@@ -85,3 +85,30 @@ import Testing
         #expect(def.status == 0 && def.output.contains("[cost]"))
     }
 }
+
+/// Colour depth as a person's terminal gets it: exact #rrggbb on a direct-colour terminal, the
+/// nearest of 256 on a 256-colour one, none with NO_COLOR.
+@Suite struct ColorDepthEndToEndTests {
+    let bin = TmuxDriver.binary
+
+    func sgr(term: String, extra: String = "") throws -> String {
+        let sock = "/tmp/bfftop-e2e-\(getpid())-\(term.hashValue & 0xFFFF).sock"
+        let tmux = TmuxDriver(name: "color\(term.count)\(extra.count)")
+        defer { tmux.stop(killing: sock) }
+        // `swift test` may itself run with NO_COLOR set: clear it unless the case sets it.
+        try tmux.start("env -u NO_COLOR TERM=\(term) \(extra) \(bin) watch --socket \(sock) --theme nord; sleep 10", width: 100, height: 30)
+        _ = tmux.waitFor { $0.contains("Waiting for events") }
+        return tmux.screenWithEscapes()
+    }
+
+    @Test func truecolorOnDirectColourTerminalsElseNearest256ElseNone() throws {
+        // nord's title colour #88c0d0 = (136, 192, 208).
+        let direct = try sgr(term: "xterm-direct")
+        #expect(direct.contains("38;2;136;192;208"), "24-bit colour on xterm-direct (needs ncurses-term):\n\(direct.prefix(400))")
+        let indexed = try sgr(term: "xterm-256color")
+        #expect(!indexed.contains("38;2;"), "no 24-bit sequences on a 256-colour terminal")
+        #expect(indexed.contains("38;5;"), "256-colour sequences:\n\(indexed.prefix(400))")
+        let none = try sgr(term: "xterm-256color", extra: "NO_COLOR=1")
+        #expect(!none.contains("38;5;") && !none.contains("38;2;"), "NO_COLOR:\n\(none.prefix(400))")
+    }
+}

@@ -32,6 +32,11 @@ final class TmuxDriver {
         (try? shell("tmux -L \(server) capture-pane -p -t \(session)").output) ?? ""
     }
 
+    /// The screen with its SGR escape sequences (colours and attributes).
+    func screenWithEscapes() -> String {
+        (try? shell("tmux -L \(server) capture-pane -p -e -t \(session)").output) ?? ""
+    }
+
     func keys(_ k: String...) {
         _ = try? shell("tmux -L \(server) send-keys -t \(session) " + k.map(quote).joined(separator: " "))
     }
