@@ -29,7 +29,13 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),
         // The config file: a TOML reader and the validated settings (cost, functions, alarms, keys).
-        .target(name: "BFFTopConfig", dependencies: ["BFFTopStats", "BFFTopWire"]),
+        .target(name: "BFFTopConfig", dependencies: ["BFFTopStats", "BFFTopWire", "BFFTopInvoke"]),
+        // libcurl through a shim (one non-variadic call per request).
+        .systemLibrary(
+            name: "CCurl", path: "Sources/CCurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+        // Test invocations: targets, HTTP and Lambda Invoke API clients, bursts and ramps. No UI.
+        .target(name: "BFFTopInvoke", dependencies: ["BFFTopWire", "CCurl"]),
         // The simulated fleet: emits native protocol lines over a real socket.
         .target(name: "BFFTopDemo", dependencies: ["BFFTopWire"]),
         // App state, keymap, themes, cell grid and views (pure: state -> grid).
@@ -39,7 +45,7 @@ let package = Package(
         .executableTarget(
             name: "bfftop",
             dependencies: [
-                "BFFTopWire", "BFFTopStats", "BFFTopIngest", "BFFTopDemo", "BFFTopUI", "BFFTopTerminal", "BFFTopConfig",
+                "BFFTopWire", "BFFTopStats", "BFFTopIngest", "BFFTopDemo", "BFFTopUI", "BFFTopTerminal", "BFFTopConfig", "BFFTopInvoke",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "BFFTopWireTests", dependencies: ["BFFTopWire"]),

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import BFFTopInvoke
 import BFFTopStats
 import BFFTopWire
 
@@ -17,6 +21,9 @@ public struct Config: Sendable {
     public var alarms: [AlarmRule] = AlarmRule.defaults
     /// `[keys]`: action name → key names, checked against the keymap by the UI layer.
     public var keys: [KeyBinding] = []
+    /// `[[target]]`: how to invoke endpoints from the dashboard and `bfftop invoke`.
+    public var targets: [TargetSpec] = []
+    public var invoke = InvokeSettings()
     public var warnings: [ConfigError] = []
 
     public struct KeyBinding: Sendable, Equatable {
@@ -147,7 +154,7 @@ struct Reader {
     static let providers = Provider.allCases.map { ($0.rawValue, $0) }
 
     mutating func read(_ root: TOMLTable, into c: inout Config) {
-        let known = ["socket", "refresh", "window", "theme", "alarms", "alarm", "cost", "prices", "function", "keys"]
+        let known = ["socket", "refresh", "window", "theme", "alarms", "alarm", "cost", "prices", "function", "keys", "target", "invoke"]
         for e in root.entries {
             switch e.key {
             case "socket": c.socket = string(e)
@@ -163,6 +170,8 @@ struct Reader {
             case "prices": if let t = table(e) { readPrices(t, into: &c) }
             case "function": c.functions = tables(e).compactMap { readFunction($0) }
             case "keys": if let t = table(e) { readKeys(t, into: &c) }
+            case "target": c.targets = tables(e).compactMap { readTarget($0) }
+            case "invoke": if let t = table(e) { readInvoke(t, into: &c) }
             default: unknown(e, section: nil, known: known)
             }
         }
@@ -321,5 +330,105 @@ struct Reader {
             default: fail(e, "expected a key name or a list of them, like \"q\" or [\"q\", \"ctrl-c\"]", section: "keys")
             }
         }
+    }
+
+    mutating func readInvoke(_ t: TOMLTable, into c: inout Config) {
+        let s = "invoke"
+        for e in t.entries {
+            switch e.key {
+            case "burst": c.invoke.burst = Int(number(e, section: s, min: 1) ?? 20)
+            case "max_burst": c.invoke.maxBurst = Int(number(e, section: s, min: 1) ?? 200)
+            case "max_in_flight": c.invoke.maxInFlight = Int(number(e, section: s, min: 1) ?? 100)
+            case "ramp_rate": c.invoke.rampRate = number(e, section: s) ?? c.invoke.rampRate
+            case "ramp_for": c.invoke.rampSeconds = duration(e, section: s) ?? c.invoke.rampSeconds
+            case "max_rate": c.invoke.maxRate = number(e, section: s) ?? c.invoke.maxRate
+            case "max_ramp": c.invoke.maxRampSeconds = duration(e, section: s) ?? c.invoke.maxRampSeconds
+            case "hide_test_traffic": c.invoke.hideTestTraffic = bool(e, section: s) ?? false
+            default: unknown(e, section: s, known: ["burst", "max_burst", "max_in_flight", "ramp_rate", "ramp_for", "max_rate", "max_ramp", "hide_test_traffic"])
+            }
+        }
+        if c.invoke.burst > c.invoke.maxBurst, let e = t["burst"] { fail(e, "is over max_burst (\(c.invoke.maxBurst))", section: s) }
+    }
+
+    mutating func readTarget(_ t: TOMLTable) -> TargetSpec? {
+        let s = "target"
+        let keys = ["match", "type", "method", "url", "headers", "body", "body_file", "timeout", "endpoint", "function", "payload",
+                    "payload_file", "log_tail", "confirm", "record", "payloads"]
+        guard let m = t["match"], let match = string(m, section: s) else {
+            if t["match"] == nil {
+                errors.append(ConfigError(file: file, line: t.line, key: "target.match", message: "missing; the endpoint name or a glob"))
+            }
+            return nil
+        }
+        var type = "http"
+        var method = "GET", url: String?, headers: [String] = [], body: String?, timeout = 10.0
+        var base: String?, function: String?, logTail = true
+        var confirm: Bool?, record: Bool?
+        var presets: [(String, String)] = []
+        for e in t.entries {
+            switch e.key {
+            case "match": break
+            case "type": type = oneOf(e, [("http", "http"), ("lambda", "lambda"), ("emitter", "emitter")], section: s) ?? type
+            case "method": method = (string(e, section: s) ?? method).uppercased()
+            case "url": url = string(e, section: s)
+            case "endpoint": base = string(e, section: s)
+            case "function": function = string(e, section: s)
+            case "headers":
+                if case .array(let items) = e.value {
+                    for item in items {
+                        if case .string(let h) = item, h.contains(":") { headers.append(h) } else { fail(e, "expected \"Name: value\" strings", section: s) }
+                    }
+                } else { fail(e, "expected a list like [\"Authorization: Bearer …\"]", section: s) }
+            case "body", "payload": body = string(e, section: s)
+            case "body_file", "payload_file":
+                if let path = string(e, section: s) {
+                    if let text = readFile(path) { body = text } else { fail(e, "cannot read \(path)", section: s) }
+                }
+            case "timeout": timeout = duration(e, section: s) ?? timeout
+            case "log_tail": logTail = bool(e, section: s) ?? true
+            case "confirm": confirm = bool(e, section: s)
+            case "record": record = bool(e, section: s)
+            case "payloads":
+                guard let p = table(e) else { continue }
+                for pe in p.entries {
+                    if let b = string(pe, section: "target.payloads") { presets.append((pe.key, b)) }
+                }
+            default: unknown(e, section: s, known: keys)
+            }
+        }
+        let target: InvokeTarget
+        switch type {
+        case "lambda":
+            guard let base else {
+                errors.append(ConfigError(file: file, line: t.line, key: "target.endpoint", message: "missing; the Invoke API base URL, e.g. \"http://localhost:9000\" (RIE) or \"http://localhost:3001\" (sam local start-lambda)"))
+                return nil
+            }
+            target = .lambda(LambdaTarget(baseURL: base, function: function, payload: Array((body ?? "{}").utf8), timeout: timeout, logTail: logTail))
+        case "emitter":
+            target = .control
+        default:
+            guard let url else {
+                errors.append(ConfigError(file: file, line: t.line, key: "target.url", message: "missing; e.g. \"http://localhost:3000/api/slots\""))
+                return nil
+            }
+            target = .http(HTTPRequest(method: method, url: url, headers: headers, body: body.map { Array($0.utf8) }, timeout: timeout))
+        }
+        return TargetSpec(match: match, target: target, presets: presets, confirm: confirm, record: record)
+    }
+
+    func readFile(_ path: String) -> String? {
+        let dir = file.contains("/") ? String(file[..<(file.lastIndex(of: "/") ?? file.endIndex)]) : "."
+        let full = path.hasPrefix("/") ? path : dir + "/" + path
+        let fd = open(full, O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, 65536) }
+            if n <= 0 { break }
+            out += buf[0..<n]
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -7,12 +7,6 @@ import Glibc
 import Darwin
 #endif
 
-/// Wall-clock seconds since the Unix epoch.
-@inline(__always) public func wallClock() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
 
 /// One per connection: frames lines, decodes them, and hands each read's events to the sink
 /// in one batch. Runs on the connection's event loop; touches no shared state but the stats lock.

@@ -205,9 +205,3 @@ struct RecordingFile {
     }
 }
 
-/// Seconds on a clock that never jumps (for intervals, not timestamps).
-@inline(__always) public func monotonicSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
