@@ -24,7 +24,7 @@ let package = Package(
         .target(
             name: "BFFTopIngest",
             dependencies: [
-                "BFFTopWire", "BFFTopStats",
+                "BFFTopWire", "BFFTopStats", "BFFTopInvoke",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),
@@ -53,9 +53,9 @@ let package = Package(
         .testTarget(name: "BFFTopConfigTests", dependencies: ["BFFTopConfig", "BFFTopStats", "BFFTopUI"]),
         .testTarget(
             name: "BFFTopIngestTests",
-            dependencies: ["BFFTopIngest", "BFFTopWire", "BFFTopStats", "BFFTopDemo"]),
+            dependencies: ["BFFTopIngest", "BFFTopWire", "BFFTopStats", "BFFTopDemo", "BFFTopInvoke"]),
         .testTarget(
-            name: "BFFTopUITests", dependencies: ["BFFTopUI", "BFFTopStats", "BFFTopWire", "BFFTopIngest", "BFFTopDemo"],
+            name: "BFFTopUITests", dependencies: ["BFFTopUI", "BFFTopStats", "BFFTopWire", "BFFTopIngest", "BFFTopDemo", "BFFTopInvoke"],
             exclude: ["Snapshots"]),
         .testTarget(name: "EndToEndTests", dependencies: ["BFFTopWire"]),
     ]

@@ -84,13 +84,25 @@ public struct FleetSimulator {
         return out
     }
 
-    private mutating func request(_ route: RouteSpec, at arrival: Double) {
+    /// Everything the fleet can be asked to run over the control channel.
+    public var invokableEndpoints: [String] { routes.map(\.name) + functions.keys.sorted() }
+
+    /// A test invocation of `endpoint` starting at `t` (a route fans out as usual); its events are
+    /// marked as test traffic. Returns the invocation (nil for an unknown endpoint).
+    public mutating func invoke(_ endpoint: String, at t: Double) -> Invocation? {
+        if let r = routes.first(where: { $0.name == endpoint }) { return request(r, at: t, test: true) }
+        serial += 1
+        return call(endpoint, at: t, parent: nil, trace: "1-\(String(Int(t), radix: 16))-\(String(serial, radix: 16))", test: true)
+    }
+
+    @discardableResult
+    private mutating func request(_ route: RouteSpec, at arrival: Double, test: Bool = false) -> Invocation {
         serial += 1
         let trace = "1-\(String(Int(arrival), radix: 16))-\(String(serial, radix: 16))"
         var t = arrival + route.overheadMs / 2000
         var failure: (Outcome, Int, String)?
         for name in route.calls {
-            guard let result = call(name, at: t, parent: route.name, trace: trace) else { continue }
+            guard let result = call(name, at: t, parent: route.name, trace: trace, test: test) else { continue }
             t += result.durationMs / 1000
             if result.outcome != .ok {
                 let status = result.outcome == .throttle ? 503 : result.outcome == .timeout ? 504 : 502
@@ -102,12 +114,13 @@ public struct FleetSimulator {
         let inv = Invocation(
             ts: arrival, service: route.service, endpoint: route.name, kind: .route, durationMs: (end - arrival) * 1000,
             outcome: failure?.0 ?? .ok, status: failure?.1 ?? (route.name.hasPrefix("POST") ? 201 : 200),
-            error: failure?.2, traceID: trace)
+            error: failure?.2, traceID: trace, test: test)
         pending.push(end, .invocation(inv))
+        return inv
     }
 
     /// One function invocation starting at t. Returns nil for an unknown function.
-    private mutating func call(_ name: String, at t: Double, parent: String, trace: String) -> Invocation? {
+    private mutating func call(_ name: String, at t: Double, parent: String?, trace: String, test: Bool = false) -> Invocation? {
         guard var f = functions[name] else { return nil }
         defer { functions[name] = f }
         let spec = f.spec
@@ -120,7 +133,7 @@ public struct FleetSimulator {
             let inv = Invocation(
                 ts: t, service: spec.service, endpoint: name, kind: .function, durationMs: 0.4, memoryMB: spec.memoryMB,
                 outcome: .throttle, status: 429, error: "Rate Exceeded: TooManyRequestsException", timeoutMs: spec.timeoutMs,
-                traceID: trace, parent: parent, arch: spec.arch, id: id)
+                traceID: trace, parent: parent, arch: spec.arch, id: id, test: test)
             pending.push(inv.endTs, .invocation(inv))
             return inv
         }
@@ -150,7 +163,7 @@ public struct FleetSimulator {
             ts: t, service: spec.service, endpoint: name, kind: .function, durationMs: total,
             billedMs: total.rounded(.up), memoryMB: spec.memoryMB, maxMemoryMB: maxMemory.rounded(), coldStart: cold,
             initMs: initMs, outcome: outcome, status: nil, error: error, timeoutMs: spec.timeoutMs, traceID: trace,
-            parent: parent, arch: spec.arch, id: id)
+            parent: parent, arch: spec.arch, id: id, test: test)
         pending.push(inv.endTs, .invocation(inv))
         return inv
     }

@@ -62,6 +62,31 @@ public final class SocketLineWriter {
     public func disconnect() {
         if fd >= 0 { close(fd) }
         fd = -1
+        unread = []
+    }
+
+    private var unread: [UInt8] = []
+
+    /// Complete lines the dashboard sent back (control-channel requests), without waiting.
+    public func readLines() -> [String] {
+        guard fd >= 0 else { return [] }
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&p, 1, 0) > 0 else { break }
+            let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, 65536) }
+            if n <= 0 {
+                disconnect()
+                return []
+            }
+            unread += buf[0..<n]
+        }
+        var lines: [String] = []
+        while let nl = unread.firstIndex(of: 0x0A) {
+            lines.append(String(decoding: unread[..<nl], as: UTF8.self))
+            unread.removeSubrange(...nl)
+        }
+        return lines
     }
 
     deinit { disconnect() }
@@ -98,13 +123,34 @@ public final class DemoFleetRunner: Sendable {
         running.store(true, ordering: .relaxed)
         var sim = FleetSimulator(start: Date().timeIntervalSince1970, seed: seed, intensity: intensity)
         let writer = SocketLineWriter(path: path)
+        // Control channel: every endpoint is invokable; answers go out when the invocation ends.
+        var replies: [(due: Double, line: String)] = []
         while running.load(ordering: .relaxed) {
-            let events = sim.advance(to: Date().timeIntervalSince1970)
+            if !writer.isConnected, writer.connectIfNeeded() {
+                writer.write(ControlCodec.invokable(sim.invokableEndpoints) + "\n")
+            }
+            let now = Date().timeIntervalSince1970
+            for line in writer.readLines() {
+                guard let req = ControlCodec.decodeRequest(line) else { continue }
+                guard let inv = sim.invoke(req.endpoint, at: now) else {
+                    let r = ControlReply(outcome: .error, durationMs: 0, error: "the demo fleet has no endpoint \(req.endpoint)")
+                    writer.write(ControlCodec.result(id: req.id, r) + "\n")
+                    continue
+                }
+                let reply = ControlReply(
+                    status: inv.status, outcome: inv.outcome, durationMs: inv.durationMs, bytes: inv.outcome == .ok ? 512 + Int(inv.durationMs) % 2048 : 0,
+                    coldStart: inv.kind == .function ? inv.coldStart : nil, error: inv.error)
+                replies.append((inv.endTs, ControlCodec.result(id: req.id, reply) + "\n"))
+            }
+            let events = sim.advance(to: now)
             if writer.write(events) {
                 sent.wrappingAdd(events.count, ordering: .relaxed)
             } else {
                 lost.wrappingAdd(events.count, ordering: .relaxed)
             }
+            let due = replies.filter { $0.due <= now }
+            replies.removeAll { $0.due <= now }
+            for r in due { writer.write(r.line) }
             usleep(50_000)
         }
         writer.disconnect()

@@ -16,6 +16,8 @@ public struct LineDecoder {
     private var discarding = false
 
     public var events: [WireEvent] = []
+    /// Control-channel messages (declarations, invoke results), kept apart from events.
+    public var controls: [ControlMessage] = []
     public var malformed: [MalformedLine] = []
     public var lines = 0
     let connection: Int
@@ -72,6 +74,15 @@ public struct LineDecoder {
             oversize(UnsafeRawBufferPointer(rebasing: l.prefix(80)))
             return
         }
+        switch ControlCodec.decode(l) {
+        case .success(let m)?:
+            controls.append(m)
+            return
+        case .failure(let err)?:
+            malformed.append(MalformedLine(connection: connection, origin: origin, reason: err.description, excerpt: Self.excerpt(l)))
+            return
+        case nil: break
+        }
         switch decoder.decode(l) {
         case .success(let e): events.append(e)
         case .failure(let err):
@@ -93,6 +104,11 @@ public struct LineDecoder {
     }
 
     /// Hands over what was decoded since the last call.
+    public mutating func takeControls() -> [ControlMessage] {
+        defer { controls.removeAll() }
+        return controls
+    }
+
     public mutating func take() -> (events: [WireEvent], malformed: [MalformedLine], lines: Int) {
         defer {
             events.removeAll(keepingCapacity: true)

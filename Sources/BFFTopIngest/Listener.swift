@@ -24,7 +24,7 @@ public final class Listener: Sendable {
     }
 
     public static func start(
-        path: String, sink: any EventSink, stats: IngestStats, group: any EventLoopGroup
+        path: String, sink: any EventSink, stats: IngestStats, group: any EventLoopGroup, control: ControlRegistry? = nil
     ) async throws(IngestError) -> Listener {
         try SocketPath.prepareForListening(path)
         let bootstrap = ServerBootstrap(group: group)
@@ -32,7 +32,7 @@ public final class Listener: Sendable {
             .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 4096, initial: 65536, maximum: 1 << 20))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(NDJSONHandler(sink: sink, stats: stats, origin: "conn"))
+                    try channel.pipeline.syncOperations.addHandler(NDJSONHandler(sink: sink, stats: stats, origin: "conn", control: control))
                 }
             }
         // Only the owner may read or write the socket: it carries whatever the emitters send.

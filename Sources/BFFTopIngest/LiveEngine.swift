@@ -90,6 +90,7 @@ public final class LiveEngine: Sendable {
             let now = clock()
             alarms.evaluate(aggregator, upTo: now)
             var (req, urgent) = request.take()
+            aggregator.hideTestTraffic = req.hideTestTraffic
             if acknowledge.exchange(false, ordering: .relaxed) {
                 alarms.acknowledgeAll()
                 urgent = true

@@ -20,8 +20,11 @@ final class NDJSONHandler: ChannelInboundHandler {
     private var lineDecoder: LineDecoder
     private var pending: ByteBuffer?
     private let onClose: (@Sendable () -> Void)?
+    private let control: ControlRegistry?
+    private var channel: (any Channel)?
 
-    init(sink: any EventSink, stats: IngestStats, origin: String, onClose: (@Sendable () -> Void)? = nil) {
+    init(sink: any EventSink, stats: IngestStats, origin: String, control: ControlRegistry? = nil, onClose: (@Sendable () -> Void)? = nil) {
+        self.control = control
         self.sink = sink
         self.stats = stats
         self.origin = origin
@@ -32,6 +35,7 @@ final class NDJSONHandler: ChannelInboundHandler {
     func channelActive(context: ChannelHandlerContext) {
         connection = stats.open(origin: origin)
         lineDecoder = LineDecoder(connection: connection, origin: origin)
+        channel = context.channel
         context.fireChannelActive()
     }
 
@@ -58,6 +62,12 @@ final class NDJSONHandler: ChannelInboundHandler {
     }
 
     private func publish(bytes: Int) {
+        for m in lineDecoder.takeControls() {
+            switch m {
+            case .invokable(let list): if let channel { control?.declare(list, connection: connection, channel: channel) }
+            case .result(let id, let reply): control?.deliver(id: id, reply: reply)
+            }
+        }
         let (events, malformed, lines) = lineDecoder.take()
         if !events.isEmpty { sink.deliver(WireEventBatch(receivedAt: wallClock(), events: events)) }
         stats.record(connection, lines: lines, events: events.count, bytes: bytes, malformed: malformed)
@@ -70,6 +80,8 @@ final class NDJSONHandler: ChannelInboundHandler {
             publish(bytes: 0)
         }
         stats.close(connection)
+        control?.closed(connection: connection)
+        channel = nil
         onClose?()
         context.fireChannelInactive()
     }

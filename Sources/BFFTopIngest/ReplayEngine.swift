@@ -221,6 +221,7 @@ public final class ReplayEngine: FrameSource {
                 if position >= window.to { paused = true }
             }
             var (req, changed) = request.take()
+            player.aggregator.hideTestTraffic = req.hideTestTraffic
             if acknowledge.exchange(false, ordering: .relaxed) {
                 player.alarms.acknowledgeAll()
                 changed = true

@@ -5,25 +5,6 @@ import BFFTopWire
 import Dispatch
 import Synchronization
 
-/// A reply from an emitter over the socket's control channel.
-public struct ControlReply: Sendable, Equatable {
-    public var status: Int?
-    public var outcome: Outcome
-    public var durationMs: Double
-    public var bytes: Int
-    public var coldStart: Bool?
-    public var error: String?
-
-    public init(status: Int? = nil, outcome: Outcome, durationMs: Double, bytes: Int = 0, coldStart: Bool? = nil, error: String? = nil) {
-        self.status = status
-        self.outcome = outcome
-        self.durationMs = durationMs
-        self.bytes = bytes
-        self.coldStart = coldStart
-        self.error = error
-    }
-}
-
 /// Emitters that declared endpoints they can run (implemented by the socket listener).
 public protocol ControlChannel: Sendable {
     func canInvoke(_ endpoint: String) -> Bool
@@ -80,7 +61,6 @@ public final class InvocationRunner: Sendable {
     public let settings: InvokeSettings
     private let control: (any ControlChannel)?
     private let sink: @Sendable (InvocationRecord) -> Void
-    private let queue = DispatchQueue(label: "bfftop-invoke", attributes: .concurrent)
     private let slots: DispatchSemaphore
     private let state = Mutex(State())
 
@@ -102,7 +82,7 @@ public final class InvocationRunner: Sendable {
     }
 
     /// Refuses plans over the caps (the message says which); otherwise starts and returns the plan id.
-    public func start(endpoint: String, target: InvokeTarget, plan: InvokePlan) -> Result<Int, InvokeFailure> {
+    public func start(endpoint: String, target: InvokeTarget, plan: InvokePlan, record: Bool = false) -> Result<Int, InvokeFailure> {
         switch plan {
         case .once: break
         case .burst(let n):
@@ -120,7 +100,7 @@ public final class InvocationRunner: Sendable {
         }
         switch plan {
         case .once, .burst:
-            for _ in 0..<plan.count { fire(endpoint, target, planID) }
+            for _ in 0..<plan.count { fire(endpoint, target, planID, record) }
         case .ramp(let rate, let seconds):
             startThread(name: "bfftop-ramp") { [self] in
                 let start = monotonicSeconds()
@@ -131,7 +111,7 @@ public final class InvocationRunner: Sendable {
                         usleep(UInt32(max(1000, min(50_000, (due - monotonicSeconds()) * 1e6))))
                     }
                     if cancelled(planID) { return }
-                    fire(endpoint, target, planID)
+                    fire(endpoint, target, planID, record)
                 }
                 _ = seconds
             }
@@ -141,9 +121,11 @@ public final class InvocationRunner: Sendable {
 
     private func cancelled(_ plan: Int) -> Bool { state.withLock { $0.plans[plan]?.cancelled ?? true } }
 
-    private func fire(_ endpoint: String, _ target: InvokeTarget, _ plan: Int) {
+    private func fire(_ endpoint: String, _ target: InvokeTarget, _ plan: Int, _ record: Bool) {
         state.withLock { $0.plans[plan]?.sent += 1 }
-        queue.async { [self] in
+        // A thread per request (not a dispatch queue, whose pool grows one thread at a time): a
+        // burst must really arrive at once to provoke scale-out and cold starts.
+        startThread(name: "bfftop-invoke", stackSize: 1 << 20) { [self] in
             slots.wait()
             defer { slots.signal() }
             guard !cancelled(plan) else {
@@ -155,7 +137,8 @@ public final class InvocationRunner: Sendable {
                 defer { s.nextID += 1 }
                 return s.nextID
             }
-            let rec = run(endpoint, target, id: id, plan: plan)
+            var rec = run(endpoint, target, id: id, plan: plan)
+            rec.feed = record
             state.withLock { s in
                 s.inFlight -= 1
                 s.total += 1

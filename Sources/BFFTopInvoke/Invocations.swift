@@ -17,8 +17,17 @@ public struct InvocationRecord: Sendable, Equatable {
     public var error: String?
     /// What the function itself reported (Lambda log tail), for the dashboard's figures.
     public var report: Invocation?
+    /// Whether the dashboard should count it (the target's `record`); emitters report their own.
+    public var feed = false
 
     public var succeeded: Bool { outcome == .ok }
+
+    /// What the dashboard counts: the function's own REPORT when there is one, else the client's measurement.
+    public var dashboardEvent: Invocation {
+        if let report { return report }
+        return Invocation(ts: time, endpoint: endpoint, kind: target.hasPrefix("λ") ? .function : .route, durationMs: latencyMs,
+                          coldStart: coldStart ?? false, outcome: outcome, status: status, error: error, test: true)
+    }
 }
 
 enum Base64 {

@@ -14,7 +14,7 @@ public enum InvokeTarget: Sendable, Equatable {
         switch self {
         case .http(let r): "\(r.method.uppercased()) \(r.url)"
         case .lambda(let l): "λ \(l.function ?? "function") @ \(l.baseURL)"
-        case .control: "emitter"
+        case .control: "its emitter (socket)"
         }
     }
 

@@ -54,7 +54,15 @@ public final class Aggregator {
         for e in events { ingest(e, receivedAt: receivedAt) }
     }
 
+    /// Test invocations are skipped (and counted in `testHidden`) while this is on.
+    public var hideTestTraffic = false
+    public private(set) var testHidden = 0
+
     public func ingest(_ event: WireEvent, receivedAt: Double? = nil) {
+        if hideTestTraffic, case .invocation(let inv) = event, inv.test {
+            testHidden += 1
+            return
+        }
         guard let id = endpointID(event.endpoint) else {
             eventsDropped += 1
             return

@@ -5,6 +5,8 @@ public struct SnapshotRequest: Sendable, Equatable {
     public var window: Window
     /// Endpoint whose detail series (chart, histogram, fan-out) to include.
     public var detailFor: String?
+    /// Leave bfftop's own test invocations out of the figures (applies to events from now on).
+    public var hideTestTraffic = false
 
     public init(window: Window = .oneMinute, detailFor: String? = nil) {
         self.window = window

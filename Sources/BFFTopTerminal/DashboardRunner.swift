@@ -1,4 +1,5 @@
 import BFFTopIngest
+import BFFTopInvoke
 import BFFTopUI
 import CNCursesW
 #if canImport(Glibc)
@@ -11,20 +12,26 @@ import Glibc
 public final class DashboardRunner {
     private let terminal: Terminal
     private let source: any FrameSource
+    private let invoker: InvocationRunner?
+    private let invokable: (@Sendable () -> Set<String>)?
     public var state: AppState
 
     /// Returns once `q`, Ctrl-C, SIGTERM or SIGHUP ends the session. The terminal is restored
     /// before returning (and on a crash, by the handlers the terminal installs).
-    public static func run(state: AppState, source: any FrameSource, environment: [String: String]) throws {
+    public static func run(state: AppState, source: any FrameSource, environment: [String: String],
+                           invoker: InvocationRunner? = nil, invokable: (@Sendable () -> Set<String>)? = nil) throws {
         let terminal = try Terminal(environment: environment)
-        let runner = DashboardRunner(terminal: terminal, source: source, state: state)
+        let runner = DashboardRunner(terminal: terminal, source: source, state: state, invoker: invoker, invokable: invokable)
         defer { terminal.close() }
         runner.loop()
     }
 
-    private init(terminal: Terminal, source: any FrameSource, state: AppState) {
+    private init(terminal: Terminal, source: any FrameSource, state: AppState, invoker: InvocationRunner?,
+                 invokable: (@Sendable () -> Set<String>)?) {
         self.terminal = terminal
         self.source = source
+        self.invoker = invoker
+        self.invokable = invokable
         self.state = state
         self.state.colorDepth = state.theme.name == "mono" ? .mono : min(state.colorDepth, terminal.depth)
         installSignalHandlers()
@@ -41,6 +48,15 @@ public final class DashboardRunner {
         var dirty = true
         while !state.shouldQuit, bt_quit_requested() == 0 {
             let frame = source.frame()
+            if let invoker {
+                // Test invocations run on their own threads; the pane shows where they are.
+                let snap = invoker.snapshot
+                if snap != state.invocations {
+                    state.invocations = snap
+                    dirty = true
+                }
+                if let invokable { state.invokable = invokable() }
+            }
             if frame.sequence != lastSequence {
                 lastSequence = frame.sequence
                 state.receive(frame)
@@ -68,6 +84,12 @@ public final class DashboardRunner {
                 }
                 for c in state.takeCommands() { source.control(c) }
                 if state.takeAcknowledge() { source.acknowledgeAlarms() }
+                let (requests, cancel) = state.takeInvokes()
+                if cancel { invoker?.cancelAll() }
+                for r in requests {
+                    guard let invoker else { break }
+                    if case .failure(let f) = invoker.start(endpoint: r.endpoint, target: r.target, plan: r.plan, record: r.record) { state.message = f.description }
+                }
                 source.update(state.snapshotRequest)
                 if state.shouldQuit { break }
                 key = terminal.readKey(timeoutMs: 0)

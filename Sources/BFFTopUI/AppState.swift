@@ -1,13 +1,15 @@
 import BFFTopIngest
+import BFFTopInvoke
 import BFFTopStats
 import BFFTopWire
 
 public enum Pane: Int, CaseIterable, Sendable {
-    case endpoints, detail, concurrency, errors, alarms
+    case endpoints, detail, concurrency, errors, alarms, invocations
 
     public var title: String {
         switch self {
         case .alarms: "Alarms"
+        case .invocations: "Invocations"
         case .endpoints: "Endpoints"
         case .detail: "Detail"
         case .concurrency: "Concurrency"
@@ -87,9 +89,22 @@ public struct AppState: Sendable {
     public var gotoText = ""
     /// Playback commands for the frame source, taken by the UI loop after each key.
     public private(set) var pendingCommands: [PlaybackCommand] = []
-    /// The lower-right pane shows alarms instead of errors.
-    public var showAlarms = false
+    /// What the lower-right slot shows: errors, alarms or test invocations (`A` cycles).
+    public var lowerPane: Pane = .errors
     public var alarmsOffset = 0
+    /// Test invocations: where each endpoint can be invoked, and what has been fired.
+    public var targets: [TargetSpec] = []
+    public var invokeSettings = InvokeSettings()
+    /// Endpoints a connected emitter can run (the control channel).
+    public var invokable: Set<String> = []
+    public var invocations = InvocationLogSnapshot()
+    public var hideTestTraffic = false
+    /// Waiting for y/n before firing.
+    public private(set) var confirming: InvokeRequest?
+    /// The `I` picker: presets of this endpoint's target.
+    public private(set) var choosingPreset: (endpoint: String, spec: TargetSpec)?
+    public private(set) var pendingInvokes: [InvokeRequest] = []
+    public private(set) var cancelRequested = false
     /// From the config: ring the bell / flash when an alarm fires.
     public var bellOnAlarm = false
     public var flashOnAlarm = false
@@ -117,7 +132,11 @@ public struct AppState: Sendable {
     public var theme: Theme { themes[themeIndex % themes.count] }
 
     /// What the engine should compute next, derived from the view's choices.
-    public var snapshotRequest: SnapshotRequest { SnapshotRequest(window: window, detailFor: selected) }
+    public var snapshotRequest: SnapshotRequest {
+        var r = SnapshotRequest(window: window, detailFor: selected)
+        r.hideTestTraffic = hideTestTraffic
+        return r
+    }
 
     // MARK: - Data
 
@@ -197,6 +216,8 @@ public struct AppState: Sendable {
         message = nil
         if key == .resize { return true }
         if filterEditing { return editFilter(key) }
+        if confirming != nil { return answerConfirmation(key) }
+        if choosingPreset != nil { return pickPreset(key) }
         if gotoEditing { return editGoto(key) }
         if showHelp, key != .ctrl("c") {
             // Any key closes help; the quit key still quits.
@@ -269,8 +290,21 @@ public struct AppState: Sendable {
             acknowledgeRequested = n > 0
             message = n > 0 ? "acknowledged \(n) firing alarm\(n == 1 ? "" : "s")" : "no unacknowledged alarms"
         case .toggleAlarms:
-            showAlarms.toggle()
-            if focus == .errors || focus == .alarms { focus = showAlarms ? .alarms : .errors }
+            let order: [Pane] = [.errors, .alarms, .invocations]
+            let next = order[((order.firstIndex(of: lowerPane) ?? 0) + 1) % order.count]
+            if focus == lowerPane { focus = next }
+            lowerPane = next
+        case .invoke: invoke(plan: .once, preset: nil)
+        case .invokePreset: choosePreset()
+        case .burst: invoke(plan: .burst(invokeSettings.burst), preset: nil)
+        case .ramp: invoke(plan: .ramp(perSecond: invokeSettings.rampRate, seconds: invokeSettings.rampSeconds), preset: nil)
+        case .cancelInvocations:
+            cancelRequested = true
+            let n = invocations.running.count
+            message = n > 0 ? "cancelling \(n) burst\(n == 1 ? "" : "s")/ramp\(n == 1 ? "" : "s"); requests in flight finish" : "nothing running to cancel"
+        case .toggleTestTraffic:
+            hideTestTraffic.toggle()
+            message = hideTestTraffic ? "test traffic hidden from the figures (from now on)" : "test traffic counted in the figures"
         case .goToTime:
             if frame.playback != nil {
                 gotoEditing = true
@@ -283,7 +317,7 @@ public struct AppState: Sendable {
     }
 
     private mutating func cycleFocus(_ d: Int) {
-        let panes = zoomed ? [Pane.detail] : DashboardLayout.visiblePanes(width: width, height: height, alarms: showAlarms)
+        let panes = zoomed ? [Pane.detail] : DashboardLayout.visiblePanes(width: width, height: height, lower: lowerPane)
         guard !panes.isEmpty else { return }
         let i = panes.firstIndex(of: focus) ?? 0
         focus = panes[(i + d + panes.count) % panes.count]
@@ -419,4 +453,86 @@ public struct AppState: Sendable {
         errorsOffset = max(0, min(errorsOffset, max(0, displayed.snapshot.recentFailures.count - 1)))
         alarmsOffset = max(0, min(alarmsOffset, max(0, AlarmsView.lineCount(displayed.alarms) - 1)))
     }
+
+    // MARK: - Test invocations
+
+    /// Where `endpoint` is invoked: its config target, else a connected emitter that offers it.
+    public func target(for endpoint: String) -> TargetSpec? {
+        if let spec = TargetResolver.spec(for: endpoint, in: targets) { return spec }
+        if invokable.contains(endpoint) { return TargetSpec(match: endpoint, target: .control, confirm: nil) }
+        return nil
+    }
+
+    private mutating func invoke(plan: InvokePlan, preset: String?) {
+        guard let endpoint = selected else {
+            message = "select an endpoint to invoke (↑↓)"
+            return
+        }
+        guard let spec = target(for: endpoint) else {
+            message = "no invocation target for \(endpoint): add a [[target]] to the config (bfftop config --print-default)"
+            return
+        }
+        let req = InvokeRequest(endpoint: endpoint, target: spec.target(preset: preset), plan: plan, preset: preset, record: spec.record)
+        lowerPane = .invocations
+        if spec.confirm != false, req.target.changesThings || plan != .once {
+            confirming = req
+            return
+        }
+        pendingInvokes.append(req)
+        message = "invoking \(endpoint) (\(plan)) → \(req.target.summary)"
+    }
+
+    private mutating func choosePreset() {
+        guard let endpoint = selected, let spec = target(for: endpoint) else {
+            invoke(plan: .once, preset: nil)  // says why nothing can be invoked
+            return
+        }
+        guard !spec.presets.isEmpty else {
+            message = "\(endpoint) has no payload presets ([target.payloads] in the config)"
+            return
+        }
+        choosingPreset = (endpoint, spec)
+    }
+
+    private mutating func pickPreset(_ key: Key) -> Bool {
+        guard let (endpoint, spec) = choosingPreset else { return false }
+        choosingPreset = nil
+        if case .char(let c) = key, let n = c.wholeNumberValue, n >= 1, n <= spec.presets.count, selected == endpoint {
+            invoke(plan: .once, preset: spec.presets[n - 1].name)
+        } else if key == .ctrl("c") {
+            shouldQuit = true
+        }
+        return true
+    }
+
+    private mutating func answerConfirmation(_ key: Key) -> Bool {
+        guard let req = confirming else { return false }
+        confirming = nil
+        switch key {
+        case .char("y"), .char("Y"):
+            pendingInvokes.append(req)
+            message = "invoking \(req.endpoint) (\(req.plan)) → \(req.target.summary)"
+        case .ctrl("c"): shouldQuit = true
+        default: message = "not sent"
+        }
+        return true
+    }
+
+    public mutating func takeInvokes() -> (requests: [InvokeRequest], cancel: Bool) {
+        defer {
+            pendingInvokes = []
+            cancelRequested = false
+        }
+        return (pendingInvokes, cancelRequested)
+    }
+}
+
+/// A test invocation the user asked for, handed from the UI state to the runner.
+public struct InvokeRequest: Sendable, Equatable {
+    public var endpoint: String
+    public var target: InvokeTarget
+    public var plan: InvokePlan
+    public var preset: String?
+    /// Count the result in the dashboard's figures (see `TargetSpec.record`).
+    public var record: Bool
 }

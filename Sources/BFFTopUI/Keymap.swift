@@ -44,6 +44,7 @@ public enum Action: String, CaseIterable, Sendable {
     case seekBackLong = "seek_back_long", seekForwardLong = "seek_forward_long", slower, faster
     case jumpStart = "jump_start", jumpEnd = "jump_end", goToTime = "go_to_time"
     case acknowledge, toggleAlarms = "alarms"
+    case invoke, invokePreset = "invoke_preset", burst, ramp, cancelInvocations = "cancel", toggleTestTraffic = "test_traffic"
 
     public var help: String {
         switch self {
@@ -76,7 +77,13 @@ public enum Action: String, CaseIterable, Sendable {
         case .jumpEnd: "replay: go to the end"
         case .goToTime: "replay: go to a time (12:00:30, +90s, -2m)"
         case .acknowledge: "acknowledge alarms"
-        case .toggleAlarms: "alarms ↔ errors pane"
+        case .toggleAlarms: "errors/alarms/invocations"
+        case .invoke: "invoke the selected endpoint"
+        case .invokePreset: "invoke with a payload preset"
+        case .burst: "burst of concurrent invokes"
+        case .ramp: "ramp: N per second for T"
+        case .cancelInvocations: "cancel bursts and ramps"
+        case .toggleTestTraffic: "hide/show test traffic"
         }
     }
 }
@@ -96,6 +103,8 @@ public struct Keymap: Sendable, Equatable {
         (.enter, .detail), (.escape, .back), (.tab, .nextPane), (.backTab, .previousPane),
         (.char("s"), .sortNext), (.char("S"), .sortReverse), (.char("/"), .filter), (.char("p"), .pause),
         (.char("w"), .cycleWindow), (.char("t"), .cycleTheme), (.char("a"), .acknowledge), (.char("A"), .toggleAlarms),
+        (.char("i"), .invoke), (.char("I"), .invokePreset), (.char("b"), .burst), (.char("B"), .ramp), (.char("x"), .cancelInvocations),
+        (.char("T"), .toggleTestTraffic),
         (.mouseScrollUp, .up), (.mouseScrollDown, .down),
         (.char(" "), .playPause), (.left, .seekBack), (.right, .seekForward), (.shiftLeft, .seekBackLong),
         (.shiftRight, .seekForwardLong), (.char("["), .slower), (.char("]"), .faster),

@@ -30,9 +30,9 @@ public struct DashboardLayout: Equatable, Sendable {
 
     static func showsBottom(width: Int, height: Int) -> Bool { width >= 60 && height >= 18 }
 
-    /// The lower-right slot holds errors or alarms (`A` switches).
-    public static func visiblePanes(width: Int, height: Int, alarms: Bool = false) -> [Pane] {
-        showsBottom(width: width, height: height) ? [.endpoints, .detail, .concurrency, alarms ? .alarms : .errors] : [.endpoints]
+    /// The lower-right slot holds errors, alarms or invocations (`A` cycles).
+    public static func visiblePanes(width: Int, height: Int, lower: Pane = .errors) -> [Pane] {
+        showsBottom(width: width, height: height) ? [.endpoints, .detail, .concurrency, lower] : [.endpoints]
     }
 
     /// Data rows the endpoints table shows (inside its border, below its column header).

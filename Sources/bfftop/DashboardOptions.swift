@@ -4,6 +4,7 @@ import Glibc
 import ArgumentParser
 import BFFTopConfig
 import BFFTopIngest
+import BFFTopInvoke
 import BFFTopStats
 import BFFTopTerminal
 import BFFTopUI
@@ -71,9 +72,17 @@ enum DashboardSession {
             stats: stats, refreshInterval: o.refresh ?? config.refresh ?? 1, config: config.aggregatorConfig, recorder: recorder,
             alarms: config.alarms, alarmLog: alarmLog)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: Listener.defaultThreads)
+        let control = ControlRegistry()
+        // Results of test invocations that the dashboard should count go through the same mailbox
+        // as socket events (the emitters behind the control channel report their own).
+        let mailbox = engine.mailbox
+        let invoker = InvocationRunner(settings: config.invoke, control: control) { rec in
+            guard rec.feed else { return }
+            mailbox.deliver(WireEventBatch(receivedAt: wallClock(), events: [.invocation(rec.dashboardEvent)]))
+        }
         let listener: Listener
         do {
-            listener = try await Listener.start(path: socketPath, sink: engine.mailbox, stats: stats, group: group)
+            listener = try await Listener.start(path: socketPath, sink: engine.mailbox, stats: stats, group: group, control: control)
         } catch {
             try? await group.shutdownGracefully()
             throw CLIError(error.description)
@@ -88,8 +97,12 @@ enum DashboardSession {
         state.window = o.window.flatMap(Window.init(name:)) ?? config.window ?? .oneMinute
         state.bellOnAlarm = config.bell
         state.flashOnAlarm = config.flash
+        state.targets = config.targets
+        state.invokeSettings = config.invoke
+        state.hideTestTraffic = config.invoke.hideTestTraffic
         engine.update(state.snapshotRequest)
-        let result = await runUI(state: state, source: engine, environment: env)
+        let result = await runUI(state: state, source: engine, environment: env, invoker: invoker) { control.invokable }
+        invoker.cancelAll()
         for s in subscribers { s.stop() }
         listener.stopNow()
         engine.stop()
@@ -98,10 +111,13 @@ enum DashboardSession {
     }
 
     /// Runs the UI loop on a thread of its own (it blocks in ncurses, so not on a pool thread).
-    static func runUI(state: AppState, source: any FrameSource, environment: [String: String]) async -> Result<Void, Error> {
+    static func runUI(state: AppState, source: any FrameSource, environment: [String: String], invoker: InvocationRunner? = nil,
+                      invokable: (@Sendable () -> Set<String>)? = nil) async -> Result<Void, Error> {
         await withCheckedContinuation { cont in
             startThread(name: "bfftop-ui") {
-                cont.resume(returning: Result { try DashboardRunner.run(state: state, source: source, environment: environment) })
+                cont.resume(returning: Result {
+                    try DashboardRunner.run(state: state, source: source, environment: environment, invoker: invoker, invokable: invokable)
+                })
             }
         }
     }

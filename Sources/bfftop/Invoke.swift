@@ -83,7 +83,7 @@ struct Invoke: AsyncParsableCommand {
         let writer = Mutex(socket.map { SocketLineWriter(path: SocketPath.resolve(explicit: $0, environment: ProcessInfo.processInfo.environment)) })
         let runner = InvocationRunner(settings: cfg.invoke) { rec in
             print(Self.line(rec))
-            writer.withLock { w in _ = w?.write(NativeEncoder.encode(.invocation(Self.event(rec, target: target))) + "\n") }
+            writer.withLock { w in _ = w?.write(NativeEncoder.encode(.invocation(rec.dashboardEvent)) + "\n") }
         }
         if case .failure(let f) = runner.start(endpoint: name, target: target, plan: plan) { throw CLIError(f.description) }
         runner.waitUntilIdle()
@@ -123,14 +123,6 @@ struct Invoke: AsyncParsableCommand {
         return "\(recs.count) invocation\(recs.count == 1 ? "" : "s"): \(recs.count - failed) ok, \(failed) failed · p50 \(q(0.5)) · p99 \(q(0.99)) · \(cold) cold start\(cold == 1 ? "" : "s")"
     }
 
-    /// What the dashboard is sent: the function's own REPORT when there is one, else the client's measurement.
-    static func event(_ r: InvocationRecord, target: InvokeTarget) -> Invocation {
-        if let inv = r.report { return inv }
-        var kind = EndpointKind.route
-        if case .lambda = target { kind = .function }
-        return Invocation(ts: r.time, endpoint: r.endpoint, kind: kind, durationMs: r.latencyMs, coldStart: r.coldStart ?? false,
-                          outcome: r.outcome, status: r.status, error: r.error, test: true)
-    }
 }
 
 enum AlarmClock {

@@ -173,3 +173,30 @@ import Testing
         #expect(tls.output.contains("TLS failure"), "\(tls.output)")
     }
 }
+
+/// The control channel with the demo fleet: every demo endpoint is invokable with no config.
+@Suite struct ControlChannelEndToEndTests {
+    let bin = TmuxDriver.binary
+
+    @Test func demoEndpointsAreInvokableFromKeys() throws {
+        let sock = "/tmp/bfftop-e2e-\(getpid())-ctl.sock"
+        let tmux = TmuxDriver(name: "ctl")
+        defer { tmux.stop(killing: sock) }
+        try tmux.start("\(bin) demo --socket \(sock) --seed 7; sleep 10", width: 120, height: 36)
+        #expect(tmux.waitFor { $0.contains("auth-verify") }.ok, "demo running")
+        tmux.keys("i")
+        let one = tmux.waitFor { $0.contains("Invocations 1 ") && $0.contains("its emitter (socket)") }
+        #expect(one.ok, "one invocation through the emitter:\n\(one.screen)")
+        tmux.keys("b")
+        let ask = tmux.waitFor { $0.contains("burst of 20 → its emitter (socket)? y / n") }
+        #expect(ask.ok, "a burst asks first:\n\(ask.screen)")
+        tmux.keys("y")
+        let done = tmux.waitFor { $0.contains("Invocations 21 ") && !$0.contains("in flight") }
+        #expect(done.ok, "exactly 21 results:\n\(done.screen)")
+        tmux.keys("b")
+        _ = tmux.waitFor { $0.contains("? y / n") }
+        tmux.keys("n")
+        let not = tmux.waitFor { $0.contains("not sent") }
+        #expect(not.ok && not.screen.contains("Invocations 21 "), "n sends nothing:\n\(not.screen)")
+    }
+}

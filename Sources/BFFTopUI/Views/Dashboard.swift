@@ -31,7 +31,11 @@ public enum Dashboard {
         if !l.detail.isEmpty { DetailView.draw(s, l.detail, &p) }
         if !l.concurrency.isEmpty { ConcurrencyView.draw(s, l.concurrency, &p) }
         if !l.errors.isEmpty {
-            if s.showAlarms { AlarmsView.draw(s, l.errors, &p) } else { ErrorsView.draw(s, l.errors, &p) }
+            switch s.lowerPane {
+            case .alarms: AlarmsView.draw(s, l.errors, &p)
+            case .invocations: InvocationsView.draw(s, l.errors, &p)
+            default: ErrorsView.draw(s, l.errors, &p)
+            }
         }
         FooterView.draw(s, l.footer, &p)
         if s.showHelp { HelpOverlay.draw(s, &p) }

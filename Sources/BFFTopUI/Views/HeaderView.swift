@@ -101,6 +101,16 @@ enum HeaderView {
             p.grid.putRight(r.x, r.y, width: r.width - 1, "12:00:30 · +90s · -2m · 5m · Enter go · Esc cancel", p.style(.muted))
             return
         }
+        if let c = s.confirming {
+            let text = "⚠ \(c.endpoint): \(c.plan == .once ? "invoke" : c.plan.description) → \(c.target.summary)\(c.preset.map { " (payload \($0))" } ?? "")? y / n"
+            p.grid.put(r.x + 1, r.y, text, p.style(.warn), maxWidth: r.width - 2)
+            return
+        }
+        if let (endpoint, spec) = s.choosingPreset {
+            let list = spec.presets.prefix(9).enumerated().map { "\($0.offset + 1) \($0.element.name)" }.joined(separator: "  ")
+            p.grid.put(r.x + 1, r.y, "payload for \(endpoint): \(list) · other key cancels", p.style(.key), maxWidth: r.width - 2)
+            return
+        }
         if let pb = f.playback, s.message == nil, !s.filterEditing {
             progressBar(pb, s, r, &p)
             return

@@ -1,0 +1,163 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+/// The socket's control channel (docs/protocol.md): an emitter declares the endpoints it can run,
+/// bfftop asks it to run one, the emitter answers on the same connection.
+///
+///     emitter → bfftop  {"v":1,"type":"invokable","endpoints":["GET /api/slots","booking-create"]}
+///     bfftop → emitter  {"v":1,"type":"invoke","id":"7","endpoint":"GET /api/slots","payload":"{…}"}
+///     emitter → bfftop  {"v":1,"type":"invoke_result","id":"7","status":200,"outcome":"ok","duration_ms":84.2,
+///                        "bytes":512,"cold_start":false,"error":null}
+public enum ControlMessage: Equatable, Sendable {
+    case invokable([String])
+    case result(id: String, ControlReply)
+}
+
+/// A reply from an emitter to an invoke request.
+public struct ControlReply: Sendable, Equatable {
+    public var status: Int?
+    public var outcome: Outcome
+    public var durationMs: Double
+    public var bytes: Int
+    public var coldStart: Bool?
+    public var error: String?
+
+    public init(status: Int? = nil, outcome: Outcome, durationMs: Double, bytes: Int = 0, coldStart: Bool? = nil, error: String? = nil) {
+        self.status = status
+        self.outcome = outcome
+        self.durationMs = durationMs
+        self.bytes = bytes
+        self.coldStart = coldStart
+        self.error = error
+    }
+}
+
+public enum ControlCodec {
+    /// Cheap test first (most lines are events): only lines naming a control type are parsed.
+    public static func decode(_ line: UnsafeRawBufferPointer) -> Result<ControlMessage, DecodeError>? {
+        guard contains(line, "\"invokable\"") || contains(line, "\"invoke_result\"") else { return nil }
+        var s = JSONScanner(line)
+        let r = JSONScanner(line)
+        var type: String?
+        var id: String?
+        var endpoints: [String] = []
+        var reply = ControlReply(outcome: .ok, durationMs: 0)
+        var outcomeGiven = false
+        do {
+            s.skipWhitespace()
+            try s.forEachMember { (ks: Int, ke: Int, v: JSONToken) throws(DecodeError) in
+                let key = try r.string(start: ks, end: ke, escaped: false)
+                switch (key, v) {
+                case ("type", .string(let a, let b, let e)): type = try r.string(start: a, end: b, escaped: e)
+                case ("id", .string(let a, let b, let e)): id = try r.string(start: a, end: b, escaped: e)
+                case ("id", .number(let d)): id = String(Int(d))
+                case ("endpoints", .array(let a, let b)): endpoints = try strings(line, a, b)
+                case ("status", .number(let d)): reply.status = Int(d)
+                case ("outcome", .string(let a, let b, let e)):
+                    let o = try r.string(start: a, end: b, escaped: e)
+                    guard let out = Outcome(name: o) else { throw DecodeError("outcome must be ok, error, timeout or throttle, got \"\(o)\"") }
+                    reply.outcome = out
+                    outcomeGiven = true
+                case ("duration_ms", .number(let d)): reply.durationMs = d
+                case ("bytes", .number(let d)): reply.bytes = Int(d)
+                case ("cold_start", .bool(let b)): reply.coldStart = b
+                case ("error", .string(let a, let b, let e)): reply.error = try r.string(start: a, end: b, escaped: e)
+                default: break
+                }
+            }
+        } catch {
+            return .failure(error)
+        }
+        switch type {
+        case "invokable": return .success(.invokable(endpoints))
+        case "invoke_result":
+            guard let id else { return .failure(DecodeError("invoke_result without an id")) }
+            if !outcomeGiven, let st = reply.status { reply.outcome = st >= 400 ? .error : .ok }
+            return .success(.result(id: id, reply))
+        default: return nil
+        }
+    }
+
+    static func strings(_ line: UnsafeRawBufferPointer, _ a: Int, _ b: Int) throws(DecodeError) -> [String] {
+        var out: [String] = []
+        var s = JSONScanner(UnsafeRawBufferPointer(rebasing: line[a..<b]))
+        s.pos = 1
+        while true {
+            s.skipWhitespace()
+            guard s.pos < b - a, s.bytes[s.pos] != UInt8(ascii: "]") else { return out }
+            guard case .string(let x, let y, let e) = try s.scanValue(depth: 1) else { throw DecodeError("endpoints must be strings") }
+            out.append(try s.string(start: x, end: y, escaped: e))
+            s.skipWhitespace()
+            if s.pos < b - a, s.bytes[s.pos] == UInt8(ascii: ",") { s.pos += 1 }
+        }
+    }
+
+    static func contains(_ hay: UnsafeRawBufferPointer, _ needle: StaticString) -> Bool {
+        let n = needle.utf8CodeUnitCount
+        guard hay.count >= n else { return false }
+        guard let h = hay.baseAddress else { return false }
+        return needle.withUTF8Buffer { nb in
+            guard let nbase = nb.baseAddress else { return false }
+            var i = 0
+            while i <= hay.count - n {
+                if hay[i] == nb[0], memcmp(h + i, nbase, n) == 0 { return true }
+                i += 1
+            }
+            return false
+        }
+    }
+
+    /// An `invoke` request, as an emitter reads it: (id, endpoint, payload).
+    public static func decodeRequest(_ line: String) -> (id: String, endpoint: String, payload: String?)? {
+        var copy = line
+        return copy.withUTF8 { buf -> (String, String, String?)? in
+            let bytes = UnsafeRawBufferPointer(buf)
+            var s = JSONScanner(bytes)
+            let r = JSONScanner(bytes)
+            var type: String?, id: String?, endpoint: String?, payload: String?
+            do {
+                s.skipWhitespace()
+                try s.forEachMember { (ks: Int, ke: Int, v: JSONToken) throws(DecodeError) in
+                    guard case .string(let a, let b, let e) = v else { return }
+                    let value = try r.string(start: a, end: b, escaped: e)
+                    if r.equals(ks, ke, "type") { type = value }
+                    if r.equals(ks, ke, "id") { id = value }
+                    if r.equals(ks, ke, "endpoint") { endpoint = value }
+                    if r.equals(ks, ke, "payload") { payload = value }
+                }
+            } catch {
+                return nil
+            }
+            guard type == "invoke", let id, let endpoint else { return nil }
+            return (id, endpoint, payload)
+        }
+    }
+
+    public static func invoke(id: String, endpoint: String, payload: String?) -> String {
+        var w = JSONObjectWriter()
+        w.number("v", 1)
+        w.string("type", "invoke")
+        w.string("id", id)
+        w.string("endpoint", endpoint)
+        if let payload { w.string("payload", payload) }
+        return w.finish()
+    }
+
+    public static func invokable(_ endpoints: [String]) -> String {
+        "{\"v\":1,\"type\":\"invokable\",\"endpoints\":[" + endpoints.map { JSONObjectWriter.quote($0) }.joined(separator: ",") + "]}"
+    }
+
+    public static func result(id: String, _ r: ControlReply) -> String {
+        var w = JSONObjectWriter()
+        w.number("v", 1)
+        w.string("type", "invoke_result")
+        w.string("id", id)
+        if let s = r.status { w.number("status", Double(s)) }
+        w.string("outcome", r.outcome.description)
+        w.fixed("duration_ms", r.durationMs, decimals: 3)
+        w.number("bytes", Double(r.bytes))
+        if let c = r.coldStart { w.bool("cold_start", c) }
+        if let e = r.error { w.string("error", e) }
+        return w.finish()
+    }
+}
