@@ -50,7 +50,7 @@ let package = Package(
             ]),
         .testTarget(name: "BFFTopWireTests", dependencies: ["BFFTopWire"]),
         .testTarget(name: "BFFTopStatsTests", dependencies: ["BFFTopStats", "BFFTopWire"]),
-        .testTarget(name: "BFFTopConfigTests", dependencies: ["BFFTopConfig", "BFFTopStats", "BFFTopUI"]),
+        .testTarget(name: "BFFTopConfigTests", dependencies: ["BFFTopConfig", "BFFTopStats", "BFFTopUI", "BFFTopInvoke"]),
         .testTarget(
             name: "BFFTopIngestTests",
             dependencies: ["BFFTopIngest", "BFFTopWire", "BFFTopStats", "BFFTopDemo", "BFFTopInvoke"]),

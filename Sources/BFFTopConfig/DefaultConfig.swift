@@ -72,6 +72,38 @@ public enum DefaultConfig {
         }
         s += """
 
+            # Test invocations (i, I, b, B in the dashboard; `bfftop invoke`). Endpoints of emitters that declare
+            # them on the socket (the demo fleet does) need no target.
+            [invoke]
+            burst = 20              # b: this many at once
+            max_burst = 200         # hard cap on a burst and …
+            max_in_flight = 100     # … on requests in flight at once
+            ramp_rate = 5           # B: this many per second …
+            ramp_for = "10s"        # … for this long
+            max_rate = 100
+            max_ramp = "5m"
+            hide_test_traffic = false   # T toggles: keep test invocations out of the figures
+
+            # [[target]]                # an HTTP route, a function URL, sam local start-api
+            # match = "POST /api/bookings"
+            # method = "POST"
+            # url = "http://localhost:3000/api/bookings"
+            # headers = ["Content-Type: application/json"]
+            # body = '{"slot": 1}'      # or body_file = "booking.json" (relative to this file)
+            # timeout = "10s"
+            # confirm = true            # POST/PUT/PATCH/DELETE and every burst/ramp ask first; false skips it
+            # record = false            # count the client's measurement as test traffic (instrumented BFFs report it anyway)
+            # [target.payloads]         # presets for I
+            # morning = '{"slot": 9}'
+            #
+            # [[target]]                # Lambda Invoke API: RIE, sam local start-lambda, LocalStack
+            # match = "booking-*"
+            # type = "lambda"
+            # endpoint = "http://localhost:3001"
+            # function = "booking-create"   # omit for the Runtime Interface Emulator's single function
+            # payload = '{"slot": 1}'
+            # log_tail = true           # X-Amz-Log-Type: Tail: the REPORT gives duration, billed, memory, cold start
+
             # Key bindings: action = "key" or ["key", "key"]. Keys: a character, "space", "enter", "esc", "tab",
             # "up", "down", "left", "right", "pgup", "pgdn", "home", "end", "ctrl-x". See the help overlay (?).
             # [keys]

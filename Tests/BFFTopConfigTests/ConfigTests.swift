@@ -1,3 +1,4 @@
+import BFFTopInvoke
 import BFFTopStats
 import Testing
 @testable import BFFTopConfig
@@ -145,5 +146,49 @@ import Testing
         }
         #expect(arr.map { $0["x"]?.value } == [.integer(1), .integer(2)])
         #expect(arr.map(\.line) == [7, 9])
+    }
+}
+
+@Suite struct TargetConfigTests {
+    @Test func targetsAndInvokeSettings() throws {
+        let c = try ConfigLoader.parse("""
+            [invoke]
+            burst = 5
+            max_burst = 50
+            ramp_rate = 2
+            ramp_for = "1m"
+
+            [[target]]
+            match = "POST /api/bookings"
+            method = "post"
+            url = "http://localhost:3000/api/bookings"
+            headers = ["Content-Type: application/json"]
+            body = '{"slot": 1}'
+            confirm = false
+            [target.payloads]
+            morning = '{"slot": 9}'
+
+            [[target]]
+            match = "booking-*"
+            type = "lambda"
+            endpoint = "http://localhost:3001"
+            function = "booking-create"
+            """, file: "c.toml")
+        #expect(c.warnings.isEmpty)
+        #expect(c.invoke.burst == 5 && c.invoke.maxBurst == 50 && c.invoke.rampRate == 2 && c.invoke.rampSeconds == 60)
+        #expect(c.targets.count == 2)
+        let http = try #require(c.targets.first)
+        #expect(http.confirm == false)
+        #expect(http.presets.map(\.name) == ["morning"])
+        if case .http(let r) = http.target {
+            #expect(r.method == "POST" && r.headers == ["Content-Type: application/json"] && r.body == Array(#"{"slot": 1}"#.utf8))
+        } else { Issue.record("http target expected") }
+        if case .lambda(let l) = c.targets[1].target {
+            #expect(l.request.url == "http://localhost:3001/2015-03-31/functions/booking-create/invocations")
+            #expect(l.request.headers.contains("X-Amz-Log-Type: Tail"))
+        } else { Issue.record("lambda target expected") }
+        #expect(TargetResolver.spec(for: "booking-cancel", in: c.targets)?.match == "booking-*")
+        #expect(throws: ConfigErrors.self) { _ = try ConfigLoader.parse("[[target]]\nmatch = \"x\"\ntype = \"lambda\"\n", file: "c.toml") }
+        #expect(throws: ConfigErrors.self) { _ = try ConfigLoader.parse("[invoke]\nburst = 500\n", file: "c.toml") }
     }
 }
