@@ -45,6 +45,7 @@ enum DetailView {
             ("throttle", "\(f.throttles)", f.throttles > 0 ? .throttles : .muted),
             ("cold", "\(f.cold) (\(Format.percent(f.coldRate)))", f.cold > 0 ? .coldStart : .muted),
         ]
+        if f.test > 0 { items.append(("test", "\(f.test) of \(f.count)", .key)) }
         if f.cold > 0 { items.append(("init p50/p99", "\(Format.ms(f.initP50))/\(Format.ms(f.initP99))", .coldStart)) }
         if let m = f.memoryMB {
             items.append(("mem", "\(f.maxMemoryUsedMB.map { Format.count($0) } ?? "?")/\(Format.count(m))MB", .text))
