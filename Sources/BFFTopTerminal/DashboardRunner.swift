@@ -1,6 +1,7 @@
 import BFFTopIngest
 import BFFTopInvoke
 import BFFTopUI
+import BFFTopWire
 import CNCursesW
 #if canImport(Glibc)
 import Glibc
@@ -46,7 +47,18 @@ public final class DashboardRunner {
         var (w, h) = terminal.size
         state.resize(width: w, height: h)
         var dirty = true
+        // Transient messages ("sorted by…", "acknowledged…") give the notice row back after 4 s.
+        var shownMessage: String?
+        var messageSince = 0.0
         while !state.shouldQuit, bt_quit_requested() == 0 {
+            if state.message != shownMessage {
+                shownMessage = state.message
+                messageSince = monotonicSeconds()
+            } else if shownMessage != nil, monotonicSeconds() - messageSince > 4 {
+                state.message = nil
+                shownMessage = nil
+                dirty = true
+            }
             let frame = source.frame()
             if let invoker {
                 // Test invocations run on their own threads; the pane shows where they are.

@@ -56,6 +56,7 @@ import Testing
         let shown = tmux.waitFor { $0.contains("GET /e2e/alpha") && $0.contains("e2e-func") && $0.contains("1 malformed") }
         #expect(shown.ok, "events and malformed count on screen:\n\(shown.screen)")
         // The timeouts fire the built-in alarm, whose notice outranks the malformed line's until acknowledged.
+        #expect(tmux.waitFor { $0.contains("critical: timeouts on e2e-func") }.ok, "the timeout alarm fires")
         tmux.keys("a")
         let notice = tmux.waitFor { $0.contains("last malformed line") }
         #expect(notice.ok, "the header names the bad line's reason:\n\(notice.screen)")
