@@ -24,12 +24,14 @@ let package = Package(
         .target(
             name: "BFFTopIngest",
             dependencies: [
-                "BFFTopWire", "BFFTopStats", "BFFTopInvoke",
+                "BFFTopWire", "BFFTopStats", "BFFTopInvoke", "CBFFTopSys",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),
         // The config file: a TOML reader and the validated settings (cost, functions, alarms, keys).
         .target(name: "BFFTopConfig", dependencies: ["BFFTopStats", "BFFTopWire", "BFFTopInvoke"]),
+        // recvmmsg for the DogStatsD datagram reader (a GNU extension Glibc's module does not expose).
+        .systemLibrary(name: "CBFFTopSys", path: "Sources/CBFFTopSys"),
         // libcurl through a shim (one non-variadic call per request).
         .systemLibrary(
             name: "CCurl", path: "Sources/CCurl",

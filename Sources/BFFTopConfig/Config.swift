@@ -24,6 +24,11 @@ public struct Config: Sendable {
     /// `[[target]]`: how to invoke endpoints from the dashboard and `bfftop invoke`.
     public var targets: [TargetSpec] = []
     public var invoke = InvokeSettings()
+    /// `[dogstatsd]`: listeners and how metrics map to endpoints.
+    public var dogstatsdSocket: String?
+    public var dogstatsdStream: String?
+    public var dogstatsdUDP: String?
+    public var dogstatsdMapping = DogStatsDMapper()
     public var warnings: [ConfigError] = []
 
     public struct KeyBinding: Sendable, Equatable {
@@ -154,7 +159,7 @@ struct Reader {
     static let providers = Provider.allCases.map { ($0.rawValue, $0) }
 
     mutating func read(_ root: TOMLTable, into c: inout Config) {
-        let known = ["socket", "refresh", "window", "theme", "alarms", "alarm", "cost", "prices", "function", "keys", "target", "invoke"]
+        let known = ["socket", "refresh", "window", "theme", "alarms", "alarm", "cost", "prices", "function", "keys", "target", "invoke", "dogstatsd"]
         for e in root.entries {
             switch e.key {
             case "socket": c.socket = string(e)
@@ -172,6 +177,7 @@ struct Reader {
             case "keys": if let t = table(e) { readKeys(t, into: &c) }
             case "target": c.targets = tables(e).compactMap { readTarget($0) }
             case "invoke": if let t = table(e) { readInvoke(t, into: &c) }
+            case "dogstatsd": if let t = table(e) { readDogStatsD(t, into: &c) }
             default: unknown(e, section: nil, known: known)
             }
         }
@@ -332,6 +338,34 @@ struct Reader {
         }
     }
 
+    mutating func readDogStatsD(_ t: TOMLTable, into c: inout Config) {
+        let s = "dogstatsd"
+        func list(_ e: TOMLTable.Entry) -> [String]? {
+            if case .array(let items) = e.value {
+                let strs = items.compactMap { v -> String? in if case .string(let x) = v { return x }; return nil }
+                if strs.count == items.count { return strs }
+            }
+            fail(e, "expected a list of tag names, like [\"endpoint\", \"route\"]", section: s)
+            return nil
+        }
+        for e in t.entries {
+            switch e.key {
+            case "socket": c.dogstatsdSocket = string(e, section: s)
+            case "stream_socket": c.dogstatsdStream = string(e, section: s)
+            case "udp":
+                if let v = string(e, section: s) {
+                    if UDPAddress(v) != nil { c.dogstatsdUDP = v } else { fail(e, "expected HOST:PORT on loopback, like \"127.0.0.1:8125\"", section: s) }
+                }
+            case "endpoint_tags": if let l = list(e) { c.dogstatsdMapping.endpointTags = l }
+            case "function_tags": if let l = list(e) { c.dogstatsdMapping.functionTags = l }
+            case "status_tags": if let l = list(e) { c.dogstatsdMapping.statusTags = l }
+            case "cold_start_tags": if let l = list(e) { c.dogstatsdMapping.coldStartTags = l }
+            case "prefix": c.dogstatsdMapping.prefix = string(e, section: s) ?? ""
+            default: unknown(e, section: s, known: ["socket", "stream_socket", "udp", "endpoint_tags", "function_tags", "status_tags", "cold_start_tags", "prefix"])
+            }
+        }
+    }
+
     mutating func readInvoke(_ t: TOMLTable, into c: inout Config) {
         let s = "invoke"
         for e in t.entries {
@@ -430,5 +464,18 @@ struct Reader {
             out += buf[0..<n]
         }
         return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// `127.0.0.1:8125`.
+public struct UDPAddress: Sendable, Equatable {
+    public var host: String
+    public var port: UInt16
+
+    public init?(_ s: String) {
+        guard let colon = s.lastIndex(of: ":"), let p = UInt16(s[s.index(after: colon)...]), p > 0 else { return nil }
+        host = String(s[..<colon])
+        port = p
+        guard host.split(separator: ".").count == 4 else { return nil }
     }
 }

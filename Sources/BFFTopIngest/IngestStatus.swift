@@ -52,6 +52,8 @@ public struct IngestStatus: Sendable, Equatable {
     public var malformed = 0
     public var bytes = 0
     public var lastMalformed: MalformedLine?
+    /// Present when a DogStatsD listener runs.
+    public var dogstatsd: DogStatsDStatus?
 
     public init(listenPath: String? = nil) { self.listenPath = listenPath }
 
@@ -71,6 +73,21 @@ public final class IngestStats: Sendable {
     public func snapshot() -> IngestStatus { state.withLock { $0 } }
 
     func setListenPath(_ p: String?) { state.withLock { $0.listenPath = p } }
+
+    func dogstatsd(_ body: (inout DogStatsDStatus) -> Void) {
+        state.withLock { s in
+            var d = s.dogstatsd ?? DogStatsDStatus()
+            body(&d)
+            s.dogstatsd = d
+        }
+    }
+
+    func dogstatsdMalformed(_ m: MalformedLine) {
+        state.withLock { s in
+            s.lastMalformed = m
+            s.dogstatsd?.malformed += 1
+        }
+    }
 
     func open(origin: String) -> Int {
         let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue

@@ -94,6 +94,9 @@ public final class Aggregator {
             g.ts = t
             endpoints[Int(id)].recordGauge(g)
             eventsAggregated += 1
+        case .outcomes(let o):
+            endpoints[Int(id)].noteKind(o.kind, service: o.service)
+            if endpoints[Int(id)].recordOutcomes(o.outcome, count: o.count, at: t) { eventsAggregated += 1 } else { eventsDropped += 1 }
         }
     }
 

@@ -91,6 +91,25 @@ struct EndpointState: Sendable {
         return stored
     }
 
+    /// Failed invocations without durations: counted, never sampled for latency.
+    mutating func recordOutcomes(_ outcome: Outcome, count n: Int, at t: Double) -> Bool {
+        lastSeen = max(lastSeen, t)
+        totalCount += n
+        var stored = false
+        for k in tiers.indices {
+            stored = tiers[k].update(at: t) { b in
+                b.count += UInt32(clamping: n)
+                switch outcome {
+                case .ok: b.outcomes.ok += UInt32(clamping: n)
+                case .error: b.outcomes.error += UInt32(clamping: n)
+                case .timeout: b.outcomes.timeout += UInt32(clamping: n)
+                case .throttle: b.outcomes.throttle += UInt32(clamping: n)
+                }
+            } || stored
+        }
+        return stored
+    }
+
     mutating func recordGauge(_ g: ConcurrencyGauge) {
         noteKind(g.kind, service: g.service)
         if let l = g.limit { limit = l }

@@ -4,10 +4,11 @@ import BFFTopStats
 import BFFTopWire
 
 public enum Pane: Int, CaseIterable, Sendable {
-    case endpoints, detail, concurrency, errors, alarms, invocations
+    case endpoints, detail, concurrency, errors, alarms, invocations, metrics
 
     public var title: String {
         switch self {
+        case .metrics: "Raw metrics"
         case .alarms: "Alarms"
         case .invocations: "Invocations"
         case .endpoints: "Endpoints"
@@ -92,6 +93,7 @@ public struct AppState: Sendable {
     /// What the lower-right slot shows: errors, alarms or test invocations (`A` cycles).
     public var lowerPane: Pane = .errors
     public var alarmsOffset = 0
+    public var metricsOffset = 0
     /// Test invocations: where each endpoint can be invoked, and what has been fired.
     public var targets: [TargetSpec] = []
     public var invokeSettings = InvokeSettings()
@@ -290,7 +292,8 @@ public struct AppState: Sendable {
             acknowledgeRequested = n > 0
             message = n > 0 ? "acknowledged \(n) firing alarm\(n == 1 ? "" : "s")" : "no unacknowledged alarms"
         case .toggleAlarms:
-            let order: [Pane] = [.errors, .alarms, .invocations]
+            // Raw metrics only when a DogStatsD listener runs.
+            let order: [Pane] = [.errors, .alarms, .invocations] + (frame.ingest.dogstatsd != nil ? [.metrics] : [])
             let next = order[((order.firstIndex(of: lowerPane) ?? 0) + 1) % order.count]
             if focus == lowerPane { focus = next }
             lowerPane = next
@@ -327,6 +330,10 @@ public struct AppState: Sendable {
         if focus == .errors {
             errorsOffset = max(0, errorsOffset + max(-1000, min(1000, delta)))
             clampOffsets()
+            return
+        }
+        if focus == .metrics {
+            metricsOffset = max(0, metricsOffset + max(-1000, min(1000, delta)))
             return
         }
         if focus == .alarms {

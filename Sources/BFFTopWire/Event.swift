@@ -141,16 +141,37 @@ public struct ConcurrencyGauge: Sendable, Equatable {
     }
 }
 
+/// Failed invocations known only as a count (a DogStatsD `errors` counter): no duration, no latency sample.
+public struct OutcomeCount: Sendable, Equatable {
+    public var ts: Double
+    public var endpoint: String
+    public var kind: EndpointKind?
+    public var outcome: Outcome
+    public var count: Int
+    public var service: String?
+
+    public init(ts: Double, endpoint: String, kind: EndpointKind? = nil, outcome: Outcome, count: Int, service: String? = nil) {
+        self.ts = ts
+        self.endpoint = endpoint
+        self.kind = kind
+        self.outcome = outcome
+        self.count = count
+        self.service = service
+    }
+}
+
 public enum WireEvent: Sendable, Equatable {
     case invocation(Invocation)
     case start(InFlightStart)
     case concurrency(ConcurrencyGauge)
+    case outcomes(OutcomeCount)
 
     public var endpoint: String {
         switch self {
         case .invocation(let i): i.endpoint
         case .start(let s): s.endpoint
         case .concurrency(let c): c.endpoint
+        case .outcomes(let o): o.endpoint
         }
     }
 
@@ -160,6 +181,7 @@ public enum WireEvent: Sendable, Equatable {
         case .invocation(let i): i.endTs
         case .start(let s): s.ts
         case .concurrency(let c): c.ts
+        case .outcomes(let o): o.ts
         }
     }
 }

@@ -69,6 +69,7 @@ public final class NativeDecoder {
                 f.test = try bool(v, "test", s)
             }
         case 5:
+            if s.equals(ks, ke, "count") { f.count = try number(v, "count", s) }
             if s.equals(ks, ke, "value") { f.value = try number(v, "value", s) } else if s.equals(ks, ke, "limit") {
                 f.limit = try number(v, "limit", s)
             } else if s.equals(ks, ke, "error") {
@@ -168,6 +169,7 @@ private struct Fields {
     var id: String?
     var value: Double?
     var limit: Double?
+    var count: Double?
     var test: Bool?
     /// Receive time, in recordings.
     var rt: Double?
@@ -194,8 +196,16 @@ private struct Fields {
             guard let value else { throw DecodeError("missing required field \"value\" for a concurrency event") }
             guard value >= 0 else { throw DecodeError("field \"value\" must be ≥ 0") }
             return .concurrency(ConcurrencyGauge(ts: ts, endpoint: endpoint, value: value, limit: limit, service: service, kind: kind))
+        case "outcomes":
+            guard let count, count >= 1, count == count.rounded(), count <= 1e9 else {
+                throw DecodeError("field \"count\" must be a whole number ≥ 1 for an outcomes event")
+            }
+            guard let o = outcome.flatMap(Outcome.init(name:)), o != .ok else {
+                throw DecodeError("field \"outcome\" must be error, timeout or throttle for an outcomes event")
+            }
+            return .outcomes(OutcomeCount(ts: ts, endpoint: endpoint, kind: kind, outcome: o, count: Int(count), service: service))
         default:
-            throw DecodeError("unknown event type \"\(type)\" (expected invocation, start or concurrency)")
+            throw DecodeError("unknown event type \"\(type)\" (expected invocation, start, concurrency or outcomes)")
         }
     }
 

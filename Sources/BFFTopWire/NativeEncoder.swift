@@ -41,6 +41,14 @@ public enum NativeEncoder {
             w.optionalString("kind", c.kind?.description)
             w.number("value", c.value)
             w.optionalNumber("limit", c.limit)
+        case .outcomes(let o):
+            w.string("type", "outcomes")
+            w.fixed("ts", o.ts)
+            w.optionalString("service", o.service)
+            w.string("endpoint", o.endpoint)
+            w.optionalString("kind", o.kind?.description)
+            w.string("outcome", o.outcome.description)
+            w.number("count", Double(o.count))
         }
         return w.finish()
     }

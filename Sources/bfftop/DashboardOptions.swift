@@ -30,6 +30,15 @@ struct DashboardOptions: ParsableArguments {
 
     @OptionGroup var config: ConfigOption
 
+    @Option(help: "Also listen for DogStatsD on this Unix datagram socket (e.g. /var/run/datadog/dsd.socket).")
+    var dogstatsd: String?
+
+    @Option(help: "Also listen for DogStatsD on this Unix stream socket (4-byte little-endian length frames).")
+    var dogstatsdStream: String?
+
+    @Option(help: "Also listen for DogStatsD over UDP, e.g. 127.0.0.1:8125.")
+    var dogstatsdUdp: String?
+
     @Option(help: "Append every received event to FILE (NDJSON, replayable).")
     var record: String?
 
@@ -45,6 +54,7 @@ struct DashboardOptions: ParsableArguments {
         if recordMaxSize != nil, record == nil { throw ValidationError("--record-max-size needs --record FILE") }
         if let refresh, refresh < 0.1 || refresh > 60 { throw ValidationError("--refresh must be between 0.1 and 60 seconds") }
         if let window, Window(name: window) == nil { throw ValidationError("--window must be one of 1m, 5m, 15m, 1h (got \(window))") }
+        if let u = dogstatsdUdp, UDPAddress(u) == nil { throw ValidationError("--dogstatsd-udp must be HOST:PORT, like 127.0.0.1:8125 (got \(u))") }
     }
 }
 
@@ -88,6 +98,21 @@ enum DashboardSession {
             throw CLIError(error.description)
         }
         let subscribers = o.connect.map { Subscriber.start(path: $0, sink: engine.mailbox, stats: stats, group: group) }
+        var dogstatsd: [DogStatsDServer] = []
+        var wanted: [DogStatsDServer.Endpoint] = []
+        if let p = o.dogstatsd ?? config.dogstatsdSocket { wanted.append(.datagram(expandHome(p, env))) }
+        if let p = o.dogstatsdStream ?? config.dogstatsdStream { wanted.append(.stream(expandHome(p, env))) }
+        if let u = (o.dogstatsdUdp ?? config.dogstatsdUDP).flatMap(UDPAddress.init) { wanted.append(.udp(host: u.host, port: u.port)) }
+        for w in wanted {
+            do {
+                dogstatsd.append(try DogStatsDServer.start(w, sink: engine.mailbox, stats: stats, mapper: config.dogstatsdMapping))
+            } catch {
+                for d in dogstatsd { d.stop() }
+                listener.stopNow()
+                try? await group.shutdownGracefully()
+                throw CLIError("dogstatsd \(w): \(error.description)")
+            }
+        }
         engine.start()
         beforeDashboard()
         var state = AppState(
@@ -104,6 +129,7 @@ enum DashboardSession {
         let result = await runUI(state: state, source: engine, environment: env, invoker: invoker) { control.invokable }
         invoker.cancelAll()
         for s in subscribers { s.stop() }
+        for d in dogstatsd { d.stop() }
         listener.stopNow()
         engine.stop()
         try? await group.shutdownGracefully()

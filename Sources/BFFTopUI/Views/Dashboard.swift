@@ -34,6 +34,7 @@ public enum Dashboard {
             switch s.lowerPane {
             case .alarms: AlarmsView.draw(s, l.errors, &p)
             case .invocations: InvocationsView.draw(s, l.errors, &p)
+            case .metrics: RawMetricsView.draw(s, l.errors, &p)
             default: ErrorsView.draw(s, l.errors, &p)
             }
         }

@@ -24,6 +24,13 @@ enum HeaderView {
             segs.append(Segment(text: "⇄ \(f.ingest.connected) emitter\(f.ingest.connected == 1 ? "" : "s")", role: .text, priority: 3))
             segs.append(Segment(text: "\(Format.count(f.eventsPerSecond)) ev/s", role: .invocations, priority: 2))
             segs.append(Segment(text: "✗ \(malformed) malformed", role: malformed > 0 ? .bad : .muted, priority: malformed > 0 ? 1 : 6))
+            if let d = f.ingest.dogstatsd {
+                let dropped = d.clientDropped + d.kernelDropped
+                var text = "dsd \(Format.count(Double(d.received))) rcvd, \(Format.count(Double(d.mapped))) mapped"
+                if d.malformed > 0 { text += ", \(d.malformed) bad" }
+                if dropped > 0 || d.truncated > 0 { text += ", \(Format.count(Double(dropped + d.truncated))) dropped" }
+                segs.append(Segment(text: text, role: dropped + d.truncated + d.malformed > 0 ? .warn : .text, priority: 3))
+            }
         }
         segs += [
             Segment(text: "⏱ \(s.window)", role: .text, priority: 4),
