@@ -258,7 +258,7 @@ public final class DogStatsDServer: Sendable {
         defer { fclose(f) }
         var line = [CChar](repeating: 0, count: 512)
         while fgets(&line, 512, f) != nil {
-            let cols = String(cString: line).split(separator: " ", omittingEmptySubsequences: true)
+            let cols = String(cString: line).split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" })
             if cols.count >= 13, cols[9] == inode { return Int(cols[cols.count - 1]) }
         }
         return nil

@@ -127,9 +127,10 @@ public struct DogStatsDMapper: Sendable, Equatable {
             return m.kind == .count ? .clientDropped(Int(m.values.reduce(0, +))) : .raw
         }
         guard prefix.isEmpty || m.name.hasPrefix(prefix) else { return .raw }
-        guard let (tagKey, endpoint) = endpointTags.lazy.compactMap({ k in m.tag(k).map { (k, $0) } }).first(where: { !$0.1.isEmpty }) else {
+        guard let (tagKey, rawEndpoint) = endpointTags.lazy.compactMap({ k in m.tag(k).map { (k, $0) } }).first(where: { !$0.1.isEmpty }) else {
             return .raw
         }
+        let endpoint = Self.unsanitized(rawEndpoint)
         let kind: EndpointKind = functionTags.contains(tagKey) ? .function : .route
         let status = statusTags.lazy.compactMap { m.tag($0).flatMap { Int($0) } }.first
         let cold = coldStartTags.contains { m.tag($0) == "true" }
@@ -161,6 +162,15 @@ public struct DogStatsDMapper: Sendable, Equatable {
         case .set:
             return .raw
         }
+    }
+
+    /// Datadog clients turn spaces in tag values into `_`: `GET_/api/slots` is the route `GET /api/slots`
+    /// (so it lines up with the same route reported natively).
+    static func unsanitized(_ v: String) -> String {
+        for method in ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] where v.hasPrefix(method + "_/") {
+            return method + " " + v.dropFirst(method.count + 1)
+        }
+        return v
     }
 
     /// Histograms and distributions carry no unit: names say seconds (`…_seconds`, `….duration.s`) or

@@ -53,6 +53,9 @@ import Testing
         let g = try #require(metric("http.server.active_requests:7|g|#http.route:/api/slots"))
         #expect(map.map(g, at: 1) == .events([.concurrency(ConcurrencyGauge(ts: 1, endpoint: "/api/slots", value: 7, kind: .route))]))
         #expect(map.map(try #require(metric("queue.depth:5|g|#queue:jobs")), at: 1) == .raw)
+        if case .events(let e) = map.map(try #require(metric("t:1|ms|#endpoint:GET_/api/slots")), at: 1) {
+            #expect(e.first?.endpoint == "GET /api/slots", "clients' space-to-underscore undone for METHOD_/path")
+        }
         #expect(map.map(try #require(metric("hits:1|c|#endpoint:x")), at: 1) == .raw, "a plain counter is not an outcome")
         #expect(map.map(try #require(metric("datadog.dogstatsd.client.packets_dropped:4|c|#client:py")), at: 1) == .clientDropped(4))
     }
