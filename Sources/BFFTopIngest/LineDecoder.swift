@@ -83,6 +83,10 @@ public struct LineDecoder {
             return
         case nil: break
         }
+        if let emf = EMFDecoder.decode(l) {
+            events += emf
+            return
+        }
         switch decoder.decode(l) {
         case .success(let e): events.append(e)
         case .failure(let err):

@@ -123,6 +123,14 @@ final class RecordingStream {
                     var items = invs.map { Item(time: $0.endTs, event: .invocation($0), receivedAt: nil) }
                     item = items.removeFirst()
                     queued[i] = items
+                case .events(let evs):
+                    var items = evs.map { Item(time: $0.eventTime, event: $0, receivedAt: nil) }
+                    if items.isEmpty {
+                        otherLines += 1
+                    } else {
+                        item = items.removeFirst()
+                        queued[i] = items
+                    }
                 case .other: otherLines += 1
                 case .unrecognised: if complete { skipped += 1 } else { truncatedLastLines += 1 }
                 }
@@ -178,7 +186,11 @@ final class RecordingStream {
                 if case .success(.event(let e, let rt)) = Result(catching: { () throws(DecodeError) in try decoder.decodeRecordingLine(b) }) {
                     return rt ?? e.eventTime
                 }
-                if case .invocations(let invs) = logs.decode(b) { return invs.map(\.endTs).max() }
+                switch logs.decode(b) {
+                case .invocations(let invs): return invs.map(\.endTs).max()
+                case .events(let evs): return evs.map(\.eventTime).max()
+                default: break
+                }
                 return nil
             }
             if let t { last = max(last ?? t, t) }

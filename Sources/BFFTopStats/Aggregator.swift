@@ -96,7 +96,7 @@ public final class Aggregator {
             eventsAggregated += 1
         case .outcomes(let o):
             endpoints[Int(id)].noteKind(o.kind, service: o.service)
-            if endpoints[Int(id)].recordOutcomes(o.outcome, count: o.count, at: t) { eventsAggregated += 1 } else { eventsDropped += 1 }
+            if endpoints[Int(id)].recordOutcomes(o.outcome, count: o.count, coldStarts: o.coldStarts, at: t) { eventsAggregated += 1 } else { eventsDropped += 1 }
         }
     }
 

@@ -92,12 +92,13 @@ struct EndpointState: Sendable {
     }
 
     /// Failed invocations without durations: counted, never sampled for latency.
-    mutating func recordOutcomes(_ outcome: Outcome, count n: Int, at t: Double) -> Bool {
+    mutating func recordOutcomes(_ outcome: Outcome, count n: Int, coldStarts: Int = 0, at t: Double) -> Bool {
         lastSeen = max(lastSeen, t)
         totalCount += n
         var stored = false
         for k in tiers.indices {
             stored = tiers[k].update(at: t) { b in
+                b.cold += UInt32(clamping: coldStarts)
                 b.count += UInt32(clamping: n)
                 switch outcome {
                 case .ok: b.outcomes.ok += UInt32(clamping: n)

@@ -149,8 +149,11 @@ public struct OutcomeCount: Sendable, Equatable {
     public var outcome: Outcome
     public var count: Int
     public var service: String?
+    /// Cold starts known only as a count (EMF `ColdStart`); with `count` 0 they belong to invocations counted elsewhere.
+    public var coldStarts: Int
 
-    public init(ts: Double, endpoint: String, kind: EndpointKind? = nil, outcome: Outcome, count: Int, service: String? = nil) {
+    public init(ts: Double, endpoint: String, kind: EndpointKind? = nil, outcome: Outcome, count: Int, service: String? = nil, coldStarts: Int = 0) {
+        self.coldStarts = coldStarts
         self.ts = ts
         self.endpoint = endpoint
         self.kind = kind

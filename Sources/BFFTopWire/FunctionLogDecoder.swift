@@ -16,10 +16,14 @@ public struct FunctionLogDecoder {
         case telemetry
         /// `aws logs get-log-events` / `filter-log-events` output and subscription payloads.
         case cloudwatchJSON = "cloudwatch-json"
+        /// CloudWatch Embedded Metric Format (aws-embedded-metrics, Powertools).
+        case emf
     }
 
     public enum Line: Equatable, Sendable {
         case invocations([Invocation])
+        /// Events that are not invocations, or a mix (EMF: latency samples, outcome counts, cold starts).
+        case events([WireEvent])
         /// Recognised, nothing to aggregate: START/END, application logs, JSON structure.
         case other
         /// JSON none of the formats understands.
@@ -55,6 +59,9 @@ public struct FunctionLogDecoder {
         if !isJSON {
             guard format == .auto || format == .text else { return .unrecognised }
             return text(Substring(String(decoding: line, as: UTF8.self)), time: nil, stream: nil)
+        }
+        if format == .auto || format == .emf, let emf = EMFDecoder.decode(line) {
+            return emf.isEmpty ? .other : .events(emf)
         }
         if format == .auto || format == .telemetry {
             var t = telemetry
@@ -196,6 +203,7 @@ public struct FunctionLogDecoder {
     private mutating func message(_ m: String, time: Double?, request: String?) -> Line {
         if m.first == "{" {
             var copy = m
+            if let emf = copy.withUTF8({ EMFDecoder.decode(UnsafeRawBufferPointer($0)) }) { return emf.isEmpty ? .other : .events(emf) }
             let r = copy.withUTF8 { telemetry.decode(UnsafeRawBufferPointer($0), defaultFunction: functionFromGroup ?? defaultFunction) }
             if case .events(let invs) = r { return .invocations(invs.map { marks.apply(to: $0, stream: jsonStream) }) }
             if r == .other { return .other }

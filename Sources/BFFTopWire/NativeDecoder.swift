@@ -70,6 +70,7 @@ public final class NativeDecoder {
             }
         case 5:
             if s.equals(ks, ke, "count") { f.count = try number(v, "count", s) }
+            if s.equals(ks, ke, "cold_starts") { f.coldStarts = try number(v, "cold_starts", s) }
             if s.equals(ks, ke, "value") { f.value = try number(v, "value", s) } else if s.equals(ks, ke, "limit") {
                 f.limit = try number(v, "limit", s)
             } else if s.equals(ks, ke, "error") {
@@ -170,6 +171,7 @@ private struct Fields {
     var value: Double?
     var limit: Double?
     var count: Double?
+    var coldStarts: Double?
     var test: Bool?
     /// Receive time, in recordings.
     var rt: Double?
@@ -197,13 +199,15 @@ private struct Fields {
             guard value >= 0 else { throw DecodeError("field \"value\" must be ≥ 0") }
             return .concurrency(ConcurrencyGauge(ts: ts, endpoint: endpoint, value: value, limit: limit, service: service, kind: kind))
         case "outcomes":
-            guard let count, count >= 1, count == count.rounded(), count <= 1e9 else {
+            let cold = coldStarts ?? 0
+            guard cold >= 0, cold == cold.rounded(), cold <= 1e9 else { throw DecodeError("field \"cold_starts\" must be a whole number ≥ 0") }
+            guard let count, count >= (cold > 0 ? 0 : 1), count == count.rounded(), count <= 1e9 else {
                 throw DecodeError("field \"count\" must be a whole number ≥ 1 for an outcomes event")
             }
-            guard let o = outcome.flatMap(Outcome.init(name:)), o != .ok else {
+            guard let o = outcome.flatMap(Outcome.init(name:)), o != .ok || count == 0 else {
                 throw DecodeError("field \"outcome\" must be error, timeout or throttle for an outcomes event")
             }
-            return .outcomes(OutcomeCount(ts: ts, endpoint: endpoint, kind: kind, outcome: o, count: Int(count), service: service))
+            return .outcomes(OutcomeCount(ts: ts, endpoint: endpoint, kind: kind, outcome: o, count: Int(count), service: service, coldStarts: Int(cold)))
         default:
             throw DecodeError("unknown event type \"\(type)\" (expected invocation, start, concurrency or outcomes)")
         }

@@ -49,6 +49,7 @@ public enum NativeEncoder {
             w.optionalString("kind", o.kind?.description)
             w.string("outcome", o.outcome.description)
             w.number("count", Double(o.count))
+            if o.coldStarts > 0 { w.number("cold_starts", Double(o.coldStarts)) }
         }
         return w.finish()
     }

@@ -25,11 +25,11 @@ struct Forward: AsyncParsableCommand {
     @Option(help: "Function name for Lambda log lines without a log group.")
     var function: String = "lambda"
 
-    @Option(help: "Input format: auto (line by line), native, text (CloudWatch text), telemetry, cloudwatch-json.")
+    @Option(help: "Input format: auto (line by line), native, text (CloudWatch text), telemetry, cloudwatch-json, emf.")
     var format: InputFormat = .auto
 
     enum InputFormat: String, ExpressibleByArgument, CaseIterable {
-        case auto, native, text, telemetry
+        case auto, native, text, telemetry, emf
         case cloudwatchJSON = "cloudwatch-json"
     }
 
@@ -71,6 +71,7 @@ struct Forward: AsyncParsableCommand {
             }
             switch line.withUTF8({ logs.decode(UnsafeRawBufferPointer($0)) }) {
             case .invocations(let invs): for i in invs { send(NativeEncoder.encode(.invocation(i))) }
+            case .events(let evs): for e in evs { send(NativeEncoder.encode(e)) }
             case .other: other += 1
             case .unrecognised: malformed += 1
             }

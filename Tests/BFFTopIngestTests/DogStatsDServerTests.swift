@@ -80,3 +80,18 @@ final class CountingSink: EventSink {
         #expect(stats.snapshot().lastMalformed?.reason.contains("over the 64 KiB cap") == true)
     }
 }
+
+@Suite struct EMFOnTheSocketTests {
+    @Test func emfLinesOnTheNativeSocketBecomeEvents() {
+        var d = LineDecoder()
+        let line = #"{"function_name":"orders-fn","_aws":{"Timestamp":1700000000000,"CloudWatchMetrics":[{"Dimensions":[["function_name"]],"Metrics":[{"Name":"Latency","Unit":"Seconds"},{"Name":"ColdStart","Unit":"Count"}],"Namespace":"x"}]},"Latency":[0.25,0.5],"ColdStart":1}"# + "\n"
+        let bytes = Array(line.utf8)
+        _ = bytes.withUnsafeBytes { d.consume($0) }
+        let (events, malformed, _) = d.take()
+        #expect(malformed.isEmpty)
+        #expect(events.count == 2)
+        if case .invocation(let i)? = events.first {
+            #expect(i.endpoint == "orders-fn" && i.durationMs == 250 && i.coldStart && i.endTs == 1_700_000_000)
+        }
+    }
+}

@@ -16,6 +16,7 @@ import Testing
             var s = String(line)
             switch s.withUTF8({ d.decode(UnsafeRawBufferPointer($0)) }) {
             case .invocations(let i): out += i
+            case .events(let e): out += e.compactMap { if case .invocation(let i) = $0 { return i }; return nil }
             case .other: other += 1
             case .unrecognised: bad += 1
             }

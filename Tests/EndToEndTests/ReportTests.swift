@@ -90,3 +90,65 @@ import Testing
         #expect(Double(col("max_ms")) == sorted.last)
     }
 }
+
+/// EMF as the real aws-embedded-metrics library writes it, plus Powertools' separate ColdStart blob,
+/// read back by `bfftop report` and compared with what was put in.
+@Suite struct EMFReportTests {
+    let bin = TmuxDriver.binary
+
+    static let generator = #"""
+    import json, sys
+    from aws_embedded_metrics.logger.metrics_context import MetricsContext
+    from aws_embedded_metrics.serializers.log_serializer import LogSerializer
+    out = open(sys.argv[1], "w")
+    for i in range(300):
+        ctx = MetricsContext.empty()
+        ctx.namespace = "bfftop-test"
+        ctx.set_dimensions([{"function_name": "orders-fn"}])
+        ctx.put_metric("Latency", 3 + (i * 41) % 700, "Milliseconds")
+        if i % 30 == 0: ctx.put_metric("Errors", 1, "Count")
+        for line in LogSerializer.serialize(ctx): out.write(line + "\n")
+    # Powertools for AWS Lambda: ColdStart in a blob of its own
+    for i in range(4):
+        out.write(json.dumps({"_aws": {"Timestamp": 1700000000000 + i, "CloudWatchMetrics": [{"Namespace": "ServerlessAirline",
+            "Dimensions": [["function_name", "service"]], "Metrics": [{"Name": "ColdStart", "Unit": "Count"}]}]},
+            "function_name": "orders-fn", "service": "booking", "ColdStart": [1.0]}) + "\n")
+    out.close()
+    """#
+
+    @Test func awsEmbeddedMetricsAndPowertoolsLines() throws {
+        guard (try shell("python3 -c 'import aws_embedded_metrics'")).status == 0 else {
+            Issue.record("the aws-embedded-metrics Python package is required (pip install aws-embedded-metrics)")
+            return
+        }
+        let file = "/tmp/bfftop-emf-\(getpid()).log", script = "/tmp/bfftop-emf-\(getpid()).py"
+        defer { unlink(file); unlink(script) }
+        try Self.generator.write(toFile: script, atomically: true, encoding: .utf8)
+        let g = try shell("python3 \(script) \(file)")
+        #expect(g.status == 0, "\(g.output)")
+        let r = try shell("\(bin) report \(file) --format csv --window 1h")
+        let lines = r.output.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        guard let header = lines.first, let row = lines.first(where: { $0.first == "orders-fn" }) else {
+            Issue.record("no orders-fn row: \(r.output)")
+            return
+        }
+        let f = Dictionary(uniqueKeysWithValues: zip(header, row))
+        let lat = (0..<300).map { Double(3 + ($0 * 41) % 700) }.sorted()
+        let p99 = lat[Int((0.99 * 300).rounded(.up)) - 1]
+        #expect(f["count"] == "300", "errors mark samples, not extra invocations: \(f)")
+        #expect(f["errors"] == "10", "\(f)")
+        #expect(abs((Double(f["p99_ms"] ?? "") ?? 0) - p99) / p99 <= 0.01, "\(f)")
+        #expect(Double(f["max_ms"] ?? "") == lat.last)
+        // The Powertools ColdStart blobs are dated 2023, outside the last hour of this report's data;
+        // their own report counts them.
+        let cold = "/tmp/bfftop-emf-\(getpid())-cold.log"
+        defer { unlink(cold) }
+        _ = try shell("grep ColdStart \(file) | grep -v Latency > \(cold)")
+        let c = try shell("\(bin) report \(cold) --format csv")
+        #expect(c.output.contains("orders-fn"), "\(c.output)")
+        let crow = c.output.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        if let h = crow.first, let rr = crow.first(where: { $0.first == "orders-fn" }) {
+            #expect(Dictionary(uniqueKeysWithValues: zip(h, rr))["cold"] == "4")
+        }
+    }
+}
