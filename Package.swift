@@ -6,10 +6,13 @@ let package = Package(
     products: [
         .executable(name: "bfftop", targets: ["bfftop"]),
         .library(name: "BFFTopWire", targets: ["BFFTopWire"]),
+        // `MetricsSystem.bootstrap(BFFTopMetricsFactory(…))`: any swift-metrics server in bfftop.
+        .library(name: "BFFTopMetrics", targets: ["BFFTopMetrics"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
     ],
     targets: [
         // ncursesw through a shim: Swift 6 cannot touch the C globals (COLS, LINES, stdscr) directly.
@@ -38,6 +41,8 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"])]),
         // Test invocations: targets, HTTP and Lambda Invoke API clients, bursts and ramps. No UI.
         .target(name: "BFFTopInvoke", dependencies: ["BFFTopWire", "CCurl"]),
+        // swift-metrics backend: Hummingbird/Vapor request metrics to the native protocol, never blocking.
+        .target(name: "BFFTopMetrics", dependencies: ["BFFTopWire", .product(name: "CoreMetrics", package: "swift-metrics")]),
         // The simulated fleet: emits native protocol lines over a real socket.
         .target(name: "BFFTopDemo", dependencies: ["BFFTopWire"]),
         // App state, keymap, themes, cell grid and views (pure: state -> grid).
@@ -47,7 +52,7 @@ let package = Package(
         .executableTarget(
             name: "bfftop",
             dependencies: [
-                "BFFTopWire", "BFFTopStats", "BFFTopIngest", "BFFTopDemo", "BFFTopUI", "BFFTopTerminal", "BFFTopConfig", "BFFTopInvoke",
+                "BFFTopWire", "BFFTopStats", "BFFTopIngest", "BFFTopDemo", "BFFTopUI", "BFFTopTerminal", "BFFTopConfig", "BFFTopInvoke", "BFFTopMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "BFFTopWireTests", dependencies: ["BFFTopWire"]),
@@ -55,7 +60,10 @@ let package = Package(
         .testTarget(name: "BFFTopConfigTests", dependencies: ["BFFTopConfig", "BFFTopStats", "BFFTopUI", "BFFTopInvoke"]),
         .testTarget(
             name: "BFFTopIngestTests",
-            dependencies: ["BFFTopIngest", "BFFTopWire", "BFFTopStats", "BFFTopDemo", "BFFTopInvoke"]),
+            dependencies: [
+                "BFFTopIngest", "BFFTopWire", "BFFTopStats", "BFFTopDemo", "BFFTopInvoke", "BFFTopMetrics",
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]),
         .testTarget(
             name: "BFFTopUITests", dependencies: ["BFFTopUI", "BFFTopStats", "BFFTopWire", "BFFTopIngest", "BFFTopDemo", "BFFTopInvoke"],
             exclude: ["Snapshots"]),

@@ -4,6 +4,7 @@ import Glibc
 import ArgumentParser
 import BFFTopDemo
 import BFFTopIngest
+import BFFTopMetrics
 import BFFTopStats
 import BFFTopUI
 import BFFTopWire
@@ -15,8 +16,8 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure ingest, aggregation, memory, rendering and idle CPU; prints figures.")
 
-    @Option(help: "Comma-separated parts to run: ingest, aggregate, replay, memory, render, alarms, idle.")
-    var only: String = "ingest,aggregate,replay,memory,render,alarms,idle"
+    @Option(help: "Comma-separated parts to run: ingest, aggregate, replay, memory, render, alarms, metrics, idle.")
+    var only: String = "ingest,aggregate,replay,memory,render,alarms,metrics,idle"
 
     @Flag(help: "Smaller workloads, for a quick look (figures are less stable).")
     var quick = false
@@ -40,6 +41,7 @@ struct Bench: AsyncParsableCommand {
         if parts.contains("memory") { try MemoryBench.run(quick: quick) }
         if parts.contains("render") { RenderBench.run(quick: quick) }
         if parts.contains("alarms") { AlarmBench.run(quick: quick) }
+        if parts.contains("metrics") { MetricsBench.run(quick: quick) }
         if parts.contains("idle") { try IdleBench.run(quick: quick) }
     }
 }

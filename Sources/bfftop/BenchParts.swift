@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import BFFTopIngest
+import BFFTopMetrics
 import BFFTopStats
 import BFFTopUI
 import BFFTopWire
@@ -328,6 +329,32 @@ enum AlarmBench {
                     target: "≤ 5 ms (0.5 % of a core)", ok: per <= 0.005)
             }
         }
+        print()
+    }
+}
+
+enum MetricsBench {
+    /// What a swift-metrics call costs the server with `BFFTopMetricsFactory` (nothing listening, so the
+    /// figure is the server-side cost alone: cached handler lookup + a bounded-queue append).
+    static func run(quick: Bool) {
+        print("swift-metrics backend (cost on the server's thread)")
+        let n = quick ? 200_000 : 1_000_000
+        let factory = BFFTopMetricsFactory(socketPath: "/tmp/bfftop-bench-nobody-\(getpid()).sock", service: "bench", capacity: n * 2)
+        let dims = [("http.route", "/api/slots/{id}"), ("http.request.method", "GET"), ("http.response.status_code", "200")]
+        let timer = factory.makeTimer(label: "http.server.request.duration", dimensions: dims)
+        var start = monotonic()
+        for i in 0..<n { timer.recordNanoseconds(Int64(1_000_000 + i % 5000)) }
+        let record = (monotonic() - start) / Double(n)
+        row("Timer.recordNanoseconds (Hummingbird)", formatFixed(record * 1e9, 0) + " ns per value", target: "≤ 1 µs", ok: record <= 1e-6)
+        let vdims = [("method", "GET"), ("path", "/users/:userID"), ("status", "200")]
+        start = monotonic()
+        for i in 0..<(n / 4) {
+            factory.makeCounter(label: "http_requests_total", dimensions: vdims).increment(by: 1)
+            factory.makeTimer(label: "http_request_duration_seconds", dimensions: vdims).recordNanoseconds(Int64(i))
+        }
+        let vapor = (monotonic() - start) / Double(n / 4)
+        row("Vapor request (new Counter + Timer each)", formatFixed(vapor * 1e9, 0) + " ns per request", target: "≤ 5 µs", ok: vapor <= 5e-6)
+        factory.shutdown()
         print()
     }
 }

@@ -1,0 +1,102 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import BFFTopWire
+import Dispatch
+import Synchronization
+
+/// Bounded hand-off from metric handlers (any thread, never blocking) to one writer thread that owns
+/// the socket: lines are written in batches, the connection is re-made with backoff when bfftop
+/// restarts, and the overflow is counted rather than waited for.
+final class EventQueue: Sendable {
+    let capacity: Int
+    private let items = Mutex<[WireEvent]>([])
+    private let wake = DispatchSemaphore(value: 0)
+    private let running = Atomic<Bool>(true)
+    private let droppedCount = Atomic<Int>(0)
+    private let sentCount = Atomic<Int>(0)
+    private let inFlight = Atomic<Int>(0)
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    var dropped: Int { droppedCount.load(ordering: .relaxed) }
+    var sent: Int { sentCount.load(ordering: .relaxed) }
+
+    @inline(__always) func push(_ e: WireEvent) {
+        let (accepted, first) = items.withLock { q -> (Bool, Bool) in
+            guard q.count < capacity else { return (false, false) }
+            q.append(e)
+            return (true, q.count == 1)
+        }
+        if !accepted { droppedCount.add(1, ordering: .relaxed) } else if first { wake.signal() }
+    }
+
+    func stop() {
+        running.store(false, ordering: .relaxed)
+        wake.signal()
+    }
+
+    func flush(timeout: Double) {
+        let deadline = monotonicSeconds() + timeout
+        while monotonicSeconds() < deadline {
+            let empty = items.withLock { $0.isEmpty } && inFlight.load(ordering: .relaxed) == 0
+            if empty { return }
+            wake.signal()
+            usleep(5_000)
+        }
+    }
+
+    /// While bfftop is away nothing is taken from the queue (so nothing is encoded for nobody): it fills
+    /// to `capacity` and `push` counts the rest as dropped.
+    func run(path: String) {
+        signal(SIGPIPE, SIG_IGN)
+        var fd: Int32 = -1
+        var backoff = 0.1
+        var retryAt = 0.0
+        var out: [UInt8] = []
+        while running.load(ordering: .relaxed) {
+            _ = wake.wait(timeout: .now() + 0.2)
+            if fd < 0 {
+                guard monotonicSeconds() >= retryAt else { continue }
+                guard let c = connectUnixSocket(path) else {
+                    retryAt = monotonicSeconds() + backoff
+                    backoff = min(backoff * 2, 5)
+                    continue
+                }
+                fd = c
+                backoff = 0.1
+            }
+            let batch = items.withLock { q -> [WireEvent] in
+                defer { q.removeAll(keepingCapacity: true) }
+                return q
+            }
+            guard !batch.isEmpty else { continue }
+            inFlight.store(batch.count, ordering: .relaxed)
+            out.removeAll(keepingCapacity: true)
+            for e in batch {
+                out += NativeEncoder.encode(e).utf8
+                out.append(0x0A)
+            }
+            let ok = out.withUnsafeBytes { b -> Bool in
+                var off = 0
+                while off < b.count {
+                    let n = write(fd, b.baseAddress! + off, b.count - off)
+                    if n < 0, errno == EINTR { continue }
+                    if n <= 0 { return false }
+                    off += n
+                }
+                return true
+            }
+            if ok {
+                sentCount.add(batch.count, ordering: .relaxed)
+            } else {
+                // The dashboard went away mid-write: this batch is lost (counted), the next one waits for it.
+                droppedCount.add(batch.count, ordering: .relaxed)
+                close(fd)
+                fd = -1
+            }
+            inFlight.store(0, ordering: .relaxed)
+        }
+        if fd >= 0 { close(fd) }
+    }
+}
