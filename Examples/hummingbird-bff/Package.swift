@@ -1,0 +1,23 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// A Hummingbird BFF instrumented only through swift-metrics, shown live by bfftop through
+// BFFTopMetricsFactory. Its own package: it depends on bfftop by path.
+let package = Package(
+    name: "hummingbird-bff",
+    platforms: [.macOS(.v14)],
+    dependencies: [
+        .package(path: "../.."),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "HummingbirdBFF",
+            dependencies: [
+                .product(name: "BFFTopMetrics", package: "main"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]),
+    ]
+)
