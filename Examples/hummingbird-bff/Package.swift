@@ -1,5 +1,10 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
+
+// A path dependency is known by its directory's name, which depends on where bfftop was cloned.
+let bfftop = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().lastPathComponent.lowercased()
 
 // A Hummingbird BFF instrumented only through swift-metrics, shown live by bfftop through
 // BFFTopMetricsFactory. Its own package: it depends on bfftop by path.
@@ -15,7 +20,7 @@ let package = Package(
         .executableTarget(
             name: "HummingbirdBFF",
             dependencies: [
-                .product(name: "BFFTopMetrics", package: "main"),
+                .product(name: "BFFTopMetrics", package: bfftop),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]),
