@@ -127,7 +127,7 @@ public final class ReplayEngine: FrameSource {
     private struct Player {
         var aggregator: Aggregator
         var alarms: AlarmEngine
-        var stream: RecordingStream
+        var stream: PrefetchingStream
         var pending: RecordingStream.Item?
         var fed = 0
         /// Nothing is left to read.
@@ -138,7 +138,7 @@ public final class ReplayEngine: FrameSource {
             c.startedAt = startedAt
             aggregator = Aggregator(config: c)
             self.alarms = AlarmEngine(rules: alarms)
-            stream = try RecordingStream(paths: paths, function: function)
+            stream = try PrefetchingStream(paths: paths, function: function)
         }
 
         /// Feeds every event up to and including time `t`; at most `limit` events.
@@ -170,6 +170,7 @@ public final class ReplayEngine: FrameSource {
     private func run() {
         defer { finished.signal() }
         guard var player = try? Player(paths: paths, startedAt: window.from, function: function, config: config, alarms: alarmRules) else { return }
+        defer { player.stream.stop() }
         var position = window.from
         _ = player.feed(upTo: position)
         var speed = initialSpeed
@@ -180,6 +181,7 @@ public final class ReplayEngine: FrameSource {
         func seek(_ target: Double) {
             let t = min(max(target, window.from), window.to)
             if t < position, let fresh = try? Player(paths: paths, startedAt: window.from, function: function, config: config, alarms: alarmRules) {
+                player.stream.stop()  // its reader thread holds it: stop it explicitly
                 player = fresh  // backwards: rebuild deterministically from the first event
             }
             position = t
@@ -231,11 +233,11 @@ public final class ReplayEngine: FrameSource {
                 sequence += 1
                 let status = PlaybackStatus(
                     start: window.from, end: window.to, position: position, speed: speed, paused: paused, files: paths,
-                    skippedLines: player.stream.skipped, truncatedLastLines: player.stream.truncatedLastLines,
-                    otherLines: player.stream.otherLines)
+                    skippedLines: player.stream.counters.skipped, truncatedLastLines: player.stream.counters.truncatedLastLines,
+                    otherLines: player.stream.counters.otherLines)
                 var ingest = IngestStatus(listenPath: nil)
                 ingest.events = player.fed
-                ingest.malformed = player.stream.skipped
+                ingest.malformed = player.stream.counters.skipped
                 var frame = EngineFrame(snapshot: snap, ingest: ingest, eventsPerSecond: 0, sequence: sequence, playback: status)
                 frame.alarms = player.alarms.snapshot
                 latest.withLock { $0 = frame }
@@ -263,8 +265,9 @@ public struct RecordingSummary {
     public let truncatedLastLines: Int
 
     public static func read(paths: [String], function: String = "lambda", config base: AggregatorConfig = AggregatorConfig()) throws(ReplayError) -> RecordingSummary {
-        let stream = try RecordingStream(paths: paths, function: function)
-        guard let first = stream.peekTime else { throw .noEvents(paths: paths) }
+        guard let first = try RecordingStream(paths: paths, function: function).peekTime else { throw .noEvents(paths: paths) }
+        let stream = try PrefetchingStream(paths: paths, function: function)
+        defer { stream.stop() }
         var config = base
         config.startedAt = first
         let agg = Aggregator(config: config)
@@ -277,7 +280,7 @@ public struct RecordingSummary {
             if n % 100_000 == 0 { agg.advance(to: item.time) }
         }
         return RecordingSummary(
-            aggregator: agg, start: first, end: last, events: n, skippedLines: stream.skipped,
-            otherLines: stream.otherLines, truncatedLastLines: stream.truncatedLastLines)
+            aggregator: agg, start: first, end: last, events: n, skippedLines: stream.counters.skipped,
+            otherLines: stream.counters.otherLines, truncatedLastLines: stream.counters.truncatedLastLines)
     }
 }
