@@ -67,13 +67,11 @@ public struct HTTPResponse: Sendable, Equatable {
 
 /// Blocking HTTP/1.1 and HTTPS through libcurl; one call per request, safe from any thread.
 public enum HTTPClient {
-    private static let initialised: Bool = {
-        bt_curl_global_init()
-        return true
-    }()
+    /// Loads libcurl once, from one thread (it is opened on first use, not linked).
+    private static let initialised: Bool = bt_curl_available() != 0
 
     public static func perform(_ r: HTTPRequest) -> Result<HTTPResponse, InvokeFailure> {
-        _ = initialised
+        guard initialised else { return .failure(.other("libcurl is not installed (apt-get install libcurl4)")) }
         guard r.url.hasPrefix("http://") || r.url.hasPrefix("https://") else { return .failure(.badURL(r.url)) }
         var out = bt_buf(data: nil, len: 0, cap: 0, limit: 64 << 10, total: 0)
         var hdr = bt_buf(data: nil, len: 0, cap: 0, limit: 64 << 10, total: 0)

@@ -1,27 +1,12 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import BFFTopConfig
 import BFFTopWire
 import FoundationEssentials
 
-/// A theme file problem, located precisely.
-public struct ThemeError: Error, Equatable, CustomStringConvertible, Sendable {
-    public var file: String
-    public var line: Int
-    public var key: String?
-    public var message: String
-
-    public init(file: String, line: Int, key: String? = nil, message: String) {
-        self.file = file
-        self.line = line
-        self.key = key
-        self.message = message
-    }
-
-    public var description: String {
-        "\(file):\(line): " + (key.map { "\($0): " } ?? "") + message
-    }
-}
+/// A theme file problem, located precisely: the same `file:line: key: message` as config errors.
+public typealias ThemeError = ConfigError
 
 /// Reads theme files: `[meta]` (name, variant, inherits), `[palette]` (named colours) and
 /// `[colors]` (role = colour or palette name). Colours are `#rrggbb`, a 0-255 index, an ANSI name

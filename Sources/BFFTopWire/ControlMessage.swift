@@ -80,16 +80,12 @@ public enum ControlCodec {
 
     static func strings(_ line: UnsafeRawBufferPointer, _ a: Int, _ b: Int) throws(DecodeError) -> [String] {
         var out: [String] = []
-        var s = JSONScanner(UnsafeRawBufferPointer(rebasing: line[a..<b]))
-        s.pos = 1
-        while true {
-            s.skipWhitespace()
-            guard s.pos < b - a, s.bytes[s.pos] != UInt8(ascii: "]") else { return out }
-            guard case .string(let x, let y, let e) = try s.scanValue(depth: 1) else { throw DecodeError("endpoints must be strings") }
-            out.append(try s.string(start: x, end: y, escaped: e))
-            s.skipWhitespace()
-            if s.pos < b - a, s.bytes[s.pos] == UInt8(ascii: ",") { s.pos += 1 }
+        try JSONScanner.forEachElement(line, a, b) { (x: Int, y: Int) throws(DecodeError) in
+            var s = JSONScanner(UnsafeRawBufferPointer(rebasing: line[x..<y]))
+            guard case .string(let p, let q, let e) = try s.scanValue(depth: 1) else { throw DecodeError("endpoints must be strings") }
+            out.append(try s.string(start: p, end: q, escaped: e))
         }
+        return out
     }
 
     static func contains(_ hay: UnsafeRawBufferPointer, _ needle: StaticString) -> Bool {

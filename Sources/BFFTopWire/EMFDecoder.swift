@@ -140,30 +140,18 @@ public enum EMFDecoder {
     }
 
     static func forEachObject(_ bytes: UnsafeRawBufferPointer, _ a: Int, _ b: Int, _ body: (UnsafeRawBufferPointer) throws(DecodeError) -> Void) throws(DecodeError) {
-        var s = JSONScanner(UnsafeRawBufferPointer(rebasing: bytes[a..<b]))
-        s.pos = 1
-        while true {
-            s.skipWhitespace()
-            guard s.pos < b - a, s.bytes[s.pos] != UInt8(ascii: "]") else { return }
-            let start = s.pos
-            let v = try s.scanValue(depth: 1)
-            if case .object = v { try body(UnsafeRawBufferPointer(rebasing: bytes[(a + start)..<(a + s.pos)])) }
-            s.skipWhitespace()
-            if s.pos < b - a, s.bytes[s.pos] == UInt8(ascii: ",") { s.pos += 1 }
+        try JSONScanner.forEachElement(bytes, a, b) { (x: Int, y: Int) throws(DecodeError) in
+            if bytes[x] == UInt8(ascii: "{") { try body(UnsafeRawBufferPointer(rebasing: bytes[x..<y])) }
         }
     }
 
     static func numberArray(_ bytes: UnsafeRawBufferPointer, _ a: Int, _ b: Int) throws(DecodeError) -> [Double] {
         var out: [Double] = []
-        var s = JSONScanner(UnsafeRawBufferPointer(rebasing: bytes[a..<b]))
-        s.pos = 1
-        while true {
-            s.skipWhitespace()
-            guard s.pos < b - a, s.bytes[s.pos] != UInt8(ascii: "]") else { return out }
+        try JSONScanner.forEachElement(bytes, a, b) { (x: Int, y: Int) throws(DecodeError) in
+            var s = JSONScanner(UnsafeRawBufferPointer(rebasing: bytes[x..<y]))
             guard case .number(let d) = try s.scanValue(depth: 1) else { throw DecodeError("not a number array") }
             out.append(d)
-            s.skipWhitespace()
-            if s.pos < b - a, s.bytes[s.pos] == UInt8(ascii: ",") { s.pos += 1 }
         }
+        return out
     }
 }

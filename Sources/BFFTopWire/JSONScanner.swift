@@ -363,3 +363,21 @@ public struct JSONScanner {
 @inline(__always) func printable(_ b: UInt8) -> String {
     (0x20..<0x7F).contains(b) ? String(UnicodeScalar(b)) : "0x" + String(b, radix: 16)
 }
+
+extension JSONScanner {
+    /// Calls `body` with the byte range (in `bytes`) of each element of the array spanning [a, b).
+    public static func forEachElement(_ bytes: UnsafeRawBufferPointer, _ a: Int, _ b: Int,
+                                      _ body: (Int, Int) throws(DecodeError) -> Void) throws(DecodeError) {
+        var s = JSONScanner(UnsafeRawBufferPointer(rebasing: bytes[a..<b]))
+        s.pos = 1
+        while true {
+            s.skipWhitespace()
+            guard s.pos < b - a, s.bytes[s.pos] != UInt8(ascii: "]") else { return }
+            let start = s.pos
+            _ = try s.scanValue(depth: 1)
+            try body(a + start, a + s.pos)
+            s.skipWhitespace()
+            if s.pos < b - a, s.bytes[s.pos] == UInt8(ascii: ",") { s.pos += 1 }
+        }
+    }
+}

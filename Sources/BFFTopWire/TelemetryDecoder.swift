@@ -26,7 +26,7 @@ public struct TelemetryDecoder {
                 guard case .array(let a, let b) = try s.scanValue(depth: 0) else { return .notTelemetry }
                 var out: [Invocation] = []
                 var any = false
-                try forEachElement(line, a, b) { (x: Int, y: Int) throws(DecodeError) in
+                try JSONScanner.forEachElement(line, a, b) { (x: Int, y: Int) throws(DecodeError) in
                     if let r = try event(UnsafeRawBufferPointer(rebasing: line[x..<y]), defaultFunction) {
                         any = true
                         if let inv = r { out.append(inv) }
@@ -108,20 +108,5 @@ public struct TelemetryDecoder {
             }
         }
         return out
-    }
-
-    /// Calls `body` with the byte range of each element of the array spanning [a, b).
-    private func forEachElement(_ bytes: UnsafeRawBufferPointer, _ a: Int, _ b: Int, _ body: (Int, Int) throws(DecodeError) -> Void) throws(DecodeError) {
-        var s = JSONScanner(UnsafeRawBufferPointer(rebasing: bytes[a..<b]))
-        s.pos = 1
-        while true {
-            s.skipWhitespace()
-            guard s.pos < b - a, s.bytes[s.pos] != UInt8(ascii: "]") else { return }
-            let start = s.pos
-            _ = try s.scanValue(depth: 1)
-            try body(a + start, a + s.pos)
-            s.skipWhitespace()
-            if s.pos < b - a, s.bytes[s.pos] == UInt8(ascii: ",") { s.pos += 1 }
-        }
     }
 }

@@ -1,9 +1,52 @@
 #ifndef BFFTOP_CCURL_SHIM_H
 #define BFFTOP_CCURL_SHIM_H
-/* libcurl through one non-variadic call per request: Swift cannot call curl_easy_setopt (variadic). */
+/* libcurl through one non-variadic call per request: Swift cannot call curl_easy_setopt (variadic).
+   libcurl is opened with dlopen on first use, not linked: it brings ~16 libraries (OpenSSL, nghttp2,
+   LDAP…) whose pages would count against the dashboard's memory even when nothing is invoked. */
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
+
+typedef struct {
+    CURL *(*easy_init)(void);
+    CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+    CURLcode (*easy_perform)(CURL *);
+    CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+    void (*easy_cleanup)(CURL *);
+    struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+    void (*slist_free_all)(struct curl_slist *);
+    CURLcode (*global_init)(long);
+    int ok;
+} bt_curl_api;
+
+/* Resolved once; the first call must not race (HTTPClient makes it from a Swift lazy static). */
+static inline bt_curl_api *bt_curl(void) {
+    static bt_curl_api api;
+    static int tried = 0;
+    if (!tried) {
+        tried = 1;
+        void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+        if (!h) h = dlopen("libcurl.so", RTLD_NOW | RTLD_LOCAL);
+        if (h) {
+            api.easy_init = (CURL *(*)(void))dlsym(h, "curl_easy_init");
+            api.easy_setopt = (CURLcode (*)(CURL *, CURLoption, ...))dlsym(h, "curl_easy_setopt");
+            api.easy_perform = (CURLcode (*)(CURL *))dlsym(h, "curl_easy_perform");
+            api.easy_getinfo = (CURLcode (*)(CURL *, CURLINFO, ...))dlsym(h, "curl_easy_getinfo");
+            api.easy_cleanup = (void (*)(CURL *))dlsym(h, "curl_easy_cleanup");
+            api.slist_append = (struct curl_slist *(*)(struct curl_slist *, const char *))dlsym(h, "curl_slist_append");
+            api.slist_free_all = (void (*)(struct curl_slist *))dlsym(h, "curl_slist_free_all");
+            api.global_init = (CURLcode (*)(long))dlsym(h, "curl_global_init");
+            api.ok = api.easy_init && api.easy_setopt && api.easy_perform && api.easy_getinfo && api.easy_cleanup
+                && api.slist_append && api.slist_free_all && api.global_init;
+            if (api.ok) api.global_init(CURL_GLOBAL_DEFAULT);
+        }
+    }
+    return &api;
+}
+
+/* Returned by bt_http_request when libcurl cannot be loaded. */
+#define BT_NO_LIBCURL (-1)
 
 typedef struct {
     char *data;
@@ -35,7 +78,7 @@ static size_t bt_buf_write(char *p, size_t size, size_t n, void *user) {
 
 static inline void bt_buf_free(bt_buf *b) { free(b->data); b->data = NULL; b->len = b->cap = 0; }
 
-static inline void bt_curl_global_init(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+static inline int bt_curl_available(void) { return bt_curl()->ok; }
 
 /* One HTTP request. `headers` is a '\n'-separated list of "Name: value" lines (or NULL).
    Returns the CURLcode; fills status, seconds to first byte and total, body and header buffers,
@@ -43,38 +86,40 @@ static inline void bt_curl_global_init(void) { curl_global_init(CURL_GLOBAL_DEFA
 static inline int bt_http_request(const char *method, const char *url, const char *headers, const char *body, long bodyLen,
                                   long timeoutMs, long connectTimeoutMs, bt_buf *out, bt_buf *hdr,
                                   long *status, double *ttfb, double *total, char *err) {
-    CURL *c = curl_easy_init();
+    bt_curl_api *api = bt_curl();
+    if (!api->ok) return BT_NO_LIBCURL;
+    CURL *c = api->easy_init();
     if (!c) return CURLE_FAILED_INIT;
     struct curl_slist *list = NULL;
     if (headers) {
         char *copy = strdup(headers);
-        for (char *line = strtok(copy, "\n"); line; line = strtok(NULL, "\n")) list = curl_slist_append(list, line);
+        for (char *line = strtok(copy, "\n"); line; line = strtok(NULL, "\n")) list = api->slist_append(list, line);
         free(copy);
     }
     err[0] = 0;
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    if (strcmp(method, "HEAD") == 0) curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    api->easy_setopt(c, CURLOPT_URL, url);
+    api->easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (strcmp(method, "HEAD") == 0) api->easy_setopt(c, CURLOPT_NOBODY, 1L);
     if (body) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, bodyLen);
+        api->easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        api->easy_setopt(c, CURLOPT_POSTFIELDSIZE, bodyLen);
     }
-    if (list) curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeoutMs);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, connectTimeoutMs);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, bt_buf_write);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, bt_buf_write);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, hdr);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "bfftop/0.1");
-    CURLcode r = curl_easy_perform(c);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-    curl_easy_getinfo(c, CURLINFO_STARTTRANSFER_TIME, ttfb);
-    curl_easy_getinfo(c, CURLINFO_TOTAL_TIME, total);
-    curl_slist_free_all(list);
-    curl_easy_cleanup(c);
+    if (list) api->easy_setopt(c, CURLOPT_HTTPHEADER, list);
+    api->easy_setopt(c, CURLOPT_TIMEOUT_MS, timeoutMs);
+    api->easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, connectTimeoutMs);
+    api->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    api->easy_setopt(c, CURLOPT_WRITEFUNCTION, bt_buf_write);
+    api->easy_setopt(c, CURLOPT_WRITEDATA, out);
+    api->easy_setopt(c, CURLOPT_HEADERFUNCTION, bt_buf_write);
+    api->easy_setopt(c, CURLOPT_HEADERDATA, hdr);
+    api->easy_setopt(c, CURLOPT_ERRORBUFFER, err);
+    api->easy_setopt(c, CURLOPT_USERAGENT, "bfftop/0.1");
+    CURLcode r = api->easy_perform(c);
+    api->easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+    api->easy_getinfo(c, CURLINFO_STARTTRANSFER_TIME, ttfb);
+    api->easy_getinfo(c, CURLINFO_TOTAL_TIME, total);
+    api->slist_free_all(list);
+    api->easy_cleanup(c);
     return (int)r;
 }
 #endif

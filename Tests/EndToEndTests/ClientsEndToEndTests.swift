@@ -78,15 +78,9 @@ import Testing
         tmux.keys("q")
         usleep(600_000)
         let r = try shell("\(bin) report \(rec) --format csv")
-        let lines = r.output.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
-        guard let header = lines.first else {
-            Issue.record("no report: \(r.output)")
-            return
-        }
-        func row(_ name: String) -> [String: String] {
-            guard let l = lines.first(where: { $0.first == name }) else { return [:] }
-            return Dictionary(uniqueKeysWithValues: zip(header, l))
-        }
+        let rows = reportRows(r.output)
+        #expect(!rows.isEmpty, "no report: \(r.output)")
+        func row(_ name: String) -> [String: String] { rows[name] ?? [:] }
         #expect(row("GET /node/ok")["count"] == "20")
         #expect(row("GET /node/fail")["count"] == "10" && row("GET /node/fail")["errors"] == "10")
         #expect(row("GET /py/ok")["count"] == "20")

@@ -57,15 +57,9 @@ import Testing
         let resize = (0..<200).map { Double(20 + ($0 * 13) % 500) }.sorted()
         func q(_ v: [Double], _ p: Double) -> Double { v[max(1, Int((p * Double(v.count)).rounded(.up))) - 1] }
         let r = try shell("\(bin) report \(rec) --format csv")
-        let lines = r.output.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
-        guard let header = lines.first else {
-            Issue.record("no report: \(r.output)")
-            return
-        }
-        func row(_ name: String) -> [String: String] {
-            guard let l = lines.first(where: { $0.first == name }) else { return [:] }
-            return Dictionary(uniqueKeysWithValues: zip(header, l))
-        }
+        let rows = reportRows(r.output)
+        #expect(!rows.isEmpty, "no report: \(r.output)")
+        func row(_ name: String) -> [String: String] { rows[name] ?? [:] }
         let s = row("GET /api/slots"), f = row("resize")
         #expect(s["count"] == "400" && s["errors"] == "8", "\(s)")
         #expect(abs((Double(s["p99_ms"] ?? "") ?? 0) - q(slots, 0.99)) / q(slots, 0.99) <= 0.01, "\(s)")

@@ -44,15 +44,9 @@ import Testing
         tmux.keys("q")
         usleep(600_000)
         let r = try shell("\(bin) report \(rec) --format csv")
-        let lines = r.output.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
-        guard let header = lines.first else {
-            Issue.record("no report: \(r.output)")
-            return
-        }
-        func row(_ name: String) -> [String: String] {
-            guard let l = lines.first(where: { $0.first == name }) else { return [:] }
-            return Dictionary(uniqueKeysWithValues: zip(header, l))
-        }
+        let rows = reportRows(r.output)
+        #expect(!rows.isEmpty, "no report: \(r.output)")
+        func row(_ name: String) -> [String: String] { rows[name] ?? [:] }
         #expect(row("GET /api/slots/{id}")["count"] == "20", "\(r.output)")
         let failed = bookingStatuses.filter { $0 == "503" }.count
         #expect(row("POST /api/bookings")["count"] == "20" && row("POST /api/bookings")["errors"] == "\(failed)", "\(r.output)")

@@ -103,3 +103,14 @@ func shell(_ command: String) throws -> (status: Int32, output: String) {
     let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     return (code, String(decoding: data, as: UTF8.self))
 }
+
+/// `bfftop report --format csv` output as rows by endpoint name, each a column → value map.
+func reportRows(_ csv: String) -> [String: [String: String]] {
+    let lines = csv.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+    guard let header = lines.first else { return [:] }
+    var out: [String: [String: String]] = [:]
+    for l in lines.dropFirst() where l.count == header.count {
+        out[l[0]] = Dictionary(uniqueKeysWithValues: zip(header, l))
+    }
+    return out
+}
