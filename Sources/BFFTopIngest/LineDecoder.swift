@@ -74,6 +74,13 @@ public struct LineDecoder {
             oversize(UnsafeRawBufferPointer(rebasing: l.prefix(80)))
             return
         }
+        // Native events first: the other line kinds (control messages, EMF) are tried only when that
+        // fails, so the common path pays nothing for them.
+        let native = decoder.decode(l)
+        if case .success(let e) = native {
+            events.append(e)
+            return
+        }
         switch ControlCodec.decode(l) {
         case .success(let m)?:
             controls.append(m)
@@ -87,9 +94,7 @@ public struct LineDecoder {
             events += emf
             return
         }
-        switch decoder.decode(l) {
-        case .success(let e): events.append(e)
-        case .failure(let err):
+        if case .failure(let err) = native {
             malformed.append(MalformedLine(connection: connection, origin: origin, reason: err.description, excerpt: Self.excerpt(l)))
         }
     }
