@@ -70,7 +70,6 @@ public final class NativeDecoder {
             }
         case 5:
             if s.equals(ks, ke, "count") { f.count = try number(v, "count", s) }
-            if s.equals(ks, ke, "cold_starts") { f.coldStarts = try number(v, "cold_starts", s) }
             if s.equals(ks, ke, "value") { f.value = try number(v, "value", s) } else if s.equals(ks, ke, "limit") {
                 f.limit = try number(v, "limit", s)
             } else if s.equals(ks, ke, "error") {
@@ -99,7 +98,9 @@ public final class NativeDecoder {
                 f.timeoutMs = try number(v, "timeout_ms", s)
             }
         case 11:
-            if s.equals(ks, ke, "duration_ms") { f.durationMs = try number(v, "duration_ms", s) }
+            if s.equals(ks, ke, "duration_ms") { f.durationMs = try number(v, "duration_ms", s) } else if s.equals(ks, ke, "cold_starts") {
+                f.coldStarts = try number(v, "cold_starts", s)
+            }
         case 13:
             if s.equals(ks, ke, "max_memory_mb") { f.maxMemoryMB = try number(v, "max_memory_mb", s) }
         case 16:

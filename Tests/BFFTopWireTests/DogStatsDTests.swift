@@ -63,5 +63,11 @@ import Testing
     @Test func outcomesRoundTripTheNativeProtocol() {
         let e = WireEvent.outcomes(OutcomeCount(ts: 12.5, endpoint: "resize", kind: .function, outcome: .timeout, count: 4))
         #expect(NativeDecoder().decode(NativeEncoder.encode(e)) == .success(e))
+        let cold = WireEvent.outcomes(OutcomeCount(ts: 3, endpoint: "orders-fn", kind: .function, outcome: .ok, count: 0, coldStarts: 2))
+        #expect(NativeDecoder().decode(NativeEncoder.encode(cold)) == .success(cold), "cold starts survive a recording")
+        guard case .failure = NativeDecoder().decode(#"{"v":1,"type":"outcomes","ts":1,"endpoint":"x","outcome":"ok","count":0}"#) else {
+            Issue.record("an outcomes event with nothing in it is malformed")
+            return
+        }
     }
 }
