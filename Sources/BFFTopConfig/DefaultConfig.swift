@@ -24,8 +24,8 @@ public enum DefaultConfig {
 
             """
         for r in AlarmRule.defaults {
-            let t = r.threshold.map { formatted($0) } ?? "budget"
-            s += "#   \(r.name): \(r.metric.rawValue) \(r.comparison.rawValue) \(t)\(r.metric.unit) over \(r.window), for \(formatted(r.forSeconds))s, \(r.scope), \(r.severity.rawValue)\n"
+            let t = r.threshold.map { formatted($0) + r.metric.unit } ?? (r.metric == .costPerHour ? "cost_budget_per_hour" : "latency_budget")
+            s += "#   \(r.name): \(r.metric.rawValue) \(r.comparison.rawValue) \(t) over \(r.window), for \(formatted(r.forSeconds))s, \(r.scope), \(r.severity.rawValue)\n"
         }
         s += """
 

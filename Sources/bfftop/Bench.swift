@@ -14,7 +14,7 @@ import FoundationEssentials
 /// Run it from a release build: `swift run -c release bfftop bench`.
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure ingest, aggregation, memory, rendering and idle CPU; prints figures.")
+        abstract: "Measure ingest, aggregation, replay, memory, rendering, alarms, the metrics backend and idle CPU; prints figures.")
 
     @Option(help: "Comma-separated parts to run: ingest, aggregate, replay, memory, render, alarms, metrics, idle.")
     var only: String = "ingest,aggregate,replay,memory,render,alarms,metrics,idle"

@@ -13,7 +13,7 @@ import Glibc
 
 struct Replay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Replay recordings (bfftop --record files, native NDJSON, Lambda REPORT log lines) on a virtual clock.",
+        abstract: "Replay recordings and real function logs (CloudWatch text, JSON exports, Telemetry API, EMF) on a virtual clock.",
         discussion: """
             Keys: space pause/resume, ←/→ ±10 s, Shift-←/→ ±1 min, [ ] slower/faster, Home/End start/end,
             g go to a time. Several files are merged in time order. Seeking back rebuilds the figures from
