@@ -43,6 +43,16 @@ public struct PlanStatus: Sendable, Equatable {
     public var done: Int
     public var failed: Int
     public var cancelled: Bool
+
+    public init(id: Int, endpoint: String, plan: InvokePlan, sent: Int, done: Int, failed: Int, cancelled: Bool) {
+        self.id = id
+        self.endpoint = endpoint
+        self.plan = plan
+        self.sent = sent
+        self.done = done
+        self.failed = failed
+        self.cancelled = cancelled
+    }
 }
 
 public struct InvocationLogSnapshot: Sendable, Equatable {

@@ -20,6 +20,23 @@ public struct InvocationRecord: Sendable, Equatable {
     /// Whether the dashboard should count it (the target's `record`); emitters report their own.
     public var feed = false
 
+    public init(id: Int, plan: Int, time: Double, endpoint: String, target: String, status: Int? = nil, outcome: Outcome,
+                latencyMs: Double, bytes: Int, coldStart: Bool? = nil, error: String? = nil, report: Invocation? = nil, feed: Bool = false) {
+        self.id = id
+        self.plan = plan
+        self.time = time
+        self.endpoint = endpoint
+        self.target = target
+        self.status = status
+        self.outcome = outcome
+        self.latencyMs = latencyMs
+        self.bytes = bytes
+        self.coldStart = coldStart
+        self.error = error
+        self.report = report
+        self.feed = feed
+    }
+
     public var succeeded: Bool { outcome == .ok }
 
     /// What the dashboard counts: the function's own REPORT when there is one, else the client's measurement.

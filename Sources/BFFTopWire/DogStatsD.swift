@@ -26,6 +26,15 @@ public struct DogStatsDMetric: Equatable, Sendable {
     }
 
     public func tag(_ key: String) -> String? { tags.first { $0.key == key }?.value }
+
+    public init(name: String, values: [Double], kind: Kind, sampleRate: Double = 1, tags: [(key: String, value: String)] = [], timestamp: Double? = nil) {
+        self.name = name
+        self.values = values
+        self.kind = kind
+        self.sampleRate = sampleRate
+        self.tags = tags
+        self.timestamp = timestamp
+    }
 }
 
 public enum DogStatsDParser {
