@@ -102,11 +102,11 @@ public struct AppState: Sendable {
     public var invocations = InvocationLogSnapshot()
     public var hideTestTraffic = false
     /// Waiting for y/n before firing.
-    public private(set) var confirming: InvokeRequest?
+    public internal(set) var confirming: InvokeRequest?
     /// The `I` picker: presets of this endpoint's target.
-    public private(set) var choosingPreset: (endpoint: String, spec: TargetSpec)?
-    public private(set) var pendingInvokes: [InvokeRequest] = []
-    public private(set) var cancelRequested = false
+    public internal(set) var choosingPreset: (endpoint: String, spec: TargetSpec)?
+    public internal(set) var pendingInvokes: [InvokeRequest] = []
+    public internal(set) var cancelRequested = false
     /// From the config: ring the bell / flash when an alarm fires.
     public var bellOnAlarm = false
     public var flashOnAlarm = false
@@ -460,86 +460,4 @@ public struct AppState: Sendable {
         errorsOffset = max(0, min(errorsOffset, max(0, displayed.snapshot.recentFailures.count - 1)))
         alarmsOffset = max(0, min(alarmsOffset, max(0, AlarmsView.lineCount(displayed.alarms) - 1)))
     }
-
-    // MARK: - Test invocations
-
-    /// Where `endpoint` is invoked: its config target, else a connected emitter that offers it.
-    public func target(for endpoint: String) -> TargetSpec? {
-        if let spec = TargetResolver.spec(for: endpoint, in: targets) { return spec }
-        if invokable.contains(endpoint) { return TargetSpec(match: endpoint, target: .control, confirm: nil) }
-        return nil
-    }
-
-    private mutating func invoke(plan: InvokePlan, preset: String?) {
-        guard let endpoint = selected else {
-            message = "select an endpoint to invoke (↑↓)"
-            return
-        }
-        guard let spec = target(for: endpoint) else {
-            message = "no invocation target for \(endpoint): add a [[target]] to the config (bfftop config --print-default)"
-            return
-        }
-        let req = InvokeRequest(endpoint: endpoint, target: spec.target(preset: preset), plan: plan, preset: preset, record: spec.record)
-        lowerPane = .invocations
-        if spec.confirm != false, req.target.changesThings || plan != .once {
-            confirming = req
-            return
-        }
-        pendingInvokes.append(req)
-        message = "invoking \(endpoint) (\(plan)) → \(req.target.summary)"
-    }
-
-    private mutating func choosePreset() {
-        guard let endpoint = selected, let spec = target(for: endpoint) else {
-            invoke(plan: .once, preset: nil)  // says why nothing can be invoked
-            return
-        }
-        guard !spec.presets.isEmpty else {
-            message = "\(endpoint) has no payload presets ([target.payloads] in the config)"
-            return
-        }
-        choosingPreset = (endpoint, spec)
-    }
-
-    private mutating func pickPreset(_ key: Key) -> Bool {
-        guard let (endpoint, spec) = choosingPreset else { return false }
-        choosingPreset = nil
-        if case .char(let c) = key, let n = c.wholeNumberValue, n >= 1, n <= spec.presets.count, selected == endpoint {
-            invoke(plan: .once, preset: spec.presets[n - 1].name)
-        } else if key == .ctrl("c") {
-            shouldQuit = true
-        }
-        return true
-    }
-
-    private mutating func answerConfirmation(_ key: Key) -> Bool {
-        guard let req = confirming else { return false }
-        confirming = nil
-        switch key {
-        case .char("y"), .char("Y"):
-            pendingInvokes.append(req)
-            message = "invoking \(req.endpoint) (\(req.plan)) → \(req.target.summary)"
-        case .ctrl("c"): shouldQuit = true
-        default: message = "not sent"
-        }
-        return true
-    }
-
-    public mutating func takeInvokes() -> (requests: [InvokeRequest], cancel: Bool) {
-        defer {
-            pendingInvokes = []
-            cancelRequested = false
-        }
-        return (pendingInvokes, cancelRequested)
-    }
-}
-
-/// A test invocation the user asked for, handed from the UI state to the runner.
-public struct InvokeRequest: Sendable, Equatable {
-    public var endpoint: String
-    public var target: InvokeTarget
-    public var plan: InvokePlan
-    public var preset: String?
-    /// Count the result in the dashboard's figures (see `TargetSpec.record`).
-    public var record: Bool
 }
