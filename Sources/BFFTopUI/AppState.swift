@@ -146,6 +146,7 @@ public struct AppState: Sendable {
         frame = f
         let newest = f.alarms.history.first { $0.phase == .firing }?.time
         if let newest, newest > lastFiringSeen ?? -.infinity {
+            // Live: every new firing rings. Replay: not for what had fired before the first frame.
             if lastFiringSeen != nil || frame.playback == nil, f.alarms.unacknowledged > 0 { alertPending = true }
             lastFiringSeen = newest
         }
