@@ -93,7 +93,7 @@ public enum HTTPClient {
                     &out, &hdr, &status, &ttfb, &total, e.baseAddress)
             }
         }
-        let message = String(cString: err)
+        let message = String(decoding: err.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         switch CURLcode(rawValue: UInt32(code)) {
         case CURLE_OK: break
         case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: return .failure(.dns(host: host(r.url)))

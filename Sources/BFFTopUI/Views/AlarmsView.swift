@@ -14,7 +14,7 @@ enum AlarmsView {
         case "%": Format.fixed(v, v < 10 ? 1 : 0) + "%"
         case "$/h": Format.dollars(v) + "/h"
         case "s": Format.fixed(v, 0) + "s"
-        default: Format.count(v)
+        default: v == v.rounded() && abs(v) < 1e9 ? String(Int(v)) : Format.count(v)
         }
     }
 
