@@ -62,6 +62,14 @@ public enum ConfigLoader {
         return (env["HOME"] ?? "") + "/.config/bfftop/config.toml"
     }
 
+    /// Seconds from "500ms", "30s", "2m", "1h" or a bare number of seconds; nil if it is none of these.
+    public static func duration(_ s: String) -> Double? {
+        for (u, f) in [("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0)] where s.hasSuffix(u) {
+            if let n = Double(s.dropLast(u.count)), n >= 0 { return n * f }
+        }
+        return Double(s).flatMap { $0 >= 0 ? $0 : nil }
+    }
+
     public static func parse(_ text: String, file: String) throws(ConfigErrors) -> Config {
         let root: TOMLTable
         do {
@@ -123,18 +131,11 @@ struct Reader {
     /// Seconds: a number, or "500ms", "30s", "2m", "1h".
     mutating func duration(_ e: TOMLTable.Entry, section: String? = nil) -> Double? {
         if let d = e.value.number, d >= 0 { return d }
-        if case .string(let s) = e.value, let d = Self.parseDuration(s) { return d }
+        if case .string(let s) = e.value, let d = ConfigLoader.duration(s) { return d }
         fail(e, "expected a duration like 500ms, 30s, 2m or 1h (or seconds as a number)", section: section)
         return nil
     }
 
-    static func parseDuration(_ s: String) -> Double? {
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
-        for (u, f) in units where s.hasSuffix(u) {
-            if let n = Double(s.dropLast(u.count)), n >= 0 { return n * f }
-        }
-        return Double(s).flatMap { $0 >= 0 ? $0 : nil }
-    }
 
     mutating func oneOf<T>(_ e: TOMLTable.Entry, _ options: [(String, T)], section: String? = nil) -> T? {
         guard let s = string(e, section: section) else { return nil }

@@ -205,12 +205,9 @@ public final class DogStatsDServer: Sendable {
     // MARK: sockets
 
     static func bindUnix(_ path: String, type: Int32) throws(IngestError) -> Int32 {
-        guard path.utf8.count < 108 else { throw .pathTooLong(path: path) }
-        var st = stat()
-        if lstat(path, &st) == 0 {
-            guard (st.st_mode & S_IFMT) == S_IFSOCK else { throw .notASocket(path: path) }
-            unlink(path)
-        }
+        // Same rules as the main socket: a non-socket is never touched, a stale socket is replaced, a
+        // stream listener that answers is refused (a datagram socket cannot be probed, so it is replaced).
+        try SocketPath.prepareForListening(path)
         let fd = socket(AF_UNIX, type | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .bindFailed(path: path, reason: String(cString: strerror(errno))) }
         var addr = sockaddr_un()

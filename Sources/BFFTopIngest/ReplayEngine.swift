@@ -181,7 +181,6 @@ public final class ReplayEngine: FrameSource {
         func seek(_ target: Double) {
             let t = min(max(target, window.from), window.to)
             if t < position, let fresh = try? Player(paths: paths, startedAt: window.from, function: function, config: config, alarms: alarmRules) {
-                player.stream.stop()  // its reader thread holds it: stop it explicitly
                 player = fresh  // backwards: rebuild deterministically from the first event
             }
             position = t

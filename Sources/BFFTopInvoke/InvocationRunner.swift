@@ -75,12 +75,14 @@ public final class InvocationRunner: Sendable {
     private let state = Mutex(State())
 
     private struct State {
-        var records: [InvocationRecord] = []
-        var plans: [Int: PlanStatus] = [:]
+        // Every change to what the pane shows bumps `generation`, so the UI copies only when it moved.
+        var records: [InvocationRecord] = [] { didSet { generation &+= 1 } }
+        var plans: [Int: PlanStatus] = [:] { didSet { generation &+= 1 } }
         var nextID = 1
         var nextPlan = 1
         var total = 0
-        var inFlight = 0
+        var inFlight = 0 { didSet { generation &+= 1 } }
+        var generation = 0
     }
 
     public init(settings: InvokeSettings = InvokeSettings(), control: (any ControlChannel)? = nil,
@@ -111,7 +113,7 @@ public final class InvocationRunner: Sendable {
         switch plan {
         case .once, .burst:
             for _ in 0..<plan.count { fire(endpoint, target, planID, record) }
-        case .ramp(let rate, let seconds):
+        case .ramp(let rate, _):
             startThread(name: "bfftop-ramp") { [self] in
                 let start = monotonicSeconds()
                 for k in 0..<plan.count {
@@ -123,7 +125,6 @@ public final class InvocationRunner: Sendable {
                     if cancelled(planID) { return }
                     fire(endpoint, target, planID, record)
                 }
-                _ = seconds
             }
         }
         return .success(planID)
@@ -211,6 +212,9 @@ public final class InvocationRunner: Sendable {
             return n
         }
     }
+
+    /// Changes whenever `snapshot` would.
+    public var generation: Int { state.withLock { $0.generation } }
 
     public var snapshot: InvocationLogSnapshot {
         state.withLock { s in

@@ -49,6 +49,7 @@ public final class DashboardRunner {
         var dirty = true
         // Transient messages ("sorted by…", "acknowledged…") give the notice row back after 4 s.
         var shownMessage: String?
+        var invocationsSeen = -1
         var messageSince = 0.0
         while !state.shouldQuit, bt_quit_requested() == 0 {
             if state.message != shownMessage {
@@ -60,15 +61,13 @@ public final class DashboardRunner {
                 dirty = true
             }
             let frame = source.frame()
-            if let invoker {
+            if let invoker, invoker.generation != invocationsSeen {
                 // Test invocations run on their own threads; the pane shows where they are.
-                let snap = invoker.snapshot
-                if snap != state.invocations {
-                    state.invocations = snap
-                    dirty = true
-                }
-                if let invokable { state.invokable = invokable() }
+                invocationsSeen = invoker.generation
+                state.invocations = invoker.snapshot
+                dirty = true
             }
+            if let invokable, frame.sequence != lastSequence { state.invokable = invokable() }
             if frame.sequence != lastSequence {
                 lastSequence = frame.sequence
                 state.receive(frame)

@@ -35,7 +35,7 @@ public struct ControlReply: Sendable, Equatable {
 public enum ControlCodec {
     /// Cheap test first (most lines are events): only lines naming a control type are parsed.
     public static func decode(_ line: UnsafeRawBufferPointer) -> Result<ControlMessage, DecodeError>? {
-        guard contains(line, "\"invokable\"") || contains(line, "\"invoke_result\"") else { return nil }
+        guard bytesContain(line, "\"invokable\"") || bytesContain(line, "\"invoke_result\"") else { return nil }
         var s = JSONScanner(line)
         let r = JSONScanner(line)
         var type: String?
@@ -86,21 +86,6 @@ public enum ControlCodec {
             out.append(try s.string(start: p, end: q, escaped: e))
         }
         return out
-    }
-
-    static func contains(_ hay: UnsafeRawBufferPointer, _ needle: StaticString) -> Bool {
-        let n = needle.utf8CodeUnitCount
-        guard hay.count >= n else { return false }
-        guard let h = hay.baseAddress else { return false }
-        return needle.withUTF8Buffer { nb in
-            guard let nbase = nb.baseAddress else { return false }
-            var i = 0
-            while i <= hay.count - n {
-                if hay[i] == nb[0], memcmp(h + i, nbase, n) == 0 { return true }
-                i += 1
-            }
-            return false
-        }
     }
 
     /// An `invoke` request, as an emitter reads it: (id, endpoint, payload).

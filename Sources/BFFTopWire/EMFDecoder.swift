@@ -13,7 +13,7 @@ public enum EMFDecoder {
 
     /// nil: not EMF. An EMF document without a usable endpoint or metric gives no events.
     public static func decode(_ line: UnsafeRawBufferPointer) -> [WireEvent]? {
-        guard ControlCodec.contains(line, "\"_aws\"") else { return nil }
+        guard bytesContain(line, "\"_aws\"") else { return nil }
         var s = JSONScanner(line)
         let r = JSONScanner(line)
         var strings: [String: String] = [:]

@@ -109,3 +109,18 @@ public func connectUnixSocket(_ path: String) -> Int32? {
     clock_gettime(CLOCK_REALTIME, &ts)
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
+
+/// Whether `needle` occurs in `hay` (a cheap pre-check before parsing a line as some format).
+public func bytesContain(_ hay: UnsafeRawBufferPointer, _ needle: StaticString) -> Bool {
+    let n = needle.utf8CodeUnitCount
+    guard n > 0, hay.count >= n, let h = hay.baseAddress else { return false }
+    return needle.withUTF8Buffer { nb in
+        guard let nbase = nb.baseAddress else { return false }
+        var i = 0
+        while i <= hay.count - n {
+            if hay[i] == nb[0], memcmp(h + i, nbase, n) == 0 { return true }
+            i += 1
+        }
+        return false
+    }
+}

@@ -6,6 +6,7 @@ import BFFTopConfig
 import BFFTopDemo
 import BFFTopIngest
 import BFFTopInvoke
+import BFFTopUI
 import BFFTopWire
 import FoundationEssentials
 import Synchronization
@@ -69,7 +70,7 @@ struct Invoke: AsyncParsableCommand {
         }
         let plan: InvokePlan
         if let burst { plan = .burst(burst) } else if let ramp, let f = rampFor {
-            guard let secs = parseDuration(f) else { throw CLIError("--for \(f): not a duration (30s, 2m)") }
+            guard let secs = ConfigLoader.duration(f) else { throw CLIError("--for \(f): not a duration (30s, 2m)") }
             plan = .ramp(perSecond: ramp, seconds: secs)
         } else { plan = .once }
         let target = spec.target(preset: payload)
@@ -93,16 +94,10 @@ struct Invoke: AsyncParsableCommand {
         if recs.contains(where: { !$0.succeeded }) { throw ExitCode(1) }
     }
 
-    func parseDuration(_ s: String) -> Double? {
-        for (u, f) in [("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0)] where s.hasSuffix(u) {
-            if let n = Double(s.dropLast(u.count)) { return n * f }
-        }
-        return Double(s)
-    }
 
     static func line(_ r: InvocationRecord) -> String {
         let status = r.status.map(String.init) ?? r.outcome.description
-        var parts = ["#\(r.id)".padded(to: 5), AlarmClock.time(r.time), r.endpoint, status, formatFixed(r.latencyMs, 1) + "ms", "\(r.bytes) B"]
+        var parts = ["#\(r.id)".padded(to: 5), Self.time(r.time), r.endpoint, status, formatFixed(r.latencyMs, 1) + "ms", "\(r.bytes) B"]
         if r.coldStart == true { parts.append("cold") }
         if let inv = r.report {
             parts.append("billed \(formatFixed(inv.billedMs ?? 0, 0))ms")
@@ -123,16 +118,10 @@ struct Invoke: AsyncParsableCommand {
         return "\(recs.count) invocation\(recs.count == 1 ? "" : "s"): \(recs.count - failed) ok, \(failed) failed · p50 \(q(0.5)) · p99 \(q(0.99)) · \(cold) cold start\(cold == 1 ? "" : "s")"
     }
 
-}
 
-enum AlarmClock {
-    /// `HH:MM:SS.mmm` local time.
+    /// `HH:MM:SS.mmm`, local time: the dashboard's clock with milliseconds.
     static func time(_ t: Double) -> String {
-        var secs = time_t(t)
-        var parts = tm()
-        localtime_r(&secs, &parts)
-        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
         let ms = Int((t - t.rounded(.down)) * 1000)
-        return "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(ms < 10 ? "00" : ms < 100 ? "0" : "")\(ms)"
+        return Format.clock(t, utcOffset: DashboardSession.localUTCOffset()) + "." + (ms < 10 ? "00" : ms < 100 ? "0" : "") + String(ms)
     }
 }
