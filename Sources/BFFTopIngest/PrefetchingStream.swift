@@ -71,7 +71,12 @@ private final class HandOff: Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private let running = Atomic<Bool>(true)
 
-    init(ahead: Int) { space = DispatchSemaphore(value: ahead) }
+    init(ahead: Int) {
+        // Created at 0 and signalled up: libdispatch traps when a semaphore is released while its
+        // value is below the one it was created with, which `space` would be whenever chunks wait.
+        space = DispatchSemaphore(value: 0)
+        for _ in 0..<ahead { space.signal() }
+    }
 
     func produce(_ stream: RecordingStream) {
         defer {

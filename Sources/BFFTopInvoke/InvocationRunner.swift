@@ -90,7 +90,9 @@ public final class InvocationRunner: Sendable {
         self.settings = settings
         self.control = control
         self.sink = sink
-        self.slots = DispatchSemaphore(value: max(1, settings.maxInFlight))
+        // Created at 0 and signalled up (libdispatch traps on releasing a semaphore below its initial value).
+        self.slots = DispatchSemaphore(value: 0)
+        for _ in 0..<max(1, settings.maxInFlight) { slots.signal() }
     }
 
     /// Refuses plans over the caps (the message says which); otherwise starts and returns the plan id.
