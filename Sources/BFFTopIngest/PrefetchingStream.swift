@@ -1,60 +1,143 @@
+import BFFTopStats
 import BFFTopWire
 import Dispatch
 import Synchronization
 
-/// Reads and decodes recordings on a thread of its own, a few thousand events ahead, so decoding
-/// (the larger half of replay's cost) overlaps with aggregation on the engine thread. The consumer
-/// sees the same items in the same order as `RecordingStream.next()`, and the line counters as of
-/// the last chunk it took. The reader thread holds only the hand-off, never the stream object, so
-/// dropping the stream (a seek back builds a new one) stops the reader.
-final class PrefetchingStream: Sendable {
+/// Events in time order as the reader thread hands them over: successful invocations prepared
+/// for aggregation (plain values, no reference counting), the rest as general events at their
+/// positions in the order.
+struct ReplayBatch: Sendable {
+    var prepared: [RecordingStream.PreparedItem] = []
+    var general: [(position: Int, item: RecordingStream.Item)] = []
+    /// Names first seen in this batch, continuing the reader's `NameTable` ids.
+    var newNames: [String] = []
+    /// In-flight ids of prepared invocations (`PreparedItem.id` indexes this).
+    var ids: [String] = []
+    var counters = PrefetchingStream.Counters()
+    var last = false
+
+    var count: Int { prepared.count + general.count }
+
+    mutating func append(_ item: RecordingStream.Item) { general.append((count, item)) }
+
+    mutating func removeAll() {
+        prepared.removeAll(keepingCapacity: true)
+        general.removeAll(keepingCapacity: true)
+        ids.removeAll(keepingCapacity: true)
+    }
+}
+
+/// A position in a `ReplayBatch`: the batch keeps prepared and general events apart, each general
+/// one with its place in the order.
+struct BatchCursor {
+    private var position = 0
+    private var preparedIndex = 0
+    private var generalIndex = 0
+
+    private func nextIsGeneral(_ b: ReplayBatch) -> Bool {
+        generalIndex < b.general.count && b.general[generalIndex].position == position
+    }
+
+    func atEnd(of b: ReplayBatch) -> Bool { position >= b.count }
+
+    func time(in b: ReplayBatch) -> Double? {
+        guard position < b.count else { return nil }
+        return nextIsGeneral(b) ? b.general[generalIndex].item.time : b.prepared[preparedIndex].time
+    }
+
+    /// Appends the event at the cursor to `out` and steps on; false at the end.
+    mutating func move(from b: ReplayBatch, into out: inout ReplayBatch) -> Bool {
+        guard position < b.count else { return false }
+        if nextIsGeneral(b) {
+            out.append(b.general[generalIndex].item)
+            generalIndex += 1
+        } else {
+            var p = b.prepared[preparedIndex]
+            if p.id >= 0 {
+                out.ids.append(b.ids[Int(p.id)])
+                p.id = Int32(out.ids.count - 1)
+            }
+            out.prepared.append(p)
+            preparedIndex += 1
+        }
+        position += 1
+        return true
+    }
+}
+
+/// Reads, decodes and prepares recordings on a thread of its own, a few batches ahead, so that
+/// work overlaps with aggregation on the engine thread. The consumer sees the same events in the
+/// same order as reading the files directly, and the line counters as of the last batch it took.
+/// The reader thread holds only the hand-off, never this object, so dropping the stream (a seek
+/// back builds a new one) stops the reader. One consumer thread.
+final class PrefetchingStream {
     struct Counters: Sendable, Equatable {
         var skipped = 0
         var truncatedLastLines = 0
         var otherLines = 0
     }
 
-    fileprivate struct Chunk: Sendable {
-        var items: [RecordingStream.Item]
-        var counters: Counters
-        var last: Bool
-    }
-
-    private struct ConsumerState {
-        var current: [RecordingStream.Item] = []
-        var index = 0
-        var counters = Counters()
-        var done = false
-    }
-
-    static let chunkSize = 4096
+    static let batchSize = 8192
     private let handOff: HandOff
-    private let consumer = Mutex(ConsumerState())
+    private var batch = ReplayBatch()
+    private var position = 0
+    private var preparedIndex = 0
+    private var generalIndex = 0
+    private var done = false
+    private var names = NameMapping()
+    private(set) var counters = Counters()
 
-    init(paths: [String], function: String, ahead: Int = 8) throws(ReplayError) {
-        let stream = UncheckedBox(try RecordingStream(paths: paths, function: function))
+    init(paths: [String], function: String, config: AggregatorConfig = AggregatorConfig(), ahead: Int = 6) throws(ReplayError) {
+        let stream = UncheckedBox(try RecordingStream(paths: paths, function: function, config: config))
         let h = HandOff(ahead: ahead)
         handOff = h
         startThread(name: "bfftop-prefetch") { h.produce(stream.value) }
     }
 
-    /// The next item, waiting for the reader if it is behind; nil at the end.
-    func next() -> RecordingStream.Item? {
-        consumer.withLock { c -> RecordingStream.Item? in
-            while c.index >= c.current.count {
-                if c.done { return nil }
-                guard let chunk = handOff.take() else { continue }
-                c.current = chunk.items
-                c.index = 0
-                c.counters = chunk.counters
-                c.done = chunk.last
-            }
-            defer { c.index += 1 }
-            return c.current[c.index]
+    /// Makes sure an event is at hand; false at the end.
+    @inline(__always) private func ready() -> Bool {
+        while position >= batch.count {
+            if done { return false }
+            guard let next = handOff.take() else { continue }
+            batch = next
+            position = 0
+            preparedIndex = 0
+            generalIndex = 0
+            counters = next.counters
+            done = next.last
+            names.append(next.newNames)
         }
+        return true
     }
 
-    var counters: Counters { consumer.withLock { $0.counters } }
+    @inline(__always) private var nextIsGeneral: Bool {
+        generalIndex < batch.general.count && batch.general[generalIndex].position == position
+    }
+
+    /// The time of the next event (waiting for the reader if it is behind); nil at the end.
+    @inline(__always) func peekTime() -> Double? {
+        guard ready() else { return nil }
+        return nextIsGeneral ? batch.general[generalIndex].item.time : batch.prepared[preparedIndex].time
+    }
+
+    /// Aggregates the next event; false at the end.
+    @inline(__always) @discardableResult
+    func ingestNext(into aggregator: Aggregator) -> Bool {
+        guard ready() else { return false }
+        if nextIsGeneral {
+            let g = batch.general[generalIndex].item
+            aggregator.ingest(g.event, receivedAt: g.receivedAt)
+            generalIndex += 1
+        } else {
+            let p = batch.prepared[preparedIndex]
+            aggregator.ingest(
+                p.invocation, endpoint: p.endpoint, parent: p.parent, service: p.service,
+                inFlightID: p.id >= 0 ? batch.ids[Int(p.id)] : nil, names: &names)
+            preparedIndex += 1
+        }
+        position += 1
+        return true
+    }
 
     /// Stops the reader (also done when the stream is dropped).
     func stop() { handOff.stop() }
@@ -62,9 +145,9 @@ final class PrefetchingStream: Sendable {
     deinit { handOff.stop() }
 }
 
-/// The bounded queue of chunks between the reader thread and the consumer.
+/// The bounded queue of batches between the reader thread and the consumer.
 private final class HandOff: Sendable {
-    private let chunks = Mutex<[PrefetchingStream.Chunk]>([])
+    private let batches = Mutex<[ReplayBatch]>([])
     private let filled = DispatchSemaphore(value: 0)
     private let space: DispatchSemaphore
     private let stopped = Atomic<Bool>(false)
@@ -73,7 +156,7 @@ private final class HandOff: Sendable {
 
     init(ahead: Int) {
         // Created at 0 and signalled up: libdispatch traps when a semaphore is released while its
-        // value is below the one it was created with, which `space` would be whenever chunks wait.
+        // value is below the one it was created with, which `space` would be whenever batches wait.
         space = DispatchSemaphore(value: 0)
         for _ in 0..<ahead { space.signal() }
     }
@@ -84,32 +167,26 @@ private final class HandOff: Sendable {
             finished.signal()
         }
         while !stopped.load(ordering: .relaxed) {
-            var items: [RecordingStream.Item] = []
-            items.reserveCapacity(PrefetchingStream.chunkSize)
-            var last = false
-            while items.count < PrefetchingStream.chunkSize {
-                guard let it = stream.next() else {
-                    last = true
-                    break
-                }
-                items.append(it)
-            }
-            let counters = PrefetchingStream.Counters(
+            var batch = ReplayBatch()
+            batch.prepared.reserveCapacity(PrefetchingStream.batchSize)
+            batch.last = !stream.fill(&batch, limit: PrefetchingStream.batchSize)
+            batch.counters = PrefetchingStream.Counters(
                 skipped: stream.skipped, truncatedLastLines: stream.truncatedLastLines, otherLines: stream.otherLines)
             space.wait()
             if stopped.load(ordering: .relaxed) { return }
-            chunks.withLock { $0.append(PrefetchingStream.Chunk(items: items, counters: counters, last: last)) }
+            let last = batch.last
+            batches.withLock { $0.append(batch) }
             filled.signal()
             if last { return }
         }
     }
 
-    /// Waits for the next chunk (nil on a spurious wake-up: the caller asks again).
-    func take() -> PrefetchingStream.Chunk? {
+    /// Waits for the next batch (nil on a spurious wake-up: the caller asks again).
+    func take() -> ReplayBatch? {
         filled.wait()
-        guard let chunk = chunks.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { return nil }
+        guard let batch = batches.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { return nil }
         space.signal()
-        return chunk
+        return batch
     }
 
     func stop() {
@@ -123,4 +200,49 @@ private final class HandOff: Sendable {
 private struct UncheckedBox<T>: @unchecked Sendable {
     let value: T
     init(_ v: T) { value = v }
+}
+
+/// Replay's two halves timed apart, on the calling thread (for `bfftop bench`): reading, decoding
+/// and preparing `limit` events, then aggregating them.
+public enum ReplayStages {
+    public static func measure(paths: [String], limit: Int, clock: () -> Double) throws(ReplayError)
+        -> (events: Int, readSeconds: Double, aggregateSeconds: Double) {
+        func read(keep: Bool) throws(ReplayError) -> (Int, [ReplayBatch]) {
+            let stream = try RecordingStream(paths: paths)
+            var batches: [ReplayBatch] = []
+            var events = 0
+            while events < limit {
+                var b = ReplayBatch()
+                let more = stream.fill(&b, limit: min(PrefetchingStream.batchSize, limit - events))
+                events += b.count
+                if keep { batches.append(b) }
+                if !more { break }
+            }
+            return (events, batches)
+        }
+        let r0 = clock()
+        let (events, _) = try read(keep: false)
+        let readSeconds = clock() - r0
+        let (_, batches) = try read(keep: true)
+        let agg = Aggregator()
+        var names = NameMapping()
+        let a0 = clock()
+        for b in batches {
+            names.append(b.newNames)
+            var gi = 0
+            var pi = 0
+            for position in 0..<b.count {
+                if gi < b.general.count, b.general[gi].position == position {
+                    agg.ingest(b.general[gi].item.event, receivedAt: b.general[gi].item.receivedAt)
+                    gi += 1
+                } else {
+                    let p = b.prepared[pi]
+                    agg.ingest(p.invocation, endpoint: p.endpoint, parent: p.parent, service: p.service,
+                               inFlightID: p.id >= 0 ? b.ids[Int(p.id)] : nil, names: &names)
+                    pi += 1
+                }
+            }
+        }
+        return (events, readSeconds, clock() - a0)
+    }
 }

@@ -1,3 +1,4 @@
+import BFFTopStats
 import BFFTopWire
 
 #if canImport(Glibc)
@@ -40,7 +41,11 @@ final class LineFileReader {
     /// `complete` is false for a final line that had no newline.
     func next(_ body: (UnsafeRawBufferPointer, _ complete: Bool) -> Void) -> Bool {
         while true {
-            if let nl = buffer[start..<end].firstIndex(of: 0x0A) {
+            let nl = buffer.withUnsafeBytes { b -> Int? in
+                guard let base = b.baseAddress, start < end, let hit = memchr(base + start, 0x0A, end - start) else { return nil }
+                return UnsafeRawPointer(hit) - base
+            }
+            if let nl {
                 buffer.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[start..<nl]), true) }
                 start = nl + 1
                 return true
@@ -75,6 +80,10 @@ final class LineFileReader {
 
 /// Events of one or more recordings merged in time order. An event's time is when bfftop received it
 /// (`rt`) in recordings, else when it happened (end of an invocation).
+///
+/// Successful invocations in bfftop's own format (nearly every line of a recording) are read by
+/// `RecordingFastDecoder` and prepared for aggregation right here, on the reader thread; every
+/// other line goes through the general decoders as `WireEvent`s.
 final class RecordingStream {
     struct Item {
         var time: Double
@@ -82,9 +91,26 @@ final class RecordingStream {
         var receivedAt: Double?
     }
 
+    /// A successful invocation, ready for `Aggregator.ingest(_:endpoint:…)`: plain values only.
+    struct PreparedItem {
+        var time: Double
+        var invocation: PreparedInvocation
+        var endpoint: Int32
+        var parent: Int32
+        var service: Int32
+        /// Index into the batch's in-flight ids; -1: none.
+        var id: Int32
+    }
+
     private var readers: [LineFileReader]
-    private var heads: [Item?]
+    /// Per file, events decoded but not yet merged (several files), or not yet handed over.
+    private var lookahead: [ReplayBatch]
+    private var cursors: [BatchCursor]
     private let decoder = NativeDecoder()
+    private var fast = RecordingFastDecoder()
+    private var preparer: InvocationPreparer
+    /// Names already handed over in a batch.
+    private var namesReported = 0
     private(set) var skipped = 0
     private(set) var truncatedLastLines = 0
     /// Lines that are neither events nor malformed: START/END lines, application logs.
@@ -93,64 +119,112 @@ final class RecordingStream {
     /// Name for Lambda REPORT lines, which do not carry the function's name.
     let function: String
     private var logs: [FunctionLogDecoder]
-    /// Events decoded from one line beyond the first (Telemetry API batches, CloudWatch JSON pages).
-    private var queued: [[Item]]
 
-    init(paths: [String], function: String = "lambda", format: FunctionLogDecoder.Format = .auto) throws(ReplayError) {
+    init(paths: [String], function: String = "lambda", format: FunctionLogDecoder.Format = .auto,
+         config: AggregatorConfig = AggregatorConfig()) throws(ReplayError) {
         self.paths = paths
         self.function = function
+        preparer = InvocationPreparer(config: config)
         logs = Array(repeating: FunctionLogDecoder(format: format, defaultFunction: function), count: paths.count)
-        queued = Array(repeating: [], count: paths.count)
         var rs: [LineFileReader] = []
         for p in paths { rs.append(try LineFileReader(path: p)) }
         readers = rs
-        heads = Array(repeating: nil, count: rs.count)
-        for i in readers.indices { heads[i] = read(i) }
+        lookahead = Array(repeating: ReplayBatch(), count: rs.count)
+        cursors = Array(repeating: BatchCursor(), count: rs.count)
+        for i in readers.indices { refill(i) }
     }
 
-    private func read(_ i: Int) -> Item? {
-        if !queued[i].isEmpty { return queued[i].removeFirst() }
-        var item: Item?
-        while item == nil {
+    /// Decodes the next line of file `i` that yields events, appending them to `batch`; false at
+    /// the end of the file.
+    private func decodeNext(_ i: Int, into batch: inout ReplayBatch) -> Bool {
+        let before = batch.count
+        while batch.count == before {
             let more = readers[i].next { line, complete in
-                if line.first(where: { $0 != 0x20 && $0 != 0x09 }) == UInt8(ascii: "{"),
-                   case .success(let decoded) = Result(catching: { () throws(DecodeError) in try decoder.decodeRecordingLine(line) }) {
-                    if case .event(let e, let rt) = decoded { item = Item(time: rt ?? e.eventTime, event: e, receivedAt: rt) }
+                guard line.first(where: { $0 != 0x20 && $0 != 0x09 }) == UInt8(ascii: "{") else {
+                    functionLog(i, line, complete: complete, into: &batch)
                     return
                 }
-                switch logs[i].decode(line) {
-                case .invocations(let invs):
-                    var items = invs.map { Item(time: $0.endTs, event: .invocation($0), receivedAt: nil) }
-                    item = items.removeFirst()
-                    queued[i] = items
-                case .events(let evs):
-                    var items = evs.map { Item(time: $0.eventTime, event: $0, receivedAt: nil) }
-                    if items.isEmpty {
-                        otherLines += 1
-                    } else {
-                        item = items.removeFirst()
-                        queued[i] = items
+                var ids: [String] = []
+                if let packed = fast.decode(line, ids: &ids) {
+                    var id: Int32 = -1
+                    if packed.id >= 0 {
+                        id = Int32(batch.ids.count)
+                        batch.ids.append(ids[Int(packed.id)])
                     }
-                case .other: otherLines += 1
-                case .unrecognised: if complete { skipped += 1 } else { truncatedLastLines += 1 }
+                    batch.prepared.append(PreparedItem(
+                        time: packed.time, invocation: preparer.prepare(packed, names: fast.names.names), endpoint: packed.endpoint,
+                        parent: packed.parent, service: packed.service, id: id))
+                    return
                 }
+                if case .success(let decoded) = Result(catching: { () throws(DecodeError) in try decoder.decodeRecordingLine(line) }) {
+                    if case .event(let e, let rt) = decoded { batch.append(Item(time: rt ?? e.eventTime, event: e, receivedAt: rt)) }
+                    return
+                }
+                functionLog(i, line, complete: complete, into: &batch)
             }
-            if !more { return nil }
+            if !more { return false }
         }
-        return item
+        return true
     }
 
-    /// The earliest pending event, without consuming it.
-    var peekTime: Double? { heads.compactMap { $0?.time }.min() }
-
-    func next() -> Item? {
-        var best: (index: Int, time: Double)?
-        for (i, h) in heads.enumerated() {
-            if let h, h.time < (best?.time ?? .infinity) { best = (i, h.time) }
+    /// A line that is not a native event: real function logs, or nothing bfftop knows.
+    private func functionLog(_ i: Int, _ line: UnsafeRawBufferPointer, complete: Bool, into batch: inout ReplayBatch) {
+        switch logs[i].decode(line) {
+        case .invocations(let invs):
+            for inv in invs { batch.append(Item(time: inv.endTs, event: .invocation(inv), receivedAt: nil)) }
+        case .events(let evs):
+            if evs.isEmpty { otherLines += 1 }
+            for e in evs { batch.append(Item(time: e.eventTime, event: e, receivedAt: nil)) }
+        case .other:
+            otherLines += 1
+        case .unrecognised:
+            if complete { skipped += 1 } else { truncatedLastLines += 1 }
         }
-        guard let i = best?.index, let item = heads[i] else { return nil }
-        heads[i] = read(i)
-        return item
+    }
+
+    /// Starts file `i`'s look-ahead afresh with its next line's events (empty at the end).
+    private func refill(_ i: Int) {
+        lookahead[i].removeAll()
+        cursors[i] = BatchCursor()
+        _ = decodeNext(i, into: &lookahead[i])
+    }
+
+    private func headTime(_ i: Int) -> Double? { cursors[i].time(in: lookahead[i]) }
+
+    /// The earliest pending event, without consuming it (before the first `fill`).
+    var peekTime: Double? { readers.indices.compactMap(headTime).min() }
+
+    /// Moves up to about `limit` events, in time order, into `batch`; false once nothing is left.
+    func fill(_ batch: inout ReplayBatch, limit: Int) -> Bool {
+        defer {
+            if namesReported < fast.names.count {
+                batch.newNames.append(contentsOf: fast.names.names[namesReported...])
+                namesReported = fast.names.count
+            }
+        }
+        guard !readers.isEmpty else { return false }
+        if readers.count == 1 {
+            // One file: what is left of the look-ahead, then decode straight into the batch.
+            while cursors[0].move(from: lookahead[0], into: &batch) {}
+            while batch.count < limit {
+                guard decodeNext(0, into: &batch) else { return false }
+            }
+            return true
+        }
+        while batch.count < limit {
+            var best = -1
+            var bestTime = Double.infinity
+            for i in readers.indices {
+                if let t = headTime(i), t < bestTime || best < 0 {
+                    bestTime = t
+                    best = i
+                }
+            }
+            guard best >= 0 else { return false }
+            _ = cursors[best].move(from: lookahead[best], into: &batch)
+            if cursors[best].atEnd(of: lookahead[best]) { refill(best) }
+        }
+        return true
     }
 
     /// First and last event times across the files. The first comes from reading forward; the last

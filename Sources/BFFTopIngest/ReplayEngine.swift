@@ -128,7 +128,6 @@ public final class ReplayEngine: FrameSource {
         var aggregator: Aggregator
         var alarms: AlarmEngine
         var stream: PrefetchingStream
-        var pending: RecordingStream.Item?
         var fed = 0
         /// Nothing is left to read.
         var exhausted = false
@@ -138,28 +137,29 @@ public final class ReplayEngine: FrameSource {
             c.startedAt = startedAt
             aggregator = Aggregator(config: c)
             self.alarms = AlarmEngine(rules: alarms)
-            stream = try PrefetchingStream(paths: paths, function: function)
+            stream = try PrefetchingStream(paths: paths, function: function, config: c)
         }
+
+        /// The time of the next event (waiting for the reader); nil at the end.
+        var pendingTime: Double? { stream.peekTime() }
 
         /// Feeds every event up to and including time `t`; at most `limit` events.
         mutating func feed(upTo t: Double, limit: Int = .max) -> Double? {
             var last: Double?
             var n = 0
             while n < limit {
-                guard let item = pending ?? stream.next() else {
+                guard let time = stream.peekTime() else {
                     exhausted = true
                     alarms.evaluate(aggregator, upTo: t)
                     return last
                 }
-                pending = nil
-                if item.time > t {
-                    pending = item
+                if time > t {
                     alarms.evaluate(aggregator, upTo: t)
                     return last
                 }
-                alarms.evaluate(aggregator, upTo: item.time)
-                aggregator.ingest(item.event, receivedAt: item.receivedAt)
-                last = item.time
+                alarms.evaluate(aggregator, upTo: time)
+                stream.ingestNext(into: aggregator)
+                last = time
                 n += 1
                 fed += 1
             }
@@ -214,7 +214,7 @@ public final class ReplayEngine: FrameSource {
                 if speed.isInfinite {
                     // As fast as the aggregator goes, publishing frames as we pass through.
                     if let t = player.feed(upTo: window.to, limit: 200_000) { position = t }
-                    if player.exhausted || (player.pending?.time ?? -.infinity) > window.to { position = window.to }
+                    if player.exhausted || (player.pendingTime ?? -.infinity) > window.to { position = window.to }
                 } else {
                     position = min(window.to, position + wallDelta * speed)
                     _ = player.feed(upTo: position)
@@ -265,18 +265,18 @@ public struct RecordingSummary {
 
     public static func read(paths: [String], function: String = "lambda", config base: AggregatorConfig = AggregatorConfig()) throws(ReplayError) -> RecordingSummary {
         guard let first = try RecordingStream(paths: paths, function: function).peekTime else { throw .noEvents(paths: paths) }
-        let stream = try PrefetchingStream(paths: paths, function: function)
-        defer { stream.stop() }
         var config = base
         config.startedAt = first
+        let stream = try PrefetchingStream(paths: paths, function: function, config: config)
+        defer { stream.stop() }
         let agg = Aggregator(config: config)
         var last = first
         var n = 0
-        while let item = stream.next() {
-            agg.ingest(item.event, receivedAt: item.receivedAt)
-            last = max(last, item.time)
+        while let t = stream.peekTime() {
+            stream.ingestNext(into: agg)
+            last = max(last, t)
             n += 1
-            if n % 100_000 == 0 { agg.advance(to: item.time) }
+            if n % 100_000 == 0 { agg.advance(to: t) }
         }
         return RecordingSummary(
             aggregator: agg, start: first, end: last, events: n, skippedLines: stream.counters.skipped,

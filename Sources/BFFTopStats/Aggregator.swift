@@ -59,8 +59,21 @@ public final class Aggregator {
     public private(set) var testHidden = 0
 
     public func ingest(_ event: WireEvent, receivedAt: Double? = nil) {
-        if hideTestTraffic, case .invocation(let inv) = event, inv.test {
-            testHidden += 1
+        if case .invocation(let inv) = event {
+            if hideTestTraffic, inv.test {
+                testHidden += 1
+                return
+            }
+            guard let id = endpointID(inv.endpoint) else {
+                eventsDropped += 1
+                return
+            }
+            let p = PreparedInvocation(
+                inv, receivedAt: receivedAt, settings: endpoints[Int(id)].settings, cost: config.cost, maxClockSkew: config.maxClockSkew)
+            var parentID: Int32?
+            if let parent = inv.parent, parent != inv.endpoint { parentID = endpointID(parent) }
+            apply(p, id: id, parentID: parentID, service: inv.service, inFlightID: inv.id)
+            if inv.outcome != .ok { noteFailure(inv, at: p.time) }
             return
         }
         guard let id = endpointID(event.endpoint) else {
@@ -74,17 +87,7 @@ public final class Aggregator {
         let t = event.eventTime + shift
         if t < dataStart ?? .infinity { dataStart = t }
         switch event {
-        case .invocation(let inv):
-            let charge = config.cost.charge(inv, settings: endpoints[Int(id)].settings)
-            var parentID: Int32?
-            if let p = inv.parent, p != inv.endpoint { parentID = endpointID(p) }
-            if endpoints[Int(id)].record(inv, at: t, charge: charge, parentID: parentID) {
-                eventsAggregated += 1
-            } else {
-                eventsDropped += 1
-            }
-            endpoints[Int(id)].concurrency.finish(id: inv.id, start: inv.ts + shift, end: t)
-            if inv.outcome != .ok { noteFailure(inv, at: t) }
+        case .invocation: break
         case .start(let s):
             endpoints[Int(id)].noteKind(s.kind, service: s.service)
             endpoints[Int(id)].concurrency.begin(id: s.id, at: t)
@@ -98,6 +101,42 @@ public final class Aggregator {
             endpoints[Int(id)].noteKind(o.kind, service: o.service)
             if endpoints[Int(id)].recordOutcomes(o.outcome, count: o.count, coldStarts: o.coldStarts, at: t) { eventsAggregated += 1 } else { eventsDropped += 1 }
         }
+    }
+
+    /// Replay's fast path: an invocation prepared on the reader thread, its names given as ids in
+    /// `names`. The same figures as `ingest(.invocation(…))` (successful invocations only: failures
+    /// carry messages for the failures list and take the general path).
+    public func ingest(_ p: PreparedInvocation, endpoint: Int32, parent: Int32, service: Int32, inFlightID: String?,
+                       names: inout NameMapping) {
+        if hideTestTraffic, p.test {
+            testHidden += 1
+            return
+        }
+        guard let id = resolve(endpoint, &names) else {
+            eventsDropped += 1
+            return
+        }
+        let parentID = parent >= 0 && parent != endpoint ? resolve(parent, &names) : nil
+        apply(p, id: id, parentID: parentID, service: service >= 0 ? names.names[Int(service)] : nil, inFlightID: inFlightID)
+    }
+
+    @inline(__always) private func resolve(_ local: Int32, _ m: inout NameMapping) -> Int32? {
+        var id = m.endpointIDs[Int(local)]
+        if id == NameMapping.unresolved {
+            id = endpointID(m.names[Int(local)]) ?? NameMapping.refused
+            m.endpointIDs[Int(local)] = id
+        }
+        return id >= 0 ? id : nil
+    }
+
+    private func apply(_ p: PreparedInvocation, id: Int32, parentID: Int32?, service: String?, inFlightID: String?) {
+        if p.time < dataStart ?? .infinity { dataStart = p.time }
+        if endpoints[Int(id)].record(p, parentID: parentID, service: service) {
+            eventsAggregated += 1
+        } else {
+            eventsDropped += 1
+        }
+        endpoints[Int(id)].concurrency.finish(id: inFlightID, start: p.start, end: p.time)
     }
 
     private func noteFailure(_ inv: Invocation, at t: Double) {

@@ -10,7 +10,12 @@ import BFFTopWire
 /// Per-invocation figures use tier-1 prices; tiers and the free grant apply to the monthly projection.
 public struct CostModel: Sendable {
     public var provider: Provider
-    public var sheets: [Provider: PriceSheet]
+    public var sheets: [Provider: PriceSheet] {
+        didSet { rates = Self.rates(sheets) }
+    }
+    /// The per-invocation prices of `sheets`, by `Provider.ordinal`: `charge` runs for every event
+    /// and must not copy a sheet (arrays, strings) or hash a provider's name to find one.
+    private var rates: [ChargeRates]
     public var freeTier: Bool
     public var defaultMemoryMB: Double
 
@@ -22,11 +27,16 @@ public struct CostModel: Sendable {
         for sheet in PriceBook.sheets { s[sheet.provider] = sheet }
         for o in overrides { s[o.provider] = o }
         self.sheets = s
+        self.rates = Self.rates(s)
         self.freeTier = freeTier
         self.defaultMemoryMB = defaultMemoryMB
     }
 
     public func sheet(_ p: Provider) -> PriceSheet { sheets[p] ?? PriceBook.sheet(p) }
+
+    private static func rates(_ sheets: [Provider: PriceSheet]) -> [ChargeRates] {
+        Provider.allCases.map { ChargeRates(sheets[$0] ?? PriceBook.sheet($0)) }
+    }
 
     public struct Charge: Sendable, Equatable {
         public var requests: Double
@@ -49,7 +59,7 @@ public struct CostModel: Sendable {
         guard i.outcome != .throttle else { return .zero }
         guard i.kind == .function || i.memoryMB != nil else { return .zero }
         let p = provider(for: i, settings: settings)
-        let sheet = self.sheet(p)
+        let sheet = rates[p.ordinal]
         var memory = i.memoryMB ?? settings?.memoryMB ?? defaultMemoryMB
         if sheet.memoryStepMB > 0 {  // Azure: observed memory, rounded up to 128 MB steps, capped
             let observed = i.maxMemoryMB ?? memory

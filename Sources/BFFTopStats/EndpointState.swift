@@ -47,18 +47,17 @@ struct EndpointState: Sendable {
     }
 
     /// Adds one finished invocation to every tier. Returns false if every tier found it too old.
-    mutating func record(_ inv: Invocation, at t: Double, charge: CostModel.Charge, parentID: Int32?) -> Bool {
-        noteKind(inv.kind, service: inv.service)
+    mutating func record(_ inv: PreparedInvocation, parentID: Int32?, service: String?) -> Bool {
+        noteKind(inv.kind, service: service)
         if let m = inv.memoryMB { memoryMB = m }
         if let to = inv.timeoutMs { timeoutMs = to }
+        let t = inv.time
         lastSeen = max(lastSeen, t)
         totalCount += 1
+        let charge = inv.charge
         totalCost += charge.total
         if charge.usage.requests > 0 { provider = charge.provider }
-        let timeout = inv.timeoutMs ?? timeoutMs
-        let ratio = timeout.map { $0 > 0 ? inv.durationMs / $0 : 0 } ?? 0
-        let latencyKey = LatencySketch.key(for: max(0, inv.durationMs))
-        let initKey = inv.initMs.map { LatencySketch.key(for: max(0, $0)) }
+        let ratio = timeoutMs.map { $0 > 0 ? inv.durationMs / $0 : 0 } ?? 0
         var stored = false
         for k in tiers.indices {
             stored = tiers[k].update(at: t) { b in
@@ -71,10 +70,10 @@ struct EndpointState: Sendable {
                 }
                 if inv.coldStart {
                     b.cold += 1
-                    if let i = inv.initMs, let initKey { b.initDuration.add(i, key: initKey) }
+                    if let i = inv.initMs, let initKey = inv.initKey { b.initDuration.add(i, key: initKey) }
                 }
                 if inv.test { b.test += 1 }
-                b.latency.add(inv.durationMs, key: latencyKey)
+                b.latency.add(inv.durationMs, key: inv.latencyKey)
                 b.costRequests += charge.requests
                 b.costCompute += charge.compute
                 if charge.usage.requests > 0 {
@@ -82,7 +81,7 @@ struct EndpointState: Sendable {
                     b.gbSeconds += charge.usage.gbSeconds
                     b.vcpuSeconds += charge.usage.vcpuSeconds
                 }
-                if inv.isOutOfMemory { b.oom += 1 }
+                if inv.outOfMemory { b.oom += 1 }
                 if let used = inv.maxMemoryMB, used > b.maxMemoryUsedMB { b.maxMemoryUsedMB = used }
                 if ratio > b.maxTimeoutRatio { b.maxTimeoutRatio = ratio }
                 if let parentID { b.addParent(parentID, cost: charge.total) }

@@ -48,6 +48,60 @@ public enum Provider: String, CaseIterable, Sendable, Hashable {
     case azureConsumption = "azure-functions-consumption"
     case alibabaFC = "alibaba-fc3"
     case tencentSCF = "tencent-scf"
+
+    /// Position in `allCases` (an array index: cheaper than hashing the raw value).
+    var ordinal: Int {
+        switch self {
+        case .awsLambdaX86: 0
+        case .awsLambdaArm: 1
+        case .gcpCloudRunFunctions: 2
+        case .azureConsumption: 3
+        case .alibabaFC: 4
+        case .tencentSCF: 5
+        }
+    }
+}
+
+/// The plain numbers of a `PriceSheet` that price one invocation.
+struct ChargeRates: Sendable {
+    var perRequest: Double
+    var perGBSecond: Double
+    var perVCPUSecond: Double
+    var perCU: Double
+    var cuPerRequest: Double
+    var cuPerVCPUSecond: Double
+    var cuPerGBSecond: Double
+    var granularityMs: Double
+    var minimumMs: Double
+    var memoryStepMB: Double
+    var maxMemoryMB: Double
+    var provisionedExecutedPerGBSecond: Double
+    /// Lambda reports its own billed duration.
+    var usesReportedBilling: Bool
+
+    init(_ s: PriceSheet) {
+        perRequest = s.perRequest
+        perGBSecond = s.perGBSecond
+        perVCPUSecond = s.perVCPUSecond
+        perCU = s.perCU
+        cuPerRequest = s.cuPerRequest
+        cuPerVCPUSecond = s.cuPerVCPUSecond
+        cuPerGBSecond = s.cuPerGBSecond
+        granularityMs = s.granularityMs
+        minimumMs = s.minimumMs
+        memoryStepMB = s.memoryStepMB
+        maxMemoryMB = s.maxMemoryMB
+        provisionedExecutedPerGBSecond = s.provisionedExecutedPerGBSecond
+        usesReportedBilling = s.provider == .awsLambdaX86 || s.provider == .awsLambdaArm
+    }
+
+    /// Billed milliseconds: the provider's own figure when reported (Lambda's Billed Duration),
+    /// else the duration rounded up to the billing granularity.
+    func billedMs(duration: Double, reported: Double?) -> Double {
+        if let reported, usesReportedBilling { return reported }
+        let g = max(granularityMs, 0.001)
+        return max(minimumMs, (duration / g).rounded(.up) * g)
+    }
 }
 
 /// One provider's prices. Compute is billed per GB-second of configured memory (Azure: observed
@@ -81,9 +135,7 @@ public struct PriceSheet: Sendable {
     /// Billed milliseconds: the provider's own figure when reported (Lambda's Billed Duration),
     /// else the duration rounded up to the billing granularity.
     public func billedMs(duration: Double, reported: Double?) -> Double {
-        if let reported, provider == .awsLambdaX86 || provider == .awsLambdaArm { return reported }
-        let g = max(granularityMs, 0.001)
-        return max(minimumMs, (duration / g).rounded(.up) * g)
+        ChargeRates(self).billedMs(duration: duration, reported: reported)
     }
 
     /// Google's vCPU share for a memory size when none is configured (Cloud Functions sizes).

@@ -22,6 +22,11 @@ struct Bench: AsyncParsableCommand {
     @Flag(help: "Smaller workloads, for a quick look (figures are less stable).")
     var quick = false
 
+    @Option(name: .customLong("replay-file"), help: ArgumentHelp(
+        "Replay this recording instead of a generated one (for the replay part); written first if it does not exist.",
+        valueName: "path"))
+    var replayFile: String?
+
     @Option(help: .hidden)
     var memoryChild: Int?
 
@@ -37,7 +42,7 @@ struct Bench: AsyncParsableCommand {
         print("bfftop bench — \(ProcessInfo.processInfo.activeProcessorCount) cores, \(quick ? "quick" : "full") workloads\n")
         if parts.contains("ingest") { try await IngestBench.run(quick: quick) }
         if parts.contains("aggregate") { AggregateBench.run(quick: quick) }
-        if parts.contains("replay") { try ReplayBench.run(quick: quick) }
+        if parts.contains("replay") { try ReplayBench.run(quick: quick, file: replayFile) }
         if parts.contains("memory") { try MemoryBench.run(quick: quick) }
         if parts.contains("render") { RenderBench.run(quick: quick) }
         if parts.contains("alarms") { AlarmBench.run(quick: quick) }

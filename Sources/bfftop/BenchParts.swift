@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ArgumentParser
 import BFFTopIngest
 import BFFTopMetrics
 import BFFTopStats
@@ -96,21 +97,25 @@ final class BenchWriter {
 }
 
 enum ReplayBench {
-    static func run(quick: Bool) throws {
+    static func run(quick: Bool, file: String? = nil) throws {
         print("Replay at --speed max (read, decode, aggregate from a recording)")
         let n = quick ? 300_000 : 2_000_000
-        let path = "/tmp/bfftop-bench-\(getpid())-replay.ndjson"
-        defer { unlink(path) }
-        var traffic = SyntheticTraffic(endpoints: 100)
-        let t0 = 1_732_460_000.0
-        var text = #"{"bfftop_recording":1,"started":1732460000,"source":"bench"}"# + "\n"
-        text.reserveCapacity(n * 220)
-        for i in 0..<n {
-            let t = t0 + Double(i) / 10_000
-            text += "{\"rt\":\(JSONObjectWriter.fixed(t, decimals: 6))," + NativeEncoder.encode(traffic.event(at: t)).dropFirst() + "\n"
+        let path = file ?? "/tmp/bfftop-bench-\(getpid())-replay.ndjson"
+        defer { if file == nil { unlink(path) } }
+        if !FileManager.default.fileExists(atPath: path) { try write(events: n, to: path) }
+        do {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            let lines = data.prefix(50_000_000).split(separator: 0x0A).dropFirst().map { Array($0) }
+            var fast = RecordingFastDecoder()
+            var ids: [String] = []
+            var ok = 0
+            let d0 = monotonic()
+            for l in lines { if l.withUnsafeBytes({ fast.decode($0, ids: &ids) }) != nil { ok += 1 } }
+            row("  fast decode only (\(ok) of \(lines.count))", formatFixed((monotonic() - d0) / Double(lines.count) * 1e9, 0) + " ns/line")
         }
-        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else { return }
-        text = ""
+        let stages = try ReplayStages.measure(paths: [path], limit: n / 2, clock: monotonic)
+        row("  read + decode + prepare (reader thread)", formatFixed(stages.readSeconds / Double(stages.events) * 1e9, 0) + " ns/event")
+        row("  aggregate prepared events (engine thread)", formatFixed(stages.aggregateSeconds / Double(stages.events) * 1e9, 0) + " ns/event")
         let engine = try ReplayEngine(paths: [path], speed: .infinity, refreshInterval: 1)
         let start = monotonic()
         engine.start()
@@ -120,6 +125,21 @@ enum ReplayBench {
         engine.stop()
         row("replay \(events) events", formatFixed(Double(events) / elapsed / 1e6, 2) + " M events/s", target: "≥ 5 M/s", ok: Double(events) / elapsed >= 5e6)
         print()
+    }
+
+    /// A recording of `n` events from 100 endpoints at 10,000 events/s.
+    static func write(events n: Int, to path: String) throws {
+        var traffic = SyntheticTraffic(endpoints: 100)
+        let t0 = 1_732_460_000.0
+        var text = #"{"bfftop_recording":1,"started":1732460000,"source":"bench"}"# + "\n"
+        text.reserveCapacity(n * 220)
+        for i in 0..<n {
+            let t = t0 + Double(i) / 10_000
+            text += "{\"rt\":\(JSONObjectWriter.fixed(t, decimals: 6))," + NativeEncoder.encode(traffic.event(at: t)).dropFirst() + "\n"
+        }
+        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else {
+            throw ValidationError("cannot write \(path)")
+        }
     }
 }
 

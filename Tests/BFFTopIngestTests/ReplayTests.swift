@@ -70,6 +70,39 @@ import Testing
         #expect(a.snapshot.totals == b.snapshot.totals)
     }
 
+    /// The reader thread prepares most events itself (fast decoder, cost, sketch keys); the figures
+    /// must be exactly those of decoding every line generally and aggregating in file order.
+    @Test func replayGivesExactlyTheFiguresOfAggregatingTheLinesDirectly() throws {
+        let paths = try makeRecording(seconds: 90)
+        defer { for p in paths { unlink(p) } }
+        let summary = try RecordingSummary.read(paths: paths)
+        var config = AggregatorConfig()
+        config.startedAt = summary.start
+        let reference = Aggregator(config: config)
+        let decoder = NativeDecoder()
+        var events = 0
+        let text = try String(contentsOfFile: paths[0], encoding: .utf8)
+        for line in text.split(separator: "\n") {
+            let bytes = Array(line.utf8)
+            guard case .success(.event(let e, let rt)) = bytes.withUnsafeBytes({ b in
+                Result { () throws(DecodeError) in try decoder.decodeRecordingLine(b) }
+            }) else { continue }
+            reference.ingest(e, receivedAt: rt)
+            events += 1
+            if events % 100_000 == 0 { reference.advance(to: rt ?? e.eventTime) }
+        }
+        #expect(summary.events == events)
+        for window in Window.allCases {
+            let request = SnapshotRequest(window: window, detailFor: "GET /api/slots")
+            let a = summary.aggregator.snapshot(request, now: summary.end)
+            let b = reference.snapshot(request, now: summary.end)
+            #expect(a.endpoints == b.endpoints)
+            #expect(a.totals == b.totals)
+            #expect(a.detail == b.detail)
+            #expect(a.recentFailures == b.recentFailures)
+        }
+    }
+
     @Test func severalFilesMergeInTimeOrderAndATruncatedLastLineIsSkipped() async throws {
         let one = try makeRecording(seconds: 30)
         let split = try makeRecording(seconds: 30, files: 3, truncateLast: true)

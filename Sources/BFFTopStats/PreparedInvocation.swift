@@ -1,0 +1,96 @@
+import BFFTopWire
+
+/// One finished invocation as the tiers consume it. Everything that follows from the event alone
+/// (its cost, the sketch keys, the clock-skew correction) is worked out once, here — on the
+/// replay reader thread for replays, so the aggregating thread only adds. Plain values only.
+public struct PreparedInvocation: Sendable, Equatable {
+    /// End of the invocation, corrected for clock skew: the bucket it lands in.
+    public var time: Double
+    /// Start, with the same correction.
+    var start: Double
+    var durationMs: Double
+    var initMs: Double?
+    var memoryMB: Double?
+    var maxMemoryMB: Double?
+    var timeoutMs: Double?
+    var charge: CostModel.Charge
+    var latencyKey: UInt64
+    var initKey: UInt64?
+    var kind: EndpointKind
+    var outcome: Outcome
+    var coldStart: Bool
+    public var test: Bool
+    var outOfMemory: Bool
+
+    /// `settings` are the endpoint's (`FunctionSettings.resolve` of its name), `receivedAt` the
+    /// receive time if known (live, recordings): an end claimed further ahead than `maxClockSkew`
+    /// is pulled back to it.
+    public init(_ inv: Invocation, receivedAt: Double?, settings: FunctionSettings?, cost: CostModel, maxClockSkew: Double) {
+        let end = inv.endTs
+        var shift = 0.0
+        if let receivedAt, end > receivedAt + maxClockSkew { shift = receivedAt - end }
+        time = end + shift
+        start = inv.ts + shift
+        durationMs = inv.durationMs
+        initMs = inv.initMs
+        memoryMB = inv.memoryMB
+        maxMemoryMB = inv.maxMemoryMB
+        timeoutMs = inv.timeoutMs
+        charge = cost.charge(inv, settings: settings)
+        latencyKey = LatencySketch.key(for: max(0, inv.durationMs))
+        initKey = inv.initMs.map { LatencySketch.key(for: max(0, $0)) }
+        kind = inv.kind
+        outcome = inv.outcome
+        coldStart = inv.coldStart
+        test = inv.test
+        outOfMemory = inv.isOutOfMemory
+    }
+}
+
+/// Replay's names: the reader thread's `NameTable` ids, mapped to the aggregator's endpoint ids
+/// the first time each is aggregated (so endpoints are created in the same order as by `ingest`).
+public struct NameMapping: Sendable {
+    public private(set) var names: [String] = []
+    var endpointIDs: [Int32] = []
+    static let unresolved: Int32 = -2
+    static let refused: Int32 = -1
+
+    public init() {}
+
+    /// Names the reader added since the last batch, in id order.
+    public mutating func append(_ more: some Sequence<String>) {
+        for n in more {
+            names.append(n)
+            endpointIDs.append(Self.unresolved)
+        }
+    }
+}
+
+/// Works out `PreparedInvocation`s away from the aggregator: settings resolved once per name.
+public struct InvocationPreparer: Sendable {
+    private let config: AggregatorConfig
+    private var settings: [FunctionSettings?] = []
+    private var resolved: [Bool] = []
+
+    public init(config: AggregatorConfig) { self.config = config }
+
+    /// `packed`'s names are ids in `names` (the reader's table).
+    public mutating func prepare(_ packed: PackedInvocation, names: [String]) -> PreparedInvocation {
+        let e = Int(packed.endpoint)
+        if e >= resolved.count {
+            let more = e + 1 - resolved.count
+            settings.append(contentsOf: repeatElement(nil, count: more))
+            resolved.append(contentsOf: repeatElement(false, count: more))
+        }
+        if !resolved[e] {
+            settings[e] = config.functions.isEmpty ? nil : FunctionSettings.resolve(config.functions, for: names[e])
+            resolved[e] = true
+        }
+        // The cost and skew figures need only what the packed form carries; names do not matter.
+        let inv = Invocation(
+            ts: packed.ts, endpoint: "", kind: packed.kind, durationMs: packed.durationMs, billedMs: packed.billedMs,
+            memoryMB: packed.memoryMB, maxMemoryMB: packed.maxMemoryMB, coldStart: packed.coldStart, initMs: packed.initMs,
+            outcome: .ok, timeoutMs: packed.timeoutMs, arch: packed.arch, test: packed.test)
+        return PreparedInvocation(inv, receivedAt: packed.receivedAt, settings: settings[e], cost: config.cost, maxClockSkew: config.maxClockSkew)
+    }
+}

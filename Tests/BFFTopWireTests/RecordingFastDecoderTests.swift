@@ -1,0 +1,118 @@
+import Testing
+@testable import BFFTopWire
+
+/// The fast path must accept only what the general decoder accepts as a successful invocation,
+/// with the same values, and must accept what bfftop itself writes.
+@Suite struct RecordingFastDecoderTests {
+    let general = NativeDecoder()
+
+    /// Runs both decoders; returns whether the fast path took the line.
+    @discardableResult
+    func agree(_ line: String, sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
+        var fast = RecordingFastDecoder()
+        var ids: [String] = []
+        let bytes = Array(line.utf8)
+        let packed = bytes.withUnsafeBytes { fast.decode($0, ids: &ids) }
+        let reference = bytes.withUnsafeBytes { b in Result { () throws(DecodeError) in try general.decodeRecordingLine(b) } }
+        guard let packed else { return false }
+        guard case .success(.event(.invocation(let expected), let rt)) = reference else {
+            Issue.record("fast path accepted a line the general decoder does not read as an invocation: \(line)", sourceLocation: sourceLocation)
+            return true
+        }
+        #expect(expected.outcome == .ok, "fast path took a failure: \(line)", sourceLocation: sourceLocation)
+        // Status, error text and trace id of a successful invocation are not kept: nothing aggregates them.
+        var kept = expected
+        (kept.status, kept.error, kept.traceID) = (nil, nil, nil)
+        #expect(packed.invocation(names: fast.names.names, ids: ids) == kept, "\(line)", sourceLocation: sourceLocation)
+        #expect(packed.receivedAt == rt, "\(line)", sourceLocation: sourceLocation)
+        #expect(packed.time == (rt ?? expected.endTs), sourceLocation: sourceLocation)
+        return true
+    }
+
+    @Test func takesWhatTheEncoderWritesForSuccessfulInvocations() {
+        var rng = SplitMix(seed: 11)
+        var taken = 0
+        for n in 0..<2000 {
+            let inv = Invocation(
+                ts: 1_700_000_000 + Double(rng.next() % 10_000_000) / 1000, service: n % 3 == 0 ? nil : "svc-\(n % 5)",
+                endpoint: n % 11 == 0 ? "GET /café/\(n % 7)" : "GET /api/\(n % 7)", kind: n % 2 == 0 ? .route : .function,
+                durationMs: Double(rng.next() % 100_000_000) / 1_000_000, billedMs: n % 4 == 0 ? Double(n) : nil,
+                memoryMB: n % 2 == 0 ? 512 : nil, maxMemoryMB: n % 5 == 0 ? 99.5 : nil, coldStart: n % 6 == 0,
+                initMs: n % 6 == 0 ? 123.25 : nil, outcome: .ok, status: n % 3 == 0 ? 200 + n % 300 : nil,
+                error: n % 13 == 0 ? "note" : nil, timeoutMs: n % 2 == 0 ? 3000 : nil, traceID: "t-\(n)",
+                parent: n % 2 == 1 ? "GET /p\(n % 3)" : nil, arch: [nil, .arm64, .x86_64][n % 3], id: n % 4 == 0 ? "id\(n)" : nil,
+                test: n % 10 == 0)
+            let line = NativeEncoder.encode(.invocation(inv))
+            let rt = 1_700_000_000 + Double(rng.next() % 10_000_000_000) / 1_000_000
+            if agree(line) { taken += 1 }
+            if agree("{\"rt\":\(JSONObjectWriter.fixed(rt, decimals: 6))," + line.dropFirst()) { taken += 1 }
+        }
+        #expect(taken == 4000, "every successful invocation bfftop writes takes the fast path")
+    }
+
+    @Test func leavesEverythingElseToTheGeneralDecoder() {
+        let others = [
+            #"{"bfftop_recording":1,"started":1732460000,"source":"test"}"#,
+            #"{"v":1,"type":"start","ts":5.5,"endpoint":"f","id":"abc"}"#,
+            #"{"v":1,"type":"concurrency","ts":7,"endpoint":"f","value":12,"limit":100}"#,
+            #"{"v":1,"type":"outcomes","ts":7,"endpoint":"f","outcome":"error","count":3}"#,
+            #"{"v":1,"type":"invocation","ts":1,"endpoint":"x","duration_ms":1,"status":503}"#,
+            #"{"v":1,"type":"invocation","ts":1,"endpoint":"x","duration_ms":1,"outcome":"timeout"}"#,
+            #"{"v":1,"type":"invocation","ts":1,"endpoint":"x","duration_ms":1,"outcome":"meh"}"#,
+            #"{"v":1,"type":"invocation","ts":1,"endpoint":"x\"y","duration_ms":1}"#,
+            #"{"v":1,"type":"invocation","ts":1,"endpoint":"x","duration_ms":1e3}"#,
+            #"{"v":1,"type":"invocation","ts":1,"endpoint":"x","duration_ms":-1}"#,
+            #"{"v":1,"type":"invocation","ts":1,"endpoint":"x","duration_ms":01}"#,
+            #"{"v":1,"type":"invocation","ts":1,"endpoint":"x","duration_ms":1,"id":42}"#,
+            #"{"v":1,"type":"invocation","ts":1,"endpoint":"x","duration_ms":1,"extra":{"a":1}}"#,
+            #"{"v":1,"type":"invocation","ts":1,"endpoint":"x","duration_ms":1,"extra":[1]}"#,
+            #"{"v":1,"type":"invocation","ts":1,"endpoint":"","duration_ms":1}"#,
+            #"{"v":1,"type":"invocation","ts":1,"endpoint":"x","duration_ms":"1"}"#,
+            #"{"v":1,"type":"invocation","ts":1,"endpoint":"x","duration_ms":1,"kind":"lambda"}"#,
+            #"{"v":1,"type":"invocation","ts":1,"endpoint":"x","duration_ms":1,"arch":"sparc"}"#,
+            #"{"v":1,"type":"invocation","ts":1,"endpoint":"x","duration_ms":1,"status":200.5}"#,
+            #"{"v":1,"type":"invocation","ts":1,"endpoint":"x","duration_ms":1,"count":"x"}"#,
+            #"{"v":1,"type":"invocation","ts":1,"endpoint":"x","duration_ms":1,}"#,
+            #"{"v":1,"type":"invocation","ts":1,"endpoint":"x","duration_ms":1} trailing"#,
+            #"{"v":2,"type":"invocation","ts":1,"endpoint":"x","duration_ms":1}"#,
+            #"{"type":"invocation","ts":1,"endpoint":"x","duration_ms":1}"#,
+            #"{"v":1,"type":"invocation","ts":1,"endpoint":"x","duration_ms":12345678901234567890}"#,
+            "not json", "", "{", "[1]",
+        ]
+        for line in others { #expect(!agree(line), "\(line)") }
+    }
+
+    @Test func agreesOnTheOddButValidOnes() {
+        #expect(agree(" { \"v\" : 1 , \"type\" : \"invocation\" , \"ts\" : 1 , \"endpoint\" : \"e\" , \"duration_ms\" : 2 } \r"))
+        #expect(agree(#"{"v":1,"type":"invocation","ts":1,"endpoint":"x","duration_ms":1,"status":404}"#))
+        #expect(agree(#"{"v":1,"type":"invocation","ts":1,"endpoint":"x","duration_ms":1,"init_ms":5}"#))
+        #expect(agree(#"{"v":1,"type":"invocation","ts":1,"endpoint":"a","endpoint":"b","duration_ms":1,"memory_mb":null}"#))
+        #expect(agree(#"{"v":1,"type":"invocation","ts":0.3,"endpoint":"x","duration_ms":0,"unknown":"y","flag":true,"n":null}"#))
+        agree(#"{"v":1,"type":"invocation","ts":0.30000000000000004,"endpoint":"x","duration_ms":0}"#)  // 17 digits: either way, equal
+        #expect(agree(#"{"v":1,"type":"invocation","ts":1,"endpoint":"x","duration_ms":1,"outcome":"ok","error":"ignored","trace_id":"t"}"#))
+    }
+
+    @Test func noCutOfALineIsTakenUnlessTheGeneralDecoderAgrees() {
+        let full = #"{"rt":1732460000.5,"v":1,"type":"invocation","ts":1732460000.2,"service":"s","endpoint":"resize-image","kind":"function","duration_ms":812.3,"memory_mb":512,"id":"r-1","parent":"GET /x"}"#
+        let bytes = Array(full.utf8)
+        for cut in 0...bytes.count { agree(String(decoding: bytes[0..<cut], as: UTF8.self)) }
+        #expect(agree(full))
+    }
+
+    @Test func namesGetDenseIdsInOrderOfFirstAppearance() {
+        var fast = RecordingFastDecoder()
+        var ids: [String] = []
+        for (endpoint, parent) in [("b", "a"), ("a", "b"), ("c", "a")] {
+            let line = #"{"v":1,"type":"invocation","ts":1,"endpoint":"\#(endpoint)","parent":"\#(parent)","duration_ms":1}"#
+            _ = Array(line.utf8).withUnsafeBytes { fast.decode($0, ids: &ids) }
+        }
+        #expect(fast.names.names == ["b", "a", "c"])
+        var table = NameTable()
+        let many = (0..<5000).map { "endpoint-\($0)" }
+        for name in many { _ = Array(name.utf8).withUnsafeBytes { table.id($0.baseAddress!, $0.count) } }
+        for (i, name) in many.enumerated() {
+            #expect(Array(name.utf8).withUnsafeBytes { table.id($0.baseAddress!, $0.count) } == Int32(i))
+        }
+        #expect(table.count == 5000)
+    }
+}
