@@ -183,10 +183,22 @@ private final class HandOff: Sendable {
 
     /// Waits for the next batch (nil on a spurious wake-up: the caller asks again).
     func take() -> ReplayBatch? {
-        filled.wait()
+        Self.wait(filled)
         guard let batch = batches.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { return nil }
         space.signal()
         return batch
+    }
+
+    /// The consumer polls for up to 10 ms before sleeping. At `--speed max` it outpaces the reader;
+    /// sleeping on every batch, it was woken on the reader's core (the scheduler's wake affinity)
+    /// and the two then shared one core while the other idled: half the throughput, in half the
+    /// runs. A slower consumer (1× playback) finds its batch ready and never polls.
+    private static func wait(_ semaphore: DispatchSemaphore) {
+        let deadline = monotonicSeconds() + 0.010
+        repeat {
+            if semaphore.wait(timeout: .now()) == .success { return }
+        } while monotonicSeconds() < deadline
+        semaphore.wait()
     }
 
     func stop() {

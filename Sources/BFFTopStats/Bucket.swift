@@ -56,17 +56,21 @@ struct TierRing: Sendable {
     let resolution: Int
     private(set) var slots: [Bucket]
 
+    /// `capacity - 1` when the capacity is a power of two (every tier's is): slots by mask, not
+    /// division, on the per-event path.
+    private let mask: Int64
+
     init(resolution: Int, capacity: Int) {
         self.resolution = resolution
         self.slots = [Bucket](repeating: Bucket(), count: capacity)
+        mask = capacity > 0 && capacity & (capacity - 1) == 0 ? Int64(capacity - 1) : -1
     }
 
-    @inline(__always) func bucketIndex(_ t: Double) -> Int64 {
-        Int64((t / Double(resolution)).rounded(.down))
-    }
+    @inline(__always) func bucketIndex(_ t: Double) -> Int64 { floorIndex(t / Double(resolution)) }
 
     @inline(__always) private func slot(_ index: Int64) -> Int {
-        Int(((index % Int64(slots.count)) + Int64(slots.count)) % Int64(slots.count))
+        if mask >= 0 { return Int(index & mask) }  // two's complement: also right for negative indices
+        return Int(((index % Int64(slots.count)) + Int64(slots.count)) % Int64(slots.count))
     }
 
     /// Runs `body` on the bucket for time `t`, recycling its slot if it held an older bucket.
@@ -117,4 +121,12 @@ struct TierRing: Sendable {
     }
 
     var heapBytes: Int { slots.capacity * MemoryLayout<Bucket>.stride + slots.reduce(0) { $0 + $1.heapBytes } }
+}
+
+/// ⌊x⌋ as an index, without a libm call (this is on the per-event path); values beyond ±9e18
+/// (absurd durations) clamp instead of trapping, NaN counts as 0.
+@inline(__always) func floorIndex(_ x: Double) -> Int64 {
+    guard x > -9.0e18, x < 9.0e18 else { return x < 0 ? -9_000_000_000_000_000_000 : x > 0 ? 9_000_000_000_000_000_000 : 0 }
+    let i = Int64(x)  // truncates toward zero
+    return Double(i) > x ? i - 1 : i
 }

@@ -75,9 +75,9 @@ struct ConcurrencyTracker: Sendable {
 
     /// Seconds whose peak must be recomputed, up to and including `now`'s second; clears the mark.
     mutating func takeDirtySeconds(now: Double) -> ClosedRange<Int64>? {
-        let last = Int64(now.rounded(.down))
+        let last = floorIndex(now)
         guard dirtyFrom <= last else { return nil }
-        let first = max(dirtyFrom, Int64(floorTime.rounded(.down)))
+        let first = max(dirtyFrom, floorIndex(floorTime))
         dirtyFrom = last  // the current second stays open
         return first <= last ? first...last : nil
     }
@@ -101,7 +101,7 @@ struct ConcurrencyTracker: Sendable {
     }
 
     private mutating func markDirty(_ t: Double) {
-        let s = Int64(t.rounded(.down))
+        let s = floorIndex(t)
         if s < dirtyFrom { dirtyFrom = s }
     }
 

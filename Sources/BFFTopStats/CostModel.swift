@@ -49,16 +49,51 @@ public struct CostModel: Sendable {
 
     /// The provider an endpoint is billed by: its settings, else its arch on AWS, else the default.
     public func provider(for i: Invocation?, settings: FunctionSettings?) -> Provider {
+        provider(arch: i?.arch, settings: settings)
+    }
+
+    func provider(arch: Architecture?, settings: FunctionSettings?) -> Provider {
         if let p = settings?.provider { return p }
-        let arch = i?.arch ?? settings?.arch
+        let arch = arch ?? settings?.arch
         if provider == .awsLambdaX86 || provider == .awsLambdaArm, let arch { return arch == .arm64 ? .awsLambdaArm : .awsLambdaX86 }
         return provider
     }
 
     public func charge(_ i: Invocation, settings: FunctionSettings? = nil) -> Charge {
+        charge(InvocationCostInputs(i), settings: settings)
+    }
+
+    /// What pricing reads of an invocation (no names, no strings: replay prices on its reader thread).
+    struct InvocationCostInputs {
+        var kind: EndpointKind
+        var outcome: Outcome
+        var durationMs: Double
+        var billedMs: Double?
+        var memoryMB: Double?
+        var maxMemoryMB: Double?
+        var arch: Architecture?
+
+        init(_ i: Invocation) {
+            self.init(kind: i.kind, outcome: i.outcome, durationMs: i.durationMs, billedMs: i.billedMs, memoryMB: i.memoryMB,
+                      maxMemoryMB: i.maxMemoryMB, arch: i.arch)
+        }
+
+        init(kind: EndpointKind, outcome: Outcome, durationMs: Double, billedMs: Double?, memoryMB: Double?, maxMemoryMB: Double?,
+             arch: Architecture?) {
+            self.kind = kind
+            self.outcome = outcome
+            self.durationMs = durationMs
+            self.billedMs = billedMs
+            self.memoryMB = memoryMB
+            self.maxMemoryMB = maxMemoryMB
+            self.arch = arch
+        }
+    }
+
+    func charge(_ i: InvocationCostInputs, settings: FunctionSettings?) -> Charge {
         guard i.outcome != .throttle else { return .zero }
         guard i.kind == .function || i.memoryMB != nil else { return .zero }
-        let p = provider(for: i, settings: settings)
+        let p = provider(arch: i.arch, settings: settings)
         let sheet = rates[p.ordinal]
         var memory = i.memoryMB ?? settings?.memoryMB ?? defaultMemoryMB
         if sheet.memoryStepMB > 0 {  // Azure: observed memory, rounded up to 128 MB steps, capped

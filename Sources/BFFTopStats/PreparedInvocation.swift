@@ -26,24 +26,34 @@ public struct PreparedInvocation: Sendable, Equatable {
     /// receive time if known (live, recordings): an end claimed further ahead than `maxClockSkew`
     /// is pulled back to it.
     public init(_ inv: Invocation, receivedAt: Double?, settings: FunctionSettings?, cost: CostModel, maxClockSkew: Double) {
-        let end = inv.endTs
+        self.init(
+            ts: inv.ts, durationMs: inv.durationMs, receivedAt: receivedAt, initMs: inv.initMs, memoryMB: inv.memoryMB,
+            maxMemoryMB: inv.maxMemoryMB, timeoutMs: inv.timeoutMs,
+            charge: cost.charge(CostModel.InvocationCostInputs(inv), settings: settings), kind: inv.kind, outcome: inv.outcome,
+            coldStart: inv.coldStart, test: inv.test, outOfMemory: inv.isOutOfMemory, maxClockSkew: maxClockSkew)
+    }
+
+    init(ts: Double, durationMs: Double, receivedAt: Double?, initMs: Double?, memoryMB: Double?, maxMemoryMB: Double?,
+         timeoutMs: Double?, charge: CostModel.Charge, kind: EndpointKind, outcome: Outcome, coldStart: Bool, test: Bool,
+         outOfMemory: Bool, maxClockSkew: Double) {
+        let end = ts + durationMs / 1000  // as `Invocation.endTs`
         var shift = 0.0
         if let receivedAt, end > receivedAt + maxClockSkew { shift = receivedAt - end }
         time = end + shift
-        start = inv.ts + shift
-        durationMs = inv.durationMs
-        initMs = inv.initMs
-        memoryMB = inv.memoryMB
-        maxMemoryMB = inv.maxMemoryMB
-        timeoutMs = inv.timeoutMs
-        charge = cost.charge(inv, settings: settings)
-        latencyKey = LatencySketch.key(for: max(0, inv.durationMs))
-        initKey = inv.initMs.map { LatencySketch.key(for: max(0, $0)) }
-        kind = inv.kind
-        outcome = inv.outcome
-        coldStart = inv.coldStart
-        test = inv.test
-        outOfMemory = inv.isOutOfMemory
+        start = ts + shift
+        self.durationMs = durationMs
+        self.initMs = initMs
+        self.memoryMB = memoryMB
+        self.maxMemoryMB = maxMemoryMB
+        self.timeoutMs = timeoutMs
+        self.charge = charge
+        latencyKey = LatencySketch.key(for: max(0, durationMs))
+        initKey = initMs.map { LatencySketch.key(for: max(0, $0)) }
+        self.kind = kind
+        self.outcome = outcome
+        self.coldStart = coldStart
+        self.test = test
+        self.outOfMemory = outOfMemory
     }
 }
 
@@ -86,11 +96,14 @@ public struct InvocationPreparer: Sendable {
             settings[e] = config.functions.isEmpty ? nil : FunctionSettings.resolve(config.functions, for: names[e])
             resolved[e] = true
         }
-        // The cost and skew figures need only what the packed form carries; names do not matter.
-        let inv = Invocation(
-            ts: packed.ts, endpoint: "", kind: packed.kind, durationMs: packed.durationMs, billedMs: packed.billedMs,
-            memoryMB: packed.memoryMB, maxMemoryMB: packed.maxMemoryMB, coldStart: packed.coldStart, initMs: packed.initMs,
-            outcome: .ok, timeoutMs: packed.timeoutMs, arch: packed.arch, test: packed.test)
-        return PreparedInvocation(inv, receivedAt: packed.receivedAt, settings: settings[e], cost: config.cost, maxClockSkew: config.maxClockSkew)
+        let charge = config.cost.charge(
+            CostModel.InvocationCostInputs(
+                kind: packed.kind, outcome: .ok, durationMs: packed.durationMs, billedMs: packed.billedMs, memoryMB: packed.memoryMB,
+                maxMemoryMB: packed.maxMemoryMB, arch: packed.arch),
+            settings: settings[e])
+        return PreparedInvocation(
+            ts: packed.ts, durationMs: packed.durationMs, receivedAt: packed.receivedAt, initMs: packed.initMs, memoryMB: packed.memoryMB,
+            maxMemoryMB: packed.maxMemoryMB, timeoutMs: packed.timeoutMs, charge: charge, kind: packed.kind, outcome: .ok,
+            coldStart: packed.coldStart, test: packed.test, outOfMemory: false, maxClockSkew: config.maxClockSkew)
     }
 }

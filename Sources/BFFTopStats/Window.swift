@@ -42,7 +42,7 @@ public enum Window: Int, Sendable, CaseIterable, CustomStringConvertible {
     /// Bucket indices [first, last] at `resolution` that the window covers at time `now`:
     /// the bucket holding `now` and the `bucketCount - 1` before it.
     public func bucketRange(now: Double) -> ClosedRange<Int64> {
-        let last = Int64((now / Double(resolution)).rounded(.down))
+        let last = floorIndex(now / Double(resolution))
         return (last - Int64(bucketCount) + 1)...last
     }
 }

@@ -64,7 +64,7 @@ public struct RecordingFastDecoder: Sendable {
         c.skipSpace()
         if !c.take(0x7D) {
             while true {
-                guard let key = c.plainString() else { return nil }
+                guard let key = c.key() else { return nil }
                 c.skipSpace()
                 guard c.take(0x3A) else { return nil }  // :
                 c.skipSpace()
@@ -84,95 +84,74 @@ public struct RecordingFastDecoder: Sendable {
         return f.build()
     }
 
-    private mutating func assign(_ f: inout FastFields, key k: Span, value v: Value, ids: inout [String]) -> Bool {
-        switch k.count {
-        case 1:
-            if k.is("v") { return v.number(&f.version) }
-        case 2:
-            if k.is("ts") { return v.number(&f.ts) }
-            if k.is("rt") { return v.number(&f.rt) }
-            if k.is("id") {
-                switch v {
-                case .null: f.id = -1
-                case .string(let s):
-                    guard let text = s.string else { return false }
-                    f.id = Int32(ids.count)
-                    ids.append(text)
-                default: return false  // numeric ids: the general decoder turns them into text
-                }
-                return true
+    private mutating func assign(_ f: inout FastFields, key k: Key, value v: Value, ids: inout [String]) -> Bool {
+        // Keys compared as little-endian words of their bytes (see `Key`): one integer compare each.
+        switch (k.count, k.w0) {
+        case (1, 0x76): return v.number(&f.version)  // v
+        case (2, 0x7374): return v.number(&f.ts)  // ts
+        case (2, 0x7472): return v.number(&f.rt)  // rt
+        case (2, 0x6469):  // id
+            switch v {
+            case .null: f.id = -1
+            case .string(let s):
+                guard let text = s.string else { return false }
+                f.id = Int32(ids.count)
+                ids.append(text)
+            default: return false  // numeric ids: the general decoder turns them into text
             }
-        case 4:
-            if k.is("type") {
-                guard case .string(let s) = v, s.is("invocation") else { return false }
-                f.isInvocation = true
-                return true
+            return true
+        case (4, 0x6570_7974):  // type
+            guard case .string(let s) = v, s.is("invocation") else { return false }
+            f.isInvocation = true
+            return true
+        case (4, 0x646E_696B):  // kind
+            switch v {
+            case .null: f.kind = nil
+            case .string(let s) where s.is("route"): f.kind = .route
+            case .string(let s) where s.is("function"): f.kind = .function
+            default: return false
             }
-            if k.is("kind") {
-                switch v {
-                case .null: f.kind = nil
-                case .string(let s) where s.is("route"): f.kind = .route
-                case .string(let s) where s.is("function"): f.kind = .function
-                default: return false
-                }
-                return true
+            return true
+        case (4, 0x6863_7261):  // arch
+            switch v {
+            case .null: f.arch = nil
+            case .string(let s) where s.is("x86_64") || s.is("x86") || s.is("amd64"): f.arch = .x86_64
+            case .string(let s) where s.is("arm64") || s.is("aarch64"): f.arch = .arm64
+            default: return false
             }
-            if k.is("arch") {
-                switch v {
-                case .null: f.arch = nil
-                case .string(let s) where s.is("x86_64") || s.is("x86") || s.is("amd64"): f.arch = .x86_64
-                case .string(let s) where s.is("arm64") || s.is("aarch64"): f.arch = .arm64
-                default: return false
-                }
-                return true
+            return true
+        case (4, 0x7473_6574): return v.bool(&f.test)  // test
+        case (5, 0x74_6E75_6F63), (5, 0x65_756C_6176), (5, 0x74_696D_696C):  // count, value, limit
+            var ignored: Double?
+            return v.number(&ignored)
+        case (5, 0x72_6F72_7265): return v.isStringOrNull  // error
+        case (6, 0x7375_7461_7473): return v.number(&f.status)  // status
+        case (6, 0x746E_6572_6170): return name(v, &f.parent)  // parent
+        case (7, 0x65_6369_7672_6573): return name(v, &f.service)  // service
+        case (7, 0x73_6D5F_7469_6E69): return v.number(&f.initMs)  // init_ms
+        case (7, 0x65_6D6F_6374_756F):  // outcome
+            switch v {
+            case .null: f.outcome = .absent
+            case .string(let s): f.outcome = s.is("ok") ? .ok : .other
+            default: return false
             }
-            if k.is("test") { return v.bool(&f.test) }
-        case 5:
-            if k.is("count") || k.is("value") || k.is("limit") {
-                var ignored: Double?
-                return v.number(&ignored)
-            }
-            if k.is("error") { return v.isStringOrNull }
-        case 6:
-            if k.is("status") { return v.number(&f.status) }
-            if k.is("parent") { return name(v, &f.parent) }
-        case 7:
-            if k.is("service") { return name(v, &f.service) }
-            if k.is("init_ms") { return v.number(&f.initMs) }
-            if k.is("outcome") {
-                switch v {
-                case .null: f.outcome = .absent
-                case .string(let s): f.outcome = s.is("ok") ? .ok : .other
-                default: return false
-                }
-                return true
-            }
-        case 8:
-            if k.is("endpoint") {
-                if case .string(let s) = v, s.count == 0 { return false }  // "must not be empty"
-                return name(v, &f.endpoint)
-            }
-            if k.is("trace_id") { return v.isStringOrNull }
-        case 9:
-            if k.is("billed_ms") { return v.number(&f.billedMs) }
-            if k.is("memory_mb") { return v.number(&f.memoryMB) }
-        case 10:
-            if k.is("cold_start") { return v.bool(&f.coldStart) }
-            if k.is("timeout_ms") { return v.number(&f.timeoutMs) }
-        case 11:
-            if k.is("duration_ms") { return v.number(&f.durationMs) }
-            if k.is("cold_starts") {
-                var ignored: Double?
-                return v.number(&ignored)
-            }
-        case 13:
-            if k.is("max_memory_mb") { return v.number(&f.maxMemoryMB) }
-        case 16:
-            if k.is("bfftop_recording") { return false }  // a header line
-        default:
-            break
+            return true
+        case (8, 0x746E_696F_7064_6E65):  // endpoint
+            if case .string(let s) = v, s.count == 0 { return false }  // "must not be empty"
+            return name(v, &f.endpoint)
+        case (8, 0x6469_5F65_6361_7274): return v.isStringOrNull  // trace_id
+        case (9, 0x6D5F_6465_6C6C_6962) where k.w1 == 0x73: return v.number(&f.billedMs)  // billed_ms
+        case (9, 0x6D5F_7972_6F6D_656D) where k.w1 == 0x62: return v.number(&f.memoryMB)  // memory_mb
+        case (10, 0x6174_735F_646C_6F63) where k.w1 == 0x7472: return v.bool(&f.coldStart)  // cold_start
+        case (10, 0x5F74_756F_656D_6974) where k.w1 == 0x736D: return v.number(&f.timeoutMs)  // timeout_ms
+        case (11, 0x6E6F_6974_6172_7564) where k.w1 == 0x73_6D5F: return v.number(&f.durationMs)  // duration_ms
+        case (11, 0x6174_735F_646C_6F63) where k.w1 == 0x73_7472:  // cold_starts
+            var ignored: Double?
+            return v.number(&ignored)
+        case (13, 0x6F6D_656D_5F78_616D) where k.w1 == 0x62_6D5F_7972: return v.number(&f.maxMemoryMB)  // max_memory_mb
+        case (16, 0x725F_706F_7466_6662) where k.w1 == 0x676E_6964_726F_6365: return false  // bfftop_recording: a header
+        default: return true  // unknown keys with scalar values are ignored, as by the general decoder
         }
-        return true  // unknown keys with scalar values are ignored, as by the general decoder
     }
 
     private mutating func name(_ v: Value, _ out: inout Int32) -> Bool {
@@ -248,6 +227,13 @@ private struct Span {
     var string: String? { String(validating: UnsafeRawBufferPointer(start: start, count: count), as: UTF8.self) }
 }
 
+/// A key, with its first 16 bytes as two little-endian words (zero-padded) for matching.
+private struct Key {
+    let count: Int
+    let w0: UInt64
+    let w1: UInt64
+}
+
 private enum Value {
     case string(Span)
     case number(Double)
@@ -280,6 +266,9 @@ private enum Value {
     }
 }
 
+/// The read position. Each method works on a local copy of `p` and stores it once at the end:
+/// loads through raw pointers may alias the cursor, so a loop that advanced `p` in place would
+/// store and reload it every byte.
 private struct Cursor {
     var p: UnsafeRawPointer
     let end: UnsafeRawPointer
@@ -295,28 +284,72 @@ private struct Cursor {
     }
 
     @inline(__always) mutating func skipSpace() {
-        while p < end {
-            let b = p.load(as: UInt8.self)
-            guard b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0A else { return }
-            p += 1
+        var q = p
+        while q < end {
+            let b = q.load(as: UInt8.self)
+            guard b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0A else { break }
+            q += 1
         }
+        p = q
     }
 
     /// A string without escapes or control characters (nil otherwise: the general path decides).
+    /// Eight bytes at a time where the line allows: the first quote, backslash or control byte is
+    /// the lowest flagged byte of the word (the zero-byte test has no false positives below it).
     @inline(__always) mutating func plainString() -> Span? {
         guard take(0x22) else { return nil }
         let start = p
-        while p < end {
-            let b = p.load(as: UInt8.self)
-            if b == 0x22 {
-                let s = Span(start: start, count: p - start)
-                p += 1
-                return s
+        var q = p
+        let end = self.end
+        while end - q >= 8 {
+            let w = q.loadUnaligned(as: UInt64.self)
+            let flagged = Self.zeroByte(w ^ 0x2222_2222_2222_2222) | Self.zeroByte(w ^ 0x5C5C_5C5C_5C5C_5C5C)
+                | ((w &- 0x2020_2020_2020_2020) & ~w & 0x8080_8080_8080_8080)
+            if flagged != 0 {
+                q += flagged.trailingZeroBitCount >> 3
+                return close(start, at: q)
             }
-            if b == 0x5C || b < 0x20 { return nil }
-            p += 1
+            q += 8
         }
+        while q < end {
+            let b = q.load(as: UInt8.self)
+            if b == 0x22 || b == 0x5C || b < 0x20 { return close(start, at: q) }
+            q += 1
+        }
+        p = q
         return nil
+    }
+
+    /// At the first special byte of a string: its end if that is a quote.
+    @inline(__always) private mutating func close(_ start: UnsafeRawPointer, at q: UnsafeRawPointer) -> Span? {
+        p = q
+        guard q.load(as: UInt8.self) == 0x22 else { return nil }
+        p = q + 1
+        return Span(start: start, count: q - start)
+    }
+
+    @inline(__always) private static func zeroByte(_ x: UInt64) -> UInt64 {
+        (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080
+    }
+
+    /// A key and its words (see `Key`).
+    @inline(__always) mutating func key() -> Key? {
+        guard let s = plainString() else { return nil }
+        let n = s.count
+        if n <= 16, end - s.start >= 16 {
+            let lo = s.start.loadUnaligned(as: UInt64.self)
+            let hi = s.start.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+            let w0 = n >= 8 ? lo : lo & ((1 << UInt64(n * 8)) - 1)
+            let w1 = n >= 16 ? hi : n <= 8 ? 0 : hi & ((1 << UInt64((n - 8) * 8)) - 1)
+            return Key(count: n, w0: w0, w1: w1)
+        }
+        var w0: UInt64 = 0
+        var w1: UInt64 = 0
+        for i in 0..<min(n, 16) {
+            let b = UInt64(s.start.load(fromByteOffset: i, as: UInt8.self))
+            if i < 8 { w0 |= b << UInt64(i * 8) } else { w1 |= b << UInt64((i - 8) * 8) }
+        }
+        return Key(count: n, w0: w0, w1: w1)
     }
 
     @inline(__always) mutating func value() -> Value? {
@@ -324,16 +357,19 @@ private struct Cursor {
         switch b {
         case 0x22: return plainString().map(Value.string)
         case 0x30...0x39: return number().map(Value.number)
-        case 0x74: return literal("true") ? .bool(true) : nil
-        case 0x66: return literal("false") ? .bool(false) : nil
-        case 0x6E: return literal("null") ? .null : nil
+        case 0x74: return literal(0x6575_7274, 4) ? .bool(true) : nil  // true
+        case 0x66: return literal(0x65_736C_6166, 5) ? .bool(false) : nil  // false
+        case 0x6E: return literal(0x6C6C_756E, 4) ? .null : nil  // null
         default: return nil  // negative numbers, objects, arrays: the general path
         }
     }
 
-    private mutating func literal(_ word: StaticString) -> Bool {
-        let n = word.utf8CodeUnitCount
-        guard end - p >= n, memcmp(p, word.utf8Start, n) == 0 else { return false }
+    /// The `n` bytes at the cursor as a little-endian word equal `word`.
+    @inline(__always) private mutating func literal(_ word: UInt64, _ n: Int) -> Bool {
+        guard end - p >= n else { return false }
+        var w: UInt64 = 0
+        for i in 0..<n { w |= UInt64(p.load(fromByteOffset: i, as: UInt8.self)) << UInt64(i * 8) }
+        guard w == word else { return false }
         p += n
         return true
     }
@@ -341,33 +377,65 @@ private struct Cursor {
     /// Non-negative decimals that Clinger's fast path reads exactly (as `JSONScanner` does);
     /// exponents, leading zeros and long mantissas are left to the general path.
     @inline(__always) mutating func number() -> Double? {
+        var q = p
+        let end = self.end
+        defer { p = q }
         var mantissa: UInt64 = 0
-        var digits = 0
-        let intStart = p
-        while p < end {
-            let d = p.load(as: UInt8.self) &- 0x30
+        let intStart = q
+        while q < end {
+            let d = q.load(as: UInt8.self) &- 0x30
             guard d < 10 else { break }
             mantissa = mantissa &* 10 &+ UInt64(d)
-            digits += 1
-            p += 1
+            q += 1
         }
+        var digits = q - intStart
         if digits > 1, intStart.load(as: UInt8.self) == 0x30 { return nil }
         var fraction = 0
-        if p < end, p.load(as: UInt8.self) == 0x2E {
-            p += 1
-            while p < end {
-                let d = p.load(as: UInt8.self) &- 0x30
+        if q < end, q.load(as: UInt8.self) == 0x2E {
+            q += 1
+            let fractionStart = q
+            while q < end {
+                let d = q.load(as: UInt8.self) &- 0x30
                 guard d < 10 else { break }
                 mantissa = mantissa &* 10 &+ UInt64(d)
-                digits += 1
-                fraction += 1
-                p += 1
+                q += 1
             }
+            fraction = q - fractionStart
+            digits += fraction
             guard fraction > 0 else { return nil }
         }
-        if p < end, p.load(as: UInt8.self) | 0x20 == 0x65 { return nil }  // e / E
+        if q < end, q.load(as: UInt8.self) | 0x20 == 0x65 { return nil }  // e / E
         guard digits <= 18, mantissa < (1 << 53), fraction <= 22 else { return nil }
         let m = Double(mantissa)
-        return fraction == 0 ? m : m / JSONScanner.powersOf10[fraction]
+        return fraction == 0 ? m : m / exactPowerOf10(fraction)
+    }
+}
+
+/// 10^n for 0 ≤ n ≤ 22, each exactly representable (literals: no lazily initialised table).
+@inline(__always) private func exactPowerOf10(_ n: Int) -> Double {
+    switch n {
+    case 0: 1
+    case 1: 1e1
+    case 2: 1e2
+    case 3: 1e3
+    case 4: 1e4
+    case 5: 1e5
+    case 6: 1e6
+    case 7: 1e7
+    case 8: 1e8
+    case 9: 1e9
+    case 10: 1e10
+    case 11: 1e11
+    case 12: 1e12
+    case 13: 1e13
+    case 14: 1e14
+    case 15: 1e15
+    case 16: 1e16
+    case 17: 1e17
+    case 18: 1e18
+    case 19: 1e19
+    case 20: 1e20
+    case 21: 1e21
+    default: 1e22
     }
 }
