@@ -20,7 +20,7 @@ let package = Package(
             name: "CNCursesW", path: "Sources/CNCursesW",
             providers: [.apt(["libncurses-dev"])]),
         // Event model and decoders. No I/O, no UI.
-        .target(name: "BFFTopWire"),
+        .target(name: "BFFTopWire", dependencies: ["CBFFTopSys"]),
         // Sketches, time tiers, aggregation, cost. Pure.
         .target(name: "BFFTopStats", dependencies: ["BFFTopWire"]),
         // Unix-socket listener/subscriber and the engine thread that feeds the aggregator.

@@ -153,6 +153,9 @@ private final class HandOff: Sendable {
     private let stopped = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
     private let running = Atomic<Bool>(true)
+    /// Microseconds each side last waited (see `wait`).
+    private let producerWait = Atomic<Int>(0)
+    private let consumerWait = Atomic<Int>(0)
 
     init(ahead: Int) {
         // Created at 0 and signalled up: libdispatch traps when a semaphore is released while its
@@ -172,7 +175,7 @@ private final class HandOff: Sendable {
             batch.last = !stream.fill(&batch, limit: PrefetchingStream.batchSize)
             batch.counters = PrefetchingStream.Counters(
                 skipped: stream.skipped, truncatedLastLines: stream.truncatedLastLines, otherLines: stream.otherLines)
-            space.wait()
+            Self.wait(space, lastWait: producerWait)
             if stopped.load(ordering: .relaxed) { return }
             let last = batch.last
             batches.withLock { $0.append(batch) }
@@ -183,21 +186,25 @@ private final class HandOff: Sendable {
 
     /// Waits for the next batch (nil on a spurious wake-up: the caller asks again).
     func take() -> ReplayBatch? {
-        Self.wait(filled)
+        Self.wait(filled, lastWait: consumerWait)
         guard let batch = batches.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { return nil }
         space.signal()
         return batch
     }
 
-    /// The consumer polls for up to 10 ms before sleeping. At `--speed max` it outpaces the reader;
-    /// sleeping on every batch, it was woken on the reader's core (the scheduler's wake affinity)
-    /// and the two then shared one core while the other idled: half the throughput, in half the
-    /// runs. A slower consumer (1× playback) finds its batch ready and never polls.
-    private static func wait(_ semaphore: DispatchSemaphore) {
-        let deadline = monotonicSeconds() + 0.010
-        repeat {
-            if semaphore.wait(timeout: .now()) == .success { return }
-        } while monotonicSeconds() < deadline
+    /// Waits on one side of the queue, polling for up to 10 ms first if that side's last wait was
+    /// short. At `--speed max` both threads are busy and the faster one waits briefly for every
+    /// batch; sleeping each time, it was woken on the other's core (the scheduler's wake affinity)
+    /// and the two then shared one core while the other idled: half the throughput, in about half
+    /// the runs. A side that waits long (1× playback, a reader far ahead) sleeps at once.
+    private static func wait(_ semaphore: DispatchSemaphore, lastWait: borrowing Atomic<Int>) {
+        let start = monotonicSeconds()
+        defer { lastWait.store(Int((monotonicSeconds() - start) * 1e6), ordering: .relaxed) }
+        if lastWait.load(ordering: .relaxed) < 5_000 {
+            repeat {
+                if semaphore.wait(timeout: .now()) == .success { return }
+            } while monotonicSeconds() - start < 0.010
+        }
         semaphore.wait()
     }
 

@@ -117,7 +117,11 @@ public final class Aggregator {
             return
         }
         let parentID = parent >= 0 && parent != endpoint ? resolve(parent, &names) : nil
-        apply(p, id: id, parentID: parentID, service: service >= 0 ? names.names[Int(service)] : nil, inFlightID: inFlightID)
+        if service >= 0, endpoints[Int(id)].serviceKey != service {
+            endpoints[Int(id)].service = names.names[Int(service)]
+            endpoints[Int(id)].serviceKey = service
+        }
+        apply(p, id: id, parentID: parentID, service: nil, inFlightID: inFlightID)
     }
 
     @inline(__always) private func resolve(_ local: Int32, _ m: inout NameMapping) -> Int32? {

@@ -121,7 +121,13 @@ struct SortedTimes: Sendable {
             values.append(v)
             return
         }
-        values.insert(v, at: firstIndexAbove(v))
+        // Out-of-order values (starts of long invocations) nearly always belong near the end:
+        // walk back a few places before falling back to a binary search of the whole live part.
+        var i = values.count - 1
+        let stop = max(head, values.count - 16)
+        while i > stop, values[i - 1] > v { i -= 1 }
+        if i == stop, i > head, values[i - 1] > v { i = firstIndexAbove(v) }
+        values.insert(v, at: i)
     }
 
     /// Index (into `values`) of the first live element greater than v.

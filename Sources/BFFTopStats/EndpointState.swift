@@ -10,7 +10,12 @@ struct EndpointState: Sendable {
     let name: String
     var kind: EndpointKind = .route
     var kindKnown = false
-    var service: String?
+    var service: String? {
+        didSet { serviceKey = -1 }
+    }
+    /// The replay name id `service` was last set from (-1: set otherwise), so replay's fast path
+    /// does not copy the same name on every event.
+    var serviceKey: Int32 = -1
     var memoryMB: Double?
     var timeoutMs: Double?
     var limit: Double?

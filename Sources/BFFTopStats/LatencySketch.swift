@@ -62,12 +62,7 @@ public struct LatencySketch: Sendable, Equatable {
 
     private mutating func insert(key: UInt64, count n: UInt64) {
         let k = UInt32(key)
-        var lo = 0
-        var hi = entries.count
-        while lo < hi {
-            let mid = (lo + hi) >> 1
-            if entries[mid] >> Self.keyShift < k { lo = mid + 1 } else { hi = mid }
-        }
+        var lo = firstEntry(atLeast: k)
         var left = n
         // Fill this key's entries first, then add new ones (the common case: one entry per key).
         while lo < entries.count, entries[lo] >> Self.keyShift == k, left > 0 {
@@ -82,6 +77,22 @@ public struct LatencySketch: Sendable, Equatable {
             entries.insert(k << Self.keyShift | UInt32(take), at: lo)
             left -= take
             lo += 1
+        }
+    }
+
+    /// Index of the first entry whose key is ≥ k (entries.count if none). Branch-free halving: the
+    /// keys of successive events are random, so a branchy search mispredicted every other step.
+    @inline(__always) private func firstEntry(atLeast k: UInt32) -> Int {
+        entries.withUnsafeBufferPointer { e -> Int in
+            var len = e.count
+            guard len > 0, let p = e.baseAddress else { return 0 }
+            var base = 0
+            while len > 1 {
+                let half = len >> 1
+                base = p[base + half - 1] >> Self.keyShift < k ? base + half : base
+                len -= half
+            }
+            return p[base] >> Self.keyShift < k ? base + 1 : base
         }
     }
 

@@ -48,7 +48,7 @@ public struct NameTable: Sendable {
         lengths.append(n)
         arena.append(contentsOf: UnsafeRawBufferPointer(start: p, count: n))
         slots[slot] = id
-        if names.count * 2 > slots.count { grow() }
+        if names.count * 4 > slots.count { grow() }  // at most a quarter full: probes rarely collide
         return id
     }
 
@@ -79,7 +79,13 @@ public struct NameTable: Sendable {
             shift += 8
             i += 1
         }
-        h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
-        return h ^ (h >> 29)
+        // MurmurHash3's finaliser: every input bit reaches the low bits the table slots use (names
+        // often differ only in their last bytes, which a bare multiply leaves in the high bits).
+        h ^= tail
+        h ^= h >> 33
+        h = h &* 0xFF51_AFD7_ED55_8CCD
+        h ^= h >> 33
+        h = h &* 0xC4CE_B9FE_1A85_EC53
+        return h ^ (h >> 33)
     }
 }

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import CBFFTopSys
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
@@ -32,6 +33,9 @@ public func startThread(name: String, stackSize: Int = 8 << 20, _ body: @escapin
     let rc = pthread_create(&tid, &attr, { arg in
         guard let arg else { return nil }
         let start = Unmanaged<ThreadStart>.fromOpaque(arg).takeRetainedValue()
+        #if canImport(Glibc)
+        bt_name_current_thread(start.name)  // shown by htop -H, top -H, perf
+        #endif
         start.body()
         return nil
     }, box)

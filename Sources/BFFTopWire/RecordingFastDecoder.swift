@@ -50,15 +50,19 @@ public struct PackedInvocation: Sendable, Equatable {
 /// messages. Accepting exactly what the general decoder accepts, with the same values, is what the
 /// tests check; replay's throughput is what this buys (no `String` per field, no token objects).
 public struct RecordingFastDecoder: Sendable {
-    public private(set) var names = NameTable()
+    public internal(set) var names = NameTable()
+    let keys = CanonicalKeys()
 
     public init() {}
 
     /// Decodes `line`; an in-flight id is appended to `ids` (and the result indexes it).
     public mutating func decode(_ line: UnsafeRawBufferPointer, ids: inout [String]) -> PackedInvocation? {
         guard let base = line.baseAddress else { return nil }
+        let idCount = ids.count
+        if let packed = decodeCanonical(line, ids: &ids) { return packed }
+        if ids.count > idCount { ids.removeSubrange(idCount...) }
         var f = FastFields()
-        var c = Cursor(p: base, end: base + line.count)
+        var c = FastCursor(p: base, end: base + line.count)
         c.skipSpace()
         guard c.take(0x7B) else { return nil }  // {
         c.skipSpace()
@@ -84,8 +88,8 @@ public struct RecordingFastDecoder: Sendable {
         return f.build()
     }
 
-    private mutating func assign(_ f: inout FastFields, key k: Key, value v: Value, ids: inout [String]) -> Bool {
-        // Keys compared as little-endian words of their bytes (see `Key`): one integer compare each.
+    private mutating func assign(_ f: inout FastFields, key k: FastKey, value v: FastValue, ids: inout [String]) -> Bool {
+        // Keys compared as little-endian words of their bytes (see `FastKey`): one integer compare each.
         switch (k.count, k.w0) {
         case (1, 0x76): return v.number(&f.version)  // v
         case (2, 0x7374): return v.number(&f.ts)  // ts
@@ -154,7 +158,7 @@ public struct RecordingFastDecoder: Sendable {
         }
     }
 
-    private mutating func name(_ v: Value, _ out: inout Int32) -> Bool {
+    mutating func name(_ v: FastValue, _ out: inout Int32) -> Bool {
         switch v {
         case .null:
             out = -1
@@ -170,7 +174,7 @@ public struct RecordingFastDecoder: Sendable {
 }
 
 /// Fields as read, before the checks the general decoder makes.
-private struct FastFields {
+struct FastFields {
     enum OutcomeField { case absent, ok, other }
     var version: Double?
     var isInvocation = false
@@ -211,7 +215,7 @@ private struct FastFields {
 }
 
 /// Bytes of the line, by pointer.
-private struct Span {
+struct FastSpan {
     let start: UnsafeRawPointer
     let count: Int
 
@@ -228,14 +232,14 @@ private struct Span {
 }
 
 /// A key, with its first 16 bytes as two little-endian words (zero-padded) for matching.
-private struct Key {
+struct FastKey {
     let count: Int
     let w0: UInt64
     let w1: UInt64
 }
 
-private enum Value {
-    case string(Span)
+enum FastValue {
+    case string(FastSpan)
     case number(Double)
     case bool(Bool)
     case null
@@ -269,7 +273,7 @@ private enum Value {
 /// The read position. Each method works on a local copy of `p` and stores it once at the end:
 /// loads through raw pointers may alias the cursor, so a loop that advanced `p` in place would
 /// store and reload it every byte.
-private struct Cursor {
+struct FastCursor {
     var p: UnsafeRawPointer
     let end: UnsafeRawPointer
 
@@ -296,8 +300,13 @@ private struct Cursor {
     /// A string without escapes or control characters (nil otherwise: the general path decides).
     /// Eight bytes at a time where the line allows: the first quote, backslash or control byte is
     /// the lowest flagged byte of the word (the zero-byte test has no false positives below it).
-    @inline(__always) mutating func plainString() -> Span? {
+    @inline(__always) mutating func plainString() -> FastSpan? {
         guard take(0x22) else { return nil }
+        return stringBody()
+    }
+
+    /// The rest of a string whose opening quote is behind the cursor (see `plainString`).
+    @inline(__always) mutating func stringBody() -> FastSpan? {
         let start = p
         var q = p
         let end = self.end
@@ -321,19 +330,19 @@ private struct Cursor {
     }
 
     /// At the first special byte of a string: its end if that is a quote.
-    @inline(__always) private mutating func close(_ start: UnsafeRawPointer, at q: UnsafeRawPointer) -> Span? {
+    @inline(__always) mutating func close(_ start: UnsafeRawPointer, at q: UnsafeRawPointer) -> FastSpan? {
         p = q
         guard q.load(as: UInt8.self) == 0x22 else { return nil }
         p = q + 1
-        return Span(start: start, count: q - start)
+        return FastSpan(start: start, count: q - start)
     }
 
     @inline(__always) private static func zeroByte(_ x: UInt64) -> UInt64 {
         (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080
     }
 
-    /// A key and its words (see `Key`).
-    @inline(__always) mutating func key() -> Key? {
+    /// A key and its words (see `FastKey`).
+    @inline(__always) mutating func key() -> FastKey? {
         guard let s = plainString() else { return nil }
         let n = s.count
         if n <= 16, end - s.start >= 16 {
@@ -341,7 +350,7 @@ private struct Cursor {
             let hi = s.start.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
             let w0 = n >= 8 ? lo : lo & ((1 << UInt64(n * 8)) - 1)
             let w1 = n >= 16 ? hi : n <= 8 ? 0 : hi & ((1 << UInt64((n - 8) * 8)) - 1)
-            return Key(count: n, w0: w0, w1: w1)
+            return FastKey(count: n, w0: w0, w1: w1)
         }
         var w0: UInt64 = 0
         var w1: UInt64 = 0
@@ -349,14 +358,14 @@ private struct Cursor {
             let b = UInt64(s.start.load(fromByteOffset: i, as: UInt8.self))
             if i < 8 { w0 |= b << UInt64(i * 8) } else { w1 |= b << UInt64((i - 8) * 8) }
         }
-        return Key(count: n, w0: w0, w1: w1)
+        return FastKey(count: n, w0: w0, w1: w1)
     }
 
-    @inline(__always) mutating func value() -> Value? {
+    @inline(__always) mutating func value() -> FastValue? {
         guard let b = peek() else { return nil }
         switch b {
-        case 0x22: return plainString().map(Value.string)
-        case 0x30...0x39: return number().map(Value.number)
+        case 0x22: return plainString().map(FastValue.string)
+        case 0x30...0x39: return number().map(FastValue.number)
         case 0x74: return literal(0x6575_7274, 4) ? .bool(true) : nil  // true
         case 0x66: return literal(0x65_736C_6166, 5) ? .bool(false) : nil  // false
         case 0x6E: return literal(0x6C6C_756E, 4) ? .null : nil  // null
@@ -412,7 +421,7 @@ private struct Cursor {
 }
 
 /// 10^n for 0 ≤ n ≤ 22, each exactly representable (literals: no lazily initialised table).
-@inline(__always) private func exactPowerOf10(_ n: Int) -> Double {
+@inline(__always) func exactPowerOf10(_ n: Int) -> Double {
     switch n {
     case 0: 1
     case 1: 1e1

@@ -35,4 +35,16 @@ static inline int bt_recv_datagrams(int fd, unsigned char *buf, int slot, int n,
     }
     return r;
 }
+
+/* Thread names (shown by htop, top -H, perf): a GNU call the Glibc module hides. */
+#include <pthread.h>
+extern int bt_pthread_setname_sym(pthread_t thread, const char *name) __asm__("pthread_setname_np");
+
+static inline void bt_name_current_thread(const char *name) {
+    char buf[16];
+    strncpy(buf, name, 15);
+    buf[15] = 0;
+    (void)bt_pthread_setname_sym(pthread_self(), buf);
+}
+
 #endif

@@ -6,13 +6,22 @@ import Testing
 @Suite struct RecordingFastDecoderTests {
     let general = NativeDecoder()
 
-    /// Runs both decoders; returns whether the fast path took the line.
+    /// Runs both decoders; returns whether the fast path took the line. `canonical`: whether the
+    /// canonical-order path must (true) or must not (false) take it.
     @discardableResult
-    func agree(_ line: String, sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
+    func agree(_ line: String, canonical: Bool? = nil, sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
         var fast = RecordingFastDecoder()
         var ids: [String] = []
         let bytes = Array(line.utf8)
+        var canonicalFast = RecordingFastDecoder()
+        var canonicalIDs: [String] = []
+        let viaCanonical = bytes.withUnsafeBytes { canonicalFast.decodeCanonical($0, ids: &canonicalIDs) }
+        if let canonical { #expect((viaCanonical != nil) == canonical, "canonical path: \(line)", sourceLocation: sourceLocation) }
         let packed = bytes.withUnsafeBytes { fast.decode($0, ids: &ids) }
+        if let viaCanonical {
+            #expect(packed != nil && viaCanonical.invocation(names: canonicalFast.names.names, ids: canonicalIDs)
+                == packed?.invocation(names: fast.names.names, ids: ids), "\(line)", sourceLocation: sourceLocation)
+        }
         let reference = bytes.withUnsafeBytes { b in Result { () throws(DecodeError) in try general.decodeRecordingLine(b) } }
         guard let packed else { return false }
         guard case .success(.event(.invocation(let expected), let rt)) = reference else {
@@ -44,8 +53,9 @@ import Testing
                 test: n % 10 == 0)
             let line = NativeEncoder.encode(.invocation(inv))
             let rt = 1_700_000_000 + Double(rng.next() % 10_000_000_000) / 1_000_000
-            if agree(line) { taken += 1 }
-            if agree("{\"rt\":\(JSONObjectWriter.fixed(rt, decimals: 6))," + line.dropFirst()) { taken += 1 }
+            // Lines with error text or trace ids the encoder escapes stay off the canonical path.
+            if agree(line, canonical: true) { taken += 1 }
+            if agree("{\"rt\":\(JSONObjectWriter.fixed(rt, decimals: 6))," + line.dropFirst(), canonical: true) { taken += 1 }
         }
         #expect(taken == 4000, "every successful invocation bfftop writes takes the fast path")
     }
@@ -79,14 +89,15 @@ import Testing
             #"{"v":1,"type":"invocation","ts":1,"endpoint":"x","duration_ms":12345678901234567890}"#,
             "not json", "", "{", "[1]",
         ]
-        for line in others { #expect(!agree(line), "\(line)") }
+        for line in others { #expect(!agree(line, canonical: false), "\(line)") }
     }
 
     @Test func agreesOnTheOddButValidOnes() {
-        #expect(agree(" { \"v\" : 1 , \"type\" : \"invocation\" , \"ts\" : 1 , \"endpoint\" : \"e\" , \"duration_ms\" : 2 } \r"))
+        #expect(agree(" { \"v\" : 1 , \"type\" : \"invocation\" , \"ts\" : 1 , \"endpoint\" : \"e\" , \"duration_ms\" : 2 } \r", canonical: false))
         #expect(agree(#"{"v":1,"type":"invocation","ts":1,"endpoint":"x","duration_ms":1,"status":404}"#))
         #expect(agree(#"{"v":1,"type":"invocation","ts":1,"endpoint":"x","duration_ms":1,"init_ms":5}"#))
-        #expect(agree(#"{"v":1,"type":"invocation","ts":1,"endpoint":"a","endpoint":"b","duration_ms":1,"memory_mb":null}"#))
+        #expect(agree(#"{"v":1,"type":"invocation","ts":1,"endpoint":"a","endpoint":"b","duration_ms":1,"memory_mb":null}"#, canonical: false))
+        #expect(agree(#"{"v":1,"type":"invocation","ts":1,"endpoint":"x","kind":"route","duration_ms":1,"outcome":"ok","status":204}"#, canonical: true))
         #expect(agree(#"{"v":1,"type":"invocation","ts":0.3,"endpoint":"x","duration_ms":0,"unknown":"y","flag":true,"n":null}"#))
         agree(#"{"v":1,"type":"invocation","ts":0.30000000000000004,"endpoint":"x","duration_ms":0}"#)  // 17 digits: either way, equal
         #expect(agree(#"{"v":1,"type":"invocation","ts":1,"endpoint":"x","duration_ms":1,"outcome":"ok","error":"ignored","trace_id":"t"}"#))

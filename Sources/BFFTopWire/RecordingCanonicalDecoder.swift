@@ -1,0 +1,144 @@
+/// The fastest path of `RecordingFastDecoder`: a successful invocation exactly as bfftop's own
+/// encoder and recorder write it — keys in their fixed order, no spaces. Each expected key is one
+/// masked compare of a few words (`,"duration_ms":` …), so no key is scanned or looked up. A line in
+/// any other shape returns nil and the general fast path reads it, with the same result.
+extension RecordingFastDecoder {
+    mutating func decodeCanonical(_ line: UnsafeRawBufferPointer, ids: inout [String]) -> PackedInvocation? {
+        guard let base = line.baseAddress else { return nil }
+        var c = FastCursor(p: base, end: base + line.count)
+        var f = FastFields()
+        f.version = 1
+        f.isInvocation = true
+        f.outcome = .ok
+        if c.skip(keys.rt) {
+            guard let rt = c.number(), c.skip(keys.vAfterRT) else { return nil }
+            f.rt = rt
+        } else {
+            guard c.skip(keys.vFirst) else { return nil }
+        }
+        guard c.skip(keys.invocationTS), let ts = c.number() else { return nil }
+        f.ts = ts
+        if c.skip(keys.service) { guard nameBody(&c, &f.service) else { return nil } }
+        guard c.skip(keys.endpoint), nameBody(&c, &f.endpoint), f.endpoint >= 0 else { return nil }
+        guard c.skip(keys.kind) else { return nil }
+        if c.skip(keys.route) {
+            f.kind = .route
+        } else if c.skip(keys.function) {
+            f.kind = .function
+        } else {
+            return nil
+        }
+        guard c.skip(keys.duration), let d = c.number() else { return nil }
+        f.durationMs = d
+        if c.skip(keys.billed) { guard let v = c.number() else { return nil }; f.billedMs = v }
+        if c.skip(keys.memory) { guard let v = c.number() else { return nil }; f.memoryMB = v }
+        if c.skip(keys.maxMemory) { guard let v = c.number() else { return nil }; f.maxMemoryMB = v }
+        if c.skip(keys.coldTrue) { f.coldStart = true }
+        if c.skip(keys.initMs) { guard let v = c.number() else { return nil }; f.initMs = v }
+        guard c.skip(keys.outcomeOK) else { return nil }  // failures carry messages: the general decoder
+        if c.skip(keys.status) { guard let v = c.number() else { return nil }; f.status = v }
+        if c.skip(keys.error) { guard c.stringBody() != nil else { return nil } }
+        if c.skip(keys.timeout) { guard let v = c.number() else { return nil }; f.timeoutMs = v }
+        if c.skip(keys.traceID) { guard c.stringBody() != nil else { return nil } }
+        if c.skip(keys.parent) { guard nameBody(&c, &f.parent) else { return nil } }
+        if c.skip(keys.arch) {
+            if c.skip(keys.arm64) {
+                f.arch = .arm64
+            } else if c.skip(keys.x86) {
+                f.arch = .x86_64
+            } else {
+                return nil
+            }
+        }
+        if c.skip(keys.id) {
+            guard let s = c.stringBody(), let text = s.string else { return nil }
+            f.id = Int32(ids.count)
+            ids.append(text)
+        }
+        if c.skip(keys.testTrue) { f.test = true }
+        guard c.take(0x7D), c.atEnd else { return nil }  // }
+        return f.build()
+    }
+
+    /// A name after its opening quote: interned (empty names are left to the general decoder).
+    @inline(__always) private mutating func nameBody(_ c: inout FastCursor, _ out: inout Int32) -> Bool {
+        guard let s = c.stringBody(), s.count > 0, let id = names.id(s.start, s.count) else { return false }
+        out = id
+        return true
+    }
+}
+
+/// Up to 32 bytes to expect at the cursor, as little-endian words and masks.
+struct BytePattern: Sendable {
+    private var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    private var masks: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    let count: Int
+
+    init(_ text: String) {
+        let bytes = Array(text.utf8.prefix(32))
+        count = bytes.count
+        var w = [UInt64](repeating: 0, count: 4)
+        var m = [UInt64](repeating: 0, count: 4)
+        for (i, b) in bytes.enumerated() {
+            w[i / 8] |= UInt64(b) << UInt64((i % 8) * 8)
+            m[i / 8] |= 0xFF << UInt64((i % 8) * 8)
+        }
+        words = (w[0], w[1], w[2], w[3])
+        masks = (m[0], m[1], m[2], m[3])
+    }
+
+    /// Whether the bytes at `p` start with the pattern; 32 readable bytes make it four compares.
+    @inline(__always) func matches(_ p: UnsafeRawPointer, _ end: UnsafeRawPointer) -> Bool {
+        if end - p >= 32 {
+            return p.loadUnaligned(as: UInt64.self) & masks.0 == words.0
+                && (count <= 8 || p.loadUnaligned(fromByteOffset: 8, as: UInt64.self) & masks.1 == words.1)
+                && (count <= 16 || p.loadUnaligned(fromByteOffset: 16, as: UInt64.self) & masks.2 == words.2)
+                && (count <= 24 || p.loadUnaligned(fromByteOffset: 24, as: UInt64.self) & masks.3 == words.3)
+        }
+        guard end - p >= count else { return false }
+        for i in 0..<count {
+            let word = i < 8 ? words.0 : i < 16 ? words.1 : i < 24 ? words.2 : words.3
+            if p.load(fromByteOffset: i, as: UInt8.self) != UInt8(truncatingIfNeeded: word >> UInt64((i % 8) * 8)) { return false }
+        }
+        return true
+    }
+}
+
+/// Every piece of a canonical invocation line, in the encoder's order.
+struct CanonicalKeys: Sendable {
+    let rt = BytePattern(#"{"rt":"#)
+    let vAfterRT = BytePattern(#","v":1,"type":""#)
+    let vFirst = BytePattern(#"{"v":1,"type":""#)
+    let invocationTS = BytePattern(#"invocation","ts":"#)
+    let service = BytePattern(#","service":""#)
+    let endpoint = BytePattern(#","endpoint":""#)
+    let kind = BytePattern(#","kind":""#)
+    let route = BytePattern(#"route""#)
+    let function = BytePattern(#"function""#)
+    let duration = BytePattern(#","duration_ms":"#)
+    let billed = BytePattern(#","billed_ms":"#)
+    let memory = BytePattern(#","memory_mb":"#)
+    let maxMemory = BytePattern(#","max_memory_mb":"#)
+    let coldTrue = BytePattern(#","cold_start":true"#)
+    let initMs = BytePattern(#","init_ms":"#)
+    let outcomeOK = BytePattern(#","outcome":"ok""#)
+    let status = BytePattern(#","status":"#)
+    let error = BytePattern(#","error":""#)
+    let timeout = BytePattern(#","timeout_ms":"#)
+    let traceID = BytePattern(#","trace_id":""#)
+    let parent = BytePattern(#","parent":""#)
+    let arch = BytePattern(#","arch":""#)
+    let arm64 = BytePattern(#"arm64""#)
+    let x86 = BytePattern(#"x86_64""#)
+    let id = BytePattern(#","id":""#)
+    let testTrue = BytePattern(#","test":true"#)
+}
+
+extension FastCursor {
+    /// Steps over `pattern` if the bytes at the cursor start with it.
+    @inline(__always) mutating func skip(_ pattern: BytePattern) -> Bool {
+        guard pattern.matches(p, end) else { return false }
+        p += pattern.count
+        return true
+    }
+}
