@@ -83,6 +83,7 @@ struct TierRing: Sendable {
 
     @inline(__always) @discardableResult
     mutating func update(index: Int64, _ body: (inout Bucket) -> Void) -> Bool {
+        if index > newest { moveOn(to: index) }
         let s = slot(index)
         if slots[s].index != index {
             guard slots[s].index < index else { return false }
@@ -90,6 +91,21 @@ struct TierRing: Sendable {
         }
         body(&slots[s])
         return true
+    }
+
+    /// The newest bucket updated: its sketches fill densely (see `LatencySketch`).
+    private var newest: Int64 = .min
+
+    /// A newer bucket starts: the previous newest is past, so its sketches go compact.
+    private mutating func moveOn(to index: Int64) {
+        if newest != .min {
+            let s = slot(newest)
+            if slots[s].index == newest {
+                slots[s].latency.compact()
+                slots[s].initDuration.compact()
+            }
+        }
+        newest = index
     }
 
     /// Gives back the sketches' spare capacity in the bucket with this index (once it is past).

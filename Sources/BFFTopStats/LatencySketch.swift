@@ -14,6 +14,9 @@ import Darwin
 /// Storage: one sorted `[UInt32]`, each entry `key << 20 | count`, so an idle sketch costs nothing
 /// and a busy one 4 bytes per distinct bucket (a few hundred at most for real latency spreads).
 /// A key whose count would pass 2^20 - 1 continues in a second entry with the same key.
+/// While a sketch is filling (its time bucket is the current one) counts go to a dense array over
+/// the keys seen so far, one increment per value instead of a search and an insert;
+/// `compact()` folds them into the sorted entries once the bucket is past.
 public struct LatencySketch: Sendable, Equatable {
     public static let relativeAccuracy = 0.009
     static let gamma = (1 + relativeAccuracy) / (1 - relativeAccuracy)
@@ -24,6 +27,9 @@ public struct LatencySketch: Sendable, Equatable {
     static let countMask: UInt32 = (1 << 20) - 1
 
     private(set) var entries: [UInt32] = []
+    /// Counts of keys `denseBase ..< denseBase + dense.count` not yet in `entries`.
+    private var dense: [UInt32] = []
+    private var denseBase = 0
     public private(set) var count: UInt64 = 0
     public private(set) var sum: Double = 0
     public private(set) var min: Double = .infinity
@@ -57,7 +63,90 @@ public struct LatencySketch: Sendable, Equatable {
         sum += v * Double(n)
         if v < min { min = v }
         if v > max { max = v }
-        insert(key: key, count: n)
+        if entries.isEmpty || !dense.isEmpty, n < UInt64(UInt32.max / 2) {
+            addDense(Int(key), UInt32(n))
+        } else {
+            insert(key: key, count: n)
+        }
+    }
+
+    @inline(__always) private mutating func addDense(_ k: Int, _ n: UInt32) {
+        let i = k - denseBase
+        if i >= 0, i < dense.count, dense[i] <= UInt32.max / 2 {
+            dense[i] &+= n
+            return
+        }
+        addDenseSlow(k, n)
+    }
+
+    /// Widens the dense range to cover `k` (with some slack, so a spreading distribution does
+    /// not reallocate on every new key), or folds a nearly full count into the entries.
+    private mutating func addDenseSlow(_ k: Int, _ n: UInt32) {
+        if dense.isEmpty {
+            denseBase = Swift.max(0, k - 8)
+            dense = [UInt32](repeating: 0, count: Swift.min(Int(Self.maxKey) + 1, k + 9) - denseBase)
+        } else if k < denseBase || k >= denseBase + dense.count {
+            let lo = k < denseBase ? Swift.max(0, k - 16) : denseBase
+            let hi = k >= denseBase + dense.count ? Swift.min(Int(Self.maxKey) + 1, k + 17) : denseBase + dense.count
+            var wider = [UInt32](repeating: 0, count: hi - lo)
+            for (i, c) in dense.enumerated() { wider[denseBase - lo + i] = c }
+            dense = wider
+            denseBase = lo
+        } else {
+            compact()  // a count near 2^32 (never in practice): the entries split it
+            insert(key: UInt64(k), count: UInt64(n))
+            return
+        }
+        dense[k - denseBase] &+= n
+    }
+
+    /// Folds the dense counts into the sorted entries (one merge pass) and frees them.
+    mutating func compact() {
+        guard !dense.isEmpty else { return }
+        var merged: [UInt32] = []
+        merged.reserveCapacity(entries.count + dense.reduce(0) { $0 + ($1 > 0 ? 1 : 0) })
+        forEachKey { k, c in Self.append(&merged, key: UInt32(k), count: c) }
+        entries = merged
+        dense = []
+        denseBase = 0
+    }
+
+    /// Appends `key` with `count`, split into entries of at most `countMask` each.
+    private static func append(_ out: inout [UInt32], key: UInt32, count: UInt64) {
+        var left = count
+        while left > 0 {
+            let take = Swift.min(left, UInt64(countMask))
+            out.append(key << keyShift | UInt32(take))
+            left -= take
+        }
+    }
+
+    /// Every (key, count) in ascending key order, entries and dense counts together.
+    @inline(__always) func forEachKey(_ body: (Int, UInt64) -> Void) {
+        var i = 0
+        var d = 0
+        while i < entries.count || d < dense.count {
+            let ek = i < entries.count ? Int(entries[i] >> Self.keyShift) : Int.max
+            while d < dense.count, dense[d] == 0 { d += 1 }
+            let dk = d < dense.count ? denseBase + d : Int.max
+            if ek == Int.max, dk == Int.max { break }
+            if ek <= dk {
+                var c = UInt64(entries[i] & Self.countMask)
+                i += 1
+                while i < entries.count, Int(entries[i] >> Self.keyShift) == ek {
+                    c += UInt64(entries[i] & Self.countMask)
+                    i += 1
+                }
+                if dk == ek {
+                    c += UInt64(dense[d])
+                    d += 1
+                }
+                body(ek, c)
+            } else {
+                body(dk, UInt64(dense[d]))
+                d += 1
+            }
+        }
     }
 
     private mutating func insert(key: UInt64, count n: UInt64) {
@@ -103,7 +192,9 @@ public struct LatencySketch: Sendable, Equatable {
             self = other
             return
         }
-        for e in other.entries { insert(key: UInt64(e >> Self.keyShift), count: UInt64(e & Self.countMask)) }
+        other.forEachKey { k, c in
+            if entries.isEmpty || !dense.isEmpty, c < UInt64(UInt32.max / 2) { addDense(k, UInt32(c)) } else { insert(key: UInt64(k), count: c) }
+        }
         count += other.count
         sum += other.sum
         min = Swift.min(min, other.min)
@@ -112,6 +203,7 @@ public struct LatencySketch: Sendable, Equatable {
 
     /// Gives back spare capacity; called once a bucket stops receiving most of its events.
     public mutating func trim() {
+        compact()
         guard entries.capacity > entries.count + 2 else { return }
         let n = entries.count
         entries = entries.withUnsafeBufferPointer { src in
@@ -128,17 +220,28 @@ public struct LatencySketch: Sendable, Equatable {
         if q >= 1 { return max }
         let rank = Swift.max(1, UInt64((q * Double(count)).rounded(.up)))
         var seen: UInt64 = 0
-        for e in entries {
-            seen += UInt64(e & Self.countMask)
-            if seen >= rank {
-                return Swift.min(Swift.max(Self.representative(ofKey: Int(e >> Self.keyShift)), min), max)
-            }
+        var found: Int?
+        forEachKey { k, c in
+            guard found == nil else { return }
+            seen += c
+            if seen >= rank { found = k }
         }
-        return max
+        guard let found else { return max }
+        return Swift.min(Swift.max(Self.representative(ofKey: found), min), max)
     }
 
     /// Heap bytes held by this sketch (for memory accounting in benchmarks).
-    public var heapBytes: Int { entries.capacity * 4 }
+    public var heapBytes: Int { entries.capacity * 4 + dense.capacity * 4 }
+
+    /// Equal contents (however they are stored).
+    public static func == (a: LatencySketch, b: LatencySketch) -> Bool {
+        guard a.count == b.count, a.sum == b.sum, a.min == b.min, a.max == b.max else { return false }
+        var ka: [Int] = [], ca: [UInt64] = []
+        var kb: [Int] = [], cb: [UInt64] = []
+        a.forEachKey { ka.append($0); ca.append($1) }
+        b.forEachKey { kb.append($0); cb.append($1) }
+        return ka == kb && ca == cb
+    }
 }
 
 /// Dense scratch space for merging many sketches at once (one window of buckets).
@@ -168,9 +271,8 @@ public struct SketchAccumulator {
 
     public mutating func add(_ s: LatencySketch) {
         guard !s.isEmpty else { return }
-        for e in s.entries {
-            let k = Int(e >> LatencySketch.keyShift)
-            counts[k] &+= UInt64(e & LatencySketch.countMask)
+        s.forEachKey { k, c in
+            counts[k] &+= c
             if k < lo { lo = k }
             if k > hi { hi = k }
         }

@@ -39,6 +39,43 @@ func logNormal(_ rng: inout SplitMix, median: Double, sigma: Double) -> Double {
         }
     }
 
+    /// A filling sketch counts densely and compacts later; late values go to the sorted entries.
+    /// However the counts are stored, contents, quantiles and merges are the same.
+    @Test func denseAndSortedStorageAgree() {
+        var rng = SplitMix(seed: 9)
+        var dense = LatencySketch(), sparse = LatencySketch(), mixed = LatencySketch()
+        for i in 0..<20_000 {
+            let v = i % 97 == 0 ? Double(rng.next() % 100_000) : logNormal(&rng, median: 35, sigma: 1.1)
+            dense.add(v)
+            sparse.add(v)
+            sparse.compact()  // every later value takes the sorted path
+            mixed.add(v)
+            if i % 1000 == 999 { mixed.compact() }  // a bucket that moved on, then received late values
+        }
+        #expect(dense == sparse)
+        #expect(mixed == sparse)
+        for q in [0.001, 0.1, 0.5, 0.9, 0.99, 0.9999, 1.0] {
+            #expect(dense.quantile(q) == sparse.quantile(q))
+            #expect(mixed.quantile(q) == sparse.quantile(q))
+        }
+        var merged = LatencySketch()
+        merged.add(1)
+        merged.merge(dense)
+        var merged2 = LatencySketch()
+        merged2.add(1)
+        merged2.compact()
+        merged2.merge(sparse)
+        #expect(merged == merged2)
+        var acc1 = SketchAccumulator(), acc2 = SketchAccumulator()
+        acc1.add(dense)
+        acc2.add(sparse)
+        #expect(acc1.quantiles([0.5, 0.99]) == acc2.quantiles([0.5, 0.99]))
+        #expect(acc1.histogram().map(\.count) == acc2.histogram().map(\.count))
+        dense.compact()
+        #expect(dense == sparse)
+        #expect(dense.heapBytes <= sparse.heapBytes + 64)
+    }
+
     @Test func mergeIsExact() {
         var rng = SplitMix(seed: 2)
         var a = LatencySketch(), b = LatencySketch(), all = LatencySketch()
