@@ -28,8 +28,8 @@ public struct LatencySketch: Sendable, Equatable {
 
     private(set) var entries: [UInt32] = []
     /// Counts of keys `denseBase ..< denseBase + dense.count` not yet in `entries`.
-    private var dense: [UInt32] = []
-    private var denseBase = 0
+    fileprivate private(set) var dense: [UInt32] = []
+    fileprivate private(set) var denseBase = 0
     public private(set) var count: UInt64 = 0
     public private(set) var sum: Double = 0
     public private(set) var min: Double = .infinity
@@ -121,8 +121,17 @@ public struct LatencySketch: Sendable, Equatable {
         }
     }
 
-    /// Every (key, count) in ascending key order, entries and dense counts together.
+    /// Every (key, count) in ascending key order, entries and dense counts together. A key may come
+    /// twice in a row (a count past 2^20 spans entries).
     @inline(__always) func forEachKey(_ body: (Int, UInt64) -> Void) {
+        if dense.isEmpty {
+            for e in entries { body(Int(e >> Self.keyShift), UInt64(e & Self.countMask)) }
+            return
+        }
+        forEachKeyMerged(body)
+    }
+
+    private func forEachKeyMerged(_ body: (Int, UInt64) -> Void) {
         var i = 0
         var d = 0
         while i < entries.count || d < dense.count {
@@ -221,10 +230,20 @@ public struct LatencySketch: Sendable, Equatable {
         let rank = Swift.max(1, UInt64((q * Double(count)).rounded(.up)))
         var seen: UInt64 = 0
         var found: Int?
-        forEachKey { k, c in
-            guard found == nil else { return }
-            seen += c
-            if seen >= rank { found = k }
+        if dense.isEmpty {
+            for e in entries {
+                seen += UInt64(e & Self.countMask)
+                if seen >= rank {
+                    found = Int(e >> Self.keyShift)
+                    break
+                }
+            }
+        } else {
+            forEachKey { k, c in
+                guard found == nil else { return }
+                seen += c
+                if seen >= rank { found = k }
+            }
         }
         guard let found else { return max }
         return Swift.min(Swift.max(Self.representative(ofKey: found), min), max)
@@ -236,10 +255,14 @@ public struct LatencySketch: Sendable, Equatable {
     /// Equal contents (however they are stored).
     public static func == (a: LatencySketch, b: LatencySketch) -> Bool {
         guard a.count == b.count, a.sum == b.sum, a.min == b.min, a.max == b.max else { return false }
-        var ka: [Int] = [], ca: [UInt64] = []
-        var kb: [Int] = [], cb: [UInt64] = []
-        a.forEachKey { ka.append($0); ca.append($1) }
-        b.forEachKey { kb.append($0); cb.append($1) }
+        func normalized(_ s: LatencySketch) -> (keys: [Int], counts: [UInt64]) {
+            var keys: [Int] = [], counts: [UInt64] = []
+            s.forEachKey { k, c in
+                if keys.last == k { counts[counts.count - 1] += c } else { keys.append(k); counts.append(c) }
+            }
+            return (keys, counts)
+        }
+        let (ka, ca) = normalized(a), (kb, cb) = normalized(b)
         return ka == kb && ca == cb
     }
 }
@@ -271,10 +294,20 @@ public struct SketchAccumulator {
 
     public mutating func add(_ s: LatencySketch) {
         guard !s.isEmpty else { return }
-        s.forEachKey { k, c in
-            counts[k] &+= c
-            if k < lo { lo = k }
-            if k > hi { hi = k }
+        // Straight loops over both storages (a closure that mutates `counts` was twice as slow).
+        counts.withUnsafeMutableBufferPointer { counts in
+            for e in s.entries {
+                let k = Int(e >> LatencySketch.keyShift)
+                counts[k] &+= UInt64(e & LatencySketch.countMask)
+                if k < lo { lo = k }
+                if k > hi { hi = k }
+            }
+            for (i, c) in s.dense.enumerated() where c > 0 {
+                let k = s.denseBase + i
+                counts[k] &+= UInt64(c)
+                if k < lo { lo = k }
+                if k > hi { hi = k }
+            }
         }
         count += s.count
         sum += s.sum
