@@ -139,6 +139,47 @@ final class PrefetchingStream {
         return true
     }
 
+    /// Aggregates events in order while their time is at most `t` and in the whole second of the
+    /// first (alarms are judged per second, so nothing needs to happen between them); at most
+    /// `limit`. Returns how many and the last one's time. Works on local copies: the per-event
+    /// property accesses of `peekTime`/`ingestNext` cost more than a prepared event's aggregation.
+    func ingestRun(upTo t: Double, limit: Int, into aggregator: Aggregator) -> (count: Int, last: Double?) {
+        guard limit > 0, ready() else { return (0, nil) }
+        let b = batch
+        var position = self.position, pi = preparedIndex, gi = generalIndex
+        var mapping = NameMapping()
+        swap(&mapping, &names)
+        defer {
+            swap(&mapping, &names)
+            (self.position, preparedIndex, generalIndex) = (position, pi, gi)
+        }
+        var n = 0
+        var last: Double?
+        var second = Int64.min
+        while n < limit, position < b.count {
+            let general = gi < b.general.count && b.general[gi].position == position
+            let time = general ? b.general[gi].item.time : b.prepared[pi].time
+            guard time <= t else { break }
+            let s = Int64(time.rounded(.down))
+            if second == .min { second = s } else if s != second { break }
+            if general {
+                let g = b.general[gi].item
+                aggregator.ingest(g.event, receivedAt: g.receivedAt)
+                gi += 1
+            } else {
+                let p = b.prepared[pi]
+                aggregator.ingest(
+                    p.invocation, endpoint: p.endpoint, parent: p.parent, service: p.service,
+                    inFlightID: p.id >= 0 ? b.ids[Int(p.id)] : nil, names: &mapping)
+                pi += 1
+            }
+            position += 1
+            n += 1
+            last = time
+        }
+        return (n, last)
+    }
+
     /// Stops the reader (also done when the stream is dropped).
     func stop() { handOff.stop() }
 

@@ -107,8 +107,9 @@ final class RecordingStream {
     private var lookahead: [ReplayBatch]
     private var cursors: [BatchCursor]
     private let decoder = NativeDecoder()
-    private var fast = RecordingFastDecoder()
-    private var preparer: InvocationPreparer
+    /// The fast path's state, taken out for a whole batch (`withFastPath`): touching a class's
+    /// stored properties on every line costs a dynamic exclusivity check each.
+    private var fastPath: FastPath?
     /// Names already handed over in a batch.
     private var namesReported = 0
     private(set) var skipped = 0
@@ -124,7 +125,7 @@ final class RecordingStream {
          config: AggregatorConfig = AggregatorConfig()) throws(ReplayError) {
         self.paths = paths
         self.function = function
-        preparer = InvocationPreparer(config: config)
+        fastPath = FastPath(preparer: InvocationPreparer(config: config))
         logs = Array(repeating: FunctionLogDecoder(format: format, defaultFunction: function), count: paths.count)
         var rs: [LineFileReader] = []
         for p in paths { rs.append(try LineFileReader(path: p)) }
@@ -134,28 +135,49 @@ final class RecordingStream {
         for i in readers.indices { refill(i) }
     }
 
+    /// The fast decoder and the preparer: successful invocations in bfftop's own format.
+    private struct FastPath {
+        var fast = RecordingFastDecoder()
+        var preparer: InvocationPreparer
+
+        /// Appends the line's invocation to `batch` if the fast path reads it.
+        @inline(__always) mutating func take(_ line: UnsafeRawBufferPointer, into batch: inout ReplayBatch) -> Bool {
+            var ids: [String] = []
+            guard let packed = fast.decode(line, ids: &ids) else { return false }
+            var id: Int32 = -1
+            if packed.id >= 0 {
+                id = Int32(batch.ids.count)
+                batch.ids.append(ids[Int(packed.id)])
+            }
+            batch.prepared.append(PreparedItem(
+                time: packed.time, invocation: preparer.prepare(packed, names: fast.names.names), endpoint: packed.endpoint,
+                parent: packed.parent, service: packed.service, id: id))
+            return true
+        }
+    }
+
+    private func withFastPath<R>(_ body: (inout FastPath) -> R) -> R {
+        var path = fastPath.take() ?? FastPath(preparer: InvocationPreparer(config: AggregatorConfig()))
+        defer { fastPath = path }
+        return body(&path)
+    }
+
     /// Decodes the next line of file `i` that yields events, appending them to `batch`; false at
     /// the end of the file.
     private func decodeNext(_ i: Int, into batch: inout ReplayBatch) -> Bool {
+        withFastPath { path in decodeNext(i, path: &path, into: &batch) }
+    }
+
+    private func decodeNext(_ i: Int, path: inout FastPath, into batch: inout ReplayBatch) -> Bool {
         let before = batch.count
+        let reader = readers[i]
         while batch.count == before {
-            let more = readers[i].next { line, complete in
+            let more = reader.next { line, complete in
                 guard line.first(where: { $0 != 0x20 && $0 != 0x09 }) == UInt8(ascii: "{") else {
                     functionLog(i, line, complete: complete, into: &batch)
                     return
                 }
-                var ids: [String] = []
-                if let packed = fast.decode(line, ids: &ids) {
-                    var id: Int32 = -1
-                    if packed.id >= 0 {
-                        id = Int32(batch.ids.count)
-                        batch.ids.append(ids[Int(packed.id)])
-                    }
-                    batch.prepared.append(PreparedItem(
-                        time: packed.time, invocation: preparer.prepare(packed, names: fast.names.names), endpoint: packed.endpoint,
-                        parent: packed.parent, service: packed.service, id: id))
-                    return
-                }
+                if path.take(line, into: &batch) { return }
                 if case .success(let decoded) = Result(catching: { () throws(DecodeError) in try decoder.decodeRecordingLine(line) }) {
                     if case .event(let e, let rt) = decoded { batch.append(Item(time: rt ?? e.eventTime, event: e, receivedAt: rt)) }
                     return
@@ -197,19 +219,21 @@ final class RecordingStream {
     /// Moves up to about `limit` events, in time order, into `batch`; false once nothing is left.
     func fill(_ batch: inout ReplayBatch, limit: Int) -> Bool {
         defer {
-            if namesReported < fast.names.count {
-                batch.newNames.append(contentsOf: fast.names.names[namesReported...])
-                namesReported = fast.names.count
+            if let names = fastPath?.fast.names, namesReported < names.count {
+                batch.newNames.append(contentsOf: names.names[namesReported...])
+                namesReported = names.count
             }
         }
         guard !readers.isEmpty else { return false }
         if readers.count == 1 {
             // One file: what is left of the look-ahead, then decode straight into the batch.
             while cursors[0].move(from: lookahead[0], into: &batch) {}
-            while batch.count < limit {
-                guard decodeNext(0, into: &batch) else { return false }
+            return withFastPath { path in
+                while batch.count < limit {
+                    guard decodeNext(0, path: &path, into: &batch) else { return false }
+                }
+                return true
             }
-            return true
         }
         while batch.count < limit {
             var best = -1

@@ -158,10 +158,15 @@ public final class ReplayEngine: FrameSource {
                     return last
                 }
                 alarms.evaluate(aggregator, upTo: time)
-                stream.ingestNext(into: aggregator)
-                last = time
-                n += 1
-                fed += 1
+                // The rest of this second's events up to t: no alarm second passes among them.
+                let run = stream.ingestRun(upTo: t, limit: limit - n, into: aggregator)
+                last = run.last ?? last
+                n += max(run.count, 1)
+                fed += max(run.count, 1)
+                if run.count == 0 {  // a time that compares with nothing (NaN): take it alone, never stall
+                    stream.ingestNext(into: aggregator)
+                    last = time
+                }
             }
             return last
         }

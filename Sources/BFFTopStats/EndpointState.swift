@@ -59,10 +59,12 @@ struct EndpointState: Sendable {
         let t = inv.time
         lastSeen = max(lastSeen, t)
         totalCount += 1
-        let charge = inv.charge
-        totalCost += charge.total
-        if charge.usage.requests > 0 { provider = charge.provider }
+        totalCost += inv.costTotal
+        if inv.billed { provider = inv.provider }
         let ratio = timeoutMs.map { $0 > 0 ? inv.durationMs / $0 : 0 } ?? 0
+        let initKey = inv.coldStart ? inv.initKey : nil
+        let initMs = inv.initMs
+        let maxMemory = inv.maxMemoryMB
         var stored = false
         for k in tiers.indices {
             stored = tiers[k].update(at: t) { b in
@@ -75,21 +77,21 @@ struct EndpointState: Sendable {
                 }
                 if inv.coldStart {
                     b.cold += 1
-                    if let i = inv.initMs, let initKey = inv.initKey { b.initDuration.add(i, key: initKey) }
+                    if let i = initMs, let initKey { b.initDuration.add(i, key: initKey) }
                 }
                 if inv.test { b.test += 1 }
-                b.latency.add(inv.durationMs, key: inv.latencyKey)
-                b.costRequests += charge.requests
-                b.costCompute += charge.compute
-                if charge.usage.requests > 0 {
+                b.latency.add(inv.durationMs, key: UInt64(inv.latencyKey))
+                b.costRequests += inv.costRequests
+                b.costCompute += inv.costCompute
+                if inv.billed {
                     b.billed += 1
-                    b.gbSeconds += charge.usage.gbSeconds
-                    b.vcpuSeconds += charge.usage.vcpuSeconds
+                    b.gbSeconds += inv.gbSeconds
+                    b.vcpuSeconds += inv.vcpuSeconds
                 }
                 if inv.outOfMemory { b.oom += 1 }
-                if let used = inv.maxMemoryMB, used > b.maxMemoryUsedMB { b.maxMemoryUsedMB = used }
+                if let used = maxMemory, used > b.maxMemoryUsedMB { b.maxMemoryUsedMB = used }
                 if ratio > b.maxTimeoutRatio { b.maxTimeoutRatio = ratio }
-                if let parentID { b.addParent(parentID, cost: charge.total) }
+                if let parentID { b.addParent(parentID, cost: inv.costTotal) }
             } || stored
         }
         return stored

@@ -9,18 +9,33 @@ public struct PreparedInvocation: Sendable, Equatable {
     /// Start, with the same correction.
     var start: Double
     var durationMs: Double
-    var initMs: Double?
-    var memoryMB: Double?
-    var maxMemoryMB: Double?
-    var timeoutMs: Double?
-    var charge: CostModel.Charge
-    var latencyKey: UInt64
-    var initKey: UInt64?
+    // Optional figures as NaN-for-none and small keys: replay copies these by the million, and
+    // half the size is half the copying.
+    private var initRaw: Double
+    private var memoryRaw: Double
+    private var maxMemoryRaw: Double
+    private var timeoutRaw: Double
+    var costRequests: Double
+    var costCompute: Double
+    var gbSeconds: Double
+    var vcpuSeconds: Double
+    var latencyKey: UInt16
+    private var initKeyRaw: UInt16
+    var provider: Provider
+    /// Billed at all (throttles and unpriced routes are not).
+    var billed: Bool
     var kind: EndpointKind
     var outcome: Outcome
     var coldStart: Bool
     public var test: Bool
     var outOfMemory: Bool
+
+    var initMs: Double? { initRaw.isNaN ? nil : initRaw }
+    var memoryMB: Double? { memoryRaw.isNaN ? nil : memoryRaw }
+    var maxMemoryMB: Double? { maxMemoryRaw.isNaN ? nil : maxMemoryRaw }
+    var timeoutMs: Double? { timeoutRaw.isNaN ? nil : timeoutRaw }
+    var initKey: UInt64? { initKeyRaw == .max ? nil : UInt64(initKeyRaw) }
+    var costTotal: Double { costRequests + costCompute }
 
     /// `settings` are the endpoint's (`FunctionSettings.resolve` of its name), `receivedAt` the
     /// receive time if known (live, recordings): an end claimed further ahead than `maxClockSkew`
@@ -42,13 +57,18 @@ public struct PreparedInvocation: Sendable, Equatable {
         time = end + shift
         start = ts + shift
         self.durationMs = durationMs
-        self.initMs = initMs
-        self.memoryMB = memoryMB
-        self.maxMemoryMB = maxMemoryMB
-        self.timeoutMs = timeoutMs
-        self.charge = charge
-        latencyKey = LatencySketch.key(for: max(0, durationMs))
-        initKey = initMs.map { LatencySketch.key(for: max(0, $0)) }
+        initRaw = initMs ?? .nan
+        memoryRaw = memoryMB ?? .nan
+        maxMemoryRaw = maxMemoryMB ?? .nan
+        timeoutRaw = timeoutMs ?? .nan
+        costRequests = charge.requests
+        costCompute = charge.compute
+        gbSeconds = charge.usage.gbSeconds
+        vcpuSeconds = charge.usage.vcpuSeconds
+        provider = charge.provider
+        billed = charge.usage.requests > 0
+        latencyKey = UInt16(LatencySketch.key(for: max(0, durationMs)))  // keys stop at 4095
+        initKeyRaw = initMs.map { UInt16(LatencySketch.key(for: max(0, $0))) } ?? .max
         self.kind = kind
         self.outcome = outcome
         self.coldStart = coldStart

@@ -391,24 +391,15 @@ struct FastCursor {
         defer { p = q }
         var mantissa: UInt64 = 0
         let intStart = q
-        while q < end {
-            let d = q.load(as: UInt8.self) &- 0x30
-            guard d < 10 else { break }
-            mantissa = mantissa &* 10 &+ UInt64(d)
-            q += 1
-        }
+        Self.digits(&q, end, into: &mantissa)
         var digits = q - intStart
+        guard digits > 0 else { return nil }
         if digits > 1, intStart.load(as: UInt8.self) == 0x30 { return nil }
         var fraction = 0
         if q < end, q.load(as: UInt8.self) == 0x2E {
             q += 1
             let fractionStart = q
-            while q < end {
-                let d = q.load(as: UInt8.self) &- 0x30
-                guard d < 10 else { break }
-                mantissa = mantissa &* 10 &+ UInt64(d)
-                q += 1
-            }
+            Self.digits(&q, end, into: &mantissa)
             fraction = q - fractionStart
             digits += fraction
             guard fraction > 0 else { return nil }
@@ -417,6 +408,48 @@ struct FastCursor {
         guard digits <= 18, mantissa < (1 << 53), fraction <= 22 else { return nil }
         let m = Double(mantissa)
         return fraction == 0 ? m : m / exactPowerOf10(fraction)
+    }
+
+    /// Appends the run of decimal digits at `q` to `value` (wrapping past 19 digits, which the
+    /// caller then refuses), eight at a time where the line allows.
+    @inline(__always) private static func digits(_ q: inout UnsafeRawPointer, _ end: UnsafeRawPointer, into value: inout UInt64) {
+        while end - q >= 8 {
+            let w = q.loadUnaligned(as: UInt64.self)
+            // Non-digit bytes are nonzero here; the lowest one is exact (a carry only moves upward).
+            let high = w & 0xF0F0_F0F0_F0F0_F0F0
+            let bumped = (w &+ 0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0
+            let nonDigit = (high ^ 0x3030_3030_3030_3030) | (bumped ^ 0x3030_3030_3030_3030)
+            let n = nonDigit == 0 ? 8 : nonDigit.trailingZeroBitCount >> 3
+            guard n > 0 else { return }
+            // The n digits, most significant first in memory, moved to the top of the word.
+            var v = (w &- 0x3030_3030_3030_3030) << UInt64((8 - n) * 8)
+            v = (v &* 10) &+ (v >> 8)  // pairs: first*10 + second in each 16-bit lane
+            v = ((v & 0x00FF_00FF_00FF_00FF) &* (100 << 16 + 1)) >> 16  // fours
+            v = ((v & 0x0000_FFFF_0000_FFFF) &* (10_000 << 32 + 1)) >> 32  // eight
+            value = value &* exactPowerOf10Int(n) &+ v
+            q += n
+            if n < 8 { return }
+        }
+        while q < end {
+            let d = q.load(as: UInt8.self) &- 0x30
+            guard d < 10 else { return }
+            value = value &* 10 &+ UInt64(d)
+            q += 1
+        }
+    }
+}
+
+/// 10^n for 1 ≤ n ≤ 8, as an integer.
+@inline(__always) private func exactPowerOf10Int(_ n: Int) -> UInt64 {
+    switch n {
+    case 1: 10
+    case 2: 100
+    case 3: 1000
+    case 4: 10000
+    case 5: 100_000
+    case 6: 1_000_000
+    case 7: 10_000_000
+    default: 100_000_000
     }
 }
 

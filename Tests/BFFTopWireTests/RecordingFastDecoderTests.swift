@@ -110,6 +110,24 @@ import Testing
         #expect(agree(full))
     }
 
+    /// Digits are read eight at a time where the line has room, one by one near its end.
+    @Test func numbersOfEveryLengthReadExactly() {
+        var rng = SplitMix(seed: 3)
+        for intDigits in 1...16 {
+            for fracDigits in 0...6 where intDigits + fracDigits <= 15 {  // below 2^53: exact
+                var text = String(1 + rng.next() % 9)
+                for _ in 1..<intDigits { text += String(rng.next() % 10) }
+                if fracDigits > 0 {
+                    text += "."
+                    for _ in 0..<fracDigits { text += String(rng.next() % 10) }
+                }
+                // Mid-line (eight-byte loads) and as the last field (the byte loop).
+                #expect(agree(#"{"v":1,"type":"invocation","ts":"# + text + #","endpoint":"x","kind":"route","duration_ms":1,"outcome":"ok"}"#, canonical: true), "\(text)")
+                #expect(agree(#"{"v":1,"type":"invocation","ts":1,"endpoint":"x","duration_ms":"# + text + "}"), "\(text)")
+            }
+        }
+    }
+
     @Test func namesGetDenseIdsInOrderOfFirstAppearance() {
         var fast = RecordingFastDecoder()
         var ids: [String] = []
