@@ -45,6 +45,22 @@ struct BatchCursor {
         return nextIsGeneral(b) ? b.general[generalIndex].item.time : b.prepared[preparedIndex].time
     }
 
+    /// Aggregates the event at the cursor and steps on (the cursor must not be at the end).
+    @inline(__always) mutating func ingest(from b: ReplayBatch, into aggregator: Aggregator, names: inout NameMapping) {
+        if nextIsGeneral(b) {
+            let g = b.general[generalIndex].item
+            aggregator.ingest(g.event, receivedAt: g.receivedAt)
+            generalIndex += 1
+        } else {
+            let p = b.prepared[preparedIndex]
+            aggregator.ingest(
+                p.invocation, endpoint: p.endpoint, parent: p.parent, service: p.service,
+                inFlightID: p.id >= 0 ? b.ids[Int(p.id)] : nil, names: &names)
+            preparedIndex += 1
+        }
+        position += 1
+    }
+
     /// Appends the event at the cursor to `out` and steps on; false at the end.
     mutating func move(from b: ReplayBatch, into out: inout ReplayBatch) -> Bool {
         guard position < b.count else { return false }
@@ -80,9 +96,7 @@ final class PrefetchingStream {
     static let batchSize = 8192
     private let handOff: HandOff
     private var batch = ReplayBatch()
-    private var position = 0
-    private var preparedIndex = 0
-    private var generalIndex = 0
+    private var cursor = BatchCursor()
     private var done = false
     private var names = NameMapping()
     private(set) var counters = Counters()
@@ -96,13 +110,11 @@ final class PrefetchingStream {
 
     /// Makes sure an event is at hand; false at the end.
     @inline(__always) private func ready() -> Bool {
-        while position >= batch.count {
+        while cursor.atEnd(of: batch) {
             if done { return false }
             guard let next = handOff.take() else { continue }
             batch = next
-            position = 0
-            preparedIndex = 0
-            generalIndex = 0
+            cursor = BatchCursor()
             counters = next.counters
             done = next.last
             names.append(next.newNames)
@@ -110,32 +122,17 @@ final class PrefetchingStream {
         return true
     }
 
-    @inline(__always) private var nextIsGeneral: Bool {
-        generalIndex < batch.general.count && batch.general[generalIndex].position == position
-    }
-
     /// The time of the next event (waiting for the reader if it is behind); nil at the end.
     @inline(__always) func peekTime() -> Double? {
         guard ready() else { return nil }
-        return nextIsGeneral ? batch.general[generalIndex].item.time : batch.prepared[preparedIndex].time
+        return cursor.time(in: batch)
     }
 
     /// Aggregates the next event; false at the end.
     @inline(__always) @discardableResult
     func ingestNext(into aggregator: Aggregator) -> Bool {
         guard ready() else { return false }
-        if nextIsGeneral {
-            let g = batch.general[generalIndex].item
-            aggregator.ingest(g.event, receivedAt: g.receivedAt)
-            generalIndex += 1
-        } else {
-            let p = batch.prepared[preparedIndex]
-            aggregator.ingest(
-                p.invocation, endpoint: p.endpoint, parent: p.parent, service: p.service,
-                inFlightID: p.id >= 0 ? batch.ids[Int(p.id)] : nil, names: &names)
-            preparedIndex += 1
-        }
-        position += 1
+        cursor.ingest(from: batch, into: aggregator, names: &names)
         return true
     }
 
@@ -146,34 +143,20 @@ final class PrefetchingStream {
     func ingestRun(upTo t: Double, limit: Int, into aggregator: Aggregator) -> (count: Int, last: Double?) {
         guard limit > 0, ready() else { return (0, nil) }
         let b = batch
-        var position = self.position, pi = preparedIndex, gi = generalIndex
+        var c = cursor
         var mapping = NameMapping()
         swap(&mapping, &names)
         defer {
             swap(&mapping, &names)
-            (self.position, preparedIndex, generalIndex) = (position, pi, gi)
+            cursor = c
         }
         var n = 0
         var last: Double?
         var second = Int64.min
-        while n < limit, position < b.count {
-            let general = gi < b.general.count && b.general[gi].position == position
-            let time = general ? b.general[gi].item.time : b.prepared[pi].time
-            guard time <= t else { break }
+        while n < limit, let time = c.time(in: b), time <= t {
             let s = Int64(time.rounded(.down))
             if second == .min { second = s } else if s != second { break }
-            if general {
-                let g = b.general[gi].item
-                aggregator.ingest(g.event, receivedAt: g.receivedAt)
-                gi += 1
-            } else {
-                let p = b.prepared[pi]
-                aggregator.ingest(
-                    p.invocation, endpoint: p.endpoint, parent: p.parent, service: p.service,
-                    inFlightID: p.id >= 0 ? b.ids[Int(p.id)] : nil, names: &mapping)
-                pi += 1
-            }
-            position += 1
+            c.ingest(from: b, into: aggregator, names: &mapping)
             n += 1
             last = time
         }
@@ -289,19 +272,8 @@ public enum ReplayStages {
         let a0 = clock()
         for b in batches {
             names.append(b.newNames)
-            var gi = 0
-            var pi = 0
-            for position in 0..<b.count {
-                if gi < b.general.count, b.general[gi].position == position {
-                    agg.ingest(b.general[gi].item.event, receivedAt: b.general[gi].item.receivedAt)
-                    gi += 1
-                } else {
-                    let p = b.prepared[pi]
-                    agg.ingest(p.invocation, endpoint: p.endpoint, parent: p.parent, service: p.service,
-                               inFlightID: p.id >= 0 ? b.ids[Int(p.id)] : nil, names: &names)
-                    pi += 1
-                }
-            }
+            var c = BatchCursor()
+            while !c.atEnd(of: b) { c.ingest(from: b, into: agg, names: &names) }
         }
         return (events, readSeconds, clock() - a0)
     }
