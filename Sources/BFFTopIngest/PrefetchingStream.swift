@@ -3,35 +3,35 @@ import BFFTopWire
 import Dispatch
 import Synchronization
 
-/// Events in time order as the reader thread hands them over: successful invocations prepared
-/// for aggregation (plain values, no reference counting), the rest as general events at their
+/// Events in time order as the reader thread hands them over: successful invocations in bfftop's
+/// own format as plain values (no reference counting), the rest as general events at their
 /// positions in the order.
 struct ReplayBatch: Sendable {
-    var prepared: [RecordingStream.PreparedItem] = []
+    var packed: [RecordingStream.PackedItem] = []
     var general: [(position: Int, item: RecordingStream.Item)] = []
     /// Names first seen in this batch, continuing the reader's `NameTable` ids.
     var newNames: [String] = []
-    /// In-flight ids of prepared invocations (`PreparedItem.id` indexes this).
+    /// In-flight ids of packed invocations (`PackedItem.id` indexes this).
     var ids: [String] = []
     var counters = PrefetchingStream.Counters()
     var last = false
 
-    var count: Int { prepared.count + general.count }
+    var count: Int { packed.count + general.count }
 
     mutating func append(_ item: RecordingStream.Item) { general.append((count, item)) }
 
     mutating func removeAll() {
-        prepared.removeAll(keepingCapacity: true)
+        packed.removeAll(keepingCapacity: true)
         general.removeAll(keepingCapacity: true)
         ids.removeAll(keepingCapacity: true)
     }
 }
 
-/// A position in a `ReplayBatch`: the batch keeps prepared and general events apart, each general
+/// A position in a `ReplayBatch`: the batch keeps packed and general events apart, each general
 /// one with its place in the order.
 struct BatchCursor {
     private var position = 0
-    private var preparedIndex = 0
+    private var packedIndex = 0
     private var generalIndex = 0
 
     private func nextIsGeneral(_ b: ReplayBatch) -> Bool {
@@ -42,7 +42,7 @@ struct BatchCursor {
 
     func time(in b: ReplayBatch) -> Double? {
         guard position < b.count else { return nil }
-        return nextIsGeneral(b) ? b.general[generalIndex].item.time : b.prepared[preparedIndex].time
+        return nextIsGeneral(b) ? b.general[generalIndex].item.time : b.packed[packedIndex].time
     }
 
     /// Aggregates the event at the cursor and steps on (the cursor must not be at the end).
@@ -52,11 +52,9 @@ struct BatchCursor {
             aggregator.ingest(g.event, receivedAt: g.receivedAt)
             generalIndex += 1
         } else {
-            let p = b.prepared[preparedIndex]
-            aggregator.ingest(
-                p.invocation, endpoint: p.endpoint, parent: p.parent, service: p.service,
-                inFlightID: p.id >= 0 ? b.ids[Int(p.id)] : nil, names: &names)
-            preparedIndex += 1
+            let p = b.packed[packedIndex]
+            aggregator.ingest(p.invocation, inFlightID: p.id >= 0 ? b.ids[Int(p.id)] : nil, names: &names)
+            packedIndex += 1
         }
         position += 1
     }
@@ -68,13 +66,13 @@ struct BatchCursor {
             out.append(b.general[generalIndex].item)
             generalIndex += 1
         } else {
-            var p = b.prepared[preparedIndex]
+            var p = b.packed[packedIndex]
             if p.id >= 0 {
                 out.ids.append(b.ids[Int(p.id)])
                 p.id = Int32(out.ids.count - 1)
             }
-            out.prepared.append(p)
-            preparedIndex += 1
+            out.packed.append(p)
+            packedIndex += 1
         }
         position += 1
         return true
@@ -101,8 +99,8 @@ final class PrefetchingStream {
     private var names = NameMapping()
     private(set) var counters = Counters()
 
-    init(paths: [String], function: String, config: AggregatorConfig = AggregatorConfig(), ahead: Int = 6) throws(ReplayError) {
-        let stream = UncheckedBox(try RecordingStream(paths: paths, function: function, config: config))
+    init(paths: [String], function: String, ahead: Int = 6) throws(ReplayError) {
+        let stream = UncheckedBox(try RecordingStream(paths: paths, function: function))
         let h = HandOff(ahead: ahead)
         handOff = h
         startThread(name: "bfftop-prefetch") { h.produce(stream.value) }
@@ -139,7 +137,7 @@ final class PrefetchingStream {
     /// Aggregates events in order while their time is at most `t` and in the whole second of the
     /// first (alarms are judged per second, so nothing needs to happen between them); at most
     /// `limit`. Returns how many and the last one's time. Works on local copies: the per-event
-    /// property accesses of `peekTime`/`ingestNext` cost more than a prepared event's aggregation.
+    /// property accesses of `peekTime`/`ingestNext` cost more than a packed event's aggregation.
     func ingestRun(upTo t: Double, limit: Int, into aggregator: Aggregator) -> (count: Int, last: Double?) {
         guard limit > 0, ready() else { return (0, nil) }
         let b = batch
@@ -177,9 +175,6 @@ private final class HandOff: Sendable {
     private let stopped = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
     private let running = Atomic<Bool>(true)
-    /// Microseconds each side last waited (see `wait`).
-    private let producerWait = Atomic<Int>(0)
-    private let consumerWait = Atomic<Int>(0)
 
     init(ahead: Int) {
         // Created at 0 and signalled up: libdispatch traps when a semaphore is released while its
@@ -195,11 +190,11 @@ private final class HandOff: Sendable {
         }
         while !stopped.load(ordering: .relaxed) {
             var batch = ReplayBatch()
-            batch.prepared.reserveCapacity(PrefetchingStream.batchSize)
+            batch.packed.reserveCapacity(PrefetchingStream.batchSize)
             batch.last = !stream.fill(&batch, limit: PrefetchingStream.batchSize)
             batch.counters = PrefetchingStream.Counters(
                 skipped: stream.skipped, truncatedLastLines: stream.truncatedLastLines, otherLines: stream.otherLines)
-            Self.wait(space, lastWait: producerWait)
+            space.wait()
             if stopped.load(ordering: .relaxed) { return }
             let last = batch.last
             batches.withLock { $0.append(batch) }
@@ -210,26 +205,10 @@ private final class HandOff: Sendable {
 
     /// Waits for the next batch (nil on a spurious wake-up: the caller asks again).
     func take() -> ReplayBatch? {
-        Self.wait(filled, lastWait: consumerWait)
+        filled.wait()
         guard let batch = batches.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { return nil }
         space.signal()
         return batch
-    }
-
-    /// Waits on one side of the queue, polling for up to 10 ms first if that side's last wait was
-    /// short. At `--speed max` both threads are busy and the faster one waits briefly for every
-    /// batch; sleeping each time, it was woken on the other's core (the scheduler's wake affinity)
-    /// and the two then shared one core while the other idled: half the throughput, in about half
-    /// the runs. A side that waits long (1× playback, a reader far ahead) sleeps at once.
-    private static func wait(_ semaphore: DispatchSemaphore, lastWait: borrowing Atomic<Int>) {
-        let start = monotonicSeconds()
-        defer { lastWait.store(Int((monotonicSeconds() - start) * 1e6), ordering: .relaxed) }
-        if lastWait.load(ordering: .relaxed) < 5_000 {
-            repeat {
-                if semaphore.wait(timeout: .now()) == .success { return }
-            } while monotonicSeconds() - start < 0.010
-        }
-        semaphore.wait()
     }
 
     func stop() {
@@ -245,8 +224,8 @@ private struct UncheckedBox<T>: @unchecked Sendable {
     init(_ v: T) { value = v }
 }
 
-/// Replay's two halves timed apart, on the calling thread (for `bfftop bench`): reading, decoding
-/// and preparing `limit` events, then aggregating them.
+/// Replay's two halves timed apart, on the calling thread (for `bfftop bench`): reading and
+/// decoding `limit` events, then aggregating them.
 public enum ReplayStages {
     public static func measure(paths: [String], limit: Int, clock: () -> Double) throws(ReplayError)
         -> (events: Int, readSeconds: Double, aggregateSeconds: Double) {

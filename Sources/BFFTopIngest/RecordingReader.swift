@@ -82,8 +82,8 @@ final class LineFileReader {
 /// (`rt`) in recordings, else when it happened (end of an invocation).
 ///
 /// Successful invocations in bfftop's own format (nearly every line of a recording) are read by
-/// `RecordingFastDecoder` and prepared for aggregation right here, on the reader thread; every
-/// other line goes through the general decoders as `WireEvent`s.
+/// `RecordingFastDecoder` into plain `PackedInvocation`s; every other line goes through the general
+/// decoders as `WireEvent`s.
 final class RecordingStream {
     struct Item {
         var time: Double
@@ -91,15 +91,13 @@ final class RecordingStream {
         var receivedAt: Double?
     }
 
-    /// A successful invocation, ready for `Aggregator.ingest(_:endpoint:…)`: plain values only.
-    struct PreparedItem {
-        var time: Double
-        var invocation: PreparedInvocation
-        var endpoint: Int32
-        var parent: Int32
-        var service: Int32
+    /// A successful invocation in bfftop's own format, for `Aggregator.ingest(_:inFlightID:names:)`:
+    /// plain values only.
+    struct PackedItem {
+        var invocation: PackedInvocation
         /// Index into the batch's in-flight ids; -1: none.
         var id: Int32
+        var time: Double { invocation.time }
     }
 
     private var readers: [LineFileReader]
@@ -107,9 +105,9 @@ final class RecordingStream {
     private var lookahead: [ReplayBatch]
     private var cursors: [BatchCursor]
     private let decoder = NativeDecoder()
-    /// The fast path's state, taken out for a whole batch (`withFastPath`): touching a class's
-    /// stored properties on every line costs a dynamic exclusivity check each.
-    private var fastPath: FastPath?
+    /// The fast decoder, taken out for a whole batch (`withFastPath`): touching a class's stored
+    /// properties on every line costs a dynamic exclusivity check each.
+    private var fastPath: FastPath? = FastPath()
     /// Names already handed over in a batch.
     private var namesReported = 0
     private(set) var skipped = 0
@@ -121,11 +119,9 @@ final class RecordingStream {
     let function: String
     private var logs: [FunctionLogDecoder]
 
-    init(paths: [String], function: String = "lambda", format: FunctionLogDecoder.Format = .auto,
-         config: AggregatorConfig = AggregatorConfig()) throws(ReplayError) {
+    init(paths: [String], function: String = "lambda", format: FunctionLogDecoder.Format = .auto) throws(ReplayError) {
         self.paths = paths
         self.function = function
-        fastPath = FastPath(preparer: InvocationPreparer(config: config))
         logs = Array(repeating: FunctionLogDecoder(format: format, defaultFunction: function), count: paths.count)
         var rs: [LineFileReader] = []
         for p in paths { rs.append(try LineFileReader(path: p)) }
@@ -135,10 +131,9 @@ final class RecordingStream {
         for i in readers.indices { refill(i) }
     }
 
-    /// The fast decoder and the preparer: successful invocations in bfftop's own format.
+    /// Successful invocations in bfftop's own format.
     private struct FastPath {
         var fast = RecordingFastDecoder()
-        var preparer: InvocationPreparer
 
         /// Appends the line's invocation to `batch` if the fast path reads it.
         @inline(__always) mutating func take(_ line: UnsafeRawBufferPointer, into batch: inout ReplayBatch) -> Bool {
@@ -149,15 +144,13 @@ final class RecordingStream {
                 id = Int32(batch.ids.count)
                 batch.ids.append(ids[Int(packed.id)])
             }
-            batch.prepared.append(PreparedItem(
-                time: packed.time, invocation: preparer.prepare(packed, names: fast.names.names), endpoint: packed.endpoint,
-                parent: packed.parent, service: packed.service, id: id))
+            batch.packed.append(PackedItem(invocation: packed, id: id))
             return true
         }
     }
 
     private func withFastPath<R>(_ body: (inout FastPath) -> R) -> R {
-        var path = fastPath.take() ?? FastPath(preparer: InvocationPreparer(config: AggregatorConfig()))
+        var path = fastPath.take() ?? FastPath()
         defer { fastPath = path }
         return body(&path)
     }

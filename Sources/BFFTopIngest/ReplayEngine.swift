@@ -137,7 +137,7 @@ public final class ReplayEngine: FrameSource {
             c.startedAt = startedAt
             aggregator = Aggregator(config: c)
             self.alarms = AlarmEngine(rules: alarms)
-            stream = try PrefetchingStream(paths: paths, function: function, config: c)
+            stream = try PrefetchingStream(paths: paths, function: function)
         }
 
         /// The time of the next event (waiting for the reader); nil at the end.
@@ -224,7 +224,10 @@ public final class ReplayEngine: FrameSource {
                     position = min(window.to, position + wallDelta * speed)
                     _ = player.feed(upTo: position)
                 }
-                if position >= window.to { paused = true }
+                if position >= window.to {
+                    paused = true
+                    urgent = true  // the end shows at once, not at the next refresh
+                }
             }
             var (req, changed) = request.take()
             player.aggregator.hideTestTraffic = req.hideTestTraffic
@@ -272,7 +275,7 @@ public struct RecordingSummary {
         guard let first = try RecordingStream(paths: paths, function: function).peekTime else { throw .noEvents(paths: paths) }
         var config = base
         config.startedAt = first
-        let stream = try PrefetchingStream(paths: paths, function: function, config: config)
+        let stream = try PrefetchingStream(paths: paths, function: function)
         defer { stream.stop() }
         let agg = Aggregator(config: config)
         var last = first

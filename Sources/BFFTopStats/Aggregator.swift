@@ -103,24 +103,25 @@ public final class Aggregator {
         }
     }
 
-    /// Replay's fast path: an invocation prepared on the reader thread, its names given as ids in
-    /// `names`. The same figures as `ingest(.invocation(…))` (successful invocations only: failures
-    /// carry messages for the failures list and take the general path).
-    public func ingest(_ p: PreparedInvocation, endpoint: Int32, parent: Int32, service: Int32, inFlightID: String?,
-                       names: inout NameMapping) {
-        if hideTestTraffic, p.test {
+    /// Replay's fast path: a successful invocation as `RecordingFastDecoder` reads it, its names
+    /// ids in `names`. The same figures as `ingest(.invocation(…))` (failures carry messages for
+    /// the failures list and take the general path).
+    public func ingest(_ packed: PackedInvocation, inFlightID: String?, names: inout NameMapping) {
+        if hideTestTraffic, packed.test {
             testHidden += 1
             return
         }
-        guard let id = resolve(endpoint, &names) else {
+        guard let id = resolve(packed.endpoint, &names) else {
             eventsDropped += 1
             return
         }
-        let parentID = parent >= 0 && parent != endpoint ? resolve(parent, &names) : nil
+        let parentID = packed.parent >= 0 && packed.parent != packed.endpoint ? resolve(packed.parent, &names) : nil
+        let service = packed.service
         if service >= 0, endpoints[Int(id)].serviceKey != service {
             endpoints[Int(id)].service = names.names[Int(service)]
             endpoints[Int(id)].serviceKey = service
         }
+        let p = PreparedInvocation(packed, settings: endpoints[Int(id)].settings, cost: config.cost, maxClockSkew: config.maxClockSkew)
         apply(p, id: id, parentID: parentID, service: nil, inFlightID: inFlightID)
     }
 

@@ -1,11 +1,11 @@
 import BFFTopWire
 
-/// One finished invocation as the tiers consume it. Everything that follows from the event alone
-/// (its cost, the sketch keys, the clock-skew correction) is worked out once, here — on the
-/// replay reader thread for replays, so the aggregating thread only adds. Plain values only.
-public struct PreparedInvocation: Sendable, Equatable {
+/// One finished invocation as the tiers consume it: what follows from the event alone (its cost,
+/// the sketch keys, the clock-skew correction) worked out once, from a general `Invocation` or
+/// from replay's `PackedInvocation` alike, so both paths add exactly the same figures.
+struct PreparedInvocation: Sendable, Equatable {
     /// End of the invocation, corrected for clock skew: the bucket it lands in.
-    public var time: Double
+    var time: Double
     /// Start, with the same correction.
     var start: Double
     var durationMs: Double
@@ -27,7 +27,7 @@ public struct PreparedInvocation: Sendable, Equatable {
     var kind: EndpointKind
     var outcome: Outcome
     var coldStart: Bool
-    public var test: Bool
+    var test: Bool
     var outOfMemory: Bool
 
     var initMs: Double? { initRaw.isNaN ? nil : initRaw }
@@ -40,12 +40,25 @@ public struct PreparedInvocation: Sendable, Equatable {
     /// `settings` are the endpoint's (`FunctionSettings.resolve` of its name), `receivedAt` the
     /// receive time if known (live, recordings): an end claimed further ahead than `maxClockSkew`
     /// is pulled back to it.
-    public init(_ inv: Invocation, receivedAt: Double?, settings: FunctionSettings?, cost: CostModel, maxClockSkew: Double) {
+    init(_ inv: Invocation, receivedAt: Double?, settings: FunctionSettings?, cost: CostModel, maxClockSkew: Double) {
         self.init(
             ts: inv.ts, durationMs: inv.durationMs, receivedAt: receivedAt, initMs: inv.initMs, memoryMB: inv.memoryMB,
             maxMemoryMB: inv.maxMemoryMB, timeoutMs: inv.timeoutMs,
             charge: cost.charge(CostModel.InvocationCostInputs(inv), settings: settings), kind: inv.kind, outcome: inv.outcome,
             coldStart: inv.coldStart, test: inv.test, outOfMemory: inv.isOutOfMemory, maxClockSkew: maxClockSkew)
+    }
+
+    /// Replay's successful invocations (names do not matter here).
+    init(_ packed: PackedInvocation, settings: FunctionSettings?, cost: CostModel, maxClockSkew: Double) {
+        let charge = cost.charge(
+            CostModel.InvocationCostInputs(
+                kind: packed.kind, outcome: .ok, durationMs: packed.durationMs, billedMs: packed.billedMs, memoryMB: packed.memoryMB,
+                maxMemoryMB: packed.maxMemoryMB, arch: packed.arch),
+            settings: settings)
+        self.init(
+            ts: packed.ts, durationMs: packed.durationMs, receivedAt: packed.receivedAt, initMs: packed.initMs, memoryMB: packed.memoryMB,
+            maxMemoryMB: packed.maxMemoryMB, timeoutMs: packed.timeoutMs, charge: charge, kind: packed.kind, outcome: .ok,
+            coldStart: packed.coldStart, test: packed.test, outOfMemory: false, maxClockSkew: maxClockSkew)
     }
 
     init(ts: Double, durationMs: Double, receivedAt: Double?, initMs: Double?, memoryMB: Double?, maxMemoryMB: Double?,
@@ -93,37 +106,5 @@ public struct NameMapping: Sendable {
             names.append(n)
             endpointIDs.append(Self.unresolved)
         }
-    }
-}
-
-/// Works out `PreparedInvocation`s away from the aggregator: settings resolved once per name.
-public struct InvocationPreparer: Sendable {
-    private let config: AggregatorConfig
-    private var settings: [FunctionSettings?] = []
-    private var resolved: [Bool] = []
-
-    public init(config: AggregatorConfig) { self.config = config }
-
-    /// `packed`'s names are ids in `names` (the reader's table).
-    public mutating func prepare(_ packed: PackedInvocation, names: [String]) -> PreparedInvocation {
-        let e = Int(packed.endpoint)
-        if e >= resolved.count {
-            let more = e + 1 - resolved.count
-            settings.append(contentsOf: repeatElement(nil, count: more))
-            resolved.append(contentsOf: repeatElement(false, count: more))
-        }
-        if !resolved[e] {
-            settings[e] = config.functions.isEmpty ? nil : FunctionSettings.resolve(config.functions, for: names[e])
-            resolved[e] = true
-        }
-        let charge = config.cost.charge(
-            CostModel.InvocationCostInputs(
-                kind: packed.kind, outcome: .ok, durationMs: packed.durationMs, billedMs: packed.billedMs, memoryMB: packed.memoryMB,
-                maxMemoryMB: packed.maxMemoryMB, arch: packed.arch),
-            settings: settings[e])
-        return PreparedInvocation(
-            ts: packed.ts, durationMs: packed.durationMs, receivedAt: packed.receivedAt, initMs: packed.initMs, memoryMB: packed.memoryMB,
-            maxMemoryMB: packed.maxMemoryMB, timeoutMs: packed.timeoutMs, charge: charge, kind: packed.kind, outcome: .ok,
-            coldStart: packed.coldStart, test: packed.test, outOfMemory: false, maxClockSkew: config.maxClockSkew)
     }
 }

@@ -114,8 +114,8 @@ enum ReplayBench {
         // The two halves alone, one after the other on this thread (after the run: the memory
         // they hold would slow it down).
         let stages = try ReplayStages.measure(paths: [path], limit: min(n, 1_000_000), clock: monotonic)
-        row("  read + decode + prepare (reader thread)", formatFixed(stages.readSeconds / Double(stages.events) * 1e9, 0) + " ns/event")
-        row("  aggregate prepared events (engine thread)", formatFixed(stages.aggregateSeconds / Double(stages.events) * 1e9, 0) + " ns/event")
+        row("  read + decode (reader thread)", formatFixed(stages.readSeconds / Double(stages.events) * 1e9, 0) + " ns/event")
+        row("  price + aggregate (engine thread)", formatFixed(stages.aggregateSeconds / Double(stages.events) * 1e9, 0) + " ns/event")
         print()
     }
 

@@ -2,7 +2,7 @@ import Testing
 import BFFTopWire
 @testable import BFFTopStats
 
-/// Replay aggregates most events through the prepared path; it must give exactly the figures the
+/// Replay aggregates most events as `PackedInvocation`s; that must give exactly the figures the
 /// general path gives for the same events.
 @Suite struct PreparedPathTests {
     @Test func preparedAndGeneralIngestGiveIdenticalSnapshots() {
@@ -46,7 +46,6 @@ import BFFTopWire
             reference.hideTestTraffic = hide
             fastAgg.hideTestTraffic = hide
             var decoder = RecordingFastDecoder()
-            var preparer = InvocationPreparer(config: config)
             var mapping = NameMapping()
             let general = NativeDecoder()
             var viaFastPath = 0
@@ -62,9 +61,7 @@ import BFFTopWire
                 var ids: [String] = []
                 if let packed = bytes.withUnsafeBytes({ decoder.decode($0, ids: &ids) }) {
                     mapping.append(decoder.names.names[mapping.names.count...])
-                    let p = preparer.prepare(packed, names: decoder.names.names)
-                    fastAgg.ingest(p, endpoint: packed.endpoint, parent: packed.parent, service: packed.service,
-                                   inFlightID: packed.id >= 0 ? ids[Int(packed.id)] : nil, names: &mapping)
+                    fastAgg.ingest(packed, inFlightID: packed.id >= 0 ? ids[Int(packed.id)] : nil, names: &mapping)
                     viaFastPath += 1
                 } else {
                     fastAgg.ingest(event, receivedAt: rt)
