@@ -57,7 +57,9 @@ struct ConcurrencyTracker: Sendable {
     }
 
     /// Peak concurrency within [a, b): the maximum at `a` or at any start inside the range.
-    func peak(from a: Double, to b: Double) -> Int {
+    mutating func peak(from a: Double, to b: Double) -> Int {
+        starts.settle()
+        ends.settle()
         // Indices into the live part of each array; counts are relative, so the heads cancel out.
         var i = starts.firstIndexAbove(a)
         var j = ends.firstIndexAbove(a)
@@ -84,6 +86,8 @@ struct ConcurrencyTracker: Sendable {
 
     /// Forgets intervals that ended before `now - horizon` and expires stale in-flight starts.
     mutating func prune(now: Double) {
+        starts.settle()
+        ends.settle()
         let expiry = now - Self.inFlightExpiry
         if !inFlight.isEmpty {
             for (id, s) in inFlight where s < expiry {
@@ -105,32 +109,54 @@ struct ConcurrencyTracker: Sendable {
         if s < dirtyFrom { dirtyFrom = s }
     }
 
-    var heapBytes: Int { (starts.values.capacity + ends.values.capacity) * 8 + inFlight.capacity * 40 }
+    var heapBytes: Int { starts.heapBytes + ends.heapBytes + inFlight.capacity * 40 }
 }
 
 /// An ascending array of times with a movable head: dropping the oldest is O(1) (the storage is
-/// compacted only once the dead prefix outweighs the live part), inserting near the end is cheap.
+/// compacted only once the dead prefix outweighs the live part). A value older than the newest
+/// (the start of an invocation that ended after later-starting ones) waits in `pending` until the
+/// next query sorts them all in with one merge near the end, instead of one insertion each.
 struct SortedTimes: Sendable {
     private(set) var values: [Double] = []
     private(set) var head = 0
+    private var pending: [Double] = []
 
-    var count: Int { values.count - head }
+    var count: Int { values.count - head + pending.count }
 
     mutating func insert(_ v: Double) {
         if values.count == head || values[values.count - 1] <= v {
             values.append(v)
             return
         }
-        // Out-of-order values (starts of long invocations) nearly always belong near the end:
-        // walk back a few places before falling back to a binary search of the whole live part.
-        var i = values.count - 1
-        let stop = max(head, values.count - 16)
-        while i > stop, values[i - 1] > v { i -= 1 }
-        if i == stop, i > head, values[i - 1] > v { i = firstIndexAbove(v) }
-        values.insert(v, at: i)
+        pending.append(v)
+        if pending.count >= 4096 { settle() }
     }
 
-    /// Index (into `values`) of the first live element greater than v.
+    /// Sorts the pending values into `values`: they belong near the end, so only the values after
+    /// the smallest of them move.
+    mutating func settle() {
+        guard !pending.isEmpty else { return }
+        pending.sort()
+        let from = firstIndexAbove(pending[0])
+        var merged: [Double] = []
+        merged.reserveCapacity(values.count - from + pending.count)
+        var i = from
+        var k = 0
+        while i < values.count || k < pending.count {
+            // Equal values: the sorted ones first (where insertion after equals would have put them).
+            if k == pending.count || (i < values.count && values[i] <= pending[k]) {
+                merged.append(values[i])
+                i += 1
+            } else {
+                merged.append(pending[k])
+                k += 1
+            }
+        }
+        values.replaceSubrange(from..., with: merged)
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    /// Index (into `values`) of the first live element greater than v (pending values aside).
     func firstIndexAbove(_ v: Double) -> Int {
         var lo = head
         var hi = values.count
@@ -142,13 +168,20 @@ struct SortedTimes: Sendable {
     }
 
     /// Live elements ≤ v.
-    func countAtOrBelow(_ v: Double) -> Int { firstIndexAbove(v) - head }
+    func countAtOrBelow(_ v: Double) -> Int {
+        var n = firstIndexAbove(v) - head
+        for p in pending where p <= v { n += 1 }
+        return n
+    }
 
     mutating func dropFirst(_ k: Int) {
-        head += min(k, count)
+        settle()
+        head += min(k, values.count - head)
         if head > 1024, head > values.count / 2 {
             values.removeFirst(head)
             head = 0
         }
     }
+
+    var heapBytes: Int { (values.capacity + pending.capacity) * 8 }
 }

@@ -141,6 +141,30 @@ import BFFTopWire
         return points.map { t in intervals.filter { $0.0 <= t && t < $0.1 }.count }.max() ?? 0
     }
 
+    /// Late values wait unsorted until a query; counts and drops must be those of a sorted array.
+    @Test func sortedTimesWithPendingValuesCountLikeASortedArray() {
+        var rng = SplitMix(seed: 4)
+        var times = SortedTimes()
+        var reference: [Double] = []
+        var clock = 0.0
+        for step in 0..<20_000 {
+            clock += Double(rng.next() % 1000) / 1000
+            let v = rng.next() % 3 == 0 ? clock - Double(rng.next() % 5000) / 1000 : clock
+            times.insert(v)
+            reference.insert(v, at: reference.firstIndex { $0 > v } ?? reference.count)
+            if step % 997 == 0 {
+                let probe = clock - Double(rng.next() % 3000) / 1000
+                #expect(times.countAtOrBelow(probe) == reference.filter { $0 <= probe }.count)
+                let k = Int(rng.next() % 50)
+                times.dropFirst(k)
+                reference.removeFirst(min(k, reference.count))
+                #expect(Array(times.values[times.head...]) == reference)
+            }
+        }
+        times.settle()
+        #expect(Array(times.values[times.head...]) == reference)
+    }
+
     @Test func concurrencyPeaksMatchAnIntervalSweep() {
         var rng = SplitMix(seed: 9)
         let agg = Aggregator()
