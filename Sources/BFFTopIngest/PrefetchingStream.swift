@@ -126,18 +126,11 @@ final class PrefetchingStream {
         return cursor.time(in: batch)
     }
 
-    /// Aggregates the next event; false at the end.
-    @inline(__always) @discardableResult
-    func ingestNext(into aggregator: Aggregator) -> Bool {
-        guard ready() else { return false }
-        cursor.ingest(from: batch, into: aggregator, names: &names)
-        return true
-    }
-
-    /// Aggregates events in order while their time is at most `t` and in the whole second of the
-    /// first (alarms are judged per second, so nothing needs to happen between them); at most
-    /// `limit`. Returns how many and the last one's time. Works on local copies: the per-event
-    /// property accesses of `peekTime`/`ingestNext` cost more than a packed event's aggregation.
+    /// Aggregates the next event — the caller has looked at its time with `peekTime` — and those
+    /// after it while their time is at most `t` and in the same whole second (alarms are judged
+    /// per second, so nothing needs to happen between them); at most `limit`. Returns how many and
+    /// the last one's time. Works on local copies: per-event property accesses cost more than a
+    /// packed event's aggregation.
     func ingestRun(upTo t: Double, limit: Int, into aggregator: Aggregator) -> (count: Int, last: Double?) {
         guard limit > 0, ready() else { return (0, nil) }
         let b = batch
@@ -151,9 +144,9 @@ final class PrefetchingStream {
         var n = 0
         var last: Double?
         var second = Int64.min
-        while n < limit, let time = c.time(in: b), time <= t {
+        while n < limit, let time = c.time(in: b), n == 0 || time <= t {
             let s = Int64(time.rounded(.down))
-            if second == .min { second = s } else if s != second { break }
+            if n == 0 { second = s } else if s != second { break }
             c.ingest(from: b, into: aggregator, names: &mapping)
             n += 1
             last = time

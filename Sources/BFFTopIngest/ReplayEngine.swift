@@ -161,12 +161,8 @@ public final class ReplayEngine: FrameSource {
                 // The rest of this second's events up to t: no alarm second passes among them.
                 let run = stream.ingestRun(upTo: t, limit: limit - n, into: aggregator)
                 last = run.last ?? last
-                n += max(run.count, 1)
-                fed += max(run.count, 1)
-                if run.count == 0 {  // a time that compares with nothing (NaN): take it alone, never stall
-                    stream.ingestNext(into: aggregator)
-                    last = time
-                }
+                n += run.count
+                fed += run.count
             }
             return last
         }
@@ -284,10 +280,9 @@ public struct RecordingSummary {
             // Runs of a second's events, cut at every 100,000th event (concurrency is brought up
             // to date there, as a live engine does as it goes).
             let run = stream.ingestRun(upTo: .infinity, limit: 100_000 - n % 100_000, into: agg)
-            if run.count == 0 { stream.ingestNext(into: agg) }  // a time that compares with nothing
             let end = run.last ?? t
             last = max(last, end)
-            n += max(run.count, 1)
+            n += run.count
             if n % 100_000 == 0 { agg.advance(to: end) }
         }
         return RecordingSummary(

@@ -62,7 +62,7 @@ struct EndpointState: Sendable {
         totalCost += inv.costTotal
         if inv.billed { provider = inv.provider }
         let ratio = timeoutMs.map { $0 > 0 ? inv.durationMs / $0 : 0 } ?? 0
-        let initKey = inv.coldStart ? inv.initKey : nil
+        let initKey = inv.initKey
         let initMs = inv.initMs
         let maxMemory = inv.maxMemoryMB
         var stored = false

@@ -63,10 +63,15 @@ public struct LatencySketch: Sendable, Equatable {
         sum += v * Double(n)
         if v < min { min = v }
         if v > max { max = v }
+        addCount(Int(key), n)
+    }
+
+    /// Counts `n` more of key `k`: densely while the sketch is filling (or empty), else sorted in.
+    @inline(__always) private mutating func addCount(_ k: Int, _ n: UInt64) {
         if entries.isEmpty || !dense.isEmpty, n < UInt64(UInt32.max / 2) {
-            addDense(Int(key), UInt32(n))
+            addDense(k, UInt32(n))
         } else {
-            insert(key: key, count: n)
+            insert(key: UInt64(k), count: n)
         }
     }
 
@@ -201,9 +206,7 @@ public struct LatencySketch: Sendable, Equatable {
             self = other
             return
         }
-        other.forEachKey { k, c in
-            if entries.isEmpty || !dense.isEmpty, c < UInt64(UInt32.max / 2) { addDense(k, UInt32(c)) } else { insert(key: UInt64(k), count: c) }
-        }
+        other.forEachKey { k, c in addCount(k, c) }
         count += other.count
         sum += other.sum
         min = Swift.min(min, other.min)

@@ -132,12 +132,6 @@ public struct PriceSheet: Sendable {
     public var source: String
     public var date: String
 
-    /// Billed milliseconds: the provider's own figure when reported (Lambda's Billed Duration),
-    /// else the duration rounded up to the billing granularity.
-    public func billedMs(duration: Double, reported: Double?) -> Double {
-        ChargeRates(self).billedMs(duration: duration, reported: reported)
-    }
-
     /// Google's vCPU share for a memory size when none is configured (Cloud Functions sizes).
     public static func defaultVCPU(memoryMB: Double) -> Double {
         switch memoryMB {
