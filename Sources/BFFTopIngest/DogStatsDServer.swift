@@ -216,14 +216,13 @@ public final class DogStatsDServer: Sendable {
             for (i, b) in path.utf8.enumerated() { p[i] = b }
             p[path.utf8.count] = 0
         }
-        let old = umask(0o177)
-        defer { umask(old) }
         let r = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
         guard r == 0 else {
             let reason = String(cString: strerror(errno))
             close(fd)
             throw .bindFailed(path: path, reason: reason)
         }
+        SocketPath.restrictToOwner(path)
         return fd
     }
 

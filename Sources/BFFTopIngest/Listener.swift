@@ -35,12 +35,9 @@ public final class Listener: Sendable {
                     try channel.pipeline.syncOperations.addHandler(NDJSONHandler(sink: sink, stats: stats, origin: "conn", control: control))
                 }
             }
-        // Only the owner may read or write the socket: it carries whatever the emitters send.
-        let old = umask(0o177)
-        defer { umask(old) }
         do {
             let channel = try await bootstrap.bind(unixDomainSocketPath: path).get()
-            chmod(path, 0o600)
+            SocketPath.restrictToOwner(path)
             stats.setListenPath(path)
             return Listener(path: path, stats: stats, channel: channel)
         } catch {

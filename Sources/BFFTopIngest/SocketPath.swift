@@ -61,6 +61,15 @@ public enum SocketPath {
         return true
     }
 
+    /// Only the owner may connect to a bound socket: it carries whatever the emitters send. Changed
+    /// after binding rather than by narrowing the umask around `bind`: the umask is process-wide, and
+    /// any file another thread (the recorder) or child process created meanwhile got mode 0600 — a
+    /// build spawned by a test lost the execute bit of what it compiled. Until the chmod, the default
+    /// umask (022) already keeps others from writing, which connecting needs.
+    static func restrictToOwner(_ path: String) {
+        chmod(path, 0o600)
+    }
+
     /// Makes `path` ready to bind: refuses a live peer or a non-socket, removes a stale socket.
     public static func prepareForListening(_ path: String) throws(IngestError) {
         guard path.utf8.count <= 107 else { throw .pathTooLong(path: path) }
