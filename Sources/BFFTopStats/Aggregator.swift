@@ -25,8 +25,13 @@ public final class Aggregator {
     private var failures: [FailureRecord] = []
     private var failureHead = 0
     private var dataStart: Double?
-    public private(set) var eventsAggregated = 0
-    public private(set) var eventsDropped = 0
+    private var aggregated = 0
+    private var dropped = 0
+    /// Staged invocations that every tier refused when their stage was flushed (see
+    /// `EndpointState.record`): counted as aggregated when staged, so moved to dropped.
+    private var refusedAtFlush = 0
+    public var eventsAggregated: Int { aggregated - refusedAtFlush }
+    public var eventsDropped: Int { dropped + refusedAtFlush }
     private var scratch = SketchAccumulator()
     private var initScratch = SketchAccumulator()
 
@@ -65,7 +70,7 @@ public final class Aggregator {
                 return
             }
             guard let id = endpointID(inv.endpoint) else {
-                eventsDropped += 1
+                dropped += 1
                 return
             }
             let p = PreparedInvocation(
@@ -77,7 +82,7 @@ public final class Aggregator {
             return
         }
         guard let id = endpointID(event.endpoint) else {
-            eventsDropped += 1
+            dropped += 1
             return
         }
         var shift = 0.0
@@ -92,14 +97,14 @@ public final class Aggregator {
             endpoints[Int(id)].noteKind(s.kind, service: s.service)
             endpoints[Int(id)].concurrency.begin(id: s.id, at: t)
             endpoints[Int(id)].lastSeen = max(endpoints[Int(id)].lastSeen, t)
-            eventsAggregated += 1
+            aggregated += 1
         case .concurrency(var g):
             g.ts = t
-            endpoints[Int(id)].recordGauge(g)
-            eventsAggregated += 1
+            endpoints[Int(id)].recordGauge(g, refused: &refusedAtFlush)
+            aggregated += 1
         case .outcomes(let o):
             endpoints[Int(id)].noteKind(o.kind, service: o.service)
-            if endpoints[Int(id)].recordOutcomes(o.outcome, count: o.count, coldStarts: o.coldStarts, at: t) { eventsAggregated += 1 } else { eventsDropped += 1 }
+            if endpoints[Int(id)].recordOutcomes(o.outcome, count: o.count, coldStarts: o.coldStarts, at: t, refused: &refusedAtFlush) { aggregated += 1 } else { dropped += 1 }
         }
     }
 
@@ -112,7 +117,7 @@ public final class Aggregator {
             return
         }
         guard let id = resolve(packed.endpoint, &names) else {
-            eventsDropped += 1
+            dropped += 1
             return
         }
         let parentID = packed.parent >= 0 && packed.parent != packed.endpoint ? resolve(packed.parent, &names) : nil
@@ -136,10 +141,10 @@ public final class Aggregator {
 
     private func apply(_ p: PreparedInvocation, id: Int32, parentID: Int32?, service: String?, inFlightID: String?) {
         if p.time < dataStart ?? .infinity { dataStart = p.time }
-        if endpoints[Int(id)].record(p, parentID: parentID, service: service) {
-            eventsAggregated += 1
+        if endpoints[Int(id)].record(p, parentID: parentID, service: service, refused: &refusedAtFlush) {
+            aggregated += 1
         } else {
-            eventsDropped += 1
+            dropped += 1
         }
         endpoints[Int(id)].concurrency.finish(id: inFlightID, start: p.start, end: p.time)
     }
@@ -158,7 +163,7 @@ public final class Aggregator {
 
     /// Brings derived state (concurrency peaks) up to `now` and forgets what fell out of the horizon.
     public func advance(to now: Double) {
-        for i in endpoints.indices { endpoints[i].refreshConcurrency(now: now) }
+        for i in endpoints.indices { endpoints[i].refreshConcurrency(now: now, refused: &refusedAtFlush) }
     }
 
     // MARK: - Queries
@@ -226,13 +231,7 @@ public final class Aggregator {
         f.provisionedPerHour = config.cost.provisionedPerHour(e.settings, memoryMB: e.memoryMB)
         guard let ring = e.tier(resolution: w.resolution) else { return f }
         var maxUsed = 0.0
-        f.rpsSeries.reserveCapacity(w.bucketCount)
-        ring.forEach(in: range) { _, bp in
-            guard let b = bp else {
-                f.rpsSeries.append(0)
-                return
-            }
-            f.rpsSeries.append(Double(b.pointee.count) / Double(w.resolution))
+        func add(_ b: UnsafePointer<Bucket>) {
             f.count += Int(b.pointee.count)
             f.ok += Int(b.pointee.outcomes.ok)
             f.errors += Int(b.pointee.outcomes.error)
@@ -253,6 +252,17 @@ public final class Aggregator {
                 scratch.add(b.pointee.latency)
                 initScratch.add(b.pointee.initDuration)
             }
+        }
+        f.rpsSeries.reserveCapacity(w.bucketCount)
+        ring.forEach(in: range) { _, bp in
+            f.rpsSeries.append(bp.map { Double($0.pointee.count) / Double(w.resolution) } ?? 0)
+            if let bp { add(bp) }
+        }
+        // The newest second's invocations, not yet in the tiers.
+        let stageIndex = floorDiv(e.stage.index, Int64(w.resolution))
+        if e.stage.count > 0, range.contains(stageIndex) {
+            f.rpsSeries[Int(stageIndex - range.lowerBound)] += Double(e.stage.count) / Double(w.resolution)
+            withUnsafePointer(to: e.stage) { add($0) }
         }
         f.rps = Double(f.count) / span
         f.cost = f.costRequests + f.costCompute
@@ -290,9 +300,8 @@ public final class Aggregator {
     private func fanOutCosts(window w: Window, range: ClosedRange<Int64>) -> [Double] {
         var out = [Double](repeating: 0, count: endpoints.count)
         for e in endpoints where e.kind == .function {
-            guard let ring = e.tier(resolution: w.resolution) else { continue }
             for index in range {
-                guard let b = ring.bucket(index) else { continue }
+                guard let b = e.bucket(resolution: w.resolution, index: index) else { continue }
                 for p in b.parents { out[Int(p.parent)] += p.cost }
             }
         }
@@ -307,7 +316,7 @@ public final class Aggregator {
         scratch.reset()
         var callers: [Int32: (calls: Int, cost: Double)] = [:]
         for index in range {
-            let b = ring.bucket(index)
+            let b = e.bucket(resolution: w.resolution, index: index)
             d.p50Series.append(b?.latency.quantile(0.5))
             d.p99Series.append(b?.latency.quantile(0.99))
             d.countSeries.append(Int(b?.count ?? 0))
@@ -326,9 +335,8 @@ public final class Aggregator {
         // Functions this endpoint calls: scan functions' buckets for this parent.
         var callees: [Int32: (calls: Int, cost: Double)] = [:]
         for f in endpoints where f.kind == .function && f.id != e.id {
-            guard let fr = f.tier(resolution: w.resolution) else { continue }
             for index in range {
-                guard let b = fr.bucket(index) else { continue }
+                guard let b = f.bucket(resolution: w.resolution, index: index) else { continue }
                 for p in b.parents where p.parent == e.id {
                     callees[f.id, default: (0, 0)].calls += Int(p.calls)
                     callees[f.id, default: (0, 0)].cost += p.cost

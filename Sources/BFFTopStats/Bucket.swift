@@ -41,6 +41,37 @@ public struct Bucket: Sendable {
         parents.append(ParentShare(parent: id, calls: 1, cost: cost))
     }
 
+    /// Adds everything `other` holds (its index and trim state aside): the bucket then equals
+    /// one that took both buckets' invocations.
+    mutating func absorb(_ other: Bucket) {
+        count += other.count
+        outcomes.ok += other.outcomes.ok
+        outcomes.error += other.outcomes.error
+        outcomes.timeout += other.outcomes.timeout
+        outcomes.throttle += other.outcomes.throttle
+        cold += other.cold
+        test += other.test
+        latency.merge(other.latency)
+        initDuration.merge(other.initDuration)
+        costRequests += other.costRequests
+        costCompute += other.costCompute
+        gbSeconds += other.gbSeconds
+        vcpuSeconds += other.vcpuSeconds
+        billed += other.billed
+        oom += other.oom
+        maxMemoryUsedMB = max(maxMemoryUsedMB, other.maxMemoryUsedMB)
+        maxTimeoutRatio = max(maxTimeoutRatio, other.maxTimeoutRatio)
+        peakConcurrency = max(peakConcurrency, other.peakConcurrency)
+        for p in other.parents {
+            if let i = parents.firstIndex(where: { $0.parent == p.parent }) {
+                parents[i].calls += p.calls
+                parents[i].cost += p.cost
+            } else {
+                parents.append(p)
+            }
+        }
+    }
+
     var heapBytes: Int { latency.heapBytes + initDuration.heapBytes + parents.capacity * 24 }
 }
 
@@ -137,6 +168,12 @@ struct TierRing: Sendable {
     }
 
     var heapBytes: Int { slots.capacity * MemoryLayout<Bucket>.stride + slots.reduce(0) { $0 + $1.heapBytes } }
+}
+
+/// ⌊a / b⌋ for b > 0 (Swift's `/` truncates toward zero).
+@inline(__always) func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+    let q = a / b
+    return a % b < 0 ? q - 1 : q
 }
 
 /// ⌊x⌋ as an index, without a libm call (this is on the per-event path); values beyond ±9e18

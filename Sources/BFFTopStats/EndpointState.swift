@@ -23,6 +23,9 @@ struct EndpointState: Sendable {
     var totalCount = 0
     var totalCost: Double = 0
     var tiers: [TierRing]
+    /// Invocations of the newest second not yet added to the tiers (`index` is that second;
+    /// `.min` when empty). Queries read it besides the tiers.
+    var stage = Bucket()
     var concurrency = ConcurrencyTracker()
     var gauge: (value: Double, at: Double)?
     /// From the config, by name pattern; fills in what events do not say.
@@ -51,8 +54,14 @@ struct EndpointState: Sendable {
         if let s { service = s }
     }
 
-    /// Adds one finished invocation to every tier. Returns false if every tier found it too old.
-    mutating func record(_ inv: PreparedInvocation, parentID: Int32?, service: String?) -> Bool {
+    /// Adds one finished invocation. Invocations of the newest second collect in `stage` and go
+    /// into the three tiers together when a later second starts (`flushStage`): one bucket update
+    /// per event instead of three. A late one (an older second) goes into the tiers directly. When
+    /// the stage flushes depends only on the events, never on queries (which read the stage
+    /// besides the tiers), so replaying to a point always adds the same figures in the same order.
+    /// Returns false if every tier found it too old; `refused` counts staged invocations that
+    /// every tier refused at their flush.
+    mutating func record(_ inv: PreparedInvocation, parentID: Int32?, service: String?, refused: inout Int) -> Bool {
         noteKind(inv.kind, service: service)
         if let m = inv.memoryMB { memoryMB = m }
         if let to = inv.timeoutMs { timeoutMs = to }
@@ -62,43 +71,101 @@ struct EndpointState: Sendable {
         totalCost += inv.costTotal
         if inv.billed { provider = inv.provider }
         let ratio = timeoutMs.map { $0 > 0 ? inv.durationMs / $0 : 0 } ?? 0
-        let initKey = inv.initKey
-        let initMs = inv.initMs
-        let maxMemory = inv.maxMemoryMB
+        let second = floorIndex(t)
+        if second != stage.index {
+            if second > stage.index || second < stage.index - Self.lateReach {
+                flushStage(refused: &refused)
+                stage.index = second
+            } else {
+                var stored = false
+                for k in tiers.indices {
+                    stored = tiers[k].update(at: t) { b in Self.add(inv, ratio: ratio, parentID: parentID, to: &b) } || stored
+                }
+                return stored
+            }
+        }
+        Self.add(inv, ratio: ratio, parentID: parentID, to: &stage)
+        return true
+    }
+
+    /// How much older than the stage a late invocation may be and still go into the tiers without
+    /// flushing the stage first: within the 1 s ring's span, so its slot cannot be the stage's.
+    static let lateReach: Int64 = 63
+
+    @inline(__always)
+    private static func add(_ inv: PreparedInvocation, ratio: Double, parentID: Int32?, to b: inout Bucket) {
+        b.count += 1
+        switch inv.outcome {
+        case .ok: b.outcomes.ok += 1
+        case .error: b.outcomes.error += 1
+        case .timeout: b.outcomes.timeout += 1
+        case .throttle: b.outcomes.throttle += 1
+        }
+        if inv.coldStart {
+            b.cold += 1
+            if let i = inv.initMs, let initKey = inv.initKey { b.initDuration.add(i, key: initKey) }
+        }
+        if inv.test { b.test += 1 }
+        b.latency.add(inv.durationMs, key: UInt64(inv.latencyKey))
+        b.costRequests += inv.costRequests
+        b.costCompute += inv.costCompute
+        if inv.billed {
+            b.billed += 1
+            b.gbSeconds += inv.gbSeconds
+            b.vcpuSeconds += inv.vcpuSeconds
+        }
+        if inv.outOfMemory { b.oom += 1 }
+        if let used = inv.maxMemoryMB, used > b.maxMemoryUsedMB { b.maxMemoryUsedMB = used }
+        if ratio > b.maxTimeoutRatio { b.maxTimeoutRatio = ratio }
+        if let parentID { b.addParent(parentID, cost: inv.costTotal) }
+    }
+
+    /// Moves the staged invocations into every tier (see `record`).
+    mutating func flushStage(refused: inout Int) {
+        guard stage.count > 0 else {
+            stage.index = .min
+            return
+        }
+        let staged = stage
+        stage = Bucket()
         var stored = false
         for k in tiers.indices {
-            stored = tiers[k].update(at: t) { b in
-                b.count += 1
-                switch inv.outcome {
-                case .ok: b.outcomes.ok += 1
-                case .error: b.outcomes.error += 1
-                case .timeout: b.outcomes.timeout += 1
-                case .throttle: b.outcomes.throttle += 1
-                }
-                if inv.coldStart {
-                    b.cold += 1
-                    if let i = initMs, let initKey { b.initDuration.add(i, key: initKey) }
-                }
-                if inv.test { b.test += 1 }
-                b.latency.add(inv.durationMs, key: UInt64(inv.latencyKey))
-                b.costRequests += inv.costRequests
-                b.costCompute += inv.costCompute
-                if inv.billed {
-                    b.billed += 1
-                    b.gbSeconds += inv.gbSeconds
-                    b.vcpuSeconds += inv.vcpuSeconds
-                }
-                if inv.outOfMemory { b.oom += 1 }
-                if let used = maxMemory, used > b.maxMemoryUsedMB { b.maxMemoryUsedMB = used }
-                if ratio > b.maxTimeoutRatio { b.maxTimeoutRatio = ratio }
-                if let parentID { b.addParent(parentID, cost: inv.costTotal) }
-            } || stored
+            let index = floorDiv(staged.index, Int64(tiers[k].resolution))
+            stored = tiers[k].update(index: index) { $0.absorb(staged) } || stored
         }
-        return stored
+        if !stored { refused += Int(staged.count) }
+    }
+
+    /// Direct tier updates at time `t` (outcome counts, peaks) first flush a stage they could
+    /// overtake: one of the same or an older second, or one so much newer that `t`'s slot may be its.
+    private mutating func flushStageBefore(directUpdateAt t: Double, refused: inout Int) {
+        guard stage.count > 0 else { return }
+        let s = floorIndex(t)
+        if s >= stage.index || s < stage.index - Self.lateReach { flushStage(refused: &refused) }
+    }
+
+    /// The staged bucket as it falls in bucket `index` of the tier with `resolution`, if it does.
+    func staged(resolution: Int, index: Int64) -> Bucket? {
+        guard stage.count > 0, floorDiv(stage.index, Int64(resolution)) == index else { return nil }
+        return stage
+    }
+
+    /// The tier's bucket `index` with any staged invocations that belong to it.
+    func bucket(resolution: Int, index: Int64) -> Bucket? {
+        let b = tier(resolution: resolution)?.bucket(index)
+        guard let s = staged(resolution: resolution, index: index) else { return b }
+        guard var merged = b else {
+            var only = s
+            only.index = index
+            return only
+        }
+        merged.absorb(s)
+        return merged
     }
 
     /// Failed invocations without durations: counted, never sampled for latency.
-    mutating func recordOutcomes(_ outcome: Outcome, count n: Int, coldStarts: Int = 0, at t: Double) -> Bool {
+    mutating func recordOutcomes(_ outcome: Outcome, count n: Int, coldStarts: Int = 0, at t: Double, refused: inout Int) -> Bool {
+        flushStageBefore(directUpdateAt: t, refused: &refused)
         lastSeen = max(lastSeen, t)
         totalCount += n
         var stored = false
@@ -117,26 +184,29 @@ struct EndpointState: Sendable {
         return stored
     }
 
-    mutating func recordGauge(_ g: ConcurrencyGauge) {
+    mutating func recordGauge(_ g: ConcurrencyGauge, refused: inout Int) {
         noteKind(g.kind, service: g.service)
         if let l = g.limit { limit = l }
         if gauge == nil || g.ts >= gauge?.at ?? 0 { gauge = (g.value, g.ts) }
         lastSeen = max(lastSeen, g.ts)
-        raisePeak(at: g.ts, to: g.value)
+        raisePeak(at: g.ts, to: g.value, refused: &refused)
     }
 
-    mutating func raisePeak(at t: Double, to value: Double) {
+    /// Peaks are maxima (the order they arrive in does not matter), so they pass a stage without
+    /// flushing it — queries raise them at any time — unless they would overtake its slot.
+    mutating func raisePeak(at t: Double, to value: Double, refused: inout Int) {
+        if stage.count > 0, floorIndex(t) > stage.index + Self.lateReach { flushStage(refused: &refused) }
         for k in tiers.indices {
             tiers[k].update(at: t) { b in if value > b.peakConcurrency { b.peakConcurrency = value } }
         }
     }
 
     /// Recomputes the exact per-second peaks that new intervals may have raised, then prunes.
-    mutating func refreshConcurrency(now: Double) {
+    mutating func refreshConcurrency(now: Double, refused: inout Int) {
         if let seconds = concurrency.takeDirtySeconds(now: now) {
             for s in seconds {
                 let p = Double(concurrency.peak(from: Double(s), to: Double(s + 1)))
-                if p > 0 { raisePeak(at: Double(s), to: p) }
+                if p > 0 { raisePeak(at: Double(s), to: p, refused: &refused) }
             }
         }
         concurrency.prune(now: now)
@@ -144,6 +214,6 @@ struct EndpointState: Sendable {
     }
 
     var heapBytes: Int {
-        tiers.reduce(0) { $0 + $1.heapBytes } + concurrency.heapBytes + name.utf8.count
+        tiers.reduce(0) { $0 + $1.heapBytes } + stage.heapBytes + concurrency.heapBytes + name.utf8.count
     }
 }
