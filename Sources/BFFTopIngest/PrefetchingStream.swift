@@ -93,10 +93,11 @@ final class PrefetchingStream {
 
     static let batchSize = 8192
     private let handOff: HandOff
-    private var batch = ReplayBatch()
-    private var cursor = BatchCursor()
-    private var done = false
-    private var names = NameMapping()
+    // Touched per event by the one consumer thread: no run-time exclusivity checks.
+    @exclusivity(unchecked) private var batch = ReplayBatch()
+    @exclusivity(unchecked) private var cursor = BatchCursor()
+    @exclusivity(unchecked) private var done = false
+    @exclusivity(unchecked) private var names = NameMapping()
     private(set) var counters = Counters()
 
     init(paths: [String], function: String, ahead: Int = 6) throws(ReplayError) {

@@ -24,9 +24,11 @@ public enum ReplayError: Error, CustomStringConvertible, Equatable, Sendable {
 final class LineFileReader {
     let path: String
     private let fd: Int32
-    private var buffer = [UInt8](repeating: 0, count: 1 << 20)
-    private var start = 0
-    private var end = 0
+    // Touched on every line by the one thread that reads: no run-time exclusivity checks (each
+    // costs a thread-local access-set insert).
+    @exclusivity(unchecked) private var buffer = [UInt8](repeating: 0, count: 1 << 20)
+    @exclusivity(unchecked) private var start = 0
+    @exclusivity(unchecked) private var end = 0
     private var eof = false
 
     init(path: String) throws(ReplayError) {
@@ -100,10 +102,11 @@ final class RecordingStream {
         var time: Double { invocation.time }
     }
 
-    private var readers: [LineFileReader]
+    // Per-line state of a single-threaded reader: no run-time exclusivity checks (see `LineFileReader`).
+    @exclusivity(unchecked) private var readers: [LineFileReader]
     /// Per file, events decoded but not yet merged (several files), or not yet handed over.
-    private var lookahead: [ReplayBatch]
-    private var cursors: [BatchCursor]
+    @exclusivity(unchecked) private var lookahead: [ReplayBatch]
+    @exclusivity(unchecked) private var cursors: [BatchCursor]
     private let decoder = NativeDecoder()
     /// The fast decoder, taken out for a whole batch (`withFastPath`): touching a class's stored
     /// properties on every line costs a dynamic exclusivity check each.
