@@ -84,6 +84,32 @@ public struct LatencySketch: Sendable, Equatable {
         addDenseSlow(k, n)
     }
 
+    /// Adds `other`'s dense counts to this sketch's (widened once to cover them), key by key.
+    private mutating func addDense(_ other: LatencySketch) {
+        let lo = other.denseBase, hi = other.denseBase + other.dense.count
+        if dense.isEmpty || lo < denseBase || hi > denseBase + dense.count {
+            let newLo = dense.isEmpty ? lo : Swift.min(lo, denseBase)
+            let newHi = dense.isEmpty ? hi : Swift.max(hi, denseBase + dense.count)
+            var wider = [UInt32](repeating: 0, count: newHi - newLo)
+            for (i, c) in dense.enumerated() { wider[denseBase - newLo + i] = c }
+            dense = wider
+            denseBase = newLo
+        }
+        let offset = lo - denseBase
+        var overflow = false
+        dense.withUnsafeMutableBufferPointer { d in
+            other.dense.withUnsafeBufferPointer { o in
+                for i in o.indices {
+                    let (sum, over) = d[offset + i].addingReportingOverflow(o[i])
+                    if over || sum > UInt32.max / 2 { overflow = true }
+                    d[offset + i] = sum
+                }
+            }
+        }
+        // Counts near 2^31 in one key of one bucket (never in practice): the entries take them.
+        if overflow { compact() }
+    }
+
     /// Widens the dense range to cover `k` (with some slack, so a spreading distribution does
     /// not reallocate on every new key), or folds a nearly full count into the entries.
     private mutating func addDenseSlow(_ k: Int, _ n: UInt32) {
@@ -91,8 +117,10 @@ public struct LatencySketch: Sendable, Equatable {
             denseBase = Swift.max(0, k - 8)
             dense = [UInt32](repeating: 0, count: Swift.min(Int(Self.maxKey) + 1, k + 9) - denseBase)
         } else if k < denseBase || k >= denseBase + dense.count {
-            let lo = k < denseBase ? Swift.max(0, k - 16) : denseBase
-            let hi = k >= denseBase + dense.count ? Swift.min(Int(Self.maxKey) + 1, k + 17) : denseBase + dense.count
+            // Geometric slack: a spreading distribution reallocates a few times, not every 16 keys.
+            let slack = Swift.max(16, dense.count / 2)
+            let lo = k < denseBase ? Swift.max(0, k - slack) : denseBase
+            let hi = k >= denseBase + dense.count ? Swift.min(Int(Self.maxKey) + 1, k + slack + 1) : denseBase + dense.count
             var wider = [UInt32](repeating: 0, count: hi - lo)
             for (i, c) in dense.enumerated() { wider[denseBase - lo + i] = c }
             dense = wider
@@ -206,7 +234,11 @@ public struct LatencySketch: Sendable, Equatable {
             self = other
             return
         }
-        other.forEachKey { k, c in addCount(k, c) }
+        if other.entries.isEmpty, !other.dense.isEmpty, entries.isEmpty || !dense.isEmpty {
+            addDense(other)  // a staged second into a filling bucket: dense into dense
+        } else {
+            other.forEachKey { k, c in addCount(k, c) }
+        }
         count += other.count
         sum += other.sum
         min = Swift.min(min, other.min)
