@@ -62,6 +62,28 @@ final class LineFileReader {
         }
     }
 
+    /// Calls `body` with the buffered complete lines (each ending in a newline), reading more
+    /// first if there is none; `body` returns how many bytes it used (whole lines). Returns false,
+    /// without calling `body`, when no complete line is left: what remains is at most a last line
+    /// without a newline, for `next`.
+    func completeLines(_ body: (UnsafeRawBufferPointer) -> Int) -> Bool {
+        while true {
+            let last = buffer.withUnsafeBytes { b -> Int? in
+                guard let base = b.baseAddress else { return nil }
+                var i = end - 1  // the last newline: a line back at most
+                while i >= start, base.load(fromByteOffset: i, as: UInt8.self) != 0x0A { i -= 1 }
+                return i >= start ? i : nil
+            }
+            if let last {
+                let used = buffer.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[start...last])) }
+                start += used
+                return true
+            }
+            if eof { return false }
+            fill()
+        }
+    }
+
     private func fill() {
         if start > 0 {
             buffer.withUnsafeMutableBytes { b in
@@ -140,14 +162,9 @@ final class RecordingStream {
 
         /// Appends the line's invocation to `batch` if the fast path reads it.
         @inline(__always) mutating func take(_ line: UnsafeRawBufferPointer, into batch: inout ReplayBatch) -> Bool {
-            var ids: [String] = []
-            guard let packed = fast.decode(line, ids: &ids) else { return false }
-            var id: Int32 = -1
-            if packed.id >= 0 {
-                id = Int32(batch.ids.count)
-                batch.ids.append(ids[Int(packed.id)])
-            }
-            batch.packed.append(PackedItem(invocation: packed, id: id))
+            // An in-flight id goes straight into the batch's list, which `packed.id` then indexes.
+            guard let packed = fast.decode(line, ids: &batch.ids) else { return false }
+            batch.packed.append(PackedItem(invocation: packed, id: packed.id))
             return true
         }
     }
@@ -168,21 +185,49 @@ final class RecordingStream {
         let before = batch.count
         let reader = readers[i]
         while batch.count == before {
-            let more = reader.next { line, complete in
-                guard line.first(where: { $0 != 0x20 && $0 != 0x09 }) == UInt8(ascii: "{") else {
-                    functionLog(i, line, complete: complete, into: &batch)
-                    return
-                }
-                if path.take(line, into: &batch) { return }
-                if case .success(let decoded) = Result(catching: { () throws(DecodeError) in try decoder.decodeRecordingLine(line) }) {
-                    if case .event(let e, let rt) = decoded { batch.append(Item(time: rt ?? e.eventTime, event: e, receivedAt: rt)) }
-                    return
-                }
-                functionLog(i, line, complete: complete, into: &batch)
-            }
+            let more = reader.next { line, complete in decodeLine(i, line, complete: complete, path: &path, into: &batch) }
             if !more { return false }
         }
         return true
+    }
+
+    /// Decodes whole lines of file `i` straight from the read buffer until `batch` holds `limit`
+    /// events; false at the end of the file. One loop over the buffer, not a call per line.
+    private func decodeLines(_ i: Int, limit: Int, path: inout FastPath, into batch: inout ReplayBatch) -> Bool {
+        let reader = readers[i]
+        while batch.count < limit {
+            let more = reader.completeLines { region in
+                guard let base = region.baseAddress else { return 0 }
+                var p = base
+                let end = base + region.count
+                while p < end, batch.count < limit {
+                    // Every line in the region ends in a newline.
+                    let nl = UnsafeRawPointer(memchr(p, 0x0A, end - p) ?? UnsafeMutableRawPointer(mutating: end - 1))
+                    let line = UnsafeRawBufferPointer(start: p, count: nl - p)
+                    if p.load(as: UInt8.self) != 0x7B || !path.take(line, into: &batch) {  // {
+                        decodeLine(i, line, complete: true, path: &path, into: &batch)
+                    }
+                    p = nl + 1
+                }
+                return p - base
+            }
+            if !more { return decodeNext(i, path: &path, into: &batch) }
+        }
+        return true
+    }
+
+    /// One line, by the fast path if it can, else the general decoders.
+    private func decodeLine(_ i: Int, _ line: UnsafeRawBufferPointer, complete: Bool, path: inout FastPath, into batch: inout ReplayBatch) {
+        guard line.first(where: { $0 != 0x20 && $0 != 0x09 }) == UInt8(ascii: "{") else {
+            functionLog(i, line, complete: complete, into: &batch)
+            return
+        }
+        if path.take(line, into: &batch) { return }
+        if case .success(let decoded) = Result(catching: { () throws(DecodeError) in try decoder.decodeRecordingLine(line) }) {
+            if case .event(let e, let rt) = decoded { batch.append(Item(time: rt ?? e.eventTime, event: e, receivedAt: rt)) }
+            return
+        }
+        functionLog(i, line, complete: complete, into: &batch)
     }
 
     /// A line that is not a native event: real function logs, or nothing bfftop knows.
@@ -224,12 +269,7 @@ final class RecordingStream {
         if readers.count == 1 {
             // One file: what is left of the look-ahead, then decode straight into the batch.
             while cursors[0].move(from: lookahead[0], into: &batch) {}
-            return withFastPath { path in
-                while batch.count < limit {
-                    guard decodeNext(0, path: &path, into: &batch) else { return false }
-                }
-                return true
-            }
+            return withFastPath { path in decodeLines(0, limit: limit, path: &path, into: &batch) }
         }
         while batch.count < limit {
             var best = -1
