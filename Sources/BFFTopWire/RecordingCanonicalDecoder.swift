@@ -30,13 +30,18 @@ extension RecordingFastDecoder {
         }
         guard c.skip(keys.duration), let d = c.number() else { return nil }
         f.durationMs = d
-        if c.skip(keys.billed) { guard let v = c.number() else { return nil }; f.billedMs = v }
-        if c.skip(keys.memory) { guard let v = c.number() else { return nil }; f.memoryMB = v }
-        if c.skip(keys.maxMemory) { guard let v = c.number() else { return nil }; f.maxMemoryMB = v }
-        if c.skip(keys.coldTrue) { f.coldStart = true }
-        if c.skip(keys.initMs) { guard let v = c.number() else { return nil }; f.initMs = v }
-        guard c.skip(keys.outcomeOK) else { return nil }  // failures carry messages: the general decoder
+        // Routes go straight on to the outcome; the optional figures are tried (in order) only if not.
+        if !c.skip(keys.outcomeOK) {
+            if c.skip(keys.billed) { guard let v = c.number() else { return nil }; f.billedMs = v }
+            if c.skip(keys.memory) { guard let v = c.number() else { return nil }; f.memoryMB = v }
+            if c.skip(keys.maxMemory) { guard let v = c.number() else { return nil }; f.maxMemoryMB = v }
+            if c.skip(keys.coldTrue) { f.coldStart = true }
+            if c.skip(keys.initMs) { guard let v = c.number() else { return nil }; f.initMs = v }
+            guard c.skip(keys.outcomeOK) else { return nil }  // failures carry messages: the general decoder
+        }
         if c.skip(keys.status) { guard let v = c.number() else { return nil }; f.status = v }
+        // Most lines end here: none of the optional keys after it need trying.
+        if c.endsWithBrace { return f.build() }
         if c.skip(keys.error) { guard c.stringBody() != nil else { return nil } }
         if c.skip(keys.timeout) { guard let v = c.number() else { return nil }; f.timeoutMs = v }
         if c.skip(keys.traceID) { guard c.stringBody() != nil else { return nil } }
@@ -87,20 +92,32 @@ struct BytePattern: Sendable {
         masks = (m[0], m[1], m[2], m[3])
     }
 
-    /// Whether the bytes at `p` start with the pattern; 32 readable bytes make it four compares.
+    /// Whether the bytes at `p` start with the pattern: a masked compare per word. Near the end of
+    /// the line (the last keys of every line are) a word that would run past `end` is loaded from
+    /// `end - 8` and shifted down, so no byte loop and no read beyond the line.
     @inline(__always) func matches(_ p: UnsafeRawPointer, _ end: UnsafeRawPointer) -> Bool {
-        if end - p >= 32 {
+        let available = end - p
+        if available >= 32 {
             return p.loadUnaligned(as: UInt64.self) & masks.0 == words.0
                 && (count <= 8 || p.loadUnaligned(fromByteOffset: 8, as: UInt64.self) & masks.1 == words.1)
                 && (count <= 16 || p.loadUnaligned(fromByteOffset: 16, as: UInt64.self) & masks.2 == words.2)
                 && (count <= 24 || p.loadUnaligned(fromByteOffset: 24, as: UInt64.self) & masks.3 == words.3)
         }
-        guard end - p >= count else { return false }
-        for i in 0..<count {
-            let word = i < 8 ? words.0 : i < 16 ? words.1 : i < 24 ? words.2 : words.3
-            if p.load(fromByteOffset: i, as: UInt8.self) != UInt8(truncatingIfNeeded: word >> UInt64((i % 8) * 8)) { return false }
+        guard available >= count else { return false }
+        guard available >= 8 else {
+            for i in 0..<count where p.load(fromByteOffset: i, as: UInt8.self) != UInt8(truncatingIfNeeded: words.0 >> UInt64(i * 8)) {
+                return false
+            }
+            return true
         }
-        return true
+        @inline(__always) func word(_ offset: Int) -> UInt64 {
+            if offset + 8 <= available { return p.loadUnaligned(fromByteOffset: offset, as: UInt64.self) }
+            return (end - 8).loadUnaligned(as: UInt64.self) >> UInt64((offset + 8 - available) * 8)
+        }
+        return word(0) & masks.0 == words.0
+            && (count <= 8 || word(8) & masks.1 == words.1)
+            && (count <= 16 || word(16) & masks.2 == words.2)
+            && (count <= 24 || word(24) & masks.3 == words.3)
     }
 }
 
@@ -135,6 +152,9 @@ struct CanonicalKeys: Sendable {
 }
 
 extension FastCursor {
+    /// Only the closing brace is left.
+    @inline(__always) var endsWithBrace: Bool { end - p == 1 && p.load(as: UInt8.self) == 0x7D }
+
     /// Steps over `pattern` if the bytes at the cursor start with it.
     @inline(__always) mutating func skip(_ pattern: BytePattern) -> Bool {
         guard pattern.matches(p, end) else { return false }

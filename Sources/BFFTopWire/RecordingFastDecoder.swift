@@ -1,3 +1,5 @@
+import CBFFTopSys
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -476,45 +478,8 @@ struct FastCursor {
     }
 }
 
-/// 10^n for 1 ≤ n ≤ 8, as an integer.
-@inline(__always) private func exactPowerOf10Int(_ n: Int) -> UInt64 {
-    switch n {
-    case 1: 10
-    case 2: 100
-    case 3: 1000
-    case 4: 10000
-    case 5: 100_000
-    case 6: 1_000_000
-    case 7: 10_000_000
-    default: 100_000_000
-    }
-}
+/// 10^n for 0 ≤ n ≤ 8, as an integer.
+@inline(__always) private func exactPowerOf10Int(_ n: Int) -> UInt64 { bt_pow10_u64(UInt32(truncatingIfNeeded: n)) }
 
-/// 10^n for 0 ≤ n ≤ 22, each exactly representable (literals: no lazily initialised table).
-@inline(__always) func exactPowerOf10(_ n: Int) -> Double {
-    switch n {
-    case 0: 1
-    case 1: 1e1
-    case 2: 1e2
-    case 3: 1e3
-    case 4: 1e4
-    case 5: 1e5
-    case 6: 1e6
-    case 7: 1e7
-    case 8: 1e8
-    case 9: 1e9
-    case 10: 1e10
-    case 11: 1e11
-    case 12: 1e12
-    case 13: 1e13
-    case 14: 1e14
-    case 15: 1e15
-    case 16: 1e16
-    case 17: 1e17
-    case 18: 1e18
-    case 19: 1e19
-    case 20: 1e20
-    case 21: 1e21
-    default: 1e22
-    }
-}
+/// 10^n for 0 ≤ n ≤ 22, each exactly representable.
+@inline(__always) func exactPowerOf10(_ n: Int) -> Double { bt_pow10_f64(UInt32(truncatingIfNeeded: n)) }

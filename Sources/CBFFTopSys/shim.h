@@ -47,4 +47,20 @@ static inline void bt_name_current_thread(const char *name) {
     (void)bt_pthread_setname_sym(pthread_self(), buf);
 }
 
+/* Powers of ten for the number parser, as tables: a Swift `switch` on the digit count compiled
+   to an indirect jump that mispredicted on every number whose length differs from the last. */
+#include <stdint.h>
+static const uint64_t bt_pow10_u64_table[16] = {
+    1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL, 100000000ULL,
+    1000000000ULL, 10000000000ULL, 100000000000ULL, 1000000000000ULL, 10000000000000ULL,
+    100000000000000ULL, 1000000000000000ULL};
+static const double bt_pow10_f64_table[32] = {
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+
+/* 10^n for n <= 15. */
+static inline uint64_t bt_pow10_u64(unsigned n) { return bt_pow10_u64_table[n & 15]; }
+/* 10^n for n <= 22, exact. */
+static inline double bt_pow10_f64(unsigned n) { return bt_pow10_f64_table[n & 31]; }
+
 #endif
