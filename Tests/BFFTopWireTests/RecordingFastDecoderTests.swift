@@ -144,4 +144,27 @@ import Testing
         }
         #expect(table.count == 5000)
     }
+
+    /// Every length (the word-at-a-time hash and compare read short names in overlapping pieces):
+    /// names that differ in one byte anywhere, or only in length, get ids of their own.
+    @Test func namesOfEveryLengthAndOneByteApartAreDistinct() {
+        var table = NameTable()
+        let base = Array("GET /api/v1/resource-13/x".utf8)
+        var names: [[UInt8]] = [[]]
+        for n in 1...base.count {
+            let prefix = Array(base.prefix(n))
+            names.append(prefix)
+            for i in [0, n / 2, n - 1] {
+                var other = prefix
+                other[i] ^= 0x01
+                if !names.contains(other) { names.append(other) }
+            }
+        }
+        let ids = names.map { name in name.withUnsafeBytes { table.id($0.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, $0.count) } }
+        #expect(Set(ids.compactMap { $0 }).count == names.count)
+        for (name, id) in zip(names, ids) {
+            #expect(name.withUnsafeBytes { table.id($0.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, $0.count) } == id)
+        }
+        #expect(table.names.count == names.count)
+    }
 }
