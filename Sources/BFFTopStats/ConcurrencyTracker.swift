@@ -120,12 +120,16 @@ struct SortedTimes: Sendable {
     private(set) var values: [Double] = []
     private(set) var head = 0
     private var pending: [Double] = []
+    /// The newest of `values` (-∞ when none live), kept here: reading it from the array's tail
+    /// was a cache miss on most inserts.
+    private var newest = -Double.infinity
 
     var count: Int { values.count - head + pending.count }
 
-    mutating func insert(_ v: Double) {
-        if values.count == head || values[values.count - 1] <= v {
+    @inline(__always) mutating func insert(_ v: Double) {
+        if newest <= v {
             values.append(v)
+            newest = v
             return
         }
         pending.append(v)
@@ -154,6 +158,7 @@ struct SortedTimes: Sendable {
         }
         values.replaceSubrange(from..., with: merged)
         pending.removeAll(keepingCapacity: true)
+        newest = values.last ?? -.infinity
     }
 
     /// Index (into `values`) of the first live element greater than v (pending values aside).
@@ -177,6 +182,7 @@ struct SortedTimes: Sendable {
     mutating func dropFirst(_ k: Int) {
         settle()
         head += min(k, values.count - head)
+        if head == values.count { newest = -.infinity }
         if head > 1024, head > values.count / 2 {
             values.removeFirst(head)
             head = 0

@@ -136,10 +136,46 @@ public struct LatencySketch: Sendable, Equatable {
     /// Folds the dense counts into the sorted entries (one merge pass) and frees them.
     mutating func compact() {
         guard !dense.isEmpty else { return }
+        if entries.isEmpty {
+            compactDenseOnly()
+            return
+        }
         var merged: [UInt32] = []
         merged.reserveCapacity(entries.count + dense.reduce(0) { $0 + ($1 > 0 ? 1 : 0) })
         forEachKey { k, c in Self.append(&merged, key: UInt32(k), count: c) }
         entries = merged
+        dense = []
+        denseBase = 0
+    }
+
+    /// `compact` of a sketch that has only dense counts (a past second's bucket): one straight
+    /// pass into an array of exactly the right size.
+    private mutating func compactDenseOnly() {
+        var n = 0
+        var fits = true
+        for c in dense where c > 0 {
+            n += 1
+            if c > Self.countMask { fits = false }
+        }
+        guard fits else {  // a key past 2^20 in one second (never in practice): split entries
+            var merged: [UInt32] = []
+            forEachKey { k, c in Self.append(&merged, key: UInt32(k), count: c) }
+            entries = merged
+            dense = []
+            denseBase = 0
+            return
+        }
+        let base = UInt32(denseBase)
+        entries = dense.withUnsafeBufferPointer { d in
+            [UInt32](unsafeUninitializedCapacity: n) { out, used in
+                var j = 0
+                for i in d.indices where d[i] > 0 {
+                    out[j] = (base + UInt32(i)) << Self.keyShift | d[i]
+                    j += 1
+                }
+                used = j
+            }
+        }
         dense = []
         denseBase = 0
     }
