@@ -3,6 +3,12 @@ import BFFTopWire
 import Dispatch
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Events in time order as the reader thread hands them over: successful invocations in bfftop's
 /// own format as plain values (no reference counting), the rest as general events at their
 /// positions in the order.
@@ -15,6 +21,9 @@ struct ReplayBatch: Sendable {
     var ids: [String] = []
     var counters = PrefetchingStream.Counters()
     var last = false
+    /// The decoding thread that made it (its `NameTable` ids) and whether its chunk ends here.
+    var worker = 0
+    var endOfChunk = false
 
     var count: Int { packed.count + general.count }
 
@@ -79,44 +88,71 @@ struct BatchCursor {
     }
 }
 
-/// Reads, decodes and prepares recordings on a thread of its own, a few batches ahead, so that
-/// work overlaps with aggregation on the engine thread. The consumer sees the same events in the
-/// same order as reading the files directly, and the line counters as of the last batch it took.
-/// The reader thread holds only the hand-off, never this object, so dropping the stream (a seek
-/// back builds a new one) stops the reader. One consumer thread.
+/// Reads, decodes and prepares recordings on threads of their own, a few batches ahead, so that
+/// work overlaps with aggregation on the engine thread. A large single recording is cut into
+/// chunks at line starts (`ChunkPlan`) that several threads decode at once, chunk k on thread
+/// k mod n; batches are taken back in chunk order, so the consumer sees the same events in the
+/// same order as reading the file directly, and the line counters as of the last batch it took.
+/// The reader threads hold only their hand-offs, never this object, so dropping the stream (a seek
+/// back builds a new one) stops them. One consumer thread.
 final class PrefetchingStream {
     struct Counters: Sendable, Equatable {
         var skipped = 0
         var truncatedLastLines = 0
         var otherLines = 0
+
+        static func + (a: Counters, b: Counters) -> Counters {
+            Counters(skipped: a.skipped + b.skipped, truncatedLastLines: a.truncatedLastLines + b.truncatedLastLines,
+                     otherLines: a.otherLines + b.otherLines)
+        }
     }
 
     static let batchSize = 8192
-    private let handOff: HandOff
+    private let handOffs: [HandOff]
     // Touched per event by the one consumer thread: no run-time exclusivity checks.
     @exclusivity(unchecked) private var batch = ReplayBatch()
     @exclusivity(unchecked) private var cursor = BatchCursor()
     @exclusivity(unchecked) private var done = false
-    @exclusivity(unchecked) private var names = NameMapping()
+    /// Per decoding thread: its name ids mapped to endpoints.
+    @exclusivity(unchecked) private var names: [NameMapping]
+    private var chunk = 0
+    private var workerCounters: [Counters]
     private(set) var counters = Counters()
 
-    init(paths: [String], function: String, ahead: Int = 6) throws(ReplayError) {
-        let stream = UncheckedBox(try RecordingStream(paths: paths, function: function))
-        let h = HandOff(ahead: ahead)
-        handOff = h
-        startThread(name: "bfftop-prefetch") { h.produce(stream.value) }
+    /// Decoding threads: at most `maxWorkers`, fewer on fewer cores (one when the file is not split).
+    init(paths: [String], function: String, ahead: Int = 6, decoding: ReplayDecoding = ReplayDecoding()) throws(ReplayError) {
+        let maxWorkers = max(1, decoding.threads)
+        let plan = ChunkPlan.ranges(paths: paths, workers: maxWorkers, chunkBytes: decoding.chunkBytes)
+        let workers = plan.map { min(maxWorkers, $0.count) } ?? 1
+        var hs: [HandOff] = []
+        for w in 0..<workers {
+            let chunks = plan.map { r in Array(stride(from: w, to: r.count, by: workers).map { ($0, r[$0]) }) }
+            let stream = UncheckedBox(try RecordingStream(paths: paths, function: function, range: chunks?.first?.1))
+            let h = HandOff(ahead: max(2, ahead / workers))
+            let lastChunk = (plan?.count ?? 1) - 1
+            startThread(name: workers > 1 ? "bfftop-decode-\(w)" : "bfftop-prefetch") {
+                h.produce(stream.value, worker: w, chunks: chunks, lastChunk: lastChunk)
+            }
+            hs.append(h)
+        }
+        handOffs = hs
+        names = Array(repeating: NameMapping(), count: workers)
+        workerCounters = Array(repeating: Counters(), count: workers)
     }
 
     /// Makes sure an event is at hand; false at the end.
     @inline(__always) private func ready() -> Bool {
         while cursor.atEnd(of: batch) {
             if done { return false }
-            guard let next = handOff.take() else { continue }
+            let w = chunk % handOffs.count
+            guard let next = handOffs[w].take() else { continue }
             batch = next
             cursor = BatchCursor()
-            counters = next.counters
+            workerCounters[w] = next.counters
+            counters = workerCounters.reduce(Counters(), +)
             done = next.last
-            names.append(next.newNames)
+            names[w].append(next.newNames)
+            if next.endOfChunk { chunk += 1 }
         }
         return true
     }
@@ -137,9 +173,9 @@ final class PrefetchingStream {
         let b = batch
         var c = cursor
         var mapping = NameMapping()
-        swap(&mapping, &names)
+        swap(&mapping, &names[b.worker])
         defer {
-            swap(&mapping, &names)
+            swap(&mapping, &names[b.worker])
             cursor = c
         }
         var n = 0
@@ -155,13 +191,72 @@ final class PrefetchingStream {
         return (n, last)
     }
 
-    /// Stops the reader (also done when the stream is dropped).
-    func stop() { handOff.stop() }
+    /// Stops the readers (also done when the stream is dropped).
+    func stop() { for h in handOffs { h.stop() } }
 
-    deinit { handOff.stop() }
+    deinit { for h in handOffs { h.stop() } }
 }
 
-/// The bounded queue of batches between the reader thread and the consumer.
+/// How many threads decode a replay, and in what pieces (see `ChunkPlan`).
+public struct ReplayDecoding: Sendable {
+    public var threads: Int
+    public var chunkBytes: Int
+
+    public init(threads: Int = ChunkPlan.defaultWorkers, chunkBytes: Int = ChunkPlan.chunkBytes) {
+        self.threads = threads
+        self.chunkBytes = chunkBytes
+    }
+}
+
+/// How a recording is cut for decoding on several threads: only a single file in bfftop's own
+/// format (its lines stand alone; function logs carry state from line to line) and only when it
+/// is large enough for the threads to pay.
+public enum ChunkPlan {
+    public static let chunkBytes = 4 << 20
+
+    /// One decoding thread per core but the engine's, up to four. On two cores that is one: a
+    /// second decoder measured no faster there (both cores are already busy, one decoding and one
+    /// aggregating), only bigger.
+    public static var defaultWorkers: Int {
+        let cores = sysconf(Int32(_SC_NPROCESSORS_ONLN))
+        return max(1, min(4, cores - 1))
+    }
+
+    /// Byte ranges starting at line starts, or nil when the file is not to be split.
+    public static func ranges(paths: [String], workers: Int, chunkBytes: Int = chunkBytes) -> [Range<Int>]? {
+        guard workers > 1, paths.count == 1, chunkBytes > 0 else { return nil }
+        let fd = open(paths[0], O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return nil }
+        let size = Int(st.st_size)
+        guard size >= 2 * chunkBytes else { return nil }
+        let header = Array(#"{"bfftop_recording""#.utf8)
+        var first = [UInt8](repeating: 0, count: header.count)
+        let n = first.withUnsafeMutableBytes { pread(fd, $0.baseAddress, header.count, 0) }
+        guard n == header.count, first == header else { return nil }
+        var starts = [0]
+        var window = [UInt8](repeating: 0, count: 64 << 10)
+        var pos = chunkBytes
+        scan: while pos < size {
+            // The chunk starts after the first newline at or past `pos`.
+            let got = window.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(pos)) }
+            guard got > 0 else { break }
+            for i in 0..<got where window[i] == 0x0A {
+                let start = pos + i + 1
+                if start < size { starts.append(start) }
+                pos = start + chunkBytes
+                continue scan
+            }
+            pos += got  // a line longer than the window: keep looking
+        }
+        guard starts.count > 1 else { return nil }
+        return zip(starts, starts.dropFirst() + [size]).map { $0..<$1 }
+    }
+}
+
+/// The bounded queue of batches between one reader thread and the consumer.
 private final class HandOff: Sendable {
     private let batches = Mutex<[ReplayBatch]>([])
     private let filled = DispatchSemaphore(value: 0)
@@ -177,23 +272,40 @@ private final class HandOff: Sendable {
         for _ in 0..<ahead { space.signal() }
     }
 
-    func produce(_ stream: RecordingStream) {
+    /// Decodes `chunks` (index and byte range; the whole input when nil) in order into batches.
+    func produce(_ stream: RecordingStream, worker: Int, chunks: [(Int, Range<Int>)]?, lastChunk: Int) {
         defer {
             running.store(false, ordering: .relaxed)
             finished.signal()
         }
-        while !stopped.load(ordering: .relaxed) {
-            var batch = ReplayBatch()
-            batch.packed.reserveCapacity(PrefetchingStream.batchSize)
-            batch.last = !stream.fill(&batch, limit: PrefetchingStream.batchSize)
-            batch.counters = PrefetchingStream.Counters(
-                skipped: stream.skipped, truncatedLastLines: stream.truncatedLastLines, otherLines: stream.otherLines)
-            space.wait()
+        let work: [(Int, Range<Int>?)] = chunks?.map { ($0.0, $0.1) } ?? [(0, nil)]
+        for (k, (index, range)) in work.enumerated() {
+            if k > 0, let range, (try? stream.moveTo(range: range)) == nil {
+                // The file went away mid-replay: end the replay here rather than leave the consumer
+                // waiting for this chunk.
+                var end = ReplayBatch()
+                (end.worker, end.endOfChunk, end.last) = (worker, true, true)
+                space.wait()
+                batches.withLock { $0.append(end) }
+                filled.signal()
+                return
+            }
+            while !stopped.load(ordering: .relaxed) {
+                var batch = ReplayBatch()
+                batch.packed.reserveCapacity(PrefetchingStream.batchSize)
+                let more = stream.fill(&batch, limit: PrefetchingStream.batchSize)
+                batch.worker = worker
+                batch.endOfChunk = !more
+                batch.last = !more && index == lastChunk
+                batch.counters = PrefetchingStream.Counters(
+                    skipped: stream.skipped, truncatedLastLines: stream.truncatedLastLines, otherLines: stream.otherLines)
+                space.wait()
+                if stopped.load(ordering: .relaxed) { return }
+                batches.withLock { $0.append(batch) }
+                filled.signal()
+                if !more { break }
+            }
             if stopped.load(ordering: .relaxed) { return }
-            let last = batch.last
-            batches.withLock { $0.append(batch) }
-            filled.signal()
-            if last { return }
         }
     }
 

@@ -30,11 +30,17 @@ final class LineFileReader {
     @exclusivity(unchecked) private var start = 0
     @exclusivity(unchecked) private var end = 0
     private var eof = false
+    /// The file offset of the next read and where to stop (a chunk of the file, or all of it).
+    private var offset: Int
+    private let limit: Int
 
-    init(path: String) throws(ReplayError) {
+    /// Reads `range` of the file (all of it when nil); a range should start at a line start.
+    init(path: String, range: Range<Int>? = nil) throws(ReplayError) {
         self.path = path
         fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        offset = range?.lowerBound ?? 0
+        limit = range?.upperBound ?? .max
     }
 
     deinit { close(fd) }
@@ -95,10 +101,15 @@ final class LineFileReader {
         }
         if end == buffer.count { buffer += [UInt8](repeating: 0, count: buffer.count) }  // a line longer than the buffer
         let n = buffer.withUnsafeMutableBytes { b -> Int in
-            guard let base = b.baseAddress else { return 0 }
-            return read(fd, base + end, b.count - end)
+            guard let base = b.baseAddress, offset < limit else { return 0 }
+            return pread(fd, base + end, min(b.count - end, limit - offset), off_t(offset))
         }
-        if n <= 0 { eof = true } else { end += n }
+        if n <= 0 {
+            eof = true
+        } else {
+            end += n
+            offset += n
+        }
     }
 }
 
@@ -144,16 +155,26 @@ final class RecordingStream {
     let function: String
     private var logs: [FunctionLogDecoder]
 
-    init(paths: [String], function: String = "lambda", format: FunctionLogDecoder.Format = .auto) throws(ReplayError) {
+    /// `range`: only these bytes of the single file in `paths` (a chunk, see `ChunkPlan`).
+    init(paths: [String], function: String = "lambda", format: FunctionLogDecoder.Format = .auto,
+         range: Range<Int>? = nil) throws(ReplayError) {
         self.paths = paths
         self.function = function
         logs = Array(repeating: FunctionLogDecoder(format: format, defaultFunction: function), count: paths.count)
         var rs: [LineFileReader] = []
-        for p in paths { rs.append(try LineFileReader(path: p)) }
+        for p in paths { rs.append(try LineFileReader(path: p, range: paths.count == 1 ? range : nil)) }
         readers = rs
         lookahead = Array(repeating: ReplayBatch(), count: rs.count)
         cursors = Array(repeating: BatchCursor(), count: rs.count)
         for i in readers.indices { refill(i) }
+    }
+
+    /// Goes on with another chunk of the (single) file: names keep their ids and the line counters
+    /// their counts, so one stream can decode a series of chunks (see `PrefetchingStream`).
+    func moveTo(range: Range<Int>) throws(ReplayError) {
+        guard readers.count == 1 else { return }
+        readers[0] = try LineFileReader(path: paths[0], range: range)
+        refill(0)
     }
 
     /// Successful invocations in bfftop's own format.

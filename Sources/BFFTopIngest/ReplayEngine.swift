@@ -67,12 +67,15 @@ public final class ReplayEngine: FrameSource {
     private let function: String
     private let config: AggregatorConfig
     private let alarmRules: [AlarmRule]
+    private let decoding: ReplayDecoding
     private let acknowledge = Atomic<Bool>(false)
 
     /// `from`/`to` limit playback (absolute Unix times); playback starts paused at `from` when
     /// `startPaused`.
     public init(paths: [String], speed: Double = 1, from: Double? = nil, to: Double? = nil, refreshInterval: Double = 0.25,
-                function: String = "lambda", config: AggregatorConfig = AggregatorConfig(), alarms: [AlarmRule] = []) throws(ReplayError) {
+                function: String = "lambda", config: AggregatorConfig = AggregatorConfig(), alarms: [AlarmRule] = [],
+                decoding: ReplayDecoding = ReplayDecoding()) throws(ReplayError) {
+        self.decoding = decoding
         self.config = config
         self.alarmRules = alarms
         self.paths = paths
@@ -132,12 +135,13 @@ public final class ReplayEngine: FrameSource {
         /// Nothing is left to read.
         var exhausted = false
 
-        init(paths: [String], startedAt: Double, function: String, config: AggregatorConfig, alarms: [AlarmRule]) throws(ReplayError) {
+        init(paths: [String], startedAt: Double, function: String, config: AggregatorConfig, alarms: [AlarmRule],
+             decoding: ReplayDecoding) throws(ReplayError) {
             var c = config
             c.startedAt = startedAt
             aggregator = Aggregator(config: c)
             self.alarms = AlarmEngine(rules: alarms)
-            stream = try PrefetchingStream(paths: paths, function: function)
+            stream = try PrefetchingStream(paths: paths, function: function, decoding: decoding)
         }
 
         /// The time of the next event (waiting for the reader); nil at the end.
@@ -170,7 +174,7 @@ public final class ReplayEngine: FrameSource {
 
     private func run() {
         defer { finished.signal() }
-        guard var player = try? Player(paths: paths, startedAt: window.from, function: function, config: config, alarms: alarmRules) else { return }
+        guard var player = try? Player(paths: paths, startedAt: window.from, function: function, config: config, alarms: alarmRules, decoding: decoding) else { return }
         defer { player.stream.stop() }
         var position = window.from
         _ = player.feed(upTo: position)
@@ -181,7 +185,7 @@ public final class ReplayEngine: FrameSource {
         var sequence = 0
         func seek(_ target: Double) {
             let t = min(max(target, window.from), window.to)
-            if t < position, let fresh = try? Player(paths: paths, startedAt: window.from, function: function, config: config, alarms: alarmRules) {
+            if t < position, let fresh = try? Player(paths: paths, startedAt: window.from, function: function, config: config, alarms: alarmRules, decoding: decoding) {
                 player = fresh  // backwards: rebuild deterministically from the first event
             }
             position = t
@@ -267,11 +271,12 @@ public struct RecordingSummary {
     public let otherLines: Int
     public let truncatedLastLines: Int
 
-    public static func read(paths: [String], function: String = "lambda", config base: AggregatorConfig = AggregatorConfig()) throws(ReplayError) -> RecordingSummary {
+    public static func read(paths: [String], function: String = "lambda", config base: AggregatorConfig = AggregatorConfig(),
+                            decoding: ReplayDecoding = ReplayDecoding()) throws(ReplayError) -> RecordingSummary {
         guard let first = try RecordingStream(paths: paths, function: function).peekTime else { throw .noEvents(paths: paths) }
         var config = base
         config.startedAt = first
-        let stream = try PrefetchingStream(paths: paths, function: function)
+        let stream = try PrefetchingStream(paths: paths, function: function, decoding: decoding)
         defer { stream.stop() }
         let agg = Aggregator(config: config)
         var last = first

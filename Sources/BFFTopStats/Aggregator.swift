@@ -77,7 +77,7 @@ public final class Aggregator {
                 return
             }
             let p = PreparedInvocation(
-                inv, receivedAt: receivedAt, settings: endpoints[Int(id)].settings, cost: config.cost, maxClockSkew: config.maxClockSkew)
+                inv, receivedAt: receivedAt, pricing: endpoints[Int(id)].pricing, cost: config.cost, maxClockSkew: config.maxClockSkew)
             var parentID: Int32?
             if let parent = inv.parent, parent != inv.endpoint { parentID = endpointID(parent) }
             apply(p, id: id, parentID: parentID, service: inv.service, inFlightID: inv.id)
@@ -129,7 +129,7 @@ public final class Aggregator {
             endpoints[Int(id)].service = names.names[Int(service)]
             endpoints[Int(id)].serviceKey = service
         }
-        let p = PreparedInvocation(packed, settings: endpoints[Int(id)].settings, cost: config.cost, maxClockSkew: config.maxClockSkew)
+        let p = PreparedInvocation(packed, pricing: endpoints[Int(id)].pricing, cost: config.cost, maxClockSkew: config.maxClockSkew)
         apply(p, id: id, parentID: parentID, service: nil, inFlightID: inFlightID)
     }
 
@@ -303,9 +303,8 @@ public final class Aggregator {
     private func fanOutCosts(window w: Window, range: ClosedRange<Int64>) -> [Double] {
         var out = [Double](repeating: 0, count: endpoints.count)
         for e in endpoints where e.kind == .function {
-            for index in range {
-                guard let b = e.bucket(resolution: w.resolution, index: index) else { continue }
-                for p in b.parents { out[Int(p.parent)] += p.cost }
+            e.forEachPart(resolution: w.resolution, in: range) { b in
+                for p in b.pointee.parents { out[Int(p.parent)] += p.cost }
             }
         }
         return out
@@ -319,7 +318,7 @@ public final class Aggregator {
         scratch.reset()
         var callers: [Int32: (calls: Int, cost: Double)] = [:]
         for index in range {
-            let b = e.bucket(resolution: w.resolution, index: index)
+            let b = e.bucket(in: ring, index: index)
             d.p50Series.append(b?.latency.quantile(0.5))
             d.p99Series.append(b?.latency.quantile(0.99))
             d.countSeries.append(Int(b?.count ?? 0))
@@ -338,9 +337,8 @@ public final class Aggregator {
         // Functions this endpoint calls: scan functions' buckets for this parent.
         var callees: [Int32: (calls: Int, cost: Double)] = [:]
         for f in endpoints where f.kind == .function && f.id != e.id {
-            for index in range {
-                guard let b = f.bucket(resolution: w.resolution, index: index) else { continue }
-                for p in b.parents where p.parent == e.id {
+            f.forEachPart(resolution: w.resolution, in: range) { b in
+                for p in b.pointee.parents where p.parent == e.id {
                     callees[f.id, default: (0, 0)].calls += Int(p.calls)
                     callees[f.id, default: (0, 0)].cost += p.cost
                 }

@@ -53,8 +53,12 @@ public struct CostModel: Sendable {
     }
 
     func provider(arch: Architecture?, settings: FunctionSettings?) -> Provider {
-        if let p = settings?.provider { return p }
-        let arch = arch ?? settings?.arch
+        provider(arch: arch, pricing: PricingSettings(settings))
+    }
+
+    @inline(__always) func provider(arch: Architecture?, pricing settings: PricingSettings) -> Provider {
+        if let p = settings.provider { return p }
+        let arch = arch ?? settings.arch
         if provider == .awsLambdaX86 || provider == .awsLambdaArm, let arch { return arch == .arm64 ? .awsLambdaArm : .awsLambdaX86 }
         return provider
     }
@@ -91,11 +95,15 @@ public struct CostModel: Sendable {
     }
 
     func charge(_ i: InvocationCostInputs, settings: FunctionSettings?) -> Charge {
+        charge(i, pricing: PricingSettings(settings))
+    }
+
+    @inline(__always) func charge(_ i: InvocationCostInputs, pricing settings: PricingSettings) -> Charge {
         guard i.outcome != .throttle else { return .zero }
         guard i.kind == .function || i.memoryMB != nil else { return .zero }
-        let p = provider(arch: i.arch, settings: settings)
+        let p = provider(arch: i.arch, pricing: settings)
         let sheet = rates[p.ordinal]
-        var memory = i.memoryMB ?? settings?.memoryMB ?? defaultMemoryMB
+        var memory = i.memoryMB ?? settings.memoryMB ?? defaultMemoryMB
         if sheet.memoryStepMB > 0 {  // Azure: observed memory, rounded up to 128 MB steps, capped
             let observed = i.maxMemoryMB ?? memory
             memory = min(sheet.maxMemoryMB > 0 ? sheet.maxMemoryMB : .infinity, max(sheet.memoryStepMB, (observed / sheet.memoryStepMB).rounded(.up) * sheet.memoryStepMB))
@@ -105,13 +113,13 @@ public struct CostModel: Sendable {
         u.requests = 1
         u.gbSeconds = seconds * memory / 1024
         u.vcpuSeconds = sheet.perVCPUSecond > 0 || sheet.cuPerVCPUSecond > 0
-            ? seconds * (settings?.vcpu ?? (p == .alibabaFC ? max(0.05, memory / 2048) : PriceSheet.defaultVCPU(memoryMB: memory))) : 0
+            ? seconds * (settings.vcpu ?? (p == .alibabaFC ? max(0.05, memory / 2048) : PriceSheet.defaultVCPU(memoryMB: memory))) : 0
         if p == .alibabaFC {
             let requestCU = sheet.cuPerRequest * sheet.perCU
             let computeCU = (u.vcpuSeconds * sheet.cuPerVCPUSecond + u.gbSeconds * sheet.cuPerGBSecond) * sheet.perCU
             return Charge(requests: requestCU, compute: computeCU, usage: u, provider: p)
         }
-        let gbPrice = (settings?.provisionedConcurrency ?? 0) > 0 && sheet.provisionedExecutedPerGBSecond > 0
+        let gbPrice = settings.provisioned && sheet.provisionedExecutedPerGBSecond > 0
             ? sheet.provisionedExecutedPerGBSecond : sheet.perGBSecond
         return Charge(requests: sheet.perRequest, compute: u.gbSeconds * gbPrice + u.vcpuSeconds * sheet.perVCPUSecond, usage: u, provider: p)
     }
@@ -137,4 +145,23 @@ public struct CostModel: Sendable {
 
     /// Hours in a month as AWS bills them (365 × 24 / 12).
     public static let hoursPerMonth = 730.0
+}
+
+/// What pricing reads of an endpoint's `FunctionSettings`: plain values, so the per-event path
+/// copies no strings (the settings' pattern) and retains nothing.
+struct PricingSettings: Sendable {
+    var provider: Provider?
+    var memoryMB: Double?
+    var arch: Architecture?
+    var vcpu: Double?
+    /// Provisioned concurrency is configured (executions then bill at its rate).
+    var provisioned = false
+
+    init(_ s: FunctionSettings?) {
+        provider = s?.provider
+        memoryMB = s?.memoryMB
+        arch = s?.arch
+        vcpu = s?.vcpu
+        provisioned = (s?.provisionedConcurrency ?? 0) > 0
+    }
 }

@@ -30,12 +30,15 @@ struct EndpointState: Sendable {
     var gauge: (value: Double, at: Double)?
     /// From the config, by name pattern; fills in what events do not say.
     let settings: FunctionSettings?
+    /// What pricing reads of `settings`, as plain values (see `PricingSettings`).
+    let pricing: PricingSettings
     var provider: Provider = .awsLambdaX86
 
     init(id: Int32, name: String, settings: FunctionSettings? = nil) {
         self.id = id
         self.name = name
         self.settings = settings
+        self.pricing = PricingSettings(settings)
         self.memoryMB = settings?.memoryMB
         self.timeoutMs = settings?.timeoutMs
         self.limit = settings?.concurrencyLimit
@@ -52,6 +55,17 @@ struct EndpointState: Sendable {
             kindKnown = true
         }
         if let s { service = s }
+    }
+
+    /// Calls `body` with each bucket of the tier with `resolution` in `range`, then with the stage
+    /// if it falls in the range: for callers that only add figures up (parents, counts), so the
+    /// stage needs no merging into a bucket.
+    func forEachPart(resolution: Int, in range: ClosedRange<Int64>, _ body: (UnsafePointer<Bucket>) -> Void) {
+        guard let ring = tier(resolution: resolution) else { return }
+        ring.forEach(in: range) { _, bp in if let bp { body(bp) } }
+        if stage.count > 0, range.contains(floorDiv(stage.index, Int64(resolution))) {
+            withUnsafePointer(to: stage) { body($0) }
+        }
     }
 
     /// Adds one finished invocation. Invocations of the newest second collect in `stage` and go
@@ -150,10 +164,11 @@ struct EndpointState: Sendable {
         return stage
     }
 
-    /// The tier's bucket `index` with any staged invocations that belong to it.
-    func bucket(resolution: Int, index: Int64) -> Bucket? {
-        let b = tier(resolution: resolution)?.bucket(index)
-        guard let s = staged(resolution: resolution, index: index) else { return b }
+    /// Bucket `index` of `ring` (one of this endpoint's tiers) with any staged invocations that
+    /// belong to it.
+    func bucket(in ring: TierRing, index: Int64) -> Bucket? {
+        let b = ring.bucket(index)
+        guard let s = staged(resolution: ring.resolution, index: index) else { return b }
         guard var merged = b else {
             var only = s
             only.index = index

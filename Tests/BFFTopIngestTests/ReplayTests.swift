@@ -103,6 +103,40 @@ import Testing
         }
     }
 
+    /// A large recording is cut into chunks that several threads decode at once; the events, their
+    /// order and every counter must be exactly those of decoding it on one thread.
+    @Test func decodingInChunksOnSeveralThreadsGivesExactlyTheSequentialFigures() throws {
+        let paths = try makeRecording(seconds: 90, truncateLast: true)
+        defer { for p in paths { unlink(p) } }
+        // A malformed line and an application log line in the middle count the same either way.
+        var lines = try String(contentsOfFile: paths[0], encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        lines.insert(#"{"v":1,"type":"invocation","ts":"#, at: lines.count / 3)
+        lines.insert("2024-11-24T10:00:00Z INFO booking confirmed", at: 2 * lines.count / 3)
+        try lines.joined(separator: "\n").write(toFile: paths[0], atomically: true, encoding: .utf8)
+        let chunk = 16 << 10
+        let chunks = try #require(ChunkPlan.ranges(paths: paths, workers: 2, chunkBytes: chunk))
+        #expect(chunks.count > 8, "the recording is cut into many chunks")
+        #expect(chunks.first?.lowerBound == 0)
+        #expect(zip(chunks, chunks.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
+
+        let sequential = try RecordingSummary.read(paths: paths, decoding: ReplayDecoding(threads: 1))
+        #expect(sequential.skippedLines == 1 && sequential.otherLines == 1 && sequential.truncatedLastLines == 1)
+        for threads in [2, 3] {
+            let parallel = try RecordingSummary.read(paths: paths, decoding: ReplayDecoding(threads: threads, chunkBytes: chunk))
+            #expect(parallel.events == sequential.events)
+            #expect(parallel.start == sequential.start && parallel.end == sequential.end)
+            #expect(parallel.skippedLines == 1 && parallel.otherLines == 1 && parallel.truncatedLastLines == 1)
+            for window in Window.allCases {
+                let request = SnapshotRequest(window: window, detailFor: "GET /api/slots")
+                let a = parallel.aggregator.snapshot(request, now: sequential.end)
+                let b = sequential.aggregator.snapshot(request, now: sequential.end)
+                #expect(a.endpoints == b.endpoints, "\(threads) threads, \(window)")
+                #expect(a.totals == b.totals)
+                #expect(a.detail == b.detail)
+            }
+        }
+    }
+
     @Test func severalFilesMergeInTimeOrderAndATruncatedLastLineIsSkipped() async throws {
         let one = try makeRecording(seconds: 30)
         let split = try makeRecording(seconds: 30, files: 3, truncateLast: true)
