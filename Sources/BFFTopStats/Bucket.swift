@@ -27,6 +27,18 @@ public struct Bucket: Sendable {
     /// Spare capacity already given back (see `TierRing.trim`).
     var trimmed = false
 
+    /// Empty again, keeping the sketches' storage and the parents' capacity (the stage).
+    mutating func clearKeepingStorage() {
+        let (l, i, p) = (latency, initDuration, parents)
+        self = Bucket()
+        latency = l
+        initDuration = i
+        parents = p
+        latency.removeAllKeepingStorage()
+        initDuration.removeAllKeepingStorage()
+        parents.removeAll(keepingCapacity: true)
+    }
+
     mutating func reset(to index: Int64) {
         self = Bucket()
         self.index = index
@@ -43,7 +55,9 @@ public struct Bucket: Sendable {
 
     /// Adds everything `other` holds (its index and trim state aside): the bucket then equals
     /// one that took both buckets' invocations.
-    mutating func absorb(_ other: Bucket) {
+    /// `compact`: store the sketches compact if this bucket's are empty (see
+    /// `LatencySketch.mergeCompacted`).
+    mutating func absorb(_ other: Bucket, compact: Bool = false) {
         count += other.count
         outcomes.ok += other.outcomes.ok
         outcomes.error += other.outcomes.error
@@ -51,8 +65,13 @@ public struct Bucket: Sendable {
         outcomes.throttle += other.outcomes.throttle
         cold += other.cold
         test += other.test
-        latency.merge(other.latency)
-        initDuration.merge(other.initDuration)
+        if compact {
+            latency.mergeCompacted(other.latency)
+            initDuration.mergeCompacted(other.initDuration)
+        } else {
+            latency.merge(other.latency)
+            initDuration.merge(other.initDuration)
+        }
         costRequests += other.costRequests
         costCompute += other.costCompute
         gbSeconds += other.gbSeconds

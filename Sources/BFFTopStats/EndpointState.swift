@@ -140,14 +140,17 @@ struct EndpointState: Sendable {
             stage.index = .min
             return
         }
-        let staged = stage
-        stage = Bucket()
         var stored = false
-        for k in tiers.indices {
-            let index = floorDiv(staged.index, Int64(tiers[k].resolution))
-            stored = tiers[k].update(index: index) { $0.absorb(staged) } || stored
+        withUnsafePointer(to: stage) { staged in
+            for k in tiers.indices {
+                let index = floorDiv(staged.pointee.index, Int64(tiers[k].resolution))
+                // The second is over: its 1 s bucket stores it compact at once.
+                let compact = tiers[k].resolution == 1
+                stored = tiers[k].update(index: index) { $0.absorb(staged.pointee, compact: compact) } || stored
+            }
         }
-        if !stored { refused += Int(staged.count) }
+        if !stored { refused += Int(stage.count) }
+        stage.clearKeepingStorage()
     }
 
     /// Direct tier updates at time `t` (outcome counts, peaks) first flush a stage they could

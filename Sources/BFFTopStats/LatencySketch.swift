@@ -118,7 +118,7 @@ public struct LatencySketch: Sendable, Equatable {
             dense = [UInt32](repeating: 0, count: Swift.min(Int(Self.maxKey) + 1, k + 9) - denseBase)
         } else if k < denseBase || k >= denseBase + dense.count {
             // Geometric slack: a spreading distribution reallocates a few times, not every 16 keys.
-            let slack = Swift.max(16, dense.count / 2)
+            let slack = 16
             let lo = k < denseBase ? Swift.max(0, k - slack) : denseBase
             let hi = k >= denseBase + dense.count ? Swift.min(Int(Self.maxKey) + 1, k + slack + 1) : denseBase + dense.count
             var wider = [UInt32](repeating: 0, count: hi - lo)
@@ -178,6 +178,35 @@ public struct LatencySketch: Sendable, Equatable {
         }
         dense = []
         denseBase = 0
+    }
+
+    /// Two ascending entry lists as one; a key's counts combine into one entry while they fit.
+    private static func mergedEntries(_ a: [UInt32], _ b: [UInt32]) -> [UInt32] {
+        var out: [UInt32] = []
+        out.reserveCapacity(Swift.max(a.count, b.count) + 16)
+        var i = 0, j = 0
+        while i < a.count || j < b.count {
+            let e: UInt32
+            if j == b.count || (i < a.count && a[i] >> keyShift <= b[j] >> keyShift) {
+                e = a[i]
+                i += 1
+            } else {
+                e = b[j]
+                j += 1
+            }
+            if let last = out.last, last >> keyShift == e >> keyShift, (last & countMask) + (e & countMask) <= countMask {
+                out[out.count - 1] = last + (e & countMask)
+            } else {
+                out.append(e)
+            }
+        }
+        // Exactly sized: the bucket keeps this array for the rest of its life.
+        return out.withUnsafeBufferPointer { src in
+            [UInt32](unsafeUninitializedCapacity: src.count) { dst, used in
+                _ = dst.initialize(from: src)
+                used = src.count
+            }
+        }
     }
 
     /// Appends `key` with `count`, split into entries of at most `countMask` each.
@@ -272,6 +301,13 @@ public struct LatencySketch: Sendable, Equatable {
         }
         if other.entries.isEmpty, !other.dense.isEmpty, entries.isEmpty || !dense.isEmpty {
             addDense(other)  // a staged second into a filling bucket: dense into dense
+        } else if dense.isEmpty {
+            // Into a compacted bucket (a flush after the bucket's tier moved on): one merge of two
+            // sorted lists into an array of the right size, not an insert per key (each insert can
+            // double the array's capacity, kept for the bucket's life).
+            var o = other
+            o.compact()
+            entries = Self.mergedEntries(entries, o.entries)
         } else {
             other.forEachKey { k, c in addCount(k, c) }
         }
@@ -279,6 +315,36 @@ public struct LatencySketch: Sendable, Equatable {
         sum += other.sum
         min = Swift.min(min, other.min)
         max = Swift.max(max, other.max)
+    }
+
+    /// Adds `other` to this sketch, stored compact (sorted entries) if this one is empty: a past
+    /// second's bucket taking its staged invocations is final but for late arrivals, so it skips
+    /// the dense stage and shares no storage with the stage that is reused.
+    public mutating func mergeCompacted(_ other: LatencySketch) {
+        guard isEmpty, entries.isEmpty, dense.isEmpty, other.entries.isEmpty else {
+            merge(other)
+            return
+        }
+        var copy = other
+        copy.compact()
+        self = copy
+    }
+
+    /// Empties the sketch but keeps its dense storage (the stage, refilled every second).
+    mutating func removeAllKeepingStorage() {
+        if entries.isEmpty, !dense.isEmpty {
+            dense.withUnsafeMutableBufferPointer { d in
+                for i in d.indices { d[i] = 0 }
+            }
+        } else {
+            entries = []
+            dense = []
+            denseBase = 0
+        }
+        count = 0
+        sum = 0
+        min = .infinity
+        max = -.infinity
     }
 
     /// Gives back spare capacity; called once a bucket stops receiving most of its events.

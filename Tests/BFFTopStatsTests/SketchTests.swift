@@ -76,6 +76,52 @@ func logNormal(_ rng: inout SplitMix, median: Double, sigma: Double) -> Double {
         #expect(dense.heapBytes <= sparse.heapBytes + 64)
     }
 
+    /// The ways a staged second reaches its buckets — dense into a filling bucket, into an empty
+    /// one stored compact at once, into one already compacted (one sorted merge) — and the stage
+    /// emptied for reuse all keep the counts exact, whatever the storage.
+    @Test func stagedMergesAreExactInEveryStorage() {
+        var rng = SplitMix(seed: 11)
+        var reference = LatencySketch()
+        var filling = LatencySketch(), compacted = LatencySketch(), fresh = LatencySketch()
+        var stage = LatencySketch()
+        for second in 0..<40 {
+            for _ in 0..<(50 + second * 7) {
+                let v = second % 9 == 0 ? Double(rng.next() % 50_000) : logNormal(&rng, median: 40, sigma: 0.9)
+                stage.add(v)
+                reference.add(v)
+            }
+            filling.merge(stage)
+            compacted.merge(stage)
+            compacted.compact()
+            if second == 0 { fresh.mergeCompacted(stage) } else { fresh.merge(stage) }
+            stage.removeAllKeepingStorage()
+            #expect(stage.isEmpty && stage.quantile(0.5) == nil)
+        }
+        // Counts per key exactly; the sum (for the mean) was added up per second, so in another order.
+        func keys(_ s: LatencySketch) -> [Int: UInt64] {
+            var out: [Int: UInt64] = [:]
+            s.forEachKey { k, c in out[k, default: 0] += c }
+            return out
+        }
+        for s in [filling, compacted, fresh] {
+            #expect(keys(s) == keys(reference))
+            #expect(s.count == reference.count && s.min == reference.min && s.max == reference.max)
+            #expect(abs(s.sum - reference.sum) <= 1e-9 * reference.sum)
+            for q in [0.01, 0.5, 0.99, 1.0] { #expect(s.quantile(q) == reference.quantile(q)) }
+        }
+        // Counts past an entry's 2^20 limit split into entries of the same key when merged sorted.
+        var big = LatencySketch(), other = LatencySketch(), expected = LatencySketch()
+        big.add(10, count: 1_000_000)
+        big.compact()
+        other.add(10, count: 600_000)
+        other.add(20, count: 3)
+        expected.add(10, count: 1_600_000)
+        expected.add(20, count: 3)
+        big.merge(other)
+        #expect(big == expected)
+        #expect(big.quantile(0.5) == expected.quantile(0.5))
+    }
+
     @Test func mergeIsExact() {
         var rng = SplitMix(seed: 2)
         var a = LatencySketch(), b = LatencySketch(), all = LatencySketch()
