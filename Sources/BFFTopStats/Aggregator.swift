@@ -35,8 +35,8 @@ public final class Aggregator {
     @exclusivity(unchecked) private var refusedAtFlush = 0
     public var eventsAggregated: Int { aggregated - refusedAtFlush }
     public var eventsDropped: Int { dropped + refusedAtFlush }
-    private var scratch = SketchAccumulator()
-    private var initScratch = SketchAccumulator()
+    @exclusivity(unchecked) private var scratch = SketchAccumulator()
+    @exclusivity(unchecked) private var initScratch = SketchAccumulator()
 
     public init(config: AggregatorConfig = AggregatorConfig()) {
         self.config = config
@@ -182,8 +182,10 @@ public final class Aggregator {
         figures.reserveCapacity(endpoints.count)
         var totals = Totals()
         var usagePerHour: [Provider: Usage] = [:]
-        for e in endpoints {
-            var f = self.figures(e, window: w, range: range, span: span, now: now)
+        // By index, borrowing each endpoint: `for e in endpoints` copied each one (a dozen retains).
+        for i in endpoints.indices {
+            var f = self.figures(endpoints[i], window: w, range: range, span: span, now: now)
+            let e = (id: endpoints[i].id, totalCost: endpoints[i].totalCost, provider: endpoints[i].provider)
             f.fanOutCost = fanOut[Int(e.id)]
             totals.count += f.count
             totals.failures += f.failures
@@ -215,7 +217,7 @@ public final class Aggregator {
         let range = w.bucketRange(now: now)
         let windowStart = Double(range.lowerBound) * Double(w.resolution)
         let span = max(1, now - max(windowStart, dataStart ?? now))
-        return endpoints.map { figures($0, window: w, range: range, span: span, now: now, latency: latency) }
+        return endpoints.indices.map { figures(endpoints[$0], window: w, range: range, span: span, now: now, latency: latency) }
     }
 
     private func figures(_ e: EndpointState, window w: Window, range: ClosedRange<Int64>, span: Double, now: Double,
@@ -234,38 +236,16 @@ public final class Aggregator {
         f.provisionedPerHour = config.cost.provisionedPerHour(e.settings, memoryMB: e.memoryMB)
         guard let ring = e.tier(resolution: w.resolution) else { return f }
         var maxUsed = 0.0
-        func add(_ b: UnsafePointer<Bucket>) {
-            f.count += Int(b.pointee.count)
-            f.ok += Int(b.pointee.outcomes.ok)
-            f.errors += Int(b.pointee.outcomes.error)
-            f.timeouts += Int(b.pointee.outcomes.timeout)
-            f.throttles += Int(b.pointee.outcomes.throttle)
-            f.cold += Int(b.pointee.cold)
-            f.test += Int(b.pointee.test)
-            f.costRequests += b.pointee.costRequests
-            f.costCompute += b.pointee.costCompute
-            f.oom += Int(b.pointee.oom)
-            f.usage.requests += Double(b.pointee.billed)
-            f.usage.gbSeconds += b.pointee.gbSeconds
-            f.usage.vcpuSeconds += b.pointee.vcpuSeconds
-            maxUsed = max(maxUsed, b.pointee.maxMemoryUsedMB)
-            f.maxTimeoutRatio = max(f.maxTimeoutRatio, b.pointee.maxTimeoutRatio)
-            f.concurrencyPeak = max(f.concurrencyPeak, b.pointee.peakConcurrency)
-            if latency {
-                scratch.add(b.pointee.latency)
-                initScratch.add(b.pointee.initDuration)
-            }
-        }
         f.rpsSeries.reserveCapacity(w.bucketCount)
         ring.forEach(in: range) { _, bp in
             f.rpsSeries.append(bp.map { Double($0.pointee.count) / Double(w.resolution) } ?? 0)
-            if let bp { add(bp) }
+            if let bp { Self.add(bp, to: &f, maxUsed: &maxUsed, sketchesInto: latency ? self : nil) }
         }
         // The newest second's invocations, not yet in the tiers.
         let stageIndex = floorDiv(e.stage.index, Int64(w.resolution))
         if e.stage.count > 0, range.contains(stageIndex) {
             f.rpsSeries[Int(stageIndex - range.lowerBound)] += Double(e.stage.count) / Double(w.resolution)
-            withUnsafePointer(to: e.stage) { add($0) }
+            withUnsafePointer(to: e.stage) { Self.add($0, to: &f, maxUsed: &maxUsed, sketchesInto: latency ? self : nil) }
         }
         f.rps = Double(f.count) / span
         f.cost = f.costRequests + f.costCompute
@@ -289,6 +269,33 @@ public final class Aggregator {
         return f
     }
 
+    /// Adds one bucket's figures (a static function of its arguments: a local function capturing
+    /// the figures made every access to them a dynamic exclusivity check).
+    @inline(__always)
+    private static func add(_ b: UnsafePointer<Bucket>, to f: inout EndpointFigures, maxUsed: inout Double,
+                            sketchesInto aggregator: Aggregator?) {
+        f.count += Int(b.pointee.count)
+        f.ok += Int(b.pointee.outcomes.ok)
+        f.errors += Int(b.pointee.outcomes.error)
+        f.timeouts += Int(b.pointee.outcomes.timeout)
+        f.throttles += Int(b.pointee.outcomes.throttle)
+        f.cold += Int(b.pointee.cold)
+        f.test += Int(b.pointee.test)
+        f.costRequests += b.pointee.costRequests
+        f.costCompute += b.pointee.costCompute
+        f.oom += Int(b.pointee.oom)
+        f.usage.requests += Double(b.pointee.billed)
+        f.usage.gbSeconds += b.pointee.gbSeconds
+        f.usage.vcpuSeconds += b.pointee.vcpuSeconds
+        maxUsed = max(maxUsed, b.pointee.maxMemoryUsedMB)
+        f.maxTimeoutRatio = max(f.maxTimeoutRatio, b.pointee.maxTimeoutRatio)
+        f.concurrencyPeak = max(f.concurrencyPeak, b.pointee.peakConcurrency)
+        if let aggregator {
+            aggregator.scratch.add(b.pointee.latency)
+            aggregator.initScratch.add(b.pointee.initDuration)
+        }
+    }
+
     /// A fresh gauge wins; otherwise what is running now (in-flight starts) or, if more, the peak of
     /// the last complete second (finished invocations are only known after they end).
     private func concurrencyNow(_ e: EndpointState, now: Double) -> Double {
@@ -302,8 +309,8 @@ public final class Aggregator {
     /// Function cost attributed to each caller over the window, indexed by endpoint id.
     private func fanOutCosts(window w: Window, range: ClosedRange<Int64>) -> [Double] {
         var out = [Double](repeating: 0, count: endpoints.count)
-        for e in endpoints where e.kind == .function {
-            e.forEachPart(resolution: w.resolution, in: range) { b in
+        for i in endpoints.indices where endpoints[i].kind == .function {
+            endpoints[i].forEachPart(resolution: w.resolution, in: range) { b in
                 for p in b.pointee.parents { out[Int(p.parent)] += p.cost }
             }
         }
