@@ -42,6 +42,47 @@ import BFFTopWire
         }
     }
 
+    /// The newest second of each endpoint waits in a stage until a later second starts. Queries
+    /// read it besides the tiers and never flush it, so asking after every event and asking once
+    /// give exactly the same figures — even with late events (in and beyond the 1 s ring), outcome
+    /// counts, gauges and function fan-out mixed in.
+    @Test func queriesNeverChangeWhatIsAggregated() {
+        var rng = SplitMix(seed: 21)
+        var events: [WireEvent] = []
+        var t = t0
+        for i in 0..<6000 {
+            t += Double(rng.next() % 40) / 1000
+            var end = t
+            if i % 50 == 7 { end -= Double(rng.next() % 50) }  // late, within the 1 s ring
+            if i % 700 == 9 { end -= 200 + Double(rng.next() % 3000) }  // late, beyond it
+            let ms = logNormal(&rng, median: 60, sigma: 0.7)
+            switch i % 9 {
+            case 0: events.append(inv("fn-book", end: end, ms: ms, kind: .function, cold: i % 4 == 0, initMs: 300, memory: 512, parent: "POST /book"))
+            case 1: events.append(.outcomes(OutcomeCount(ts: end, endpoint: "POST /book", outcome: .throttle, count: 2)))
+            case 2: events.append(.concurrency(ConcurrencyGauge(ts: end, endpoint: "fn-book", value: Double(i % 13))))
+            default: events.append(inv(i % 2 == 0 ? "POST /book" : "GET /slots", end: end, ms: ms, outcome: i % 31 == 0 ? .error : .ok))
+            }
+        }
+        let asked = Aggregator(), quiet = Aggregator()
+        for (i, e) in events.enumerated() {
+            asked.ingest(e)
+            quiet.ingest(e)
+            if i % 3 == 0 {
+                let w = Window.allCases[i % Window.allCases.count]
+                _ = asked.snapshot(SnapshotRequest(window: w, detailFor: "fn-book"), now: t0 + Double(i) * 0.02)
+            }
+        }
+        for w in Window.allCases {
+            let request = SnapshotRequest(window: w, detailFor: "POST /book")
+            let a = asked.snapshot(request, now: t), b = quiet.snapshot(request, now: t)
+            #expect(a.endpoints == b.endpoints, "\(w)")
+            #expect(a.totals == b.totals)
+            #expect(a.detail == b.detail)
+        }
+        #expect(asked.eventsAggregated == quiet.eventsAggregated && asked.eventsDropped == quiet.eventsDropped)
+        #expect(asked.eventsAggregated + asked.eventsDropped == events.count)
+    }
+
     @Test func windowEdgesAreBucketAligned() {
         let agg = Aggregator()
         let now = t0 + 100.5  // the 1m window covers whole seconds 41...100
