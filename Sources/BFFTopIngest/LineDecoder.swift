@@ -12,6 +12,11 @@ public struct LineDecoder {
 
     public let maxLineBytes: Int
     private let decoder = NativeDecoder()
+    /// Successful invocations, the bulk of what emitters send, are read by replay's fast decoder
+    /// first (no token objects; names interned once per connection, at most `fastNames` of them).
+    private var fast = RecordingFastDecoder(nameLimit: LineDecoder.fastNames, keepsEveryField: true)
+    private var ids: [String] = []
+    static let fastNames = 2048
     /// True while skipping the rest of an over-long line.
     private var discarding = false
 
@@ -74,6 +79,14 @@ public struct LineDecoder {
             oversize(UnsafeRawBufferPointer(rebasing: l.prefix(80)))
             return
         }
+        // A successful invocation in the native format: the same event the general decoder builds
+        // (tests check they agree), names shared from the connection's table.
+        if l.first == 0x7B, let packed = fast.decode(l, ids: &ids) {  // {
+            events.append(.invocation(packed.invocation(names: fast.names.names, ids: ids)))
+            ids.removeAll(keepingCapacity: true)
+            return
+        }
+        ids.removeAll(keepingCapacity: true)
         // Native events first: the other line kinds (control messages, EMF) are tried only when that
         // fails, so the common path pays nothing for them.
         let native = decoder.decode(l)

@@ -18,8 +18,13 @@ public struct NameTable: Sendable {
     private var entries: [Entry] = []
     private var arena: [UInt8] = []
     public private(set) var names: [String] = []
+    /// Names beyond this many are not added (`id` returns nil): a table fed by a socket stays
+    /// bounded whatever a client sends.
+    private let limit: Int
 
-    public init() {}
+    public init(limit: Int = .max) {
+        self.limit = limit
+    }
 
     public var count: Int { names.count }
 
@@ -73,7 +78,7 @@ public struct NameTable: Sendable {
     }
 
     private mutating func insert(_ p: UnsafeRawPointer, _ n: Int, hash h: UInt64, slot: Int) -> Int32? {
-        guard n <= 1024, let name = String(validating: UnsafeRawBufferPointer(start: p, count: n), as: UTF8.self) else { return nil }
+        guard names.count < limit, n <= 1024, let name = String(validating: UnsafeRawBufferPointer(start: p, count: n), as: UTF8.self) else { return nil }
         let id = Int32(names.count)
         names.append(name)
         entries.append(Entry(hash: h, offset: arena.count, length: n))

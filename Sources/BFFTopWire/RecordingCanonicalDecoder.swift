@@ -42,9 +42,9 @@ extension RecordingFastDecoder {
         if c.skip(keys.status) { guard let v = c.number() else { return nil }; f.status = v }
         // Most lines end here: none of the optional keys after it need trying.
         if c.endsWithBrace { return f.build() }
-        if c.skip(keys.error) { guard c.stringBody() != nil else { return nil } }
+        if c.skip(keys.error) { guard !keepsEveryField, c.stringBody() != nil else { return nil } }
         if c.skip(keys.timeout) { guard let v = c.number() else { return nil }; f.timeoutMs = v }
-        if c.skip(keys.traceID) { guard c.stringBody() != nil else { return nil } }
+        if c.skip(keys.traceID) { guard !keepsEveryField, c.stringBody() != nil else { return nil } }
         if c.skip(keys.parent) { guard nameBody(&c, &f.parent) else { return nil } }
         if c.skip(keys.arch) {
             if c.skip(keys.arm64) {

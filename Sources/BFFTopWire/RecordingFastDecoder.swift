@@ -8,7 +8,7 @@ import Darwin
 
 /// A successful invocation read straight from a recording line: plain values only (names are
 /// `NameTable` ids, an in-flight id indexes a side list), so batches of them cross threads and
-/// are copied without reference counting. Its status code, error text and trace id are not kept:
+/// are copied without reference counting. Its error text and trace id are not kept:
 /// only failures' are shown, and failures take the general path.
 public struct PackedInvocation: Sendable, Equatable {
     // Optional figures are stored as NaN-for-none: batches of these are written by one thread and
@@ -27,6 +27,8 @@ public struct PackedInvocation: Sendable, Equatable {
     public var parent: Int32 = -1
     /// Index into the in-flight ids that travel with the batch; -1: none.
     public var id: Int32 = -1
+    /// HTTP status; -1: none.
+    public var status: Int16 = -1
     public var kind: EndpointKind
     public var arch: Architecture?
     public var coldStart: Bool
@@ -34,7 +36,8 @@ public struct PackedInvocation: Sendable, Equatable {
 
     public init(receivedAt: Double?, ts: Double, durationMs: Double, billedMs: Double?, memoryMB: Double?, maxMemoryMB: Double?,
                 initMs: Double?, timeoutMs: Double?, endpoint: Int32, service: Int32 = -1, parent: Int32 = -1, id: Int32 = -1,
-                kind: EndpointKind, arch: Architecture?, coldStart: Bool, test: Bool) {
+                status: Int? = nil, kind: EndpointKind, arch: Architecture?, coldStart: Bool, test: Bool) {
+        self.status = status.map { Int16(clamping: $0) } ?? -1
         receivedAtRaw = receivedAt ?? .nan
         self.ts = ts
         self.durationMs = durationMs
@@ -64,7 +67,8 @@ public struct PackedInvocation: Sendable, Equatable {
     public static func == (a: Self, b: Self) -> Bool {
         a.receivedAt == b.receivedAt && a.ts == b.ts && a.durationMs == b.durationMs && a.billedMs == b.billedMs
             && a.memoryMB == b.memoryMB && a.maxMemoryMB == b.maxMemoryMB && a.initMs == b.initMs && a.timeoutMs == b.timeoutMs
-            && a.endpoint == b.endpoint && a.service == b.service && a.parent == b.parent && a.id == b.id && a.kind == b.kind
+            && a.endpoint == b.endpoint && a.service == b.service && a.parent == b.parent && a.id == b.id
+            && a.status == b.status && a.kind == b.kind
             && a.arch == b.arch && a.coldStart == b.coldStart && a.test == b.test
     }
 
@@ -77,7 +81,7 @@ public struct PackedInvocation: Sendable, Equatable {
         Invocation(
             ts: ts, service: service >= 0 ? names[Int(service)] : nil, endpoint: names[Int(endpoint)], kind: kind,
             durationMs: durationMs, billedMs: billedMs, memoryMB: memoryMB, maxMemoryMB: maxMemoryMB,
-            coldStart: coldStart, initMs: initMs, outcome: .ok, timeoutMs: timeoutMs,
+            coldStart: coldStart, initMs: initMs, outcome: .ok, status: status >= 0 ? Int(status) : nil, timeoutMs: timeoutMs,
             parent: parent >= 0 ? names[Int(parent)] : nil, arch: arch, id: id >= 0 ? ids[Int(id)] : nil, test: test)
     }
 }
@@ -89,10 +93,18 @@ public struct PackedInvocation: Sendable, Equatable {
 /// messages. Accepting exactly what the general decoder accepts, with the same values, is what the
 /// tests check; replay's throughput is what this buys (no `String` per field, no token objects).
 public struct RecordingFastDecoder: Sendable {
-    public internal(set) var names = NameTable()
+    public internal(set) var names: NameTable
     let keys = CanonicalKeys()
+    /// Lines whose error text or trace id is set are left to the general decoder (live ingest:
+    /// events are recorded as received, so nothing may be dropped). Replay drops them: nothing
+    /// aggregates a successful invocation's error text or trace id.
+    let keepsEveryField: Bool
 
-    public init() {}
+    /// `nameLimit`: how many distinct names to intern (lines with others take the general path).
+    public init(nameLimit: Int = .max, keepsEveryField: Bool = false) {
+        names = NameTable(limit: nameLimit)
+        self.keepsEveryField = keepsEveryField
+    }
 
     /// Decodes `line`; an in-flight id is appended to `ids` (and the result indexes it).
     public mutating func decode(_ line: UnsafeRawBufferPointer, ids: inout [String]) -> PackedInvocation? {
@@ -167,7 +179,7 @@ public struct RecordingFastDecoder: Sendable {
         case (5, 0x74_6E75_6F63), (5, 0x65_756C_6176), (5, 0x74_696D_696C):  // count, value, limit
             var ignored: Double?
             return v.number(&ignored)
-        case (5, 0x72_6F72_7265): return v.isStringOrNull  // error
+        case (5, 0x72_6F72_7265): return keepsEveryField ? v.isNull : v.isStringOrNull  // error
         case (6, 0x7375_7461_7473): return v.number(&f.status)  // status
         case (6, 0x746E_6572_6170): return name(v, &f.parent)  // parent
         case (7, 0x65_6369_7672_6573): return name(v, &f.service)  // service
@@ -182,7 +194,7 @@ public struct RecordingFastDecoder: Sendable {
         case (8, 0x746E_696F_7064_6E65):  // endpoint
             if case .string(let s) = v, s.count == 0 { return false }  // "must not be empty"
             return name(v, &f.endpoint)
-        case (8, 0x6469_5F65_6361_7274): return v.isStringOrNull  // trace_id
+        case (8, 0x6469_5F65_6361_7274): return keepsEveryField ? v.isNull : v.isStringOrNull  // trace_id
         case (9, 0x6D5F_6465_6C6C_6962) where k.w1 == 0x73: return v.number(&f.billedMs)  // billed_ms
         case (9, 0x6D5F_7972_6F6D_656D) where k.w1 == 0x62: return v.number(&f.memoryMB)  // memory_mb
         case (10, 0x6174_735F_646C_6F63) where k.w1 == 0x7472: return v.bool(&f.coldStart)  // cold_start
@@ -249,6 +261,7 @@ struct FastFields {
         return PackedInvocation(
             receivedAt: rt, ts: ts, durationMs: durationMs, billedMs: billedMs, memoryMB: memoryMB, maxMemoryMB: maxMemoryMB,
             initMs: initMs, timeoutMs: timeoutMs, endpoint: endpoint, service: service, parent: parent, id: id,
+            status: status.map { Int($0) },
             kind: kind ?? .route, arch: arch, coldStart: coldStart ?? (initMs != nil), test: test ?? false)
     }
 }
@@ -299,6 +312,11 @@ enum FastValue {
         default: return false
         }
         return true
+    }
+
+    var isNull: Bool {
+        if case .null = self { return true }
+        return false
     }
 
     var isStringOrNull: Bool {

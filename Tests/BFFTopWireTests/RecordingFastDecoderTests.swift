@@ -29,10 +29,19 @@ import Testing
             return true
         }
         #expect(expected.outcome == .ok, "fast path took a failure: \(line)", sourceLocation: sourceLocation)
-        // Status, error text and trace id of a successful invocation are not kept: nothing aggregates them.
+        // Replay keeps no error text or trace id of a successful invocation: nothing aggregates them.
         var kept = expected
-        (kept.status, kept.error, kept.traceID) = (nil, nil, nil)
+        (kept.error, kept.traceID) = (nil, nil)
         #expect(packed.invocation(names: fast.names.names, ids: ids) == kept, "\(line)", sourceLocation: sourceLocation)
+        // Live ingest (events are recorded as received) takes the line only if nothing is dropped,
+        // and then gives exactly the general decoder's event.
+        var live = RecordingFastDecoder(keepsEveryField: true)
+        var liveIDs: [String] = []
+        if let p = bytes.withUnsafeBytes({ live.decode($0, ids: &liveIDs) }) {
+            #expect(p.invocation(names: live.names.names, ids: liveIDs) == expected, "live: \(line)", sourceLocation: sourceLocation)
+        } else {
+            #expect(expected.error != nil || expected.traceID != nil, "live path refused: \(line)", sourceLocation: sourceLocation)
+        }
         #expect(packed.receivedAt == rt, "\(line)", sourceLocation: sourceLocation)
         #expect(packed.time == (rt ?? expected.endTs), sourceLocation: sourceLocation)
         return true
