@@ -116,6 +116,8 @@ final class PrefetchingStream {
     /// Per decoding thread: its name ids mapped to endpoints.
     @exclusivity(unchecked) private var names: [NameMapping]
     private var chunk = 0
+    /// The last second of event time the aggregator was brought up to (see `ingestRun`).
+    private var advancedSecond = Int64.min
     private var workerCounters: [Counters]
     private(set) var counters = Counters()
 
@@ -183,7 +185,19 @@ final class PrefetchingStream {
         var second = Int64.min
         while n < limit, let time = c.time(in: b), n == 0 || time <= t {
             let s = Int64(time.rounded(.down))
-            if n == 0 { second = s } else if s != second { break }
+            if n == 0 {
+                second = s
+                // Concurrency brought up to date at each new second of event time, for replay and
+                // report alike: its sorted arrays stay short and pruned (measured faster than
+                // catching up only when a frame is published), and when it happens follows the
+                // events, not the wall clock.
+                if s > advancedSecond {
+                    aggregator.advance(to: time)
+                    advancedSecond = s
+                }
+            } else if s != second {
+                break
+            }
             c.ingest(from: b, into: aggregator, names: &mapping)
             n += 1
             last = time

@@ -132,7 +132,6 @@ public final class ReplayEngine: FrameSource {
         var alarms: AlarmEngine
         var stream: PrefetchingStream
         var fed = 0
-        private var advancedSecond = Int64.min
         /// Nothing is left to read.
         var exhausted = false
 
@@ -163,14 +162,6 @@ public final class ReplayEngine: FrameSource {
                     return last
                 }
                 alarms.evaluate(aggregator, upTo: time)
-                // Concurrency brought up to date once per second of event time, with alarm rules or
-                // without: its sorted arrays stay short and pruned (measured: faster than catching
-                // up only when a frame is published).
-                let second = Int64(time.rounded(.down))
-                if second > advancedSecond {
-                    aggregator.advance(to: time)
-                    advancedSecond = second
-                }
                 // The rest of this second's events up to t: no alarm second passes among them.
                 let run = stream.ingestRun(upTo: t, limit: limit - n, into: aggregator)
                 last = run.last ?? last
@@ -290,14 +281,7 @@ public struct RecordingSummary {
         let agg = Aggregator(config: config)
         var last = first
         var n = 0
-        var advanced = Int64.min
         while let t = stream.peekTime() {
-            // Concurrency brought up to date at each new second of event time, as replay does.
-            let second = Int64(t.rounded(.down))
-            if second > advanced {
-                agg.advance(to: t)
-                advanced = second
-            }
             let run = stream.ingestRun(upTo: .infinity, limit: .max, into: agg)
             last = max(last, run.last ?? t)
             n += run.count

@@ -44,13 +44,13 @@ public struct Bucket: Sendable {
         self.index = index
     }
 
-    mutating func addParent(_ id: Int32, cost: Double) {
+    mutating func addParent(_ id: Int32, calls: UInt32 = 1, cost: Double) {
         for i in parents.indices where parents[i].parent == id {
-            parents[i].calls += 1
+            parents[i].calls += calls
             parents[i].cost += cost
             return
         }
-        parents.append(ParentShare(parent: id, calls: 1, cost: cost))
+        parents.append(ParentShare(parent: id, calls: calls, cost: cost))
     }
 
     /// Adds everything `other` holds (its index and trim state aside): the bucket then equals
@@ -81,14 +81,7 @@ public struct Bucket: Sendable {
         maxMemoryUsedMB = max(maxMemoryUsedMB, other.maxMemoryUsedMB)
         maxTimeoutRatio = max(maxTimeoutRatio, other.maxTimeoutRatio)
         peakConcurrency = max(peakConcurrency, other.peakConcurrency)
-        for p in other.parents {
-            if let i = parents.firstIndex(where: { $0.parent == p.parent }) {
-                parents[i].calls += p.calls
-                parents[i].cost += p.cost
-            } else {
-                parents.append(p)
-            }
-        }
+        for p in other.parents { addParent(p.parent, calls: p.calls, cost: p.cost) }
     }
 
     var heapBytes: Int { latency.heapBytes + initDuration.heapBytes + parents.capacity * 24 }
