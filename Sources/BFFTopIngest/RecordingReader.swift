@@ -225,9 +225,7 @@ final class RecordingStream {
                     // Every line in the region ends in a newline.
                     let nl = UnsafeRawPointer(memchr(p, 0x0A, end - p) ?? UnsafeMutableRawPointer(mutating: end - 1))
                     let line = UnsafeRawBufferPointer(start: p, count: nl - p)
-                    if p.load(as: UInt8.self) != 0x7B || !path.take(line, into: &batch) {  // {
-                        decodeLine(i, line, complete: true, path: &path, into: &batch)
-                    }
+                    decodeLine(i, line, complete: true, path: &path, into: &batch)
                     p = nl + 1
                 }
                 return p - base
@@ -238,12 +236,16 @@ final class RecordingStream {
     }
 
     /// One line, by the fast path if it can, else the general decoders.
+    /// The fast path is tried once per line, first when the line starts with its brace.
+    @inline(__always)
     private func decodeLine(_ i: Int, _ line: UnsafeRawBufferPointer, complete: Bool, path: inout FastPath, into batch: inout ReplayBatch) {
-        guard line.first(where: { $0 != 0x20 && $0 != 0x09 }) == UInt8(ascii: "{") else {
+        let brace = line.first == 0x7B  // {
+        if brace, path.take(line, into: &batch) { return }
+        guard brace || line.first(where: { $0 != 0x20 && $0 != 0x09 }) == 0x7B else {
             functionLog(i, line, complete: complete, into: &batch)
             return
         }
-        if path.take(line, into: &batch) { return }
+        if !brace, path.take(line, into: &batch) { return }
         if case .success(let decoded) = Result(catching: { () throws(DecodeError) in try decoder.decodeRecordingLine(line) }) {
             if case .event(let e, let rt) = decoded { batch.append(Item(time: rt ?? e.eventTime, event: e, receivedAt: rt)) }
             return
