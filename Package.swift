@@ -1,6 +1,11 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// Release builds of the decoding and aggregation modules without debug info: with `-g` the
+// optimiser leaves small standard-library helpers (unaligned loads, `defer` blocks) as calls in the
+// hot loops, which measured 40 % slower decoding (docs/performance.md).
+let hotPath: [SwiftSetting] = [.unsafeFlags(["-Xfrontend", "-gnone"], .when(configuration: .release))]
+
 let package = Package(
     name: "bfftop",
     products: [
@@ -20,9 +25,9 @@ let package = Package(
             name: "CNCursesW", path: "Sources/CNCursesW",
             providers: [.apt(["libncurses-dev"])]),
         // Event model and decoders. No I/O, no UI.
-        .target(name: "BFFTopWire", dependencies: ["CBFFTopSys"]),
+        .target(name: "BFFTopWire", dependencies: ["CBFFTopSys"], swiftSettings: hotPath),
         // Sketches, time tiers, aggregation, cost. Pure.
-        .target(name: "BFFTopStats", dependencies: ["BFFTopWire"]),
+        .target(name: "BFFTopStats", dependencies: ["BFFTopWire"], swiftSettings: hotPath),
         // Unix-socket listener/subscriber and the engine thread that feeds the aggregator.
         .target(
             name: "BFFTopIngest",

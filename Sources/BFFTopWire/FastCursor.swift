@@ -10,7 +10,7 @@ struct FastSpan {
 
     /// Byte by byte, inlined: keys are short and most comparisons end at the first byte, where a
     /// call to `memcmp` per candidate key cost more than the rest of the line.
-    @inline(__always) func `is`(_ literal: StaticString) -> Bool {
+    @inline(always) func `is`(_ literal: StaticString) -> Bool {
         guard count == literal.utf8CodeUnitCount else { return false }
         let l = literal.utf8Start
         for i in 0..<count where start.load(fromByteOffset: i, as: UInt8.self) != l[i] { return false }
@@ -33,7 +33,7 @@ enum FastValue {
     case bool(Bool)
     case null
 
-    @inline(__always) func number(_ out: inout Double?) -> Bool {
+    @inline(always) func number(_ out: inout Double?) -> Bool {
         switch self {
         case .number(let d): out = d
         case .null: out = nil
@@ -42,7 +42,7 @@ enum FastValue {
         return true
     }
 
-    @inline(__always) func bool(_ out: inout Bool?) -> Bool {
+    @inline(always) func bool(_ out: inout Bool?) -> Bool {
         switch self {
         case .bool(let b): out = b
         case .null: out = nil
@@ -73,15 +73,15 @@ struct FastCursor {
 
     var atEnd: Bool { p == end }
 
-    @inline(__always) func peek() -> UInt8? { p < end ? p.load(as: UInt8.self) : nil }
+    @inline(always) func peek() -> UInt8? { p < end ? p.load(as: UInt8.self) : nil }
 
-    @inline(__always) mutating func take(_ byte: UInt8) -> Bool {
+    @inline(always) mutating func take(_ byte: UInt8) -> Bool {
         guard p < end, p.load(as: UInt8.self) == byte else { return false }
         p += 1
         return true
     }
 
-    @inline(__always) mutating func skipSpace() {
+    @inline(always) mutating func skipSpace() {
         var q = p
         while q < end {
             let b = q.load(as: UInt8.self)
@@ -94,13 +94,13 @@ struct FastCursor {
     /// A string without escapes or control characters (nil otherwise: the general path decides).
     /// Eight bytes at a time where the line allows: the first quote, backslash or control byte is
     /// the lowest flagged byte of the word (the zero-byte test has no false positives below it).
-    @inline(__always) mutating func plainString() -> FastSpan? {
+    @inline(always) mutating func plainString() -> FastSpan? {
         guard take(0x22) else { return nil }
         return stringBody()
     }
 
     /// The rest of a string whose opening quote is behind the cursor (see `plainString`).
-    @inline(__always) mutating func stringBody() -> FastSpan? {
+    @inline(always) mutating func stringBody() -> FastSpan? {
         let start = p
         var q = p
         let end = self.end
@@ -124,19 +124,19 @@ struct FastCursor {
     }
 
     /// At the first special byte of a string: its end if that is a quote.
-    @inline(__always) mutating func close(_ start: UnsafeRawPointer, at q: UnsafeRawPointer) -> FastSpan? {
+    @inline(always) mutating func close(_ start: UnsafeRawPointer, at q: UnsafeRawPointer) -> FastSpan? {
         p = q
         guard q.load(as: UInt8.self) == 0x22 else { return nil }
         p = q + 1
         return FastSpan(start: start, count: q - start)
     }
 
-    @inline(__always) private static func zeroByte(_ x: UInt64) -> UInt64 {
+    @inline(always) private static func zeroByte(_ x: UInt64) -> UInt64 {
         (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080
     }
 
     /// A key and its words (see `FastKey`).
-    @inline(__always) mutating func key() -> FastKey? {
+    @inline(always) mutating func key() -> FastKey? {
         guard let s = plainString() else { return nil }
         let n = s.count
         if n <= 16, end - s.start >= 16 {
@@ -155,7 +155,7 @@ struct FastCursor {
         return FastKey(count: n, w0: w0, w1: w1)
     }
 
-    @inline(__always) mutating func value() -> FastValue? {
+    @inline(always) mutating func value() -> FastValue? {
         guard let b = peek() else { return nil }
         switch b {
         case 0x22: return plainString().map(FastValue.string)
@@ -168,7 +168,7 @@ struct FastCursor {
     }
 
     /// The `n` bytes at the cursor as a little-endian word equal `word`.
-    @inline(__always) private mutating func literal(_ word: UInt64, _ n: Int) -> Bool {
+    @inline(always) private mutating func literal(_ word: UInt64, _ n: Int) -> Bool {
         guard end - p >= n else { return false }
         var w: UInt64 = 0
         for i in 0..<n { w |= UInt64(p.load(fromByteOffset: i, as: UInt8.self)) << UInt64(i * 8) }
@@ -179,34 +179,35 @@ struct FastCursor {
 
     /// Non-negative decimals that Clinger's fast path reads exactly (as `JSONScanner` does);
     /// exponents, leading zeros and long mantissas are left to the general path.
-    @inline(__always) mutating func number() -> Double? {
+    @inline(always) mutating func number() -> Double? {
+        // The cursor is stored once, at the end (no `defer`: its block was not always inlined).
         var q = p
         let end = self.end
-        defer { p = q }
         var mantissa: UInt64 = 0
         let intStart = q
         Self.digits(&q, end, into: &mantissa)
         var digits = q - intStart
-        guard digits > 0 else { return nil }
-        if digits > 1, intStart.load(as: UInt8.self) == 0x30 { return nil }
         var fraction = 0
+        var ok = digits > 0 && (digits == 1 || intStart.load(as: UInt8.self) != 0x30)
         if q < end, q.load(as: UInt8.self) == 0x2E {
             q += 1
             let fractionStart = q
             Self.digits(&q, end, into: &mantissa)
             fraction = q - fractionStart
             digits += fraction
-            guard fraction > 0 else { return nil }
+            ok = ok && fraction > 0
         }
-        if q < end, q.load(as: UInt8.self) | 0x20 == 0x65 { return nil }  // e / E
-        guard digits <= 18, mantissa < (1 << 53), fraction <= 22 else { return nil }
+        ok = ok && !(q < end && q.load(as: UInt8.self) | 0x20 == 0x65)  // e / E
+        ok = ok && digits <= 18 && mantissa < (1 << 53) && fraction <= 22
+        p = q
+        guard ok else { return nil }
         let m = Double(mantissa)
         return fraction == 0 ? m : m / exactPowerOf10(fraction)
     }
 
     /// Appends the run of decimal digits at `q` to `value` (wrapping past 19 digits, which the
     /// caller then refuses), eight at a time where the line allows.
-    @inline(__always) private static func digits(_ q: inout UnsafeRawPointer, _ end: UnsafeRawPointer, into value: inout UInt64) {
+    @inline(always) private static func digits(_ q: inout UnsafeRawPointer, _ end: UnsafeRawPointer, into value: inout UInt64) {
         while end - q >= 8 {
             let w = q.loadUnaligned(as: UInt64.self)
             // Non-digit bytes are nonzero here; the lowest one is exact (a carry only moves upward).
@@ -234,7 +235,7 @@ struct FastCursor {
 }
 
 /// 10^n for 0 ≤ n ≤ 8, as an integer.
-@inline(__always) private func exactPowerOf10Int(_ n: Int) -> UInt64 { bt_pow10_u64(UInt32(truncatingIfNeeded: n)) }
+@inline(always) private func exactPowerOf10Int(_ n: Int) -> UInt64 { bt_pow10_u64(UInt32(truncatingIfNeeded: n)) }
 
 /// 10^n for 0 ≤ n ≤ 22, each exactly representable.
-@inline(__always) func exactPowerOf10(_ n: Int) -> Double { bt_pow10_f64(UInt32(truncatingIfNeeded: n)) }
+@inline(always) func exactPowerOf10(_ n: Int) -> Double { bt_pow10_f64(UInt32(truncatingIfNeeded: n)) }

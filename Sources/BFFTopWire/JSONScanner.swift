@@ -54,10 +54,10 @@ public struct JSONScanner {
         self.bytes = bytes
     }
 
-    @inline(__always) var atEnd: Bool { pos >= bytes.count }
-    @inline(__always) func byte(_ i: Int) -> UInt8 { bytes[i] }
+    @inline(always) var atEnd: Bool { pos >= bytes.count }
+    @inline(always) func byte(_ i: Int) -> UInt8 { bytes[i] }
 
-    @inline(__always) public mutating func skipWhitespace() {
+    @inline(always) public mutating func skipWhitespace() {
         while pos < bytes.count {
             let b = bytes[pos]
             if b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D { pos += 1 } else { break }
@@ -353,14 +353,14 @@ public struct JSONScanner {
     }
 
     /// Compares the raw bytes [start, end) with a static key.
-    @inline(__always) public func equals(_ start: Int, _ end: Int, _ key: StaticString) -> Bool {
+    @inline(always) public func equals(_ start: Int, _ end: Int, _ key: StaticString) -> Bool {
         let n = key.utf8CodeUnitCount
         guard end - start == n, let base = bytes.baseAddress else { return false }
         return memcmp(base + start, key.utf8Start, n) == 0
     }
 }
 
-@inline(__always) func printable(_ b: UInt8) -> String {
+@inline(always) func printable(_ b: UInt8) -> String {
     (0x20..<0x7F).contains(b) ? String(UnicodeScalar(b)) : "0x" + String(b, radix: 16)
 }
 

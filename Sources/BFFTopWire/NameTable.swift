@@ -30,8 +30,8 @@ public struct NameTable: Sendable {
 
     /// The id of these bytes, adding them (as a validated UTF-8 `String`) when new. Nil when the
     /// bytes are not valid UTF-8 or the name is absurdly long; the caller takes its slow path.
-    @inline(__always)
-    public mutating func id(_ p: UnsafeRawPointer, _ n: Int) -> Int32? {
+    @inline(always)
+    mutating func id(_ p: UnsafeRawPointer, _ n: Int) -> Int32? {
         let h = Self.hash(p, n)
         // Through buffer pointers: two names per replayed line, bounds checks and a `memcmp` call
         // per lookup were a tenth of the decoding.
@@ -55,7 +55,7 @@ public struct NameTable: Sendable {
     }
 
     /// Whether `n` bytes at `a` and `b` are equal: a word at a time, the last word overlapping.
-    @inline(__always) private static func same(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Bool {
+    @inline(always) private static func same(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Bool {
         if n >= 8 {
             var i = 0
             while i + 8 < n {
@@ -68,7 +68,7 @@ public struct NameTable: Sendable {
     }
 
     /// The `n` < 8 bytes at `p` as one word (two overlapping 4-byte loads when n ≥ 4).
-    @inline(__always) private static func partialWord(_ p: UnsafeRawPointer, _ n: Int) -> UInt64 {
+    @inline(always) private static func partialWord(_ p: UnsafeRawPointer, _ n: Int) -> UInt64 {
         if n >= 4 {
             return UInt64(p.loadUnaligned(as: UInt32.self)) | UInt64(p.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)) << 32
         }
@@ -101,7 +101,7 @@ public struct NameTable: Sendable {
 
     /// 8 bytes at a time, multiply-mixed (wyhash-like): names are short, so this is a few cycles.
     /// The last word overlaps the one before it (no byte loop for the tail).
-    @inline(__always) static func hash(_ p: UnsafeRawPointer, _ n: Int) -> UInt64 {
+    @inline(always) static func hash(_ p: UnsafeRawPointer, _ n: Int) -> UInt64 {
         var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(n)
         var i = 0
         while i + 8 < n {

@@ -262,7 +262,7 @@ private struct Fields {
     }
 }
 
-@inline(__always) private func nonNegative(_ v: Double?, _ name: StaticString) throws(DecodeError) {
+@inline(always) private func nonNegative(_ v: Double?, _ name: StaticString) throws(DecodeError) {
     if let v, v < 0 { throw DecodeError("field \"\(name)\" must be ≥ 0") }
 }
 

@@ -5,14 +5,14 @@
 public struct PackedInvocation: Sendable, Equatable {
     // Optional figures are stored as NaN-for-none: batches of these are written by one thread and
     // read by another millions of times a second, and 88 bytes move faster than 144.
-    private var receivedAtRaw: Double
+    @usableFromInline var receivedAtRaw: Double
     public var ts: Double
     public var durationMs: Double
-    private var billedRaw: Double
-    private var memoryRaw: Double
-    private var maxMemoryRaw: Double
-    private var initRaw: Double
-    private var timeoutRaw: Double
+    var billedRaw: Double = .nan
+    var memoryRaw: Double = .nan
+    var maxMemoryRaw: Double = .nan
+    var initRaw: Double = .nan
+    var timeoutRaw: Double = .nan
     public var endpoint: Int32
     /// -1: none.
     public var service: Int32 = -1
@@ -23,8 +23,18 @@ public struct PackedInvocation: Sendable, Equatable {
     public var status: Int16 = -1
     public var kind: EndpointKind
     public var arch: Architecture?
-    public var coldStart: Bool
-    public var test: Bool
+    public var coldStart = false
+    public var test = false
+
+    /// What every invocation has; the rest is filled in as the decoder finds it (NaN: none).
+    @inline(always) init(receivedAtRaw: Double, ts: Double, durationMs: Double, endpoint: Int32, service: Int32, kind: EndpointKind) {
+        self.receivedAtRaw = receivedAtRaw
+        self.ts = ts
+        self.durationMs = durationMs
+        self.endpoint = endpoint
+        self.service = service
+        self.kind = kind
+    }
 
     public init(receivedAt: Double?, ts: Double, durationMs: Double, billedMs: Double?, memoryMB: Double?, maxMemoryMB: Double?,
                 initMs: Double?, timeoutMs: Double?, endpoint: Int32, service: Int32 = -1, parent: Int32 = -1, id: Int32 = -1,
@@ -65,7 +75,7 @@ public struct PackedInvocation: Sendable, Equatable {
     }
 
     /// Replay's clock: receive time in recordings, else the end of the invocation (as `WireEvent`).
-    @inline(__always) public var time: Double { receivedAtRaw.isNaN ? ts + durationMs / 1000 : receivedAtRaw }
+    @inline(always) public var time: Double { receivedAtRaw.isNaN ? ts + durationMs / 1000 : receivedAtRaw }
 
     /// The same invocation as the general decoder builds it (outcome ok; no error or trace:
     /// only successful invocations take this path).

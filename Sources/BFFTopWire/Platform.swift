@@ -101,14 +101,14 @@ public func connectUnixSocket(_ path: String) -> Int32? {
 }
 
 /// Seconds on a clock that never jumps (for intervals, not timestamps).
-@inline(__always) public func monotonicSeconds() -> Double {
+@inline(always) public func monotonicSeconds() -> Double {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
 /// Wall-clock seconds since the Unix epoch.
-@inline(__always) public func wallClock() -> Double {
+@inline(always) public func wallClock() -> Double {
     var ts = timespec()
     clock_gettime(CLOCK_REALTIME, &ts)
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9

@@ -3,72 +3,101 @@
 /// masked compare of a few words (`,"duration_ms":` …), so no key is scanned or looked up. A line in
 /// any other shape returns nil and the general fast path reads it, with the same result.
 extension RecordingFastDecoder {
+    /// The head every invocation line has, then a route's usual end inline; anything after that
+    /// goes to `canonicalTail`. Kept small on purpose: the compiler inlines the cursor's key,
+    /// number and name helpers only into a function of modest size, and their calls were a fifth
+    /// of decoding.
     mutating func decodeCanonical(_ line: UnsafeRawBufferPointer, ids: inout [String]) -> PackedInvocation? {
         guard let base = line.baseAddress else { return nil }
         var c = FastCursor(p: base, end: base + line.count)
-        var f = FastFields()
-        f.version = 1
-        f.isInvocation = true
-        f.outcome = .ok
+        var rt = Double.nan
         if c.skip(keys.rt) {
-            guard let rt = c.number(), c.skip(keys.vAfterRT) else { return nil }
-            f.rt = rt
+            guard let v = c.number(), c.skip(keys.vAfterRT) else { return nil }
+            rt = v
         } else {
             guard c.skip(keys.vFirst) else { return nil }
         }
         guard c.skip(keys.invocationTS), let ts = c.number() else { return nil }
-        f.ts = ts
-        if c.skip(keys.service) { guard nameBody(&c, &f.service) else { return nil } }
-        guard c.skip(keys.endpoint), nameBody(&c, &f.endpoint), f.endpoint >= 0 else { return nil }
-        guard c.skip(keys.kind) else { return nil }
+        var service: Int32 = -1
+        if c.skip(keys.service) { guard nameBody(&c, &service) else { return nil } }
+        var endpoint: Int32 = -1
+        guard c.skip(keys.endpoint), nameBody(&c, &endpoint), c.skip(keys.kind) else { return nil }
+        let kind: EndpointKind
         if c.skip(keys.route) {
-            f.kind = .route
+            kind = .route
         } else if c.skip(keys.function) {
-            f.kind = .function
+            kind = .function
         } else {
             return nil
         }
-        guard c.skip(keys.duration), let d = c.number() else { return nil }
-        f.durationMs = d
-        // Routes go straight on to the outcome; the optional figures are tried (in order) only if not.
-        if !c.skip(keys.outcomeOK) {
-            if c.skip(keys.billed) { guard let v = c.number() else { return nil }; f.billedMs = v }
-            if c.skip(keys.memory) { guard let v = c.number() else { return nil }; f.memoryMB = v }
-            if c.skip(keys.maxMemory) { guard let v = c.number() else { return nil }; f.maxMemoryMB = v }
-            if c.skip(keys.coldTrue) { f.coldStart = true }
-            if c.skip(keys.initMs) { guard let v = c.number() else { return nil }; f.initMs = v }
-            guard c.skip(keys.outcomeOK) else { return nil }  // failures carry messages: the general decoder
+        guard c.skip(keys.duration), let duration = c.number() else { return nil }
+        var packed = PackedInvocation(receivedAtRaw: rt, ts: ts, durationMs: duration, endpoint: endpoint, service: service, kind: kind)
+        // Numbers read here are finite and non-negative, so the general decoder's range checks hold.
+        let outcomeRead = c.skip(keys.outcomeOK)
+        if outcomeRead {
+            if c.skip(keys.status) { guard let v = c.number(), packed.setStatus(v) else { return nil } }
+            if c.endsWithBrace { return packed }
         }
-        if c.skip(keys.status) { guard let v = c.number() else { return nil }; f.status = v }
-        // Most lines end here: none of the optional keys after it need trying.
-        if c.endsWithBrace { return f.build() }
+        return canonicalTail(&c, packed, outcomeRead: outcomeRead, ids: &ids)
+    }
+
+    /// The rest of a canonical line after its duration: function figures (when the outcome is not
+    /// next), then the optional keys in the encoder's order.
+    @inline(never)
+    private mutating func canonicalTail(_ c: inout FastCursor, _ start: PackedInvocation, outcomeRead: Bool, ids: inout [String]) -> PackedInvocation? {
+        var packed = start
+        if !outcomeRead {
+            if c.skip(keys.billed) { guard let v = c.number() else { return nil }; packed.billedRaw = v }
+            if c.skip(keys.memory) { guard let v = c.number() else { return nil }; packed.memoryRaw = v }
+            if c.skip(keys.maxMemory) { guard let v = c.number() else { return nil }; packed.maxMemoryRaw = v }
+            if c.skip(keys.coldTrue) { packed.coldStart = true }
+            if c.skip(keys.initMs) {
+                guard let v = c.number() else { return nil }
+                packed.initRaw = v
+                packed.coldStart = true  // an init duration means a cold start, as in the general decoder
+            }
+            guard c.skip(keys.outcomeOK) else { return nil }  // failures carry messages: the general decoder
+            if c.skip(keys.status) { guard let v = c.number(), packed.setStatus(v) else { return nil } }
+        }
+        if c.endsWithBrace { return packed }
         if c.skip(keys.error) { guard !keepsEveryField, c.stringBody() != nil else { return nil } }
-        if c.skip(keys.timeout) { guard let v = c.number() else { return nil }; f.timeoutMs = v }
+        if c.skip(keys.timeout) { guard let v = c.number() else { return nil }; packed.timeoutRaw = v }
         if c.skip(keys.traceID) { guard !keepsEveryField, c.stringBody() != nil else { return nil } }
-        if c.skip(keys.parent) { guard nameBody(&c, &f.parent) else { return nil } }
+        if c.skip(keys.parent) { guard nameBody(&c, &packed.parent) else { return nil } }
         if c.skip(keys.arch) {
             if c.skip(keys.arm64) {
-                f.arch = .arm64
+                packed.arch = .arm64
             } else if c.skip(keys.x86) {
-                f.arch = .x86_64
+                packed.arch = .x86_64
             } else {
                 return nil
             }
         }
         if c.skip(keys.id) {
             guard let s = c.stringBody(), let text = s.string else { return nil }
-            f.id = Int32(ids.count)
+            packed.id = Int32(ids.count)
             ids.append(text)
         }
-        if c.skip(keys.testTrue) { f.test = true }
+        if c.skip(keys.testTrue) { packed.test = true }
         guard c.take(0x7D), c.atEnd else { return nil }  // }
-        return f.build()
+        return packed
     }
 
     /// A name after its opening quote: interned (empty names are left to the general decoder).
-    @inline(__always) private mutating func nameBody(_ c: inout FastCursor, _ out: inout Int32) -> Bool {
+    @inline(always) private mutating func nameBody(_ c: inout FastCursor, _ out: inout Int32) -> Bool {
         guard let s = c.stringBody(), s.count > 0, let id = names.id(s.start, s.count) else { return false }
         out = id
+        return true
+    }
+}
+
+extension PackedInvocation {
+    /// An HTTP status as the general decoder accepts it: a whole number below 1000.
+    @inline(always) mutating func setStatus(_ v: Double) -> Bool {
+        guard v < 1000 else { return false }
+        let s = Int16(v)
+        guard Double(s) == v else { return false }
+        status = s
         return true
     }
 }
@@ -95,7 +124,7 @@ struct BytePattern: Sendable {
     /// Whether the bytes at `p` start with the pattern: a masked compare per word. Near the end of
     /// the line (the last keys of every line are) a word that would run past `end` is loaded from
     /// `end - 8` and shifted down, so no byte loop and no read beyond the line.
-    @inline(__always) func matches(_ p: UnsafeRawPointer, _ end: UnsafeRawPointer) -> Bool {
+    @inline(always) func matches(_ p: UnsafeRawPointer, _ end: UnsafeRawPointer) -> Bool {
         let available = end - p
         if available >= 32 {
             return p.loadUnaligned(as: UInt64.self) & masks.0 == words.0
@@ -110,7 +139,7 @@ struct BytePattern: Sendable {
             }
             return true
         }
-        @inline(__always) func word(_ offset: Int) -> UInt64 {
+        @inline(always) func word(_ offset: Int) -> UInt64 {
             if offset + 8 <= available { return p.loadUnaligned(fromByteOffset: offset, as: UInt64.self) }
             return (end - 8).loadUnaligned(as: UInt64.self) >> UInt64((offset + 8 - available) * 8)
         }
@@ -153,10 +182,10 @@ struct CanonicalKeys: Sendable {
 
 extension FastCursor {
     /// Only the closing brace is left.
-    @inline(__always) var endsWithBrace: Bool { end - p == 1 && p.load(as: UInt8.self) == 0x7D }
+    @inline(always) var endsWithBrace: Bool { end - p == 1 && p.load(as: UInt8.self) == 0x7D }
 
     /// Steps over `pattern` if the bytes at the cursor start with it.
-    @inline(__always) mutating func skip(_ pattern: BytePattern) -> Bool {
+    @inline(always) mutating func skip(_ pattern: BytePattern) -> Bool {
         guard pattern.matches(p, end) else { return false }
         p += pattern.count
         return true

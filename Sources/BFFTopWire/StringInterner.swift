@@ -12,7 +12,7 @@ struct StringInterner {
     private var hashes = [UInt64](repeating: 0, count: slots)
     private var strings = [String?](repeating: nil, count: slots)
 
-    @inline(__always) private static func hash(_ p: UnsafeRawPointer, _ n: Int) -> UInt64 {
+    @inline(always) private static func hash(_ p: UnsafeRawPointer, _ n: Int) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for i in 0..<n {
             h ^= UInt64(p.load(fromByteOffset: i, as: UInt8.self))
