@@ -345,9 +345,11 @@ private struct UncheckedBox<T>: @unchecked Sendable {
 }
 
 /// Replay's two halves timed apart, on the calling thread (for `bfftop bench`): reading and
-/// decoding `limit` events, then aggregating them.
+/// decoding `limit` events, then what the engine thread does with them — pricing and aggregating
+/// each, and at every new second of event time judging `alarms` and bringing concurrency up to
+/// date, as `ReplayEngine` does.
 public enum ReplayStages {
-    public static func measure(paths: [String], limit: Int, clock: () -> Double) throws(ReplayError)
+    public static func measure(paths: [String], limit: Int, alarms rules: [AlarmRule], clock: () -> Double) throws(ReplayError)
         -> (events: Int, readSeconds: Double, aggregateSeconds: Double) {
         func read(keep: Bool) throws(ReplayError) -> (Int, [ReplayBatch]) {
             let stream = try RecordingStream(paths: paths)
@@ -367,12 +369,22 @@ public enum ReplayStages {
         let readSeconds = clock() - r0
         let (_, batches) = try read(keep: true)
         let agg = Aggregator()
+        let alarms = AlarmEngine(rules: rules)
         var names = NameMapping()
+        var second = Int64.min
         let a0 = clock()
         for b in batches {
             names.append(b.newNames)
             var c = BatchCursor()
-            while !c.atEnd(of: b) { c.ingest(from: b, into: agg, names: &names) }
+            while let time = c.time(in: b) {
+                let s = Int64(time.rounded(.down))
+                if s > second {
+                    alarms.evaluate(agg, upTo: time)
+                    agg.advance(to: time)
+                    second = s
+                }
+                c.ingest(from: b, into: agg, names: &names)
+            }
         }
         return (events, readSeconds, clock() - a0)
     }

@@ -61,16 +61,31 @@ struct ConcurrencyTracker: Sendable {
         starts.settle()
         ends.settle()
         // Indices into the live part of each array; counts are relative, so the heads cancel out.
-        var i = starts.firstIndexAbove(a)
-        var j = ends.firstIndexAbove(a)
-        let si = starts.head, ej = ends.head
-        var best = (i - si) - (j - ej)
-        while i < starts.values.count, starts.values[i] < b {
-            let t = starts.values[i]
-            while i < starts.values.count, starts.values[i] <= t { i += 1 }
-            while j < ends.values.count, ends.values[j] <= t { j += 1 }
-            let n = (i - si) - (j - ej)
-            if n > best { best = n }
+        let i0 = starts.firstIndexAbove(a)
+        let j0 = ends.firstIndexAbove(a)
+        let atA = (i0 - starts.head) - (j0 - ends.head)
+        return starts.values.withUnsafeBufferPointer { s in
+            ends.values.withUnsafeBufferPointer { e in Self.sweep(s, from: i0, e, from: j0, running: atA, before: b) }
+        }
+    }
+
+    /// The running count through the starts before `b` and the ends among them, merged in time
+    /// order (an end at the same time as a start first: they do not overlap); the largest count
+    /// after a start. Branch-free per step (the choice is a conditional move): which of the two
+    /// comes next is a coin toss that a branch predictor loses about half the time.
+    private static func sweep(_ s: UnsafeBufferPointer<Double>, from i0: Int, _ e: UnsafeBufferPointer<Double>, from j0: Int,
+                              running atA: Int, before b: Double) -> Int {
+        var i = i0, j = j0
+        var running = atA, best = atA
+        while i < s.count {
+            let start = s[i]
+            if start >= b { break }
+            let end = j < e.count ? e[j] : .infinity
+            let takeEnd = end <= start
+            running += takeEnd ? -1 : 1
+            best = max(best, takeEnd ? best : running)
+            i += takeEnd ? 0 : 1
+            j += takeEnd ? 1 : 0
         }
         return best
     }
@@ -162,14 +177,18 @@ struct SortedTimes: Sendable {
     }
 
     /// Index (into `values`) of the first live element greater than v (pending values aside).
+    /// Branch-free halving (the comparison picks the next base by a conditional move).
     func firstIndexAbove(_ v: Double) -> Int {
-        var lo = head
-        var hi = values.count
-        while lo < hi {
-            let mid = (lo + hi) >> 1
-            if values[mid] <= v { lo = mid + 1 } else { hi = mid }
+        values.withUnsafeBufferPointer { p in
+            var base = head
+            var n = p.count - head
+            while n > 1 {
+                let half = n >> 1
+                base = p[base + half] <= v ? base + half : base
+                n -= half
+            }
+            return n == 1 && p[base] <= v ? base + 1 : base
         }
-        return lo
     }
 
     /// Live elements ≤ v.

@@ -133,13 +133,13 @@ enum ReplayBench {
         // they hold would slow it down).
         var read = Double.infinity, aggregate = Double.infinity
         for _ in 0..<3 {
-            let stages = try ReplayStages.measure(paths: [path], limit: min(n, 1_000_000), clock: monotonic)
+            let stages = try ReplayStages.measure(paths: [path], limit: min(n, 1_000_000), alarms: AlarmRule.defaults, clock: monotonic)
             read = min(read, stages.readSeconds / Double(stages.events) * 1e9)
             aggregate = min(aggregate, stages.aggregateSeconds / Double(stages.events) * 1e9)
         }
         row("  read + decode (reader thread)", formatFixed(read, 0) + " ns/event")
         row("    of which decoding lines in memory", formatFixed(try decodeInMemory(path: path), 0) + " ns/event")
-        row("  price + aggregate (engine thread)", formatFixed(aggregate, 0) + " ns/event")
+        row("  price, aggregate, alarms (engine thread)", formatFixed(aggregate, 0) + " ns/event")
         print()
     }
 

@@ -182,6 +182,32 @@ import BFFTopWire
         return points.map { t in intervals.filter { $0.0 <= t && t < $0.1 }.count }.max() ?? 0
     }
 
+    /// The tracker's per-second peak (a branch-free merge of starts and ends) against counting
+    /// every interval at every candidate instant, with times on a millisecond grid so that starts
+    /// and ends often coincide (an interval ending when another starts does not overlap it).
+    @Test func trackerPeakEqualsCountingEveryInterval() {
+        var rng = SplitMix(seed: 21)
+        var tracker = ConcurrencyTracker()
+        var intervals: [(Double, Double)] = []
+        for _ in 0..<1500 {
+            let start = 100 + Double(rng.next() % 20_000) / 1000
+            let end = start + Double(rng.next() % 1500) / 1000
+            intervals.append((start, end))
+        }
+        // In end order, as emitters send them; zero-length intervals included.
+        for (start, end) in intervals.sorted(by: { $0.1 < $1.1 }) { tracker.finish(id: nil, start: start, end: end) }
+        for s in 99..<122 {
+            let a = Double(s), b = Double(s + 1)
+            #expect(tracker.peak(from: a, to: b) == sweepPeak(intervals, from: a, to: b), "second \(s)")
+        }
+        for _ in 0..<60 {
+            let a = 100 + Double(rng.next() % 20_000) / 1000
+            let b = a + Double(rng.next() % 700) / 1000
+            #expect(tracker.peak(from: a, to: b) == sweepPeak(intervals, from: a, to: b), "[\(a), \(b))")
+            #expect(tracker.running(at: a) == intervals.filter { $0.0 <= a && a < $0.1 }.count)
+        }
+    }
+
     /// Late values wait unsorted until a query; counts and drops must be those of a sorted array.
     @Test func sortedTimesWithPendingValuesCountLikeASortedArray() {
         var rng = SplitMix(seed: 4)
