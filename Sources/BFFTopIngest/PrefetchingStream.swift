@@ -184,7 +184,7 @@ final class PrefetchingStream {
         var last: Double?
         var second = Int64.min
         while n < limit, let time = c.time(in: b), n == 0 || time <= t {
-            let s = Int64(time.rounded(.down))
+            let s = wholeSecond(time)
             if n == 0 {
                 second = s
                 // Concurrency brought up to date at each new second of event time, for replay and
@@ -377,7 +377,7 @@ public enum ReplayStages {
             names.append(b.newNames)
             var c = BatchCursor()
             while let time = c.time(in: b) {
-                let s = Int64(time.rounded(.down))
+                let s = wholeSecond(time)
                 if s > second {
                     alarms.evaluate(agg, upTo: time)
                     agg.advance(to: time)

@@ -39,9 +39,14 @@ public struct LatencySketch: Sendable, Equatable {
 
     public var isEmpty: Bool { count == 0 }
 
-    @inline(__always) static func key(for value: Double) -> UInt64 {
+    /// The bucket of a finite value ≥ 0 (by table: `SketchKeyTable`).
+    @inline(__always) static func key(for value: Double) -> UInt64 { SketchKeyTable.shared.key(for: value) }
+
+    /// The bucket by its definition, ceil(log_γ(v / 1 µs)); what `SketchKeyTable` is built from.
+    static func exactKey(for value: Double) -> UInt64 {
         guard value >= minValueMs else { return 0 }
         let i = (log(value / minValueMs) * invLogGamma).rounded(.up)
+        guard i < Double(maxKey) else { return maxKey }  // also +∞ (a value near the largest double)
         return Swift.min(UInt64(Swift.max(i, 0)) + 1, maxKey)
     }
 

@@ -155,6 +155,7 @@ public struct DogStatsDMapper: Sendable, Equatable {
                 let outcome: Outcome = status.map { $0 == 429 ? .throttle : ($0 == 504 || $0 == 408) ? .timeout : $0 >= 500 ? .error : .ok } ?? .ok
                 let inv = Invocation(ts: t - ms / 1000, service: m.tag("service"), endpoint: endpoint, kind: kind, durationMs: ms,
                                      coldStart: cold, outcome: outcome, status: status, error: outcome == .ok ? nil : status.map { "HTTP \($0)" })
+                guard WireLimits.admits(inv) else { continue }  // a garbled value or timestamp
                 for _ in 0..<copies { out.append(.invocation(inv)) }
             }
             return .events(out)

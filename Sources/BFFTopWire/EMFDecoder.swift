@@ -12,7 +12,12 @@ public enum EMFDecoder {
     static let functionKeys = ["function_name", "FunctionName", "functionName", "service", "ServiceName"]
 
     /// nil: not EMF. An EMF document without a usable endpoint or metric gives no events.
+    /// Invocations outside `WireLimits` (a garbled sample or timestamp) are dropped.
     public static func decode(_ line: UnsafeRawBufferPointer) -> [WireEvent]? {
+        decodeUnchecked(line)?.filter { if case .invocation(let i) = $0 { WireLimits.admits(i) } else { true } }
+    }
+
+    private static func decodeUnchecked(_ line: UnsafeRawBufferPointer) -> [WireEvent]? {
         guard bytesContain(line, "\"_aws\"") else { return nil }
         var s = JSONScanner(line)
         let r = JSONScanner(line)

@@ -39,6 +39,22 @@ public enum Architecture: UInt8, Sendable, CustomStringConvertible {
 }
 
 /// One finished invocation of a route or a function.
+/// The largest values an event may carry. Beyond them a figure is a unit mistake or garbage (a
+/// `ts` in milliseconds is ~1.7e12), and times that large would overflow the whole-second clock
+/// that buckets, alarms and replay run on; decoders refuse such events.
+public enum WireLimits {
+    /// Unix seconds: the year 5138.
+    public static let maxTimestamp = 1e11
+    /// Durations, init, billed and timeout figures in milliseconds (about 115 days), memory in MB.
+    public static let maxFigure = 1e10
+
+    /// Whether an invocation decoded from a function log or a metric fits the limits.
+    public static func admits(_ i: Invocation) -> Bool {
+        i.ts >= 0 && i.ts < maxTimestamp && i.durationMs >= 0 && i.durationMs <= maxFigure
+            && [i.billedMs, i.memoryMB, i.maxMemoryMB, i.initMs, i.timeoutMs].allSatisfy { ($0 ?? 0) >= 0 && ($0 ?? 0) <= maxFigure }
+    }
+}
+
 public struct Invocation: Sendable, Equatable {
     /// Start time, Unix seconds.
     public var ts: Double

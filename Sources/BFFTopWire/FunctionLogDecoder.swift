@@ -52,7 +52,22 @@ public struct FunctionLogDecoder {
 
     public var function: String { telemetry.functionName ?? functionFromGroup ?? defaultFunction }
 
+    /// The line's invocations and events; those outside `WireLimits` (a garbled figure, a time in
+    /// the wrong unit) are dropped, and a line left with none is unrecognised.
     public mutating func decode(_ line: UnsafeRawBufferPointer) -> Line {
+        switch decodeUnchecked(line) {
+        case .invocations(let invs):
+            let kept = invs.filter(WireLimits.admits)
+            return kept.isEmpty ? .unrecognised : .invocations(kept)
+        case .events(let evs):
+            let kept = evs.filter { if case .invocation(let i) = $0 { WireLimits.admits(i) } else { true } }
+            return kept.isEmpty && !evs.isEmpty ? .unrecognised : .events(kept)
+        case let other:
+            return other
+        }
+    }
+
+    private mutating func decodeUnchecked(_ line: UnsafeRawBufferPointer) -> Line {
         guard let first = line.firstIndex(where: { $0 != 0x20 && $0 != 0x09 }) else { return .other }
         let isJSON = line[first] == UInt8(ascii: "{") || line[first] == UInt8(ascii: "[")
             || line[first] == UInt8(ascii: "}") || line[first] == UInt8(ascii: "]") || line[first] == UInt8(ascii: "\"")

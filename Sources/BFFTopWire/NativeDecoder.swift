@@ -33,6 +33,9 @@ public final class NativeDecoder {
     public func decodeRecordingLine(_ line: UnsafeRawBufferPointer) throws(DecodeError) -> RecordingLine {
         let f = try fields(line)
         if f.recordingHeader { return .header }
+        if let rt = f.rt, !(rt >= 0 && rt < WireLimits.maxTimestamp) {
+            throw DecodeError("field \"rt\" must be Unix seconds, got \(formatNumber(rt))")
+        }
         return .event(try f.build(), receivedAt: f.rt)
     }
 
@@ -186,6 +189,9 @@ private struct Fields {
         guard let type else { throw DecodeError("missing required field \"type\"") }
         guard let ts else { throw DecodeError("missing required field \"ts\"") }
         guard ts.isFinite, ts >= 0 else { throw DecodeError("field \"ts\" must be Unix seconds ≥ 0") }
+        guard ts < WireLimits.maxTimestamp else {
+            throw DecodeError("field \"ts\" must be Unix seconds, got \(formatNumber(ts)) (milliseconds?)")
+        }
         guard let endpoint else { throw DecodeError("missing required field \"endpoint\"") }
         guard !endpoint.isEmpty else { throw DecodeError("field \"endpoint\" must not be empty") }
         let kind = try parseKind()
@@ -225,12 +231,12 @@ private struct Fields {
 
     private func invocation(ts: Double, endpoint: String, kind: EndpointKind) throws(DecodeError) -> Invocation {
         guard let durationMs else { throw DecodeError("missing required field \"duration_ms\"") }
-        guard durationMs >= 0 else { throw DecodeError("field \"duration_ms\" must be ≥ 0") }
-        try nonNegative(billedMs, "billed_ms")
-        try nonNegative(memoryMB, "memory_mb")
-        try nonNegative(maxMemoryMB, "max_memory_mb")
-        try nonNegative(initMs, "init_ms")
-        try nonNegative(timeoutMs, "timeout_ms")
+        try figure(durationMs, "duration_ms")
+        try figure(billedMs, "billed_ms")
+        try figure(memoryMB, "memory_mb")
+        try figure(maxMemoryMB, "max_memory_mb")
+        try figure(initMs, "init_ms")
+        try figure(timeoutMs, "timeout_ms")
         var statusCode: Int?
         if let status {
             guard status == status.rounded(), status >= 0, status < 1000 else {
@@ -262,8 +268,11 @@ private struct Fields {
     }
 }
 
-@inline(always) private func nonNegative(_ v: Double?, _ name: StaticString) throws(DecodeError) {
-    if let v, v < 0 { throw DecodeError("field \"\(name)\" must be ≥ 0") }
+/// A duration, size or limit: 0 … `WireLimits.maxFigure`.
+@inline(always) private func figure(_ v: Double?, _ name: StaticString) throws(DecodeError) {
+    guard let v else { return }
+    if v < 0 { throw DecodeError("field \"\(name)\" must be ≥ 0") }
+    if v > WireLimits.maxFigure { throw DecodeError("field \"\(name)\" must be at most 1e10, got \(formatNumber(v))") }
 }
 
 func formatNumber(_ d: Double) -> String {

@@ -42,12 +42,18 @@ public func startThread(name: String, stackSize: Int = 8 << 20, _ body: @escapin
     precondition(rc == 0, "cannot start thread \(name): error \(rc)")
 }
 
+/// The whole second a time falls in (times past the Int64 range, which decoders refuse, saturate
+/// instead of trapping).
+@inline(always) public func wholeSecond(_ t: Double) -> Int64 {
+    t < 9e18 ? (t > -9e18 ? Int64(t.rounded(.down)) : .min) : .max
+}
+
 /// `v` rounded to `decimals` places (half away from zero), like printf's %.Nf.
 public func formatFixed(_ v: Double, _ decimals: Int) -> String {
     guard v.isFinite else { return v.isNaN ? "nan" : (v < 0 ? "-inf" : "inf") }
     var scale = 1.0
     for _ in 0..<decimals { scale *= 10 }
-    guard abs(v) * scale < 9e15 else { return String(Int64(v.rounded())) }
+    guard abs(v) * scale < 9e15 else { return abs(v) < 9e18 ? String(Int64(v.rounded())) : String(v) }
     let n = Int64((abs(v) * scale).rounded())
     let sign = v < 0 && n != 0 ? "-" : ""
     guard decimals > 0 else { return sign + String(n) }

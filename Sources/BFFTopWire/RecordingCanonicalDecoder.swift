@@ -31,8 +31,9 @@ extension RecordingFastDecoder {
             return nil
         }
         guard c.skip(keys.duration), let duration = c.number() else { return nil }
+        // Numbers read here are finite and non-negative; the general decoder's upper limits remain.
+        guard ts < WireLimits.maxTimestamp, !(rt >= WireLimits.maxTimestamp), duration <= WireLimits.maxFigure else { return nil }
         var packed = PackedInvocation(receivedAtRaw: rt, ts: ts, durationMs: duration, endpoint: endpoint, service: service, kind: kind)
-        // Numbers read here are finite and non-negative, so the general decoder's range checks hold.
         let outcomeRead = c.skip(keys.outcomeOK)
         if outcomeRead {
             if c.skip(keys.status) { guard let v = c.number(), packed.setStatus(v) else { return nil } }
@@ -57,11 +58,13 @@ extension RecordingFastDecoder {
                 packed.coldStart = true  // an init duration means a cold start, as in the general decoder
             }
             guard c.skip(keys.outcomeOK) else { return nil }  // failures carry messages: the general decoder
+            let m = WireLimits.maxFigure  // absent figures are NaN: no comparison holds
+            if packed.billedRaw > m || packed.memoryRaw > m || packed.maxMemoryRaw > m || packed.initRaw > m { return nil }
             if c.skip(keys.status) { guard let v = c.number(), packed.setStatus(v) else { return nil } }
         }
         if c.endsWithBrace { return packed }
         if c.skip(keys.error) { guard !keepsEveryField, c.stringBody() != nil else { return nil } }
-        if c.skip(keys.timeout) { guard let v = c.number() else { return nil }; packed.timeoutRaw = v }
+        if c.skip(keys.timeout) { guard let v = c.number(), v <= WireLimits.maxFigure else { return nil }; packed.timeoutRaw = v }
         if c.skip(keys.traceID) { guard !keepsEveryField, c.stringBody() != nil else { return nil } }
         if c.skip(keys.parent) { guard nameBody(&c, &packed.parent) else { return nil } }
         if c.skip(keys.arch) {

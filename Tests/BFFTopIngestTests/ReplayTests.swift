@@ -249,6 +249,23 @@ import Testing
         #expect(f.playback?.skippedLines == 0)
     }
 
+    /// Valid JSON with absurd figures (a duration of 1e308 ms, a time in milliseconds) once crashed
+    /// replay and report converting the event time to whole seconds; now each such line is skipped.
+    @Test func linesWithAbsurdFiguresAreSkippedNotFatal() throws {
+        let path = NSTemporaryDirectory() + "bfftop-absurd-\(UUID().uuidString).ndjson"
+        defer { unlink(path) }
+        try """
+            {"v":1,"type":"invocation","ts":1732460000,"endpoint":"GET /x","kind":"route","duration_ms":1e308,"outcome":"ok"}
+            {"v":1,"type":"invocation","ts":1732460000123,"endpoint":"GET /x","kind":"route","duration_ms":5,"outcome":"ok"}
+            {"rt":1e300,"v":1,"type":"invocation","ts":1732460000,"endpoint":"GET /x","duration_ms":5}
+            {"v":1,"type":"invocation","ts":1732460001,"endpoint":"GET /x","kind":"route","duration_ms":12,"outcome":"ok"}
+
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let summary = try RecordingSummary.read(paths: [path])
+        #expect(summary.events == 1)
+        #expect(summary.skippedLines == 3)
+    }
+
     @Test func missingOrEmptyFilesSaySo() throws {
         #expect(throws: ReplayError.self) { _ = try ReplayEngine(paths: ["/nonexistent/rec.ndjson"]) }
         let empty = NSTemporaryDirectory() + "bfftop-empty-\(UUID().uuidString).ndjson"

@@ -17,6 +17,35 @@ func logNormal(_ rng: inout SplitMix, median: Double, sigma: Double) -> Double {
 }
 
 @Suite struct SketchTests {
+    /// The table lookup must give the formula's key for every value: checked on each side of
+    /// every bucket boundary (one ulp apart) and at random values over the whole range.
+    @Test func tableKeysEqualTheFormula() {
+        var checked = 0
+        for k in 1...Int(LatencySketch.maxKey) {
+            // Where the formula's key first reaches k, found independently by bisection on doubles.
+            var lo = LatencySketch.minValueMs.bitPattern, hi = (1e40).bitPattern
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2
+                if LatencySketch.exactKey(for: Double(bitPattern: mid)) >= UInt64(k) { hi = mid } else { lo = mid + 1 }
+            }
+            for bits in [lo - 1, lo, lo + 1] {
+                let v = Double(bitPattern: bits)
+                #expect(LatencySketch.key(for: v) == LatencySketch.exactKey(for: v), "\(v)")
+                checked += 1
+            }
+        }
+        var rng = SplitMix(seed: 77)
+        for _ in 0..<200_000 {
+            // Log-uniform from 1e-5 ms to 1e35 ms, plus exact zeros and the minimum.
+            let v = pow(10, -5 + Double(rng.next() % 40_000_000) / 1_000_000)
+            #expect(LatencySketch.key(for: v) == LatencySketch.exactKey(for: v), "\(v)")
+        }
+        for v in [0, LatencySketch.minValueMs, LatencySketch.minValueMs.nextDown, 1, 1e300, .greatestFiniteMagnitude] {
+            #expect(LatencySketch.key(for: v) == LatencySketch.exactKey(for: v), "\(v)")
+        }
+        #expect(checked == 3 * Int(LatencySketch.maxKey))
+    }
+
     @Test func quantilesWithinOnePercentOfExact() {
         var rng = SplitMix(seed: 1)
         for (median, sigma, n) in [(40.0, 0.6, 10_000), (3.0, 2.0, 5_000), (900.0, 0.2, 1_001), (0.02, 1.0, 333)] {

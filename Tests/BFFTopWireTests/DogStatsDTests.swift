@@ -35,6 +35,12 @@ import Testing
         #expect(got.count == 3, "two metrics and one malformed; the empty line skipped")
     }
 
+    @Test func implausibleTimerValuesAreDropped() throws {
+        let t = try #require(metric("request.duration:1e308:12|ms|#route:GET /api/feed"))
+        guard case .events(let ev) = DogStatsDMapper().map(t, at: 100) else { Issue.record("timer not mapped"); return }
+        #expect(ev.count == 1, "only the 12 ms sample")
+    }
+
     @Test func mappingToEndpoints() throws {
         let map = DogStatsDMapper()
         let t = try #require(metric("request.duration:120|ms|@0.5|#route:GET /api/feed,status:503,cold_start:true,service:web-bff"))

@@ -24,6 +24,17 @@ import Testing
         return (out, other, bad)
     }
 
+    /// A garbled figure is dropped with its line (counted as unrecognised), never aggregated.
+    @Test func reportsWithImplausibleFiguresAreUnrecognised() {
+        let log = """
+            2024-03-01T10:00:14 REPORT RequestId: \(idA)\tDuration: 99999999999999.5 ms\tBilled Duration: 3000 ms\tMemory Size: 128 MB\tMax Memory Used: 50 MB\t
+            2024-03-01T10:00:15 REPORT RequestId: \(idB)\tDuration: 10.00 ms\tBilled Duration: 10 ms\tMemory Size: 128 MB\tMax Memory Used: 50 MB\t
+            """
+        let r = decodeAll(log)
+        #expect(r.invocations.map(\.durationMs) == [10])
+        #expect(r.unrecognised == 1)
+    }
+
     @Test func awsLogsTailDetailedWithTaskTimedOutAndOutOfMemoryLines() throws {
         let s1 = "2024/03/01/[$LATEST]c23dcbedb2244aea9a3189ab2bf5c790"
         let s2 = "2024/03/01/[$LATEST]99999999b2244aea9a3189ab2bf5c790"

@@ -73,10 +73,14 @@ import Testing
     }
 
     @Test func numbersAreExact() throws {
+        // A concurrency gauge's value has no upper limit, so every shape of number can be read back.
         for text in ["1732460000.123", "0.1", "42.5", "1e3", "-0.0", "123456789012345678901234", "2.2250738585072014e-308", "0.30000000000000004", "9007199254740993"] {
-            guard case .invocation(let i) = try ok("{\"v\":1,\"type\":\"invocation\",\"ts\":1,\"endpoint\":\"e\",\"duration_ms\":\(text.hasPrefix("-") ? "0" : text)}") else { continue }
+            guard case .concurrency(let g) = try ok("{\"v\":1,\"type\":\"concurrency\",\"ts\":1,\"endpoint\":\"e\",\"value\":\(text.hasPrefix("-") ? "0" : text)}") else {
+                Issue.record("not a gauge: \(text)")
+                continue
+            }
             let expected = Double(text.hasPrefix("-") ? "0" : text)
-            #expect(i.durationMs == expected, "\(text)")
+            #expect(g.value == expected, "\(text)")
         }
     }
 
@@ -104,6 +108,22 @@ import Testing
         #expect(fails(#"{"v":1,"type":"invocation"} trailing"#)?.contains("after the JSON value") == true)
         #expect(fails(#"{"v":1,"type":"invocation","ts":1,"endpoint":"e","duration_ms":1,}"#) != nil)
         #expect(fails(#"{"v":01x}"#) != nil)
+    }
+
+    /// Figures past `WireLimits` are refused with the reason: they would otherwise overflow the
+    /// whole-second clock (a duration of 1e308 ms crashed replay and report before this check).
+    @Test func implausibleTimesAndFiguresAreRefusedWithTheReason() {
+        #expect(fails(#"{"v":1,"type":"invocation","ts":1732460000123,"endpoint":"e","duration_ms":1}"#)?.contains("milliseconds?") == true)
+        #expect(fails(#"{"v":1,"type":"invocation","ts":1,"endpoint":"e","duration_ms":1e308}"#) == "field \"duration_ms\" must be at most 1e10, got 1e+308")
+        #expect(fails(#"{"v":1,"type":"invocation","ts":1,"endpoint":"e","duration_ms":1,"init_ms":2e10}"#)?.contains("init_ms") == true)
+        #expect(fails(#"{"v":1,"type":"invocation","ts":1,"endpoint":"e","duration_ms":1,"memory_mb":1e300}"#)?.contains("memory_mb") == true)
+        #expect(fails(#"{"v":1,"type":"start","ts":1e300,"endpoint":"e","id":"x"}"#)?.contains("Unix seconds") == true)
+        let line = Array(#"{"rt":1e300,"v":1,"type":"invocation","ts":1,"endpoint":"e","duration_ms":1}"#.utf8)
+        let rt = line.withUnsafeBytes { b in Result { () throws(DecodeError) in try decoder.decodeRecordingLine(b) } }
+        guard case .failure(let e) = rt else { Issue.record("an rt of 1e300 was accepted"); return }
+        #expect(e.reason.contains("\"rt\""))
+        // The limits themselves are accepted.
+        #expect(fails(#"{"v":1,"type":"invocation","ts":99999999999,"endpoint":"e","duration_ms":1e10}"#) == nil)
     }
 
     @Test func aLineCutByADisconnectIsMalformedNotACrash() {

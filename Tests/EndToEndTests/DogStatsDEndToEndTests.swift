@@ -45,7 +45,8 @@ import Testing
         #expect(tmux.waitFor { $0.contains("Waiting for events") && $0.contains("dsd 0 rcvd") }.ok, "header shows the DogStatsD counters")
         let sent = try shell("python3 \(script) \(dgram) \(stream)")
         #expect(sent.output.contains("sent"), "\(sent.output)")
-        let shown = tmux.waitFor { $0.contains("dsd 604 rcvd, 601 mapped") }
+        // The counters are the receiver's; the panes follow when the engine has aggregated the events.
+        let shown = tmux.waitFor { $0.contains("dsd 604 rcvd, 601 mapped") && $0.contains("GET /api/slots") && $0.contains("resize") }
         #expect(shown.ok, "602 metrics + 1 event + 1 service check received, 601 mapped (the gauge is raw):\n\(shown.screen)")
         #expect(shown.screen.contains("GET /api/slots") && shown.screen.contains("resize"))
         tmux.keys("A", "A", "A")
