@@ -7,16 +7,18 @@ import Darwin
 /// Names (endpoints, services) interned from raw UTF-8 bytes to dense ids 0, 1, 2, … in order of
 /// first appearance, so a hot decoder refers to a name by id and builds its `String` only once.
 /// Open addressing over a power-of-two table; the bytes live in one arena.
+///
+/// The tables are raw memory in a class (copied before a write when shared, so the struct keeps
+/// value semantics): a lookup through three arrays' `withUnsafeBufferPointer` closures stayed a
+/// call per name, a tenth of replay's reading.
 public struct NameTable: Sendable {
-    private struct Entry {
+    struct Entry {
         var hash: UInt64
         var offset: Int
         var length: Int
     }
 
-    private var slots = [Int32](repeating: -1, count: 256)
-    private var entries: [Entry] = []
-    private var arena: [UInt8] = []
+    private var storage = Storage(slotCount: 256)
     public private(set) var names: [String] = []
     /// Names beyond this many are not added (`id` returns nil): a table fed by a socket stays
     /// bounded whatever a client sends.
@@ -33,25 +35,17 @@ public struct NameTable: Sendable {
     @inline(always)
     mutating func id(_ p: UnsafeRawPointer, _ n: Int) -> Int32? {
         let h = Self.hash(p, n)
-        // Through buffer pointers: two names per replayed line, bounds checks and a `memcmp` call
-        // per lookup were a tenth of the decoding.
-        let (found, free) = slots.withUnsafeBufferPointer { sl in
-            entries.withUnsafeBufferPointer { en in
-                arena.withUnsafeBytes { ar -> (Int32, Int) in
-                    let mask = sl.count - 1
-                    var s = Int(truncatingIfNeeded: h) & mask
-                    while true {
-                        let id = sl[s]
-                        if id < 0 { return (-1, s) }
-                        let e = en[Int(id)]
-                        if e.hash == h, e.length == n, let a = ar.baseAddress, Self.same(a + e.offset, p, n) { return (id, s) }
-                        s = (s + 1) & mask
-                    }
-                }
-            }
+        let st = storage
+        let mask = st.slotCount - 1
+        var s = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let id = st.slots[s]
+            if id < 0 { break }
+            let e = st.entries[Int(id)]
+            if e.hash == h, e.length == n, Self.same(st.arena + e.offset, p, n) { return id }
+            s = (s + 1) & mask
         }
-        if found >= 0 { return found }
-        return insert(p, n, hash: h, slot: free)
+        return insert(p, n, hash: h, slot: s)
     }
 
     /// Whether `n` bytes at `a` and `b` are equal: a word at a time, the last word overlapping.
@@ -79,24 +73,90 @@ public struct NameTable: Sendable {
 
     private mutating func insert(_ p: UnsafeRawPointer, _ n: Int, hash h: UInt64, slot: Int) -> Int32? {
         guard names.count < limit, n <= 1024, let name = String(validating: UnsafeRawBufferPointer(start: p, count: n), as: UTF8.self) else { return nil }
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
         let id = Int32(names.count)
         names.append(name)
-        entries.append(Entry(hash: h, offset: arena.count, length: n))
-        arena.append(contentsOf: UnsafeRawBufferPointer(start: p, count: n))
-        slots[slot] = id
-        if names.count * 4 > slots.count { grow() }  // at most a quarter full: probes rarely collide
+        storage.append(Entry(hash: h, offset: storage.arenaCount, length: n), bytes: p, slot: slot, id: id)
+        if names.count * 4 > storage.slotCount { storage.grow() }  // at most a quarter full: probes rarely collide
         return id
     }
 
-    private mutating func grow() {
-        var bigger = [Int32](repeating: -1, count: slots.count * 2)
-        let mask = bigger.count - 1
-        for id in entries.indices {
-            var s = Int(truncatingIfNeeded: entries[id].hash) & mask
-            while bigger[s] >= 0 { s = (s + 1) & mask }
-            bigger[s] = Int32(id)
+    /// Slots (entry ids, -1 free), entries and the name bytes, in memory this class owns.
+    final class Storage: @unchecked Sendable {
+        private(set) var slots: UnsafeMutablePointer<Int32>
+        private(set) var slotCount: Int
+        private(set) var entries: UnsafeMutablePointer<Entry>
+        private var entryCapacity = 64
+        private(set) var entryCount = 0
+        private(set) var arena: UnsafeMutablePointer<UInt8>
+        private var arenaCapacity = 4096
+        private(set) var arenaCount = 0
+
+        init(slotCount: Int) {
+            self.slotCount = slotCount
+            slots = .allocate(capacity: slotCount)
+            slots.initialize(repeating: -1, count: slotCount)
+            entries = .allocate(capacity: entryCapacity)
+            arena = .allocate(capacity: arenaCapacity)
         }
-        slots = bigger
+
+        deinit {
+            slots.deallocate()
+            entries.deallocate()
+            arena.deallocate()
+        }
+
+        func copy() -> Storage {
+            let c = Storage(slotCount: slotCount)
+            c.slots.update(from: slots, count: slotCount)
+            c.reserve(entries: entryCount, bytes: arenaCount)
+            c.entries.initialize(from: entries, count: entryCount)
+            c.entryCount = entryCount
+            c.arena.initialize(from: arena, count: arenaCount)
+            c.arenaCount = arenaCount
+            return c
+        }
+
+        func append(_ e: Entry, bytes p: UnsafeRawPointer, slot: Int, id: Int32) {
+            reserve(entries: entryCount + 1, bytes: arenaCount + e.length)
+            (entries + entryCount).initialize(to: e)
+            entryCount += 1
+            (arena + arenaCount).update(from: p.assumingMemoryBound(to: UInt8.self), count: e.length)
+            arenaCount += e.length
+            slots[slot] = id
+        }
+
+        private func reserve(entries needed: Int, bytes: Int) {
+            if needed > entryCapacity {
+                entryCapacity = max(needed, entryCapacity * 2)
+                let bigger = UnsafeMutablePointer<Entry>.allocate(capacity: entryCapacity)
+                bigger.moveInitialize(from: entries, count: entryCount)
+                entries.deallocate()
+                entries = bigger
+            }
+            if bytes > arenaCapacity {
+                arenaCapacity = max(bytes, arenaCapacity * 2)
+                let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: arenaCapacity)
+                bigger.moveInitialize(from: arena, count: arenaCount)
+                arena.deallocate()
+                arena = bigger
+            }
+        }
+
+        func grow() {
+            let count = slotCount * 2
+            let bigger = UnsafeMutablePointer<Int32>.allocate(capacity: count)
+            bigger.initialize(repeating: -1, count: count)
+            let mask = count - 1
+            for id in 0..<entryCount {
+                var s = Int(truncatingIfNeeded: entries[id].hash) & mask
+                while bigger[s] >= 0 { s = (s + 1) & mask }
+                bigger[s] = Int32(id)
+            }
+            slots.deallocate()
+            slots = bigger
+            slotCount = count
+        }
     }
 
     /// 8 bytes at a time, multiply-mixed (wyhash-like): names are short, so this is a few cycles.
