@@ -61,8 +61,10 @@ struct SketchKeyTable: Sendable {
         guard r < startKeys.count else { return LatencySketch.maxKey }
         return startKeys.withUnsafeBufferPointer { s in
             lowerBounds.withUnsafeBufferPointer { b in
-                let k = Int(s[r])
-                return UInt64(value >= b[k + 1] ? k + 1 : k)
+                let k = UInt64(s[r])
+                // As a 0/1 integer, not a branch: which side of the boundary a value falls is a coin toss.
+                let past = value >= b[Int(k) + 1]
+                return k &+ UInt64(unsafeBitCast(past, to: UInt8.self))
             }
         }
     }
