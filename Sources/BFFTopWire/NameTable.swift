@@ -127,20 +127,18 @@ public struct NameTable: Sendable {
         }
 
         private func reserve(entries needed: Int, bytes: Int) {
-            if needed > entryCapacity {
-                entryCapacity = max(needed, entryCapacity * 2)
-                let bigger = UnsafeMutablePointer<Entry>.allocate(capacity: entryCapacity)
-                bigger.moveInitialize(from: entries, count: entryCount)
-                entries.deallocate()
-                entries = bigger
-            }
-            if bytes > arenaCapacity {
-                arenaCapacity = max(bytes, arenaCapacity * 2)
-                let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: arenaCapacity)
-                bigger.moveInitialize(from: arena, count: arenaCount)
-                arena.deallocate()
-                arena = bigger
-            }
+            entries = Self.room(entries, count: entryCount, capacity: &entryCapacity, needed: needed)
+            arena = Self.room(arena, count: arenaCount, capacity: &arenaCapacity, needed: bytes)
+        }
+
+        /// `p`, or its `count` elements moved to an allocation of at least `needed` (doubling).
+        private static func room<T>(_ p: UnsafeMutablePointer<T>, count: Int, capacity: inout Int, needed: Int) -> UnsafeMutablePointer<T> {
+            guard needed > capacity else { return p }
+            capacity = max(needed, capacity * 2)
+            let bigger = UnsafeMutablePointer<T>.allocate(capacity: capacity)
+            bigger.moveInitialize(from: p, count: count)
+            p.deallocate()
+            return bigger
         }
 
         func grow() {
