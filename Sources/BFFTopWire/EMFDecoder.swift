@@ -14,7 +14,7 @@ public enum EMFDecoder {
     /// nil: not EMF. An EMF document without a usable endpoint or metric gives no events.
     /// Invocations outside `WireLimits` (a garbled sample or timestamp) are dropped.
     public static func decode(_ line: UnsafeRawBufferPointer) -> [WireEvent]? {
-        decodeUnchecked(line)?.filter { if case .invocation(let i) = $0 { WireLimits.admits(i) } else { true } }
+        decodeUnchecked(line)?.filter(WireLimits.admits)
     }
 
     private static func decodeUnchecked(_ line: UnsafeRawBufferPointer) -> [WireEvent]? {

@@ -48,10 +48,18 @@ public enum WireLimits {
     /// Durations, init, billed and timeout figures in milliseconds (about 115 days), memory in MB.
     public static let maxFigure = 1e10
 
+    /// Absent, or 0 … `maxFigure`.
+    @inline(always) public static func admits(figure v: Double?) -> Bool { v.map { $0 >= 0 && $0 <= maxFigure } ?? true }
+
     /// Whether an invocation decoded from a function log or a metric fits the limits.
     public static func admits(_ i: Invocation) -> Bool {
-        i.ts >= 0 && i.ts < maxTimestamp && i.durationMs >= 0 && i.durationMs <= maxFigure
-            && [i.billedMs, i.memoryMB, i.maxMemoryMB, i.initMs, i.timeoutMs].allSatisfy { ($0 ?? 0) >= 0 && ($0 ?? 0) <= maxFigure }
+        i.ts >= 0 && i.ts < maxTimestamp && admits(figure: i.durationMs) && admits(figure: i.billedMs) && admits(figure: i.memoryMB)
+            && admits(figure: i.maxMemoryMB) && admits(figure: i.initMs) && admits(figure: i.timeoutMs)
+    }
+
+    /// Invocations by `admits`; other events pass.
+    public static func admits(_ e: WireEvent) -> Bool {
+        if case .invocation(let i) = e { admits(i) } else { true }
     }
 }
 

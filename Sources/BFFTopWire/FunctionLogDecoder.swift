@@ -60,7 +60,7 @@ public struct FunctionLogDecoder {
             let kept = invs.filter(WireLimits.admits)
             return kept.isEmpty ? .unrecognised : .invocations(kept)
         case .events(let evs):
-            let kept = evs.filter { if case .invocation(let i) = $0 { WireLimits.admits(i) } else { true } }
+            let kept = evs.filter(WireLimits.admits)
             return kept.isEmpty && !evs.isEmpty ? .unrecognised : .events(kept)
         case let other:
             return other

@@ -160,15 +160,13 @@ struct FastFields {
     var test: Bool?
     var outcome = OutcomeField.absent
 
-    /// Absent, or 0 … `WireLimits.maxFigure` (as the general decoder requires).
-    private static func figure(_ v: Double?) -> Bool { v.map { $0 >= 0 && $0 <= WireLimits.maxFigure } ?? true }
-
     /// Nil unless the general decoder would accept the line as a successful invocation.
     func build() -> PackedInvocation? {
         guard version == 1, isInvocation, let ts, ts.isFinite, ts >= 0, ts < WireLimits.maxTimestamp, endpoint >= 0, let durationMs else { return nil }
         if let rt { guard rt >= 0, rt < WireLimits.maxTimestamp else { return nil } }
-        guard Self.figure(durationMs), Self.figure(billedMs), Self.figure(memoryMB), Self.figure(maxMemoryMB), Self.figure(initMs),
-              Self.figure(timeoutMs) else { return nil }
+        typealias L = WireLimits
+        guard L.admits(figure: durationMs), L.admits(figure: billedMs), L.admits(figure: memoryMB), L.admits(figure: maxMemoryMB),
+              L.admits(figure: initMs), L.admits(figure: timeoutMs) else { return nil }
         if let status { guard status == status.rounded(), status >= 0, status < 1000 else { return nil } }
         switch outcome {
         case .ok: break
