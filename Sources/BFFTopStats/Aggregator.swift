@@ -301,7 +301,7 @@ public final class Aggregator {
     private func concurrencyNow(_ e: EndpointState, now: Double) -> Double {
         if let g = e.gauge, now - g.at <= 5 { return g.value }
         let running = Double(e.concurrency.running(at: now))
-        let lastSecond = floorIndex(now) - 1
+        let lastSecond = wholeSecond(now) - 1
         let recentPeak = e.tier(resolution: 1)?.bucket(lastSecond)?.peakConcurrency ?? 0
         return max(running, recentPeak)
     }

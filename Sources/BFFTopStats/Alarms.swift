@@ -229,7 +229,7 @@ public final class AlarmEngine {
     /// is not replayed second by second: only its last second is evaluated.
     public func evaluate(_ aggregator: Aggregator, upTo t: Double) {
         guard !rules.isEmpty else { return }
-        let s = floorIndex(t)
+        let s = wholeSecond(t)
         guard var next = lastSecond.map({ $0 + 1 }) else {
             lastSecond = s
             return

@@ -109,7 +109,7 @@ struct TierRing: Sendable {
         mask = capacity > 0 && capacity & (capacity - 1) == 0 ? Int64(capacity - 1) : -1
     }
 
-    @inline(__always) func bucketIndex(_ t: Double) -> Int64 { floorIndex(t / Double(resolution)) }
+    @inline(__always) func bucketIndex(_ t: Double) -> Int64 { wholeSecond(t / Double(resolution)) }
 
     @inline(__always) private func slot(_ index: Int64) -> Int {
         if mask >= 0 { return Int(index & mask) }  // two's complement: also right for negative indices
@@ -188,10 +188,3 @@ struct TierRing: Sendable {
     return a % b < 0 ? q - 1 : q
 }
 
-/// ⌊x⌋ as an index, without a libm call (this is on the per-event path); values beyond ±9e18
-/// (absurd durations) clamp instead of trapping, NaN counts as 0.
-@inline(__always) func floorIndex(_ x: Double) -> Int64 {
-    guard x > -9.0e18, x < 9.0e18 else { return x < 0 ? -9_000_000_000_000_000_000 : x > 0 ? 9_000_000_000_000_000_000 : 0 }
-    let i = Int64(x)  // truncates toward zero
-    return Double(i) > x ? i - 1 : i
-}

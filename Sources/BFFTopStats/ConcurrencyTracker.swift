@@ -1,3 +1,5 @@
+import BFFTopWire
+
 /// Exact concurrency of one endpoint, derived from invocation intervals [start, end).
 ///
 /// Starts and ends are kept in two sorted arrays for the last `horizon` seconds, so the number of
@@ -92,9 +94,9 @@ struct ConcurrencyTracker: Sendable {
 
     /// Seconds whose peak must be recomputed, up to and including `now`'s second; clears the mark.
     mutating func takeDirtySeconds(now: Double) -> ClosedRange<Int64>? {
-        let last = floorIndex(now)
+        let last = wholeSecond(now)
         guard dirtyFrom <= last else { return nil }
-        let first = max(dirtyFrom, floorIndex(floorTime))
+        let first = max(dirtyFrom, wholeSecond(floorTime))
         dirtyFrom = last  // the current second stays open
         return first <= last ? first...last : nil
     }
@@ -120,7 +122,7 @@ struct ConcurrencyTracker: Sendable {
     }
 
     private mutating func markDirty(_ t: Double) {
-        let s = floorIndex(t)
+        let s = wholeSecond(t)
         if s < dirtyFrom { dirtyFrom = s }
     }
 

@@ -85,7 +85,7 @@ struct EndpointState: Sendable {
         totalCost += inv.costTotal
         if inv.billed { provider = inv.provider }
         let ratio = timeoutMs.map { $0 > 0 ? inv.durationMs / $0 : 0 } ?? 0
-        let second = floorIndex(t)
+        let second = wholeSecond(t)
         if second != stage.index {
             if second > stage.index || second < stage.index - Self.lateReach {
                 flushStage(refused: &refused)
@@ -157,7 +157,7 @@ struct EndpointState: Sendable {
     /// overtake: one of the same or an older second, or one so much newer that `t`'s slot may be its.
     private mutating func flushStageBefore(directUpdateAt t: Double, refused: inout Int) {
         guard stage.count > 0 else { return }
-        let s = floorIndex(t)
+        let s = wholeSecond(t)
         if s >= stage.index || s < stage.index - Self.lateReach { flushStage(refused: &refused) }
     }
 
@@ -213,7 +213,7 @@ struct EndpointState: Sendable {
     /// Peaks are maxima (the order they arrive in does not matter), so they pass a stage without
     /// flushing it — queries raise them at any time — unless they would overtake its slot.
     mutating func raisePeak(at t: Double, to value: Double, refused: inout Int) {
-        if stage.count > 0, floorIndex(t) > stage.index + Self.lateReach { flushStage(refused: &refused) }
+        if stage.count > 0, wholeSecond(t) > stage.index + Self.lateReach { flushStage(refused: &refused) }
         for k in tiers.indices {
             tiers[k].update(at: t) { b in if value > b.peakConcurrency { b.peakConcurrency = value } }
         }

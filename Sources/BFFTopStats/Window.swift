@@ -1,3 +1,5 @@
+import BFFTopWire
+
 /// The time windows figures are computed over. Each reads the coarsest tier that still gives
 /// it enough points: 1 s buckets for the last minute, 10 s for five, 1 min for 15 min and 1 h.
 public enum Window: Int, Sendable, CaseIterable, CustomStringConvertible {
@@ -42,7 +44,7 @@ public enum Window: Int, Sendable, CaseIterable, CustomStringConvertible {
     /// Bucket indices [first, last] at `resolution` that the window covers at time `now`:
     /// the bucket holding `now` and the `bucketCount - 1` before it.
     public func bucketRange(now: Double) -> ClosedRange<Int64> {
-        let last = floorIndex(now / Double(resolution))
+        let last = wholeSecond(now / Double(resolution))
         return (last - Int64(bucketCount) + 1)...last
     }
 }

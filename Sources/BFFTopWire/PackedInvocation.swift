@@ -39,20 +39,15 @@ public struct PackedInvocation: Sendable, Equatable {
     public init(receivedAt: Double?, ts: Double, durationMs: Double, billedMs: Double?, memoryMB: Double?, maxMemoryMB: Double?,
                 initMs: Double?, timeoutMs: Double?, endpoint: Int32, service: Int32 = -1, parent: Int32 = -1, id: Int32 = -1,
                 status: Int? = nil, kind: EndpointKind, arch: Architecture?, coldStart: Bool, test: Bool) {
+        self.init(receivedAtRaw: receivedAt ?? .nan, ts: ts, durationMs: durationMs, endpoint: endpoint, service: service, kind: kind)
         self.status = status.map { Int16(clamping: $0) } ?? -1
-        receivedAtRaw = receivedAt ?? .nan
-        self.ts = ts
-        self.durationMs = durationMs
         billedRaw = billedMs ?? .nan
         memoryRaw = memoryMB ?? .nan
         maxMemoryRaw = maxMemoryMB ?? .nan
         initRaw = initMs ?? .nan
         timeoutRaw = timeoutMs ?? .nan
-        self.endpoint = endpoint
-        self.service = service
         self.parent = parent
         self.id = id
-        self.kind = kind
         self.arch = arch
         self.coldStart = coldStart
         self.test = test

@@ -42,10 +42,12 @@ public func startThread(name: String, stackSize: Int = 8 << 20, _ body: @escapin
     precondition(rc == 0, "cannot start thread \(name): error \(rc)")
 }
 
-/// The whole second a time falls in (times past the Int64 range, which decoders refuse, saturate
-/// instead of trapping).
+/// ⌊t⌋ as an index (the whole second a time falls in), without a libm call: it is on the
+/// per-event path. Values beyond ±9e18 (which decoders refuse) clamp instead of trapping; NaN is 0.
 @inline(always) public func wholeSecond(_ t: Double) -> Int64 {
-    t < 9e18 ? (t > -9e18 ? Int64(t.rounded(.down)) : .min) : .max
+    guard t > -9.0e18, t < 9.0e18 else { return t < 0 ? -9_000_000_000_000_000_000 : t > 0 ? 9_000_000_000_000_000_000 : 0 }
+    let i = Int64(t)  // truncates toward zero
+    return Double(i) > t ? i - 1 : i
 }
 
 /// `v` rounded to `decimals` places (half away from zero), like printf's %.Nf.
