@@ -24,6 +24,9 @@ struct ConcurrencyTracker: Sendable {
     private(set) var inFlight: [String: Double] = [:]
     /// The first whole second whose peak may have changed since it was last computed.
     private(set) var dirtyFrom: Int64 = .max
+    /// An interval was added since the last `takeDirtySeconds`, and the second that took.
+    private var touched = false
+    private var lastTaken = Int64.min
     private var floorTime: Double = 0
 
     var inFlightCount: Int { inFlight.count }
@@ -60,44 +63,78 @@ struct ConcurrencyTracker: Sendable {
 
     /// Peak concurrency within [a, b): the maximum at `a` or at any start inside the range.
     mutating func peak(from a: Double, to b: Double) -> Int {
+        var best = 0
+        sweep(from: a, boundaries: [b]) { best = $0 }
+        return best
+    }
+
+    /// The peak of each whole second in `seconds`, oldest first, in one pass: one settle and one
+    /// pair of searches for the lot, where a search per second cost more than the sweeping.
+    mutating func peaks(in seconds: ClosedRange<Int64>) -> [Int] {
+        var out: [Int] = []
+        out.reserveCapacity(seconds.count)
+        sweep(from: Double(seconds.lowerBound), boundaries: seconds.map { Double($0 + 1) }) { out.append($0) }
+        return out
+    }
+
+    /// Reports the peak of [a, b₀), [b₀, b₁), … for ascending boundaries bₖ > a.
+    private mutating func sweep(from a: Double, boundaries: [Double], _ report: (Int) -> Void) {
         starts.settle()
         ends.settle()
         // Indices into the live part of each array; counts are relative, so the heads cancel out.
-        let i0 = starts.firstIndexAbove(a)
-        let j0 = ends.firstIndexAbove(a)
-        let atA = (i0 - starts.head) - (j0 - ends.head)
-        return starts.values.withUnsafeBufferPointer { s in
-            ends.values.withUnsafeBufferPointer { e in Self.sweep(s, from: i0, e, from: j0, running: atA, before: b) }
+        var i = starts.firstIndexAbove(a)
+        var j = ends.firstIndexAbove(a)
+        var running = (i - starts.head) - (j - ends.head)
+        starts.values.withUnsafeBufferPointer { s in
+            ends.values.withUnsafeBufferPointer { e in
+                for b in boundaries {
+                    report(Self.sweep(s, &i, e, &j, running: &running, before: b))
+                    // The count at b itself starts the next range: starts and ends at b are in it.
+                    while i < s.count, s[i] <= b {
+                        running += 1
+                        i += 1
+                    }
+                    while j < e.count, e[j] <= b {
+                        running -= 1
+                        j += 1
+                    }
+                }
+            }
         }
     }
 
     /// The running count through the starts before `b` and the ends among them, merged in time
     /// order (an end at the same time as a start first: they do not overlap); the largest count
-    /// after a start. Branch-free per step (the choice is a conditional move): which of the two
-    /// comes next is a coin toss that a branch predictor loses about half the time.
-    private static func sweep(_ s: UnsafeBufferPointer<Double>, from i0: Int, _ e: UnsafeBufferPointer<Double>, from j0: Int,
-                              running atA: Int, before b: Double) -> Int {
-        var i = i0, j = j0
-        var running = atA, best = atA
-        while i < s.count {
-            let start = s[i]
+    /// after a start, or at the range's beginning. Branch-free per step (the choice is a
+    /// conditional move): which of the two comes next is a coin toss that a branch predictor loses
+    /// about half the time.
+    private static func sweep(_ s: UnsafeBufferPointer<Double>, _ i: inout Int, _ e: UnsafeBufferPointer<Double>, _ j: inout Int,
+                              running: inout Int, before b: Double) -> Int {
+        var i0 = i, j0 = j
+        var r = running, best = running
+        while i0 < s.count {
+            let start = s[i0]
             if start >= b { break }
-            let end = j < e.count ? e[j] : .infinity
+            let end = j0 < e.count ? e[j0] : .infinity
             let takeEnd = end <= start
-            running += takeEnd ? -1 : 1
-            best = max(best, takeEnd ? best : running)
-            i += takeEnd ? 0 : 1
-            j += takeEnd ? 1 : 0
+            r += takeEnd ? -1 : 1
+            best = max(best, takeEnd ? best : r)
+            i0 += takeEnd ? 0 : 1
+            j0 += takeEnd ? 1 : 0
         }
+        (i, j, running) = (i0, j0, r)
         return best
     }
 
     /// Seconds whose peak must be recomputed, up to and including `now`'s second; clears the mark.
     mutating func takeDirtySeconds(now: Double) -> ClosedRange<Int64>? {
         let last = wholeSecond(now)
-        guard dirtyFrom <= last else { return nil }
+        // Asked again within the same second with nothing new (alarms, then the engine): done.
+        guard dirtyFrom <= last, touched || last != lastTaken else { return nil }
         let first = max(dirtyFrom, wholeSecond(floorTime))
         dirtyFrom = last  // the current second stays open
+        touched = false
+        lastTaken = last
         return first <= last ? first...last : nil
     }
 
@@ -124,6 +161,7 @@ struct ConcurrencyTracker: Sendable {
     private mutating func markDirty(_ t: Double) {
         let s = wholeSecond(t)
         if s < dirtyFrom { dirtyFrom = s }
+        touched = true
     }
 
     var heapBytes: Int { starts.heapBytes + ends.heapBytes + inFlight.capacity * 40 }

@@ -222,9 +222,8 @@ struct EndpointState: Sendable {
     /// Recomputes the exact per-second peaks that new intervals may have raised, then prunes.
     mutating func refreshConcurrency(now: Double, refused: inout Int) {
         if let seconds = concurrency.takeDirtySeconds(now: now) {
-            for s in seconds {
-                let p = Double(concurrency.peak(from: Double(s), to: Double(s + 1)))
-                if p > 0 { raisePeak(at: Double(s), to: p, refused: &refused) }
+            for (s, p) in zip(seconds, concurrency.peaks(in: seconds)) where p > 0 {
+                raisePeak(at: Double(s), to: Double(p), refused: &refused)
             }
         }
         concurrency.prune(now: now)

@@ -200,6 +200,11 @@ import BFFTopWire
             let a = Double(s), b = Double(s + 1)
             #expect(tracker.peak(from: a, to: b) == sweepPeak(intervals, from: a, to: b), "second \(s)")
         }
+        // Many seconds in one pass, as the aggregator asks, from any first second.
+        for first in [Int64(99), 100, 107] {
+            let expected = (first...121).map { sweepPeak(intervals, from: Double($0), to: Double($0 + 1)) }
+            #expect(tracker.peaks(in: first...121) == expected, "from \(first)")
+        }
         for _ in 0..<60 {
             let a = 100 + Double(rng.next() % 20_000) / 1000
             let b = a + Double(rng.next() % 700) / 1000
