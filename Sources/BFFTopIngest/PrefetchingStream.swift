@@ -187,12 +187,12 @@ final class PrefetchingStream {
             let s = wholeSecond(time)
             if n == 0 {
                 second = s
-                // Concurrency brought up to date at each new second of event time, for replay and
-                // report alike: its sorted arrays stay short and pruned (measured faster than
-                // catching up only when a frame is published), and when it happens follows the
-                // events, not the wall clock.
+                // Time passes for the aggregator at each new second of event time, for replay and
+                // report alike (`Aggregator.passTime`): concurrency's sorted arrays stay short and
+                // pruned (measured faster than catching up only when a frame is published), and
+                // when it happens follows the events, not the wall clock.
                 if s > advancedSecond {
-                    aggregator.advance(to: time)
+                    aggregator.passTime(to: time)
                     advancedSecond = s
                 }
             } else if s != second {
@@ -346,8 +346,8 @@ private struct UncheckedBox<T>: @unchecked Sendable {
 
 /// Replay's two halves timed apart, on the calling thread (for `bfftop bench`): reading and
 /// decoding `limit` events, then what the engine thread does with them — pricing and aggregating
-/// each, and at every new second of event time judging `alarms` and bringing concurrency up to
-/// date, as `ReplayEngine` does.
+/// each, and at every new second of event time judging `alarms` and passing time for the
+/// aggregator, as `ReplayEngine` does.
 public enum ReplayStages {
     public static func measure(paths: [String], limit: Int, alarms rules: [AlarmRule], clock: () -> Double) throws(ReplayError)
         -> (events: Int, readSeconds: Double, aggregateSeconds: Double) {
@@ -380,7 +380,7 @@ public enum ReplayStages {
                 let s = wholeSecond(time)
                 if s > second {
                     alarms.evaluate(agg, upTo: time)
-                    agg.advance(to: time)
+                    agg.passTime(to: time)
                     second = s
                 }
                 c.ingest(from: b, into: agg, names: &names)

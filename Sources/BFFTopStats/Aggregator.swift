@@ -166,7 +166,29 @@ public final class Aggregator {
 
     /// Brings derived state (concurrency peaks) up to `now` and forgets what fell out of the horizon.
     public func advance(to now: Double) {
-        for i in endpoints.indices { endpoints[i].refreshConcurrency(now: now, refused: &refusedAtFlush) }
+        for i in endpoints.indices {
+            endpoints[i].refreshConcurrency(now: now, refused: &refusedAtFlush)
+            endpoints[i].trimPastBuckets(now: now)
+        }
+        caughtUpSecond = wholeSecond(now)
+    }
+
+    /// How often, in seconds of event time, `passTime` brings concurrency up to date.
+    static let concurrencyCatchUpSeconds: Int64 = 5
+    @exclusivity(unchecked) private var caughtUpSecond = Int64.min
+
+    /// For replay and report, at each new second of event time: past buckets give back their
+    /// spare memory, and concurrency catches up every `concurrencyCatchUpSeconds` (its sorted
+    /// times stay short). Peaks are exact whenever they are brought up to date — a query does that
+    /// (`advance`), and alarm rules for the endpoints they read — so catching up every second only
+    /// swept each second's starts three times over: a quarter of replay's aggregation.
+    public func passTime(to now: Double) {
+        let second = wholeSecond(now)
+        guard second >= caughtUpSecond &+ Self.concurrencyCatchUpSeconds else {
+            for i in endpoints.indices { endpoints[i].trimPastBuckets(now: now) }
+            return
+        }
+        advance(to: now)
     }
 
     // MARK: - Queries
@@ -214,6 +236,22 @@ public final class Aggregator {
     /// `latency: false` skips the percentile sketches.
     public func figures(window w: Window, now: Double, latency: Bool = true) -> [EndpointFigures] {
         advance(to: now)
+        return windowFigures(w, now: now, latency: latency)
+    }
+
+    /// What alarm rules read each second: concurrency is brought up to date only where a rule can
+    /// read it (`concurrency`: there is a rule on it, and only endpoints with a known limit have a
+    /// value to judge).
+    func alarmFigures(window w: Window, now: Double, latency: Bool, concurrency: Bool) -> [EndpointFigures] {
+        if concurrency {
+            for i in endpoints.indices where endpoints[i].limit != nil {
+                endpoints[i].refreshConcurrency(now: now, refused: &refusedAtFlush)
+            }
+        }
+        return windowFigures(w, now: now, latency: latency)
+    }
+
+    private func windowFigures(_ w: Window, now: Double, latency: Bool) -> [EndpointFigures] {
         let range = w.bucketRange(now: now)
         let windowStart = Double(range.lowerBound) * Double(w.resolution)
         let span = max(1, now - max(windowStart, dataStart ?? now))

@@ -246,9 +246,11 @@ public final class AlarmEngine {
         // (a fixed threshold, or budgets configured for some endpoint).
         let budgets = aggregator.config.functions.contains { $0.latencyBudgetMs != nil }
         let needsLatency = rules.contains { [.p50, .p95, .p99].contains($0.metric) && ($0.threshold != nil || budgets) }
+        let needsConcurrency = rules.contains { $0.metric == .concurrencyVsLimit }
         for (i, rule) in rules.enumerated() {
             if byWindow[rule.window] == nil {
-                byWindow[rule.window] = aggregator.figures(window: rule.window, now: now, latency: needsLatency)
+                byWindow[rule.window] = aggregator.alarmFigures(
+                    window: rule.window, now: now, latency: needsLatency, concurrency: needsConcurrency)
             }
             var candidates = byWindow[rule.window] ?? []
             if rule.scope == .total { candidates = [Self.total(candidates, now: now)] }

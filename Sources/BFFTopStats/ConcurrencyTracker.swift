@@ -192,26 +192,26 @@ struct SortedTimes: Sendable {
     }
 
     /// Sorts the pending values into `values`: they belong near the end, so only the values after
-    /// the smallest of them move.
+    /// the smallest of them move, merged from the back in place.
     mutating func settle() {
         guard !pending.isEmpty else { return }
-        pending.sort()
+        TimeSort.sort(&pending)
         let from = firstIndexAbove(pending[0])
-        var merged: [Double] = []
-        merged.reserveCapacity(values.count - from + pending.count)
-        var i = from
-        var k = 0
-        while i < values.count || k < pending.count {
-            // Equal values: the sorted ones first (where insertion after equals would have put them).
-            if k == pending.count || (i < values.count && values[i] <= pending[k]) {
-                merged.append(values[i])
-                i += 1
-            } else {
-                merged.append(pending[k])
-                k += 1
+        let oldCount = values.count
+        values.append(contentsOf: pending)
+        values.withUnsafeMutableBufferPointer { v in
+            pending.withUnsafeBufferPointer { p in
+                var i = oldCount - 1, k = p.count - 1, w = v.count - 1
+                // Equal values: the sorted ones first (where insertion after equals would have put them).
+                while k >= 0 {
+                    let takeOld = i >= from && v[i] > p[k]
+                    v[w] = takeOld ? v[i] : p[k]
+                    i -= takeOld ? 1 : 0
+                    k -= takeOld ? 0 : 1
+                    w -= 1
+                }
             }
         }
-        values.replaceSubrange(from..., with: merged)
         pending.removeAll(keepingCapacity: true)
         newest = values.last ?? -.infinity
     }

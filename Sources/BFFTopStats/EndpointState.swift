@@ -227,6 +227,10 @@ struct EndpointState: Sendable {
             }
         }
         concurrency.prune(now: now)
+    }
+
+    /// Gives back the spare capacity of the bucket before `now`'s in each tier (it is past).
+    mutating func trimPastBuckets(now: Double) {
         for k in tiers.indices { tiers[k].trim(index: tiers[k].bucketIndex(now) - 1) }
     }
 

@@ -90,7 +90,7 @@ import Testing
             }) else { continue }
             let time = rt ?? e.eventTime
             if Int64(time.rounded(.down)) > advanced {  // as replay: at each new second of event time
-                reference.advance(to: time)
+                reference.passTime(to: time)
                 advanced = Int64(time.rounded(.down))
             }
             reference.ingest(e, receivedAt: rt)

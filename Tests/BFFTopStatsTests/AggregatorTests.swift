@@ -237,6 +237,27 @@ import BFFTopWire
         #expect(Array(times.values[times.head...]) == reference)
     }
 
+    /// The radix sort of waiting starts against the standard sort: timestamps a few seconds apart
+    /// (its fast path), equal values, wide spreads, negatives, ±0, infinities and short lists.
+    @Test func timeSortSortsLikeTheStandardSort() {
+        var rng = SplitMix(seed: 17)
+        func uniform() -> Double { Double(rng.next() >> 11) / Double(1 << 53) }
+        var cases: [[Double]] = [[], [3], [2, 1], Array(repeating: 1_732_460_000.25, count: 300)]
+        for n in [5, 63, 64, 65, 200, 1000, 5000] {
+            cases.append((0..<n).map { _ in 1_732_460_000 + uniform() * 5 })  // the usual: a few seconds
+            cases.append((0..<n).map { _ in 1_732_460_000 + Double(rng.next() % 40) / 8 })  // many equal
+            cases.append((0..<n).map { _ in uniform() * 1e12 })  // a wide spread
+            cases.append((0..<n).map { _ in (uniform() - 0.5) * 100 })  // negatives
+            cases.append((0..<n).map { i in [0.0, -0.0, .infinity, -.infinity, 7][i % 5] })
+        }
+        for (k, c) in cases.enumerated() {
+            var sorted = c
+            TimeSort.sort(&sorted)
+            #expect(sorted.map(\.bitPattern) == c.sorted().map(\.bitPattern) || sorted == c.sorted(), "case \(k), \(c.count) values")
+            #expect(zip(sorted, sorted.dropFirst()).allSatisfy { $0 <= $1 }, "case \(k)")
+        }
+    }
+
     @Test func concurrencyPeaksMatchAnIntervalSweep() {
         var rng = SplitMix(seed: 9)
         let agg = Aggregator()
