@@ -236,7 +236,7 @@ public final class Aggregator {
     /// `latency: false` skips the percentile sketches.
     public func figures(window w: Window, now: Double, latency: Bool = true) -> [EndpointFigures] {
         advance(to: now)
-        return windowFigures(w, now: now, latency: latency)
+        return windowFigures(w, now: now, latency: latency, forAlarms: false)
     }
 
     /// What alarm rules read each second: concurrency is brought up to date only where a rule can
@@ -248,18 +248,22 @@ public final class Aggregator {
                 endpoints[i].refreshConcurrency(now: now, refused: &refusedAtFlush)
             }
         }
-        return windowFigures(w, now: now, latency: latency)
+        return windowFigures(w, now: now, latency: latency, forAlarms: true)
     }
 
-    private func windowFigures(_ w: Window, now: Double, latency: Bool) -> [EndpointFigures] {
+    /// `forAlarms`: only what rules read — no per-bucket series, and the concurrency running now
+    /// only where a limit makes it matter (the rules run every second, for every endpoint).
+    private func windowFigures(_ w: Window, now: Double, latency: Bool, forAlarms: Bool) -> [EndpointFigures] {
         let range = w.bucketRange(now: now)
         let windowStart = Double(range.lowerBound) * Double(w.resolution)
         let span = max(1, now - max(windowStart, dataStart ?? now))
-        return endpoints.indices.map { figures(endpoints[$0], window: w, range: range, span: span, now: now, latency: latency) }
+        return endpoints.indices.map {
+            figures(endpoints[$0], window: w, range: range, span: span, now: now, latency: latency, forAlarms: forAlarms)
+        }
     }
 
     private func figures(_ e: EndpointState, window w: Window, range: ClosedRange<Int64>, span: Double, now: Double,
-                         latency: Bool = true) -> EndpointFigures {
+                         latency: Bool = true, forAlarms: Bool = false) -> EndpointFigures {
         scratch.reset()
         initScratch.reset()
         var f = EndpointFigures(
@@ -274,15 +278,21 @@ public final class Aggregator {
         f.provisionedPerHour = config.cost.provisionedPerHour(e.settings, memoryMB: e.memoryMB)
         guard let ring = e.tier(resolution: w.resolution) else { return f }
         var maxUsed = 0.0
-        f.rpsSeries.reserveCapacity(w.bucketCount)
-        ring.forEach(in: range) { _, bp in
-            f.rpsSeries.append(bp.map { Double($0.pointee.count) / Double(w.resolution) } ?? 0)
-            if let bp { Self.add(bp, to: &f, maxUsed: &maxUsed, sketchesInto: latency ? self : nil) }
+        if forAlarms {
+            ring.forEach(in: range) { _, bp in
+                if let bp { Self.add(bp, to: &f, maxUsed: &maxUsed, sketchesInto: latency ? self : nil) }
+            }
+        } else {
+            f.rpsSeries.reserveCapacity(w.bucketCount)
+            ring.forEach(in: range) { _, bp in
+                f.rpsSeries.append(bp.map { Double($0.pointee.count) / Double(w.resolution) } ?? 0)
+                if let bp { Self.add(bp, to: &f, maxUsed: &maxUsed, sketchesInto: latency ? self : nil) }
+            }
         }
         // The newest second's invocations, not yet in the tiers.
         let stageIndex = floorDiv(e.stage.index, Int64(w.resolution))
         if e.stage.count > 0, range.contains(stageIndex) {
-            f.rpsSeries[Int(stageIndex - range.lowerBound)] += Double(e.stage.count) / Double(w.resolution)
+            if !forAlarms { f.rpsSeries[Int(stageIndex - range.lowerBound)] += Double(e.stage.count) / Double(w.resolution) }
             withUnsafePointer(to: e.stage) { Self.add($0, to: &f, maxUsed: &maxUsed, sketchesInto: latency ? self : nil) }
         }
         f.rps = Double(f.count) / span
@@ -297,13 +307,17 @@ public final class Aggregator {
                 f.rightSizingSavingPerHour = f.costCompute / span * 3600 * (1 - suggested / size)
             }
         }
-        let q = scratch.quantiles([0.5, 0.9, 0.95, 0.99, 1])
-        (f.p50, f.p90, f.p95, f.p99, f.max) = (q[0], q[1], q[2], q[3], q[4])
-        f.mean = scratch.count > 0 ? scratch.sum / Double(scratch.count) : nil
-        let iq = initScratch.quantiles([0.5, 0.99])
-        (f.initP50, f.initP99) = (iq[0], iq[1])
-        f.concurrencyNow = concurrencyNow(e, now: now)
-        f.concurrencyPeak = max(f.concurrencyPeak, f.concurrencyNow)
+        if latency {
+            let q = scratch.quantiles([0.5, 0.9, 0.95, 0.99, 1])
+            (f.p50, f.p90, f.p95, f.p99, f.max) = (q[0], q[1], q[2], q[3], q[4])
+            f.mean = scratch.count > 0 ? scratch.sum / Double(scratch.count) : nil
+            let iq = initScratch.quantiles([0.5, 0.99])
+            (f.initP50, f.initP99) = (iq[0], iq[1])
+        }
+        if !forAlarms || e.limit != nil {
+            f.concurrencyNow = concurrencyNow(e, now: now)
+            f.concurrencyPeak = max(f.concurrencyPeak, f.concurrencyNow)
+        }
         return f
     }
 
@@ -329,8 +343,10 @@ public final class Aggregator {
         f.maxTimeoutRatio = max(f.maxTimeoutRatio, b.pointee.maxTimeoutRatio)
         f.concurrencyPeak = max(f.concurrencyPeak, b.pointee.peakConcurrency)
         if let aggregator {
-            aggregator.scratch.add(b.pointee.latency)
-            aggregator.initScratch.add(b.pointee.initDuration)
+            // In place: `b.pointee.latency` as an argument was a copy (four retains and releases
+            // a bucket, a quarter of judging a latency rule).
+            aggregator.scratch.add(UnsafeRawPointer(b).advanced(by: Bucket.latencyOffset).assumingMemoryBound(to: LatencySketch.self))
+            aggregator.initScratch.add(UnsafeRawPointer(b).advanced(by: Bucket.initOffset).assumingMemoryBound(to: LatencySketch.self))
         }
     }
 

@@ -27,7 +27,19 @@ public enum AlarmMetric: String, CaseIterable, Sendable {
     }
 
     /// Rates need some traffic to mean anything; counts and silence do not.
-    var isRate: Bool { [.errorRate, .coldRate, .throttleRate].contains(self) }
+    var isRate: Bool {
+        switch self {
+        case .errorRate, .coldRate, .throttleRate: true
+        default: false
+        }
+    }
+
+    var isPercentile: Bool {
+        switch self {
+        case .p50, .p95, .p99: true
+        default: false
+        }
+    }
 
     /// The metric's value, or nil where it does not apply (no traffic, no known limit or timeout).
     public func value(_ f: EndpointFigures, now: Double) -> Double? {
@@ -211,12 +223,18 @@ public struct AlarmSnapshot: Sendable, Equatable {
 /// same clock as the aggregator it reads, so live and replay (at any speed, after any seek) agree.
 public final class AlarmEngine {
     public let rules: [AlarmRule]
+    /// A rule and an endpoint by the aggregator's id (its index in the figures; `totalEndpoint`
+    /// for `.total` rules): judging every rule for every endpoint each second hashed their names.
     private struct Key: Hashable {
-        var rule: Int
-        var endpoint: String
+        var rule: Int32
+        var endpoint: Int32
     }
 
+    private static let totalEndpoint: Int32 = -1
     private var active: [Key: ActiveAlarm] = [:]
+    /// Whether `active` holds the key, by endpoint then rule: most rules hold for no endpoint,
+    /// and this answers without hashing.
+    private var isActive: [Bool] = []
     private var history: [AlarmTransition] = []
     private let historyCapacity = 200
     private var lastSecond: Int64?
@@ -241,33 +259,50 @@ public final class AlarmEngine {
     }
 
     private func evaluate(_ aggregator: Aggregator, at now: Double) {
-        var byWindow: [Window: [EndpointFigures]] = [:]
+        var byWindow: [(window: Window, figures: [EndpointFigures])] = []
         // Percentile sketches are the expensive part: merge them only if a latency rule can fire
         // (a fixed threshold, or budgets configured for some endpoint).
         let budgets = aggregator.config.functions.contains { $0.latencyBudgetMs != nil }
-        let needsLatency = rules.contains { [.p50, .p95, .p99].contains($0.metric) && ($0.threshold != nil || budgets) }
+        let needsLatency = rules.contains { $0.metric.isPercentile && ($0.threshold != nil || budgets) }
         let needsConcurrency = rules.contains { $0.metric == .concurrencyVsLimit }
         for (i, rule) in rules.enumerated() {
-            if byWindow[rule.window] == nil {
-                byWindow[rule.window] = aggregator.alarmFigures(
-                    window: rule.window, now: now, latency: needsLatency, concurrency: needsConcurrency)
+            let w: Int
+            if let k = byWindow.firstIndex(where: { $0.window == rule.window }) {
+                w = k
+            } else {
+                let figures = aggregator.alarmFigures(window: rule.window, now: now, latency: needsLatency, concurrency: needsConcurrency)
+                byWindow.append((rule.window, figures))
+                w = byWindow.count - 1
             }
-            var candidates = byWindow[rule.window] ?? []
-            if rule.scope == .total { candidates = [Self.total(candidates, now: now)] }
-            for f in candidates where rule.scope.applies(to: f, isTotal: rule.scope == .total) {
-                let key = Key(rule: i, endpoint: f.name)
-                var breached = false
-                var value = 0.0
-                var threshold = 0.0
-                if let v = rule.metric.value(f, now: now), let t = rule.threshold(for: f),
-                   !rule.metric.isRate || f.count >= rule.minEvents {
-                    value = v
-                    threshold = t
-                    breached = rule.comparison.holds(v, t)
-                }
-                step(key, rule, breached: breached, value: value, threshold: threshold, now: now)
+            if rule.scope == .total {
+                judge(rule, Int32(i), Self.total(byWindow[w].figures, now: now), endpoint: Self.totalEndpoint, now: now)
+                continue
+            }
+            if isActive.count < byWindow[w].figures.count * rules.count {
+                isActive += Array(repeating: false, count: byWindow[w].figures.count * rules.count - isActive.count)
+            }
+            for k in byWindow[w].figures.indices where rule.scope.applies(to: byWindow[w].figures[k], isTotal: false) {
+                judge(rule, Int32(i), byWindow[w].figures[k], endpoint: Int32(k), now: now)
             }
         }
+    }
+
+    /// One rule for one endpoint's figures this second.
+    @inline(__always)
+    private func judge(_ rule: AlarmRule, _ ruleIndex: Int32, _ f: borrowing EndpointFigures, endpoint: Int32, now: Double) {
+        var breached = false
+        var value = 0.0
+        var threshold = 0.0
+        if let v = rule.metric.value(f, now: now), let t = rule.threshold(for: f),
+           !rule.metric.isRate || f.count >= rule.minEvents {
+            value = v
+            threshold = t
+            breached = rule.comparison.holds(v, t)
+        }
+        let flag = endpoint == Self.totalEndpoint ? nil : Int(endpoint) * rules.count + Int(ruleIndex)
+        guard breached || flag.map({ isActive[$0] }) ?? true else { return }
+        step(Key(rule: ruleIndex, endpoint: endpoint), rule, name: f.name, breached: breached, value: value, threshold: threshold, now: now)
+        if let flag { isActive[flag] = active[Key(rule: ruleIndex, endpoint: endpoint)] != nil }
     }
 
     /// The sum of every endpoint, for `.total` rules.
@@ -293,7 +328,7 @@ public final class AlarmEngine {
         return t
     }
 
-    private func step(_ key: Key, _ rule: AlarmRule, breached: Bool, value: Double, threshold: Double, now: Double) {
+    private func step(_ key: Key, _ rule: AlarmRule, name: String, breached: Bool, value: Double, threshold: Double, now: Double) {
         if var a = active[key] {
             if breached {
                 a.value = value
@@ -309,7 +344,7 @@ public final class AlarmEngine {
             }
         } else if breached {
             var a = ActiveAlarm(
-                rule: rule.name, endpoint: key.endpoint, metric: rule.metric, severity: rule.severity, phase: .pending,
+                rule: rule.name, endpoint: name, metric: rule.metric, severity: rule.severity, phase: .pending,
                 since: now, firedAt: nil, value: value, threshold: threshold, comparison: rule.comparison, acknowledged: false)
             if rule.forSeconds <= 0 {
                 a.phase = .firing

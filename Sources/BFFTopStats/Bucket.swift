@@ -85,6 +85,10 @@ public struct Bucket: Sendable {
     }
 
     var heapBytes: Int { latency.heapBytes + initDuration.heapBytes + parents.capacity * 24 }
+
+    /// Where the sketches sit, for reading them in place through a bucket pointer.
+    static let latencyOffset = MemoryLayout<Bucket>.offset(of: \Bucket.latency) ?? 0
+    static let initOffset = MemoryLayout<Bucket>.offset(of: \Bucket.initDuration) ?? 0
 }
 
 struct ParentShare: Sendable {

@@ -28,8 +28,8 @@ public struct LatencySketch: Sendable, Equatable {
 
     private(set) var entries: [UInt32] = []
     /// Counts of keys `denseBase ..< denseBase + dense.count` not yet in `entries`.
-    fileprivate private(set) var dense: [UInt32] = []
-    fileprivate private(set) var denseBase = 0
+    private(set) var dense: [UInt32] = []
+    private(set) var denseBase = 0
     public private(set) var count: UInt64 = 0
     public private(set) var sum: Double = 0
     public private(set) var min: Double = .infinity
@@ -406,87 +406,5 @@ public struct LatencySketch: Sendable, Equatable {
         }
         let (ka, ca) = normalized(a), (kb, cb) = normalized(b)
         return ka == kb && ca == cb
-    }
-}
-
-/// Dense scratch space for merging many sketches at once (one window of buckets).
-/// Reused across queries so a window read allocates nothing.
-public struct SketchAccumulator {
-    private var counts = [UInt64](repeating: 0, count: Int(LatencySketch.maxKey) + 1)
-    private var lo = Int.max
-    private var hi = -1
-    public private(set) var count: UInt64 = 0
-    public private(set) var sum: Double = 0
-    public private(set) var min: Double = .infinity
-    public private(set) var max: Double = -.infinity
-
-    public init() {}
-
-    public mutating func reset() {
-        if hi >= lo {
-            for k in lo...hi { counts[k] = 0 }
-        }
-        lo = .max
-        hi = -1
-        count = 0
-        sum = 0
-        min = .infinity
-        max = -.infinity
-    }
-
-    public mutating func add(_ s: LatencySketch) {
-        guard !s.isEmpty else { return }
-        // Straight loops over both storages (a closure that mutates `counts` was twice as slow).
-        counts.withUnsafeMutableBufferPointer { counts in
-            for e in s.entries {
-                let k = Int(e >> LatencySketch.keyShift)
-                counts[k] &+= UInt64(e & LatencySketch.countMask)
-                if k < lo { lo = k }
-                if k > hi { hi = k }
-            }
-            for (i, c) in s.dense.enumerated() where c > 0 {
-                let k = s.denseBase + i
-                counts[k] &+= UInt64(c)
-                if k < lo { lo = k }
-                if k > hi { hi = k }
-            }
-        }
-        count += s.count
-        sum += s.sum
-        min = Swift.min(min, s.min)
-        max = Swift.max(max, s.max)
-    }
-
-    /// Several nearest-rank quantiles in one pass; `qs` must be ascending.
-    public func quantiles(_ qs: [Double]) -> [Double?] {
-        guard count > 0, hi >= lo else { return qs.map { _ in nil } }
-        var out = [Double?](repeating: nil, count: qs.count)
-        var seen: UInt64 = 0  // samples in buckets below k
-        var k = lo
-        for (i, q) in qs.enumerated() {
-            if q >= 1 {
-                out[i] = max
-                continue
-            }
-            let rank = Swift.max(1, UInt64((q * Double(count)).rounded(.up)))
-            while k <= hi, seen + counts[k] < rank {
-                seen += counts[k]
-                k += 1
-            }
-            out[i] = k <= hi ? Swift.min(Swift.max(LatencySketch.representative(ofKey: k), min), max) : max
-        }
-        return out
-    }
-
-    /// Non-empty buckets, ascending, as (lower, upper, count).
-    public func histogram() -> [(lower: Double, upper: Double, count: UInt64)] {
-        guard hi >= lo else { return [] }
-        var out: [(Double, Double, UInt64)] = []
-        for k in lo...hi where counts[k] > 0 {
-            let upper = k == 0 ? LatencySketch.minValueMs : LatencySketch.minValueMs * pow(LatencySketch.gamma, Double(k - 1))
-            let lower = k <= 1 ? 0 : upper / LatencySketch.gamma
-            out.append((lower, upper, counts[k]))
-        }
-        return out
     }
 }
