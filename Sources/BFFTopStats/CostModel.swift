@@ -106,7 +106,7 @@ public struct CostModel: Sendable {
         var memory = i.memoryMB ?? settings.memoryMB ?? defaultMemoryMB
         if sheet.memoryStepMB > 0 {  // Azure: observed memory, rounded up to 128 MB steps, capped
             let observed = i.maxMemoryMB ?? memory
-            memory = min(sheet.maxMemoryMB > 0 ? sheet.maxMemoryMB : .infinity, max(sheet.memoryStepMB, (observed / sheet.memoryStepMB).rounded(.up) * sheet.memoryStepMB))
+            memory = min(sheet.maxMemoryMB > 0 ? sheet.maxMemoryMB : .infinity, max(sheet.memoryStepMB, roundedUp(observed / sheet.memoryStepMB) * sheet.memoryStepMB))
         }
         let seconds = sheet.billedMs(duration: i.durationMs, reported: i.billedMs) / 1000
         var u = Usage()

@@ -1,3 +1,5 @@
+import BFFTopWire
+
 /// Published prices of the serverless providers bfftop knows, with where and when they were read.
 /// This file is data only: change a price here (or override it in the config's `[prices.NAME]`).
 /// USD; region: each provider's cheapest public tier-1 region (us-east-1, Tier-1, ...).
@@ -100,7 +102,7 @@ struct ChargeRates: Sendable {
     func billedMs(duration: Double, reported: Double?) -> Double {
         if let reported, usesReportedBilling { return reported }
         let g = max(granularityMs, 0.001)
-        return max(minimumMs, (duration / g).rounded(.up) * g)
+        return max(minimumMs, roundedUp(duration / g) * g)
     }
 }
 
