@@ -126,15 +126,6 @@ final class RecordingStream {
         var receivedAt: Double?
     }
 
-    /// A successful invocation in bfftop's own format, for `Aggregator.ingest(_:inFlightID:names:)`:
-    /// plain values only.
-    struct PackedItem {
-        var invocation: PackedInvocation
-        /// Index into the batch's in-flight ids; -1: none.
-        var id: Int32
-        var time: Double { invocation.time }
-    }
-
     // Per-line state of a single-threaded reader: no run-time exclusivity checks (see `LineFileReader`).
     @exclusivity(unchecked) private var readers: [LineFileReader]
     /// Per file, events decoded but not yet merged (several files), or not yet handed over.
@@ -185,7 +176,7 @@ final class RecordingStream {
         @inline(__always) mutating func take(_ line: UnsafeRawBufferPointer, into batch: inout ReplayBatch) -> Bool {
             // An in-flight id goes straight into the batch's list, which `packed.id` then indexes.
             guard let packed = fast.decode(line, ids: &batch.ids) else { return false }
-            batch.packed.append(PackedItem(invocation: packed, id: packed.id))
+            batch.packed.append(packed)
             return true
         }
     }

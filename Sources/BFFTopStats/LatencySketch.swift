@@ -153,16 +153,21 @@ public struct LatencySketch: Sendable, Equatable {
         denseBase = 0
     }
 
-    /// `compact` of a sketch that has only dense counts (a past second's bucket): one straight
-    /// pass into an array of exactly the right size.
+    /// `compact` of a sketch that has only dense counts (a past second's bucket): one pass to
+    /// count, one to fill an array of the right size. Both without a branch per key (most keys
+    /// of a dense range are empty, in no pattern a predictor learns): every second, each
+    /// endpoint's staged sketch comes through here.
     private mutating func compactDenseOnly() {
-        var n = 0
-        var fits = true
-        for c in dense where c > 0 {
-            n += 1
-            if c > Self.countMask { fits = false }
+        let (n, largest) = dense.withUnsafeBufferPointer { d -> (Int, UInt32) in
+            var n = 0
+            var largest: UInt32 = 0
+            for c in d {
+                n &+= c > 0 ? 1 : 0
+                largest = Swift.max(largest, c)
+            }
+            return (n, largest)
         }
-        guard fits else {  // a key past 2^20 in one second (never in practice): split entries
+        guard largest <= Self.countMask else {  // a key past 2^20 in one second (never in practice): split entries
             var merged: [UInt32] = []
             forEachKey { k, c in Self.append(&merged, key: UInt32(k), count: c) }
             entries = merged
@@ -172,11 +177,12 @@ public struct LatencySketch: Sendable, Equatable {
         }
         let base = UInt32(denseBase)
         entries = dense.withUnsafeBufferPointer { d in
-            [UInt32](unsafeUninitializedCapacity: n) { out, used in
+            // One slot more than needed: every key is written, and only a nonzero one kept.
+            [UInt32](unsafeUninitializedCapacity: n + 1) { out, used in
                 var j = 0
-                for i in d.indices where d[i] > 0 {
+                for i in d.indices {
                     out[j] = (base + UInt32(i)) << Self.keyShift | d[i]
-                    j += 1
+                    j &+= d[i] > 0 ? 1 : 0
                 }
                 used = j
             }
