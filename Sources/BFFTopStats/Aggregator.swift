@@ -295,6 +295,9 @@ public final class Aggregator {
             if !forAlarms { f.rpsSeries[Int(stageIndex - range.lowerBound)] += Double(e.stage.count) / Double(w.resolution) }
             withUnsafePointer(to: e.stage) { Self.add($0, to: &f, maxUsed: &maxUsed, sketchesInto: latency ? self : nil) }
         }
+        for p in e.provisionalPeaks where range.contains(floorDiv(p.second, Int64(w.resolution))) {
+            f.concurrencyPeak = max(f.concurrencyPeak, p.value)
+        }
         f.rps = Double(f.count) / span
         f.cost = f.costRequests + f.costCompute
         f.costPerHour = f.cost / span * 3600 + f.provisionedPerHour
@@ -356,7 +359,7 @@ public final class Aggregator {
         if let g = e.gauge, now - g.at <= 5 { return g.value }
         let running = Double(e.concurrency.running(at: now))
         let lastSecond = wholeSecond(now) - 1
-        let recentPeak = e.tier(resolution: 1)?.bucket(lastSecond)?.peakConcurrency ?? 0
+        let recentPeak = e.peakConcurrency(resolution: 1, index: lastSecond, bucket: e.tier(resolution: 1)?.bucket(lastSecond)?.peakConcurrency ?? 0)
         return max(running, recentPeak)
     }
 

@@ -16,6 +16,10 @@ struct ConcurrencyTracker: Sendable {
     static let horizon: Double = 30
     /// In-flight invocations whose end never arrives are closed after this long (Lambda's maximum).
     static let inFlightExpiry: Double = 900
+    /// Peaks of the newest seconds stay provisional this long (see `EndpointState.provisionalPeaks`):
+    /// an invocation in flight counts as running up to now, and its end may arrive up to about a
+    /// second late (emitters flush once a second).
+    static let settleSeconds: Int64 = 2
     static let maxInFlight = 100_000
 
     private(set) var starts = SortedTimes()
@@ -127,12 +131,13 @@ struct ConcurrencyTracker: Sendable {
     }
 
     /// Seconds whose peak must be recomputed, up to and including `now`'s second; clears the mark.
+    /// The unsettled newest seconds are always among them.
     mutating func takeDirtySeconds(now: Double) -> ClosedRange<Int64>? {
         let last = wholeSecond(now)
         // Asked again within the same second with nothing new (alarms, then the engine): done.
         guard dirtyFrom <= last, touched || last != lastTaken else { return nil }
         let first = max(dirtyFrom, wholeSecond(floorTime))
-        dirtyFrom = last  // the current second stays open
+        dirtyFrom = last - Self.settleSeconds  // the unsettled seconds stay open
         touched = false
         lastTaken = last
         return first <= last ? first...last : nil

@@ -27,6 +27,11 @@ struct EndpointState: Sendable {
     /// `.min` when empty). Queries read it besides the tiers.
     var stage = Bucket()
     var concurrency = ConcurrencyTracker()
+    /// The computed peaks of the newest `ConcurrencyTracker.settleSeconds` + 1 seconds, replaced at
+    /// every refresh instead of raised into the tiers: they count invocations still in flight as
+    /// running up to now, and a peak that only rises would keep an overestimate for good when such
+    /// an invocation's end arrives late (and differ with when the refresh happened).
+    private(set) var provisionalPeaks: [(second: Int64, value: Double)] = []
     var gauge: (value: Double, at: Double)?
     /// From the config, by name pattern; fills in what events do not say.
     let settings: FunctionSettings?
@@ -222,11 +227,25 @@ struct EndpointState: Sendable {
     /// Recomputes the exact per-second peaks that new intervals may have raised, then prunes.
     mutating func refreshConcurrency(now: Double, refused: inout Int) {
         if let seconds = concurrency.takeDirtySeconds(now: now) {
+            let settled = wholeSecond(now) - ConcurrencyTracker.settleSeconds
+            provisionalPeaks.removeAll(keepingCapacity: true)
             for (s, p) in zip(seconds, concurrency.peaks(in: seconds)) where p > 0 {
-                raisePeak(at: Double(s), to: Double(p), refused: &refused)
+                if s <= settled {
+                    raisePeak(at: Double(s), to: Double(p), refused: &refused)
+                } else {
+                    provisionalPeaks.append((s, Double(p)))
+                }
             }
         }
         concurrency.prune(now: now)
+    }
+
+    /// The highest concurrency in bucket `index` of the tier with `resolution`, provisional
+    /// seconds included.
+    func peakConcurrency(resolution: Int, index: Int64, bucket: Double) -> Double {
+        var peak = bucket
+        for p in provisionalPeaks where floorDiv(p.second, Int64(resolution)) == index { peak = max(peak, p.value) }
+        return peak
     }
 
     /// Gives back the spare capacity of the bucket before `now`'s in each tier (it is past).

@@ -314,6 +314,28 @@ import BFFTopWire
         #expect(f.concurrencyPeak == 5)
     }
 
+    /// An invocation announced by a start event counts as running until its end is known. A
+    /// refresh (a frame) while it is in flight must not leave that belief behind once its record
+    /// arrives, late, with an end before the refresh: the figures equal those without the refresh.
+    @Test func inFlightBeliefsLeaveNoPeakBehindWhenTheEndArrivesLate() {
+        let framed = Aggregator(), plain = Aggregator()
+        for agg in [framed, plain] {
+            agg.ingest(.start(InFlightStart(ts: t0 + 0.1, endpoint: "f", id: "x")))
+            agg.ingest(.start(InFlightStart(ts: t0 + 1.45, endpoint: "f", id: "y")))
+        }
+        // As far as known at t0+1.5 both run: x started at 0.1 and no end has arrived.
+        #expect(framed.snapshot(SnapshotRequest(), now: t0 + 1.5).endpoints[0].concurrencyNow == 2)
+        // x had ended at 1.4, before y started; both records arrive at t0+2.
+        for agg in [framed, plain] {
+            agg.ingest(inv("f", end: t0 + 1.4, ms: 1300, kind: .function, id: "x"))
+            agg.ingest(inv("f", end: t0 + 1.9, ms: 450, kind: .function, id: "y"))
+        }
+        let a = framed.snapshot(SnapshotRequest(), now: t0 + 6).endpoints[0]
+        let b = plain.snapshot(SnapshotRequest(), now: t0 + 6).endpoints[0]
+        #expect(a.concurrencyPeak == 1, "never two at once")
+        #expect(a == b)
+    }
+
     @Test func gaugesReportConcurrencyDirectly() {
         let agg = Aggregator()
         agg.ingest(.concurrency(ConcurrencyGauge(ts: t0 + 1, endpoint: "f", value: 12, limit: 100)))
