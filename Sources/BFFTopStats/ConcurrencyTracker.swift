@@ -247,7 +247,7 @@ struct SortedTimes: Sendable {
         settle()
         head += min(k, values.count - head)
         if head == values.count { newest = -.infinity }
-        if head > 1024, head > values.count / 2 {
+        if head > 256, head > values.count / 2 {
             values.removeFirst(head)
             head = 0
         }

@@ -158,14 +158,16 @@ public struct LatencySketch: Sendable, Equatable {
     /// of a dense range are empty, in no pattern a predictor learns): every second, each
     /// endpoint's staged sketch comes through here.
     private mutating func compactDenseOnly() {
-        let (n, largest) = dense.withUnsafeBufferPointer { d -> (Int, UInt32) in
+        let (n, largest, lastUsed) = dense.withUnsafeBufferPointer { d -> (Int, UInt32, Int) in
             var n = 0
             var largest: UInt32 = 0
-            for c in d {
-                n &+= c > 0 ? 1 : 0
-                largest = Swift.max(largest, c)
+            var lastUsed = -1
+            for i in d.indices {
+                n &+= d[i] > 0 ? 1 : 0
+                largest = Swift.max(largest, d[i])
+                lastUsed = d[i] > 0 ? i : lastUsed
             }
-            return (n, largest)
+            return (n, largest, lastUsed)
         }
         guard largest <= Self.countMask else {  // a key past 2^20 in one second (never in practice): split entries
             var merged: [UInt32] = []
@@ -177,10 +179,11 @@ public struct LatencySketch: Sendable, Equatable {
         }
         let base = UInt32(denseBase)
         entries = dense.withUnsafeBufferPointer { d in
-            // One slot more than needed: every key is written, and only a nonzero one kept.
-            [UInt32](unsafeUninitializedCapacity: n + 1) { out, used in
+            // Every key up to the last nonzero one is written, and only a nonzero one kept: before
+            // that last one, fewer than n are kept, so the write stays inside.
+            [UInt32](unsafeUninitializedCapacity: n) { out, used in
                 var j = 0
-                for i in d.indices {
+                for i in 0..<(lastUsed + 1) {
                     out[j] = (base + UInt32(i)) << Self.keyShift | d[i]
                     j &+= d[i] > 0 ? 1 : 0
                 }
