@@ -221,6 +221,8 @@ public struct AlarmSnapshot: Sendable, Equatable {
 
 /// Evaluates rules once per second of event time: ok → pending → firing → resolved. Driven by the
 /// same clock as the aggregator it reads, so live and replay (at any speed, after any seek) agree.
+/// One engine judges one aggregator for its life (alarms are keyed by that aggregator's endpoint
+/// ids); a replay that seeks back builds both afresh.
 public final class AlarmEngine {
     public let rules: [AlarmRule]
     /// A rule and an endpoint by the aggregator's id (its index in the figures; `totalEndpoint`
