@@ -278,16 +278,10 @@ public final class Aggregator {
         f.provisionedPerHour = config.cost.provisionedPerHour(e.settings, memoryMB: e.memoryMB)
         guard let ring = e.tier(resolution: w.resolution) else { return f }
         var maxUsed = 0.0
-        if forAlarms {
-            ring.forEach(in: range) { _, bp in
-                if let bp { Self.add(bp, to: &f, maxUsed: &maxUsed, sketchesInto: latency ? self : nil) }
-            }
-        } else {
-            f.rpsSeries.reserveCapacity(w.bucketCount)
-            ring.forEach(in: range) { _, bp in
-                f.rpsSeries.append(bp.map { Double($0.pointee.count) / Double(w.resolution) } ?? 0)
-                if let bp { Self.add(bp, to: &f, maxUsed: &maxUsed, sketchesInto: latency ? self : nil) }
-            }
+        if !forAlarms { f.rpsSeries.reserveCapacity(w.bucketCount) }
+        ring.forEach(in: range) { _, bp in
+            if !forAlarms { f.rpsSeries.append(bp.map { Double($0.pointee.count) / Double(w.resolution) } ?? 0) }
+            if let bp { Self.add(bp, to: &f, maxUsed: &maxUsed, sketchesInto: latency ? self : nil) }
         }
         // The newest second's invocations, not yet in the tiers.
         let stageIndex = floorDiv(e.stage.index, Int64(w.resolution))
@@ -295,9 +289,7 @@ public final class Aggregator {
             if !forAlarms { f.rpsSeries[Int(stageIndex - range.lowerBound)] += Double(e.stage.count) / Double(w.resolution) }
             withUnsafePointer(to: e.stage) { Self.add($0, to: &f, maxUsed: &maxUsed, sketchesInto: latency ? self : nil) }
         }
-        for p in e.provisionalPeaks where range.contains(floorDiv(p.second, Int64(w.resolution))) {
-            f.concurrencyPeak = max(f.concurrencyPeak, p.value)
-        }
+        f.concurrencyPeak = max(f.concurrencyPeak, e.provisionalPeak(resolution: w.resolution, in: range))
         f.rps = Double(f.count) / span
         f.cost = f.costRequests + f.costCompute
         f.costPerHour = f.cost / span * 3600 + f.provisionedPerHour
@@ -359,7 +351,8 @@ public final class Aggregator {
         if let g = e.gauge, now - g.at <= 5 { return g.value }
         let running = Double(e.concurrency.running(at: now))
         let lastSecond = wholeSecond(now) - 1
-        let recentPeak = e.peakConcurrency(resolution: 1, index: lastSecond, bucket: e.tier(resolution: 1)?.bucket(lastSecond)?.peakConcurrency ?? 0)
+        let recentPeak = max(e.tier(resolution: 1)?.bucket(lastSecond)?.peakConcurrency ?? 0,
+                             e.provisionalPeak(resolution: 1, in: lastSecond...lastSecond))
         return max(running, recentPeak)
     }
 

@@ -240,11 +240,11 @@ struct EndpointState: Sendable {
         concurrency.prune(now: now)
     }
 
-    /// The highest concurrency in bucket `index` of the tier with `resolution`, provisional
-    /// seconds included.
-    func peakConcurrency(resolution: Int, index: Int64, bucket: Double) -> Double {
-        var peak = bucket
-        for p in provisionalPeaks where floorDiv(p.second, Int64(resolution)) == index { peak = max(peak, p.value) }
+    /// The highest provisional peak in buckets `range` of the tier with `resolution` (0: none),
+    /// which queries read beside the buckets' own.
+    func provisionalPeak(resolution: Int, in range: ClosedRange<Int64>) -> Double {
+        var peak = 0.0
+        for p in provisionalPeaks where range.contains(floorDiv(p.second, Int64(resolution))) { peak = max(peak, p.value) }
         return peak
     }
 
