@@ -40,10 +40,8 @@ let package = Package(
         .target(name: "BFFTopConfig", dependencies: ["BFFTopStats", "BFFTopWire", "BFFTopInvoke"]),
         // recvmmsg for the DogStatsD datagram reader (a GNU extension Glibc's module does not expose).
         .systemLibrary(name: "CBFFTopSys", path: "Sources/CBFFTopSys"),
-        // libcurl through a shim (one non-variadic call per request).
-        .systemLibrary(
-            name: "CCurl", path: "Sources/CCurl",
-            providers: [.apt(["libcurl4-openssl-dev"])]),
+        // libcurl through a shim (one non-variadic call per request), opened with dlopen: no headers needed.
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
         // Test invocations: targets, HTTP and Lambda Invoke API clients, bursts and ramps. No UI.
         .target(name: "BFFTopInvoke", dependencies: ["BFFTopWire", "CCurl"]),
         // swift-metrics backend: Hummingbird/Vapor request metrics to the native protocol, never blocking.

@@ -94,7 +94,7 @@ public enum HTTPClient {
             }
         }
         let message = String(decoding: err.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        switch CURLcode(rawValue: UInt32(code)) {
+        switch code {
         case CURLE_OK: break
         case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: return .failure(.dns(host: host(r.url)))
         case CURLE_COULDNT_CONNECT: return .failure(.refused(url: r.url))

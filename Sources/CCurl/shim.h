@@ -2,11 +2,54 @@
 #define BFFTOP_CCURL_SHIM_H
 /* libcurl through one non-variadic call per request: Swift cannot call curl_easy_setopt (variadic).
    libcurl is opened with dlopen on first use, not linked: it brings ~16 libraries (OpenSSL, nghttp2,
-   LDAP…) whose pages would count against the dashboard's memory even when nothing is invoked. */
-#include <curl/curl.h>
+   LDAP…) whose pages would count against the dashboard's memory even when nothing is invoked.
+   For the same reason the build needs no curl headers: the few types and constants used are declared
+   here, with the values of libcurl's stable ABI (curl/curl.h, libcurl.so.4). */
 #include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
+
+typedef void CURL;
+typedef int CURLcode;
+typedef int CURLoption;
+typedef int CURLINFO;
+struct curl_slist { char *data; struct curl_slist *next; };
+
+#define CURL_ERROR_SIZE 256
+#define BT_CURL_GLOBAL_DEFAULT 3L
+#define BT_CURLOPT_URL 10002
+#define BT_CURLOPT_CUSTOMREQUEST 10036
+#define BT_CURLOPT_NOBODY 44
+#define BT_CURLOPT_POSTFIELDS 10015
+#define BT_CURLOPT_POSTFIELDSIZE 60
+#define BT_CURLOPT_HTTPHEADER 10023
+#define BT_CURLOPT_TIMEOUT_MS 155
+#define BT_CURLOPT_CONNECTTIMEOUT_MS 156
+#define BT_CURLOPT_NOSIGNAL 99
+#define BT_CURLOPT_WRITEFUNCTION 20011
+#define BT_CURLOPT_WRITEDATA 10001
+#define BT_CURLOPT_HEADERFUNCTION 20079
+#define BT_CURLOPT_HEADERDATA 10029
+#define BT_CURLOPT_ERRORBUFFER 10010
+#define BT_CURLOPT_USERAGENT 10018
+#define BT_CURLINFO_RESPONSE_CODE 0x200002
+#define BT_CURLINFO_STARTTRANSFER_TIME 0x300011
+#define BT_CURLINFO_TOTAL_TIME 0x300003
+
+/* The CURLcode values HTTPClient tells apart. */
+#define CURLE_OK 0
+#define CURLE_UNSUPPORTED_PROTOCOL 1
+#define CURLE_FAILED_INIT 2
+#define CURLE_URL_MALFORMAT 3
+#define CURLE_COULDNT_RESOLVE_PROXY 5
+#define CURLE_COULDNT_RESOLVE_HOST 6
+#define CURLE_COULDNT_CONNECT 7
+#define CURLE_OPERATION_TIMEDOUT 28
+#define CURLE_SSL_CONNECT_ERROR 35
+#define CURLE_SSL_CERTPROBLEM 58
+#define CURLE_SSL_CIPHER 59
+#define CURLE_PEER_FAILED_VERIFICATION 60
+#define CURLE_SSL_CACERT_BADFILE 77
 
 typedef struct {
     CURL *(*easy_init)(void);
@@ -39,7 +82,7 @@ static inline bt_curl_api *bt_curl(void) {
             api.global_init = (CURLcode (*)(long))dlsym(h, "curl_global_init");
             api.ok = api.easy_init && api.easy_setopt && api.easy_perform && api.easy_getinfo && api.easy_cleanup
                 && api.slist_append && api.slist_free_all && api.global_init;
-            if (api.ok) api.global_init(CURL_GLOBAL_DEFAULT);
+            if (api.ok) api.global_init(BT_CURL_GLOBAL_DEFAULT);
         }
     }
     return &api;
@@ -93,31 +136,33 @@ static inline int bt_http_request(const char *method, const char *url, const cha
     struct curl_slist *list = NULL;
     if (headers) {
         char *copy = strdup(headers);
-        for (char *line = strtok(copy, "\n"); line; line = strtok(NULL, "\n")) list = api->slist_append(list, line);
+        char *save = NULL;  /* strtok_r: requests run on several threads at once */
+        for (char *line = copy ? strtok_r(copy, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save))
+            list = api->slist_append(list, line);
         free(copy);
     }
     err[0] = 0;
-    api->easy_setopt(c, CURLOPT_URL, url);
-    api->easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    if (strcmp(method, "HEAD") == 0) api->easy_setopt(c, CURLOPT_NOBODY, 1L);
+    api->easy_setopt(c, BT_CURLOPT_URL, url);
+    api->easy_setopt(c, BT_CURLOPT_CUSTOMREQUEST, method);
+    if (strcmp(method, "HEAD") == 0) api->easy_setopt(c, BT_CURLOPT_NOBODY, 1L);
     if (body) {
-        api->easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        api->easy_setopt(c, CURLOPT_POSTFIELDSIZE, bodyLen);
+        api->easy_setopt(c, BT_CURLOPT_POSTFIELDS, body);
+        api->easy_setopt(c, BT_CURLOPT_POSTFIELDSIZE, bodyLen);
     }
-    if (list) api->easy_setopt(c, CURLOPT_HTTPHEADER, list);
-    api->easy_setopt(c, CURLOPT_TIMEOUT_MS, timeoutMs);
-    api->easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, connectTimeoutMs);
-    api->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    api->easy_setopt(c, CURLOPT_WRITEFUNCTION, bt_buf_write);
-    api->easy_setopt(c, CURLOPT_WRITEDATA, out);
-    api->easy_setopt(c, CURLOPT_HEADERFUNCTION, bt_buf_write);
-    api->easy_setopt(c, CURLOPT_HEADERDATA, hdr);
-    api->easy_setopt(c, CURLOPT_ERRORBUFFER, err);
-    api->easy_setopt(c, CURLOPT_USERAGENT, "bfftop/0.1");
+    if (list) api->easy_setopt(c, BT_CURLOPT_HTTPHEADER, list);
+    api->easy_setopt(c, BT_CURLOPT_TIMEOUT_MS, timeoutMs);
+    api->easy_setopt(c, BT_CURLOPT_CONNECTTIMEOUT_MS, connectTimeoutMs);
+    api->easy_setopt(c, BT_CURLOPT_NOSIGNAL, 1L);
+    api->easy_setopt(c, BT_CURLOPT_WRITEFUNCTION, bt_buf_write);
+    api->easy_setopt(c, BT_CURLOPT_WRITEDATA, out);
+    api->easy_setopt(c, BT_CURLOPT_HEADERFUNCTION, bt_buf_write);
+    api->easy_setopt(c, BT_CURLOPT_HEADERDATA, hdr);
+    api->easy_setopt(c, BT_CURLOPT_ERRORBUFFER, err);
+    api->easy_setopt(c, BT_CURLOPT_USERAGENT, "bfftop/0.1");
     CURLcode r = api->easy_perform(c);
-    api->easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-    api->easy_getinfo(c, CURLINFO_STARTTRANSFER_TIME, ttfb);
-    api->easy_getinfo(c, CURLINFO_TOTAL_TIME, total);
+    api->easy_getinfo(c, BT_CURLINFO_RESPONSE_CODE, status);
+    api->easy_getinfo(c, BT_CURLINFO_STARTTRANSFER_TIME, ttfb);
+    api->easy_getinfo(c, BT_CURLINFO_TOTAL_TIME, total);
     api->slist_free_all(list);
     api->easy_cleanup(c);
     return (int)r;
