@@ -58,6 +58,11 @@ let package = Package(
                 "BFFTopWire", "BFFTopStats", "BFFTopIngest", "BFFTopDemo", "BFFTopUI", "BFFTopTerminal", "BFFTopConfig", "BFFTopInvoke", "BFFTopMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        // Every decoder as a fuzz target with its invariants (docs/fuzzing.md); `scripts/fuzz` builds
+        // `bfftop-fuzz` with `--sanitize=fuzzer`, and the corpus runs in `swift test`.
+        .target(name: "BFFTopFuzzTargets", dependencies: ["BFFTopWire", "BFFTopStats", "BFFTopIngest", "BFFTopConfig", "BFFTopUI"]),
+        .executableTarget(name: "bfftop-fuzz", dependencies: ["BFFTopFuzzTargets"]),
+        .testTarget(name: "BFFTopFuzzTests", dependencies: ["BFFTopFuzzTargets"]),
         .testTarget(name: "BFFTopWireTests", dependencies: ["BFFTopWire"]),
         .testTarget(name: "BFFTopStatsTests", dependencies: ["BFFTopStats", "BFFTopWire"]),
         .testTarget(name: "BFFTopConfigTests", dependencies: ["BFFTopConfig", "BFFTopStats", "BFFTopUI", "BFFTopInvoke"]),

@@ -63,11 +63,14 @@ public enum ConfigLoader {
     }
 
     /// Seconds from "500ms", "30s", "2m", "1h" or a bare number of seconds; nil if it is none of these.
+    /// The longest duration a setting takes: a year, in seconds.
+    public static let maxDuration = 366.0 * 86400
+
     public static func duration(_ s: String) -> Double? {
         for (u, f) in [("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0)] where s.hasSuffix(u) {
-            if let n = Double(s.dropLast(u.count)), n >= 0 { return n * f }
+            if let n = Double(s.dropLast(u.count)), n >= 0, n * f <= maxDuration { return n * f }
         }
-        return Double(s).flatMap { $0 >= 0 ? $0 : nil }
+        return Double(s).flatMap { $0 >= 0 && $0 <= maxDuration ? $0 : nil }
     }
 
     public static func parse(_ text: String, file: String) throws(ConfigErrors) -> Config {
@@ -116,23 +119,39 @@ struct Reader {
         return nil
     }
 
-    mutating func number(_ e: TOMLTable.Entry, section: String? = nil, min: Double = 0) -> Double? {
+    /// A number within `min … max` (every setting has a sane ceiling: nothing is configured in
+    /// quantities that could overflow a count or a clock when converted).
+    mutating func number(_ e: TOMLTable.Entry, section: String? = nil, min: Double = 0, max: Double = 1e12) -> Double? {
         guard let d = e.value.number else {
             fail(e, "expected a number, got \(e.value.typeName)", section: section)
             return nil
         }
         guard d >= min else {
-            fail(e, "must be at least \(min) (got \(d))", section: section)
+            fail(e, "must be at least \(formatNumber(min)) (got \(formatNumber(d)))", section: section)
+            return nil
+        }
+        guard d <= max else {
+            fail(e, "must be at most \(formatNumber(max)) (got \(formatNumber(d)))", section: section)
             return nil
         }
         return d
     }
 
+    /// A whole number within `min … max`.
+    mutating func integer(_ e: TOMLTable.Entry, section: String? = nil, min: Int, max: Int) -> Int? {
+        guard let d = number(e, section: section, min: Double(min), max: Double(max)) else { return nil }
+        guard d == d.rounded() else {
+            fail(e, "must be a whole number (got \(formatNumber(d)))", section: section)
+            return nil
+        }
+        return Int(d)
+    }
+
     /// Seconds: a number, or "500ms", "30s", "2m", "1h".
     mutating func duration(_ e: TOMLTable.Entry, section: String? = nil) -> Double? {
-        if let d = e.value.number, d >= 0 { return d }
+        if let d = e.value.number, d >= 0, d <= ConfigLoader.maxDuration { return d }
         if case .string(let s) = e.value, let d = ConfigLoader.duration(s) { return d }
-        fail(e, "expected a duration like 500ms, 30s, 2m or 1h (or seconds as a number)", section: section)
+        fail(e, "expected a duration like 500ms, 30s, 2m or 1h (or seconds as a number), at most a year", section: section)
         return nil
     }
 
@@ -225,7 +244,7 @@ struct Reader {
                         scope = v == "all" ? .all : v == "routes" ? .kind(.route) : v == "functions" ? .kind(.function) : v == "total" ? .total : .pattern(v)
                     }
                 case "severity": severity = oneOf(e, AlarmSeverity.allCases.map { ($0.rawValue, $0) }, section: s) ?? severity
-                case "min_events": minEvents = Int(number(e, section: s) ?? 10)
+                case "min_events": minEvents = integer(e, section: s, min: 0, max: 1_000_000_000) ?? 10
                 default: unknown(e, section: s, known: keys)
                 }
             }

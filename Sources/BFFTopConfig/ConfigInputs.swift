@@ -39,12 +39,13 @@ extension Reader {
         let s = "invoke"
         for e in t.entries {
             switch e.key {
-            case "burst": c.invoke.burst = Int(number(e, section: s, min: 1) ?? 20)
-            case "max_burst": c.invoke.maxBurst = Int(number(e, section: s, min: 1) ?? 200)
-            case "max_in_flight": c.invoke.maxInFlight = Int(number(e, section: s, min: 1) ?? 100)
-            case "ramp_rate": c.invoke.rampRate = number(e, section: s) ?? c.invoke.rampRate
+            // Requests in one burst or in flight are threads and sockets: tens of thousands at most.
+            case "burst": c.invoke.burst = integer(e, section: s, min: 1, max: 100_000) ?? 20
+            case "max_burst": c.invoke.maxBurst = integer(e, section: s, min: 1, max: 100_000) ?? 200
+            case "max_in_flight": c.invoke.maxInFlight = integer(e, section: s, min: 1, max: 10_000) ?? 100
+            case "ramp_rate": c.invoke.rampRate = number(e, section: s, max: 100_000) ?? c.invoke.rampRate
             case "ramp_for": c.invoke.rampSeconds = duration(e, section: s) ?? c.invoke.rampSeconds
-            case "max_rate": c.invoke.maxRate = number(e, section: s) ?? c.invoke.maxRate
+            case "max_rate": c.invoke.maxRate = number(e, section: s, max: 100_000) ?? c.invoke.maxRate
             case "max_ramp": c.invoke.maxRampSeconds = duration(e, section: s) ?? c.invoke.maxRampSeconds
             case "hide_test_traffic": c.invoke.hideTestTraffic = bool(e, section: s) ?? false
             default: unknown(e, section: s, known: ["burst", "max_burst", "max_in_flight", "ramp_rate", "ramp_for", "max_rate", "max_ramp", "hide_test_traffic"])

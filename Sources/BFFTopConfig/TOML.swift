@@ -201,7 +201,11 @@ public enum TOMLParser {
         return parts
     }
 
-    static func parseValue(_ s: inout Substring, file: String, line: Int, key: String?) throws(ConfigError) -> TOMLValue {
+    /// Arrays nest at most this deep (the parser recurses per level; 50,000 levels overflowed the stack).
+    static let maxDepth = 32
+
+    static func parseValue(_ s: inout Substring, file: String, line: Int, key: String?, depth: Int = 0) throws(ConfigError) -> TOMLValue {
+        guard depth <= maxDepth else { throw ConfigError(file: file, line: line, key: key, message: "arrays nested more than \(maxDepth) deep") }
         s = s.trimmed
         guard let first = s.first else { throw ConfigError(file: file, line: line, key: key, message: "missing value") }
         switch first {
@@ -245,7 +249,7 @@ public enum TOMLParser {
                     return .array(items)
                 }
                 guard !s.isEmpty else { throw ConfigError(file: file, line: line, key: key, message: "unterminated array (arrays must fit on one line)") }
-                items.append(try parseValue(&s, file: file, line: line, key: key))
+                items.append(try parseValue(&s, file: file, line: line, key: key, depth: depth + 1))
                 s = s.trimmed
                 if s.first == "," { s = s.dropFirst() } else if s.first != "]" {
                     throw ConfigError(file: file, line: line, key: key, message: "expected , or ] in array")

@@ -178,11 +178,12 @@ public final class DogStatsDServer: Sendable {
                 case .clientDropped(let n):
                     b.clientDropped += n
                     b.raw.append(m)
+                case .refused(let e):
+                    b.malformed.append(MalformedLine(connection: 0, origin: "dogstatsd", reason: e.reason, excerpt: LineDecoder.excerpt(packet)))
                 }
             case .success: b.other += 1
             case .failure(let e):
-                b.malformed.append(MalformedLine(connection: 0, origin: "dogstatsd", reason: e.reason,
-                                                 excerpt: String(decoding: packet.prefix(80), as: UTF8.self)))
+                b.malformed.append(MalformedLine(connection: 0, origin: "dogstatsd", reason: e.reason, excerpt: LineDecoder.excerpt(packet)))
             }
         }
     }

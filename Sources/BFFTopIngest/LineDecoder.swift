@@ -103,9 +103,14 @@ public struct LineDecoder {
             return
         case nil: break
         }
-        if let emf = EMFDecoder.decode(l) {
+        switch EMFDecoder.decode(l) {
+        case .success(let emf)?:
             events += emf
             return
+        case .failure(let err)?:
+            malformed.append(MalformedLine(connection: connection, origin: origin, reason: err.description, excerpt: Self.excerpt(l)))
+            return
+        case nil: break
         }
         if case .failure(let err) = native {
             malformed.append(MalformedLine(connection: connection, origin: origin, reason: err.description, excerpt: Self.excerpt(l)))

@@ -4,11 +4,15 @@ public struct AggregatorConfig: Sendable {
     public var cost: CostModel = .awsLambda
     /// Per-endpoint settings from the config (memory, timeout, limits, provider, budgets), by pattern.
     public var functions: [FunctionSettings] = []
-    /// Endpoints beyond this are refused (and counted), so memory stays bounded whatever arrives.
+    /// Named endpoints are at most this many, so memory stays bounded whatever arrives; events of
+    /// further names are counted (and priced) in one overflow row per kind (`Aggregator.overflowName`).
     public var maxEndpoints = 10_000
     /// Live mode: an event claiming to end further than this past its receive time is pulled back
     /// to the receive time (an emitter with a fast clock would otherwise stay invisible).
     public var maxClockSkew: Double = 2
+    /// An event claiming to end further than this past its receive time is not pulled back but
+    /// refused (counted in `AggregatorLosses.future`): that is no skew, it is a wrong clock or unit.
+    public var maxFutureSkew: Double = 600
     public var recentFailureCapacity = 200
     /// When data starts, for rates over a partly filled window; nil = the first event's time.
     public var startedAt: Double?
@@ -29,12 +33,33 @@ public final class Aggregator {
     private var failureHead = 0
     @exclusivity(unchecked) private var dataStart: Double?
     @exclusivity(unchecked) private var aggregated = 0
-    @exclusivity(unchecked) private var dropped = 0
+    @exclusivity(unchecked) private var lost = AggregatorLosses()
     /// Staged invocations that every tier refused when their stage was flushed (see
-    /// `EndpointState.record`): counted as aggregated when staged, so moved to dropped.
+    /// `EndpointState.record`): counted as aggregated when staged, so moved to the losses.
     @exclusivity(unchecked) private var refusedAtFlush = 0
+    /// The newest time seen: an event's receive time, else its own (replay of files without one).
+    /// Events older than `history` behind it are refused, so no event can make the aggregator work
+    /// or allocate per second of the time between it and now.
+    @exclusivity(unchecked) private var clock = -Double.infinity
+    /// The overflow endpoint of each kind (`EndpointKind.rawValue`), once past the cap.
+    private var overflowIDs: [Int32] = [-1, -1]
+    private var overCap = DistinctEstimate()
     public var eventsAggregated: Int { aggregated - refusedAtFlush }
-    public var eventsDropped: Int { dropped + refusedAtFlush }
+    public var losses: AggregatorLosses {
+        var l = lost
+        l.expired += refusedAtFlush
+        return l
+    }
+    public var eventsDropped: Int { losses.total }
+    /// About how many distinct names went to the overflow rows (exact up to 256).
+    public var endpointsOverCap: Int { overCap.count }
+
+    /// How far behind the newest time events are still counted: the span of the longest tier
+    /// (64 one-minute buckets), beyond which no window can show them.
+    public static let history: Double = Double(EndpointState.tierSpecs.map { $0.resolution * $0.capacity }.max() ?? 3840)
+
+    /// The row that counts the events of names past the endpoint cap, per kind.
+    public static func overflowName(_ kind: EndpointKind) -> String { kind == .route ? "(other routes)" : "(other functions)" }
     @exclusivity(unchecked) private var scratch = SketchAccumulator()
     @exclusivity(unchecked) private var initScratch = SketchAccumulator()
 
@@ -45,15 +70,50 @@ public final class Aggregator {
 
     public var endpointCount: Int { endpoints.count }
 
-    private func endpointID(_ name: String) -> Int32? {
+    /// The endpoint for `name`, created on first sight while under the cap; past it, the overflow
+    /// row of `kind` (its events counted and priced there, the name counted in `endpointsOverCap`).
+    private func endpointID(_ name: String, kind: EndpointKind?) -> Int32 {
         if let id = ids[name] { return id }
-        guard endpoints.count < config.maxEndpoints else { return nil }
+        let named = endpoints.count - overflowIDs.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) }
+        guard named < config.maxEndpoints else {
+            overCap.insert(name)
+            let k = kind ?? .route
+            if overflowIDs[Int(k.rawValue)] < 0 {
+                let id = newEndpoint(Self.overflowName(k))
+                endpoints[Int(id)].noteKind(k, service: nil)
+                overflowIDs[Int(k.rawValue)] = id
+            }
+            return overflowIDs[Int(k.rawValue)]
+        }
+        return newEndpoint(name)
+    }
+
+    private func newEndpoint(_ name: String) -> Int32 {
         let id = Int32(endpoints.count)
         var e = EndpointState(id: id, name: name, settings: FunctionSettings.resolve(config.functions, for: name))
         e.provider = config.cost.provider(for: nil, settings: e.settings)
         endpoints.append(e)
-        ids[name] = id
+        if ids[name] == nil { ids[name] = id }
         return id
+    }
+
+    /// Whether an event at `t` (after skew correction; it claimed `claimed`) can be counted: no
+    /// further ahead of its receive time than `maxFutureSkew`, no older than `history` behind the
+    /// newest time seen. Counts the loss otherwise; moves the clock on.
+    @inline(__always) private func admit(_ t: Double, claimed: Double, receivedAt: Double?) -> Bool {
+        if let r = receivedAt {
+            guard claimed <= r + config.maxFutureSkew else {
+                lost.future += 1
+                return false
+            }
+            if r > clock { clock = r }
+        }
+        if t > clock { clock = t }
+        guard t >= clock - Self.history else {
+            lost.tooOld += 1
+            return false
+        }
+        return true
     }
 
     // MARK: - Ingest
@@ -72,20 +132,14 @@ public final class Aggregator {
                 testHidden += 1
                 return
             }
-            guard let id = endpointID(inv.endpoint) else {
-                dropped += 1
-                return
-            }
+            let id = endpointID(inv.endpoint, kind: inv.kind)
             let p = PreparedInvocation(
                 inv, receivedAt: receivedAt, pricing: endpoints[Int(id)].pricing, cost: config.cost, maxClockSkew: config.maxClockSkew)
+            guard admit(p.time, claimed: inv.endTs, receivedAt: receivedAt) else { return }
             var parentID: Int32?
-            if let parent = inv.parent, parent != inv.endpoint { parentID = endpointID(parent) }
+            if let parent = inv.parent, parent != inv.endpoint { parentID = endpointID(parent, kind: .route) }
             apply(p, id: id, parentID: parentID, service: inv.service, inFlightID: inv.id)
             if inv.outcome != .ok { noteFailure(inv, at: p.time) }
-            return
-        }
-        guard let id = endpointID(event.endpoint) else {
-            dropped += 1
             return
         }
         var shift = 0.0
@@ -93,6 +147,14 @@ public final class Aggregator {
             shift = receivedAt - event.eventTime
         }
         let t = event.eventTime + shift
+        guard admit(t, claimed: event.eventTime, receivedAt: receivedAt) else { return }
+        let kind: EndpointKind? = switch event {
+        case .invocation(let i): i.kind
+        case .start(let s): s.kind
+        case .concurrency(let c): c.kind
+        case .outcomes(let o): o.kind
+        }
+        let id = endpointID(event.endpoint, kind: kind)
         if t < dataStart ?? .infinity { dataStart = t }
         switch event {
         case .invocation: break
@@ -107,7 +169,11 @@ public final class Aggregator {
             aggregated += 1
         case .outcomes(let o):
             endpoints[Int(id)].noteKind(o.kind, service: o.service)
-            if endpoints[Int(id)].recordOutcomes(o.outcome, count: o.count, coldStarts: o.coldStarts, at: t, refused: &refusedAtFlush) { aggregated += 1 } else { dropped += 1 }
+            if endpoints[Int(id)].recordOutcomes(o.outcome, count: o.count, coldStarts: o.coldStarts, at: t, refused: &refusedAtFlush) {
+                aggregated += 1
+            } else {
+                lost.tooOld += 1
+            }
         }
     }
 
@@ -119,27 +185,27 @@ public final class Aggregator {
             testHidden += 1
             return
         }
-        guard let id = resolve(packed.endpoint, &names) else {
-            dropped += 1
-            return
-        }
-        let parentID = packed.parent >= 0 && packed.parent != packed.endpoint ? resolve(packed.parent, &names) : nil
+        let id = resolve(packed.endpoint, kind: packed.kind, &names)
+        let parentID = packed.parent >= 0 && packed.parent != packed.endpoint ? resolve(packed.parent, kind: .route, &names) : nil
         let service = packed.service
         if service >= 0, endpoints[Int(id)].serviceKey != service {
             endpoints[Int(id)].service = names.names[Int(service)]
             endpoints[Int(id)].serviceKey = service
         }
         let p = PreparedInvocation(packed, pricing: endpoints[Int(id)].pricing, cost: config.cost, maxClockSkew: config.maxClockSkew)
+        guard admit(p.time, claimed: packed.ts + packed.durationMs / 1000, receivedAt: packed.receivedAt) else { return }
         apply(p, id: id, parentID: parentID, service: nil, inFlightID: inFlightID)
     }
 
-    @inline(__always) private func resolve(_ local: Int32, _ m: inout NameMapping) -> Int32? {
+    /// A reader's name id as an endpoint id, resolved once per name (over the cap: the overflow
+    /// row of the kind it was first seen with).
+    @inline(__always) private func resolve(_ local: Int32, kind: EndpointKind, _ m: inout NameMapping) -> Int32 {
         var id = m.endpointIDs[Int(local)]
         if id == NameMapping.unresolved {
-            id = endpointID(m.names[Int(local)]) ?? NameMapping.refused
+            id = endpointID(m.names[Int(local)], kind: kind)
             m.endpointIDs[Int(local)] = id
         }
-        return id >= 0 ? id : nil
+        return id
     }
 
     private func apply(_ p: PreparedInvocation, id: Int32, parentID: Int32?, service: String?, inFlightID: String?) {
@@ -147,7 +213,7 @@ public final class Aggregator {
         if endpoints[Int(id)].record(p, parentID: parentID, service: service, refused: &refusedAtFlush) {
             aggregated += 1
         } else {
-            dropped += 1
+            lost.tooOld += 1
         }
         endpoints[Int(id)].concurrency.finish(id: inFlightID, start: p.start, end: p.time)
     }
@@ -229,7 +295,7 @@ public final class Aggregator {
         }
         return AggregateSnapshot(
             now: now, request: request, endpoints: figures, totals: totals, recentFailures: Array(recent),
-            detail: detail, eventsAggregated: eventsAggregated, eventsDropped: eventsDropped)
+            detail: detail, eventsAggregated: eventsAggregated, losses: losses, endpointsOverCap: endpointsOverCap)
     }
 
     /// Every endpoint's figures over one window (no detail, no fan-out): what alarm rules read.

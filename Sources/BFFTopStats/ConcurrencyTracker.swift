@@ -21,6 +21,8 @@ struct ConcurrencyTracker: Sendable {
     /// second late (emitters flush once a second).
     static let settleSeconds: Int64 = 2
     static let maxInFlight = 100_000
+    /// The most seconds one refresh recomputes: the longest tier's span (`Aggregator.history`).
+    static let maxSweepSeconds: Int64 = 3840
 
     private(set) var starts = SortedTimes()
     private(set) var ends = SortedTimes()
@@ -136,7 +138,10 @@ struct ConcurrencyTracker: Sendable {
         let last = wholeSecond(now)
         // Asked again within the same second with nothing new (alarms, then the engine): done.
         guard dirtyFrom <= last, touched || last != lastTaken else { return nil }
-        let first = max(dirtyFrom, wholeSecond(floorTime))
+        // Never further back than the aggregator's history: no tier holds older seconds, and an
+        // interval that started long ago (or a first event far in the past) would otherwise make
+        // this sweep, and the array of its peaks, as long as the time since.
+        let first = max(dirtyFrom, wholeSecond(floorTime), last - Self.maxSweepSeconds)
         dirtyFrom = last - Self.settleSeconds  // the unsettled seconds stay open
         touched = false
         lastTaken = last

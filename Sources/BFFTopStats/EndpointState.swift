@@ -190,17 +190,19 @@ struct EndpointState: Sendable {
     mutating func recordOutcomes(_ outcome: Outcome, count n: Int, coldStarts: Int = 0, at t: Double, refused: inout Int) -> Bool {
         flushStageBefore(directUpdateAt: t, refused: &refused)
         lastSeen = max(lastSeen, t)
-        totalCount += n
+        totalCount = totalCount.addingSaturated(n)
         var stored = false
+        // Counts arrive in the millions at once (a DogStatsD counter): a bucket's 32-bit counters
+        // saturate rather than trap. Counting `count` and each outcome alike keeps count ≥ ok.
         for k in tiers.indices {
             stored = tiers[k].update(at: t) { b in
-                b.cold += UInt32(clamping: coldStarts)
-                b.count += UInt32(clamping: n)
+                b.cold = b.cold.addingSaturated(coldStarts)
+                b.count = b.count.addingSaturated(n)
                 switch outcome {
-                case .ok: b.outcomes.ok += UInt32(clamping: n)
-                case .error: b.outcomes.error += UInt32(clamping: n)
-                case .timeout: b.outcomes.timeout += UInt32(clamping: n)
-                case .throttle: b.outcomes.throttle += UInt32(clamping: n)
+                case .ok: b.outcomes.ok = b.outcomes.ok.addingSaturated(n)
+                case .error: b.outcomes.error = b.outcomes.error.addingSaturated(n)
+                case .timeout: b.outcomes.timeout = b.outcomes.timeout.addingSaturated(n)
+                case .throttle: b.outcomes.throttle = b.outcomes.throttle.addingSaturated(n)
                 }
             } || stored
         }
@@ -255,5 +257,13 @@ struct EndpointState: Sendable {
 
     var heapBytes: Int {
         tiers.reduce(0) { $0 + $1.heapBytes } + stage.heapBytes + concurrency.heapBytes + name.utf8.count
+    }
+}
+
+extension FixedWidthInteger {
+    /// `self + n`, stopping at the largest value instead of trapping (`n` ≥ 0).
+    @inline(__always) func addingSaturated(_ n: Int) -> Self {
+        let (sum, overflow) = addingReportingOverflow(Self(clamping: n))
+        return overflow || n > Int(Self.max) ? .max : sum
     }
 }

@@ -139,12 +139,28 @@ public struct AggregateSnapshot: Sendable, Equatable {
     public var recentFailures: [FailureRecord]
     public var detail: EndpointDetail?
     public var eventsAggregated: Int
-    /// Events too old for every tier, or refused at the endpoint limit.
-    public var eventsDropped: Int
+    /// Events received and not counted, by reason.
+    public var losses: AggregatorLosses
+    /// About how many distinct names went to the overflow rows past the endpoint cap.
+    public var endpointsOverCap: Int
+    public var eventsDropped: Int { losses.total }
+
+    public init(now: Double, request: SnapshotRequest, endpoints: [EndpointFigures], totals: Totals, recentFailures: [FailureRecord],
+                detail: EndpointDetail?, eventsAggregated: Int, losses: AggregatorLosses = AggregatorLosses(), endpointsOverCap: Int = 0) {
+        self.now = now
+        self.request = request
+        self.endpoints = endpoints
+        self.totals = totals
+        self.recentFailures = recentFailures
+        self.detail = detail
+        self.eventsAggregated = eventsAggregated
+        self.losses = losses
+        self.endpointsOverCap = endpointsOverCap
+    }
 
     public static func empty(now: Double = 0) -> AggregateSnapshot {
         AggregateSnapshot(
             now: now, request: SnapshotRequest(), endpoints: [], totals: Totals(), recentFailures: [],
-            detail: nil, eventsAggregated: 0, eventsDropped: 0)
+            detail: nil, eventsAggregated: 0)
     }
 }

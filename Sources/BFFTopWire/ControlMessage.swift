@@ -50,16 +50,32 @@ public enum ControlCodec {
                 switch (key, v) {
                 case ("type", .string(let a, let b, let e)): type = try r.string(start: a, end: b, escaped: e)
                 case ("id", .string(let a, let b, let e)): id = try r.string(start: a, end: b, escaped: e)
-                case ("id", .number(let d)): id = String(Int(d))
+                case ("id", .number(let d)):
+                    guard let n = WireLimits.integer(d, in: -(1 << 53)...(1 << 53)) else {
+                        throw DecodeError("field \"id\" must be a string or a whole number, got \(formatNumber(d))")
+                    }
+                    id = String(n)
                 case ("endpoints", .array(let a, let b)): endpoints = try strings(line, a, b)
-                case ("status", .number(let d)): reply.status = Int(d)
+                case ("status", .number(let d)):
+                    guard let st = WireLimits.integer(d, in: 0...999) else {
+                        throw DecodeError("field \"status\" must be an HTTP status code, got \(formatNumber(d))")
+                    }
+                    reply.status = st
                 case ("outcome", .string(let a, let b, let e)):
                     let o = try r.string(start: a, end: b, escaped: e)
                     guard let out = Outcome(name: o) else { throw DecodeError("outcome must be ok, error, timeout or throttle, got \"\(o)\"") }
                     reply.outcome = out
                     outcomeGiven = true
-                case ("duration_ms", .number(let d)): reply.durationMs = d
-                case ("bytes", .number(let d)): reply.bytes = Int(d)
+                case ("duration_ms", .number(let d)):
+                    guard WireLimits.admits(figure: d) else {
+                        throw DecodeError("field \"duration_ms\" must be 0 … 1e10, got \(formatNumber(d))")
+                    }
+                    reply.durationMs = d
+                case ("bytes", .number(let d)):
+                    guard let n = WireLimits.count(d) else {
+                        throw DecodeError("field \"bytes\" must be a count of bytes (0 … 1e9), got \(formatNumber(d))")
+                    }
+                    reply.bytes = n
                 case ("cold_start", .bool(let b)): reply.coldStart = b
                 case ("error", .string(let a, let b, let e)): reply.error = try r.string(start: a, end: b, escaped: e)
                 default: break

@@ -129,11 +129,16 @@ public struct DogStatsDMapper: Sendable, Equatable {
         case raw
         /// datadogpy's own telemetry: packets it dropped before sending.
         case clientDropped(Int)
+        /// A metric whose values cannot be figures bfftop aggregates (a count of 1e19, a duration of
+        /// 1e300): refused whole, with the reason, and counted as malformed.
+        case refused(DecodeError)
     }
 
     public func map(_ m: DogStatsDMetric, at now: Double) -> Mapped {
         if m.name.hasPrefix("datadog.dogstatsd.client.packets_dropped") {
-            return m.kind == .count ? .clientDropped(Int(m.values.reduce(0, +))) : .raw
+            guard m.kind == .count else { return .raw }
+            guard let n = WireLimits.count(m.values.reduce(0, +)) else { return .refused(Self.outOfRange(m)) }
+            return .clientDropped(n)
         }
         guard prefix.isEmpty || m.name.hasPrefix(prefix) else { return .raw }
         guard let (tagKey, rawEndpoint) = endpointTags.lazy.compactMap({ k in m.tag(k).map { (k, $0) } }).first(where: { !$0.1.isEmpty }) else {
@@ -145,7 +150,8 @@ public struct DogStatsDMapper: Sendable, Equatable {
         let cold = coldStartTags.contains { m.tag($0) == "true" }
         let t = m.timestamp ?? now
         let lower = m.name.lowercased()
-        let copies = max(1, min(100, Int((1 / m.sampleRate).rounded())))
+        // 1 / rate is at most 100 before converting: a rate of 5e-324 makes it infinite.
+        let copies = max(1, Int(min(100, (1 / m.sampleRate).rounded())))
         switch m.kind {
         case .timer, .histogram, .distribution:
             let scale = m.kind == .timer ? 1.0 : Self.millisecondsPerUnit(lower)
@@ -155,23 +161,34 @@ public struct DogStatsDMapper: Sendable, Equatable {
                 let outcome: Outcome = status.map { $0 == 429 ? .throttle : ($0 == 504 || $0 == 408) ? .timeout : $0 >= 500 ? .error : .ok } ?? .ok
                 let inv = Invocation(ts: t - ms / 1000, service: m.tag("service"), endpoint: endpoint, kind: kind, durationMs: ms,
                                      coldStart: cold, outcome: outcome, status: status, error: outcome == .ok ? nil : status.map { "HTTP \($0)" })
-                guard WireLimits.admits(inv) else { continue }  // a garbled value or timestamp
+                guard WireLimits.admits(inv) else { return .refused(Self.outOfRange(m)) }  // a garbled value or timestamp
                 for _ in 0..<copies { out.append(.invocation(inv)) }
             }
             return .events(out)
         case .count:
             let outcome: Outcome? = lower.contains("throttl") ? .throttle : lower.contains("timeout") ? .timeout : lower.contains("error") ? .error : nil
             guard let outcome else { return .raw }
-            let n = Int(m.values.reduce(0, +) * Double(copies))
+            guard let n = WireLimits.count(m.values.reduce(0, +) * Double(copies)), t >= 0, t < WireLimits.maxTimestamp else {
+                return .refused(Self.outOfRange(m))
+            }
             guard n > 0 else { return .events([]) }
-            return .events([.outcomes(OutcomeCount(ts: t, endpoint: endpoint, kind: kind, outcome: outcome, count: min(n, 100_000)))])
+            return .events([.outcomes(OutcomeCount(ts: t, endpoint: endpoint, kind: kind, outcome: outcome, count: n))])
         case .gauge:
             guard ["concurrency", "active_requests", "in_flight", "inflight", "concurrent"].contains(where: { lower.contains($0) }),
                   let v = m.values.last else { return .raw }
+            guard v >= 0, v <= Double(WireLimits.maxCount), t >= 0, t < WireLimits.maxTimestamp else { return .refused(Self.outOfRange(m)) }
             return .events([.concurrency(ConcurrencyGauge(ts: t, endpoint: endpoint, value: v, service: m.tag("service"), kind: kind))])
         case .set:
             return .raw
         }
+    }
+
+    static func outOfRange(_ m: DogStatsDMetric) -> DecodeError {
+        let values = m.values.prefix(3).map { formatNumber($0) }.joined(separator: ":")
+        if let t = m.timestamp, !(t >= 0 && t < WireLimits.maxTimestamp) {
+            return DecodeError("timestamp T\(formatNumber(t)) of \(m.name) is not Unix seconds")
+        }
+        return DecodeError("value \(values) of \(m.name) is out of range (counts 0 … 1e9, durations 0 … 1e10 ms)")
     }
 
     /// Datadog clients turn spaces in tag values into `_`: `GET_/api/slots` is the route `GET /api/slots`

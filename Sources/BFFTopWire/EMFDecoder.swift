@@ -11,13 +11,28 @@ public enum EMFDecoder {
     static let routeKeys = ["endpoint", "route", "operation"]
     static let functionKeys = ["function_name", "FunctionName", "functionName", "service", "ServiceName"]
 
-    /// nil: not EMF. An EMF document without a usable endpoint or metric gives no events.
-    /// Invocations outside `WireLimits` (a garbled sample or timestamp) are dropped.
-    public static func decode(_ line: UnsafeRawBufferPointer) -> [WireEvent]? {
-        decodeUnchecked(line)?.filter(WireLimits.admits)
+    /// nil: not EMF. An EMF document without a usable endpoint or metric gives no events; one
+    /// with a figure outside `WireLimits` (a garbled sample, count or timestamp) is refused whole.
+    public static func decode(_ line: UnsafeRawBufferPointer) -> Result<[WireEvent], DecodeError>? {
+        do {
+            guard let events = try decodeUnchecked(line) else { return nil }
+            guard events.allSatisfy(WireLimits.admits) else {
+                return .failure(DecodeError("EMF document with a latency sample or timestamp out of range"))
+            }
+            return .success(events)
+        } catch {
+            return .failure(error)
+        }
     }
 
-    private static func decodeUnchecked(_ line: UnsafeRawBufferPointer) -> [WireEvent]? {
+    private static func count(_ values: [Double], _ name: String) throws(DecodeError) -> Int {
+        guard let n = WireLimits.count(values.reduce(0, +)) else {
+            throw DecodeError("EMF metric \(name) is not a count (0 … 1e9): \(values.prefix(3).map(formatNumber).joined(separator: ", "))")
+        }
+        return n
+    }
+
+    private static func decodeUnchecked(_ line: UnsafeRawBufferPointer) throws(DecodeError) -> [WireEvent]? {
         guard bytesContain(line, "\"_aws\"") else { return nil }
         var s = JSONScanner(line)
         let r = JSONScanner(line)
@@ -51,6 +66,7 @@ public enum EMFDecoder {
         }
         guard let endpoint else { return [] }
         let t = meta.timestamp ?? 0
+        guard t >= 0, t < WireLimits.maxTimestamp else { throw DecodeError("EMF Timestamp \(formatNumber(t * 1000)) is not Unix milliseconds") }
         var samples: [Double] = []
         var cold = 0
         var outcomes: [(Outcome, Int)] = []
@@ -60,13 +76,13 @@ public enum EMFDecoder {
             if let scale = msPerUnit(unit) ?? ((lower.contains("latency") || lower.contains("duration")) && unit == nil ? 1 : nil) {
                 samples += values.map { $0 * scale }
             } else if lower == "coldstart" || lower == "cold_start" || lower == "coldstarts" {
-                cold += Int(values.reduce(0, +))
+                cold = min(cold + (try count(values, name)), WireLimits.maxCount)
             } else if lower.contains("throttl") {
-                outcomes.append((.throttle, Int(values.reduce(0, +))))
+                outcomes.append((.throttle, try count(values, name)))
             } else if lower.contains("timeout") {
-                outcomes.append((.timeout, Int(values.reduce(0, +))))
+                outcomes.append((.timeout, try count(values, name)))
             } else if lower.contains("error") || lower.contains("fault") {
-                outcomes.append((.error, Int(values.reduce(0, +))))
+                outcomes.append((.error, try count(values, name)))
             }
         }
         // Counts in a document with latency samples describe those requests: they mark samples (as a

@@ -48,6 +48,23 @@ public enum WireLimits {
     /// Durations, init, billed and timeout figures in milliseconds (about 115 days), memory in MB.
     public static let maxFigure = 1e10
 
+    /// The largest count one message may carry (a DogStatsD counter increment, an EMF `Errors`
+    /// value, bytes of a reply): beyond it the figure is garbage, and sums of such counts could
+    /// overflow the counters they are added to.
+    public static let maxCount = 1_000_000_000
+
+    /// `v` as a count: a finite number in 0 … `maxCount`, rounded to the nearest whole number;
+    /// nil otherwise (the decoder refuses the message and says why). Never traps, whatever `v` is.
+    @inline(always) public static func count(_ v: Double) -> Int? {
+        v >= 0 && v <= Double(maxCount) ? Int(v.rounded()) : nil
+    }
+
+    /// `v` as a whole number within `range` (an id, a status code); nil when it is not one.
+    public static func integer(_ v: Double, in range: ClosedRange<Int>) -> Int? {
+        guard v == v.rounded(), v >= Double(range.lowerBound), v <= Double(range.upperBound), abs(v) < 9e15 else { return nil }
+        return Int(v)
+    }
+
     /// Absent, or 0 … `maxFigure`.
     @inline(always) public static func admits(figure v: Double?) -> Bool { v.map { $0 >= 0 && $0 <= maxFigure } ?? true }
 

@@ -52,16 +52,15 @@ public struct FunctionLogDecoder {
 
     public var function: String { telemetry.functionName ?? functionFromGroup ?? defaultFunction }
 
-    /// The line's invocations and events; those outside `WireLimits` (a garbled figure, a time in
-    /// the wrong unit) are dropped, and a line left with none is unrecognised.
+    /// The line's invocations and events. A line with any outside `WireLimits` (a garbled figure, a
+    /// time in the wrong unit) is unrecognised whole, so the reader counts it instead of losing
+    /// part of it unseen.
     public mutating func decode(_ line: UnsafeRawBufferPointer) -> Line {
         switch decodeUnchecked(line) {
         case .invocations(let invs):
-            let kept = invs.filter(WireLimits.admits)
-            return kept.isEmpty ? .unrecognised : .invocations(kept)
+            return invs.isEmpty || !invs.allSatisfy(WireLimits.admits) ? .unrecognised : .invocations(invs)
         case .events(let evs):
-            let kept = evs.filter(WireLimits.admits)
-            return kept.isEmpty && !evs.isEmpty ? .unrecognised : .events(kept)
+            return evs.allSatisfy(WireLimits.admits) ? .events(evs) : .unrecognised
         case let other:
             return other
         }
@@ -76,7 +75,8 @@ public struct FunctionLogDecoder {
             return text(Substring(String(decoding: line, as: UTF8.self)), time: nil, stream: nil)
         }
         if format == .auto || format == .emf, let emf = EMFDecoder.decode(line) {
-            return emf.isEmpty ? .other : .events(emf)
+            guard case .success(let events) = emf else { return .unrecognised }
+            return events.isEmpty ? .other : .events(events)
         }
         if format == .auto || format == .telemetry {
             var t = telemetry
@@ -218,7 +218,10 @@ public struct FunctionLogDecoder {
     private mutating func message(_ m: String, time: Double?, request: String?) -> Line {
         if m.first == "{" {
             var copy = m
-            if let emf = copy.withUTF8({ EMFDecoder.decode(UnsafeRawBufferPointer($0)) }) { return emf.isEmpty ? .other : .events(emf) }
+            if let emf = copy.withUTF8({ EMFDecoder.decode(UnsafeRawBufferPointer($0)) }) {
+                guard case .success(let events) = emf else { return .unrecognised }
+                return events.isEmpty ? .other : .events(events)
+            }
             let r = copy.withUTF8 { telemetry.decode(UnsafeRawBufferPointer($0), defaultFunction: functionFromGroup ?? defaultFunction) }
             if case .events(let invs) = r { return .invocations(invs.map { marks.apply(to: $0, stream: jsonStream) }) }
             if r == .other { return .other }

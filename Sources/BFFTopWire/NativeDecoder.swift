@@ -275,6 +275,7 @@ private struct Fields {
     if v > WireLimits.maxFigure { throw DecodeError("field \"\(name)\" must be at most 1e10, got \(formatNumber(v))") }
 }
 
-func formatNumber(_ d: Double) -> String {
+/// A number as a person reads it in an error message: whole numbers without ".0".
+public func formatNumber(_ d: Double) -> String {
     d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)
 }

@@ -64,7 +64,11 @@ public func formatFixed(_ v: Double, _ decimals: Int) -> String {
     guard v.isFinite else { return v.isNaN ? "nan" : (v < 0 ? "-inf" : "inf") }
     var scale = 1.0
     for _ in 0..<decimals { scale *= 10 }
-    guard abs(v) * scale < 9e15 else { return abs(v) < 9e18 ? String(Int64(v.rounded())) : String(v) }
+    guard abs(v) * scale < 9e15 else {
+        // Fewer decimals rather than none: 17000000000.5 with 6 would otherwise print as 17000000001.
+        if decimals > 0 { return formatFixed(v, decimals - 1) }
+        return abs(v) < 9e18 ? String(Int64(v.rounded())) : String(v)
+    }
     let n = Int64((abs(v) * scale).rounded())
     let sign = v < 0 && n != 0 ? "-" : ""
     guard decimals > 0 else { return sign + String(n) }

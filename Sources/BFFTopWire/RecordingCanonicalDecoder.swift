@@ -97,7 +97,7 @@ extension RecordingFastDecoder {
 extension PackedInvocation {
     /// An HTTP status as the general decoder accepts it: a whole number below 1000.
     @inline(always) mutating func setStatus(_ v: Double) -> Bool {
-        guard v < 1000 else { return false }
+        guard v >= 0, v < 1000 else { return false }  // Int16(v) would trap outside its range
         let s = Int16(v)
         guard Double(s) == v else { return false }
         status = s

@@ -1,0 +1,35 @@
+import BFFTopStats
+import BFFTopWire
+
+enum EngineFuzz {
+    /// Native lines into an aggregator with a small endpoint cap: memory stays bounded whatever the
+    /// times, and every event is either aggregated or counted as lost, by reason.
+    @Sendable static func engine(_ bytes: UnsafeRawBufferPointer) -> [String] {
+        var config = AggregatorConfig()
+        config.maxEndpoints = 4
+        config.startedAt = 1_700_000_000
+        let agg = Aggregator(config: config)
+        let decoder = NativeDecoder()
+        var decoded = 0
+        var start = 0
+        var now = 1_700_000_000.0
+        for i in 0...bytes.count where i == bytes.count || bytes[i] == 0x0A {
+            if case .success(let e) = decoder.decode(UnsafeRawBufferPointer(rebasing: bytes[start..<i])) {
+                agg.ingest(e, receivedAt: now)
+                decoded += 1
+                now += 0.25
+                agg.passTime(to: now)
+            }
+            start = i + 1
+        }
+        var out: [String] = []
+        let snap = agg.snapshot(SnapshotRequest(), now: now)
+        let accounted = agg.eventsAggregated + agg.losses.total + agg.testHidden
+        if accounted != decoded { out.append("\(decoded) events decoded, \(agg.eventsAggregated) aggregated + \(agg.losses.total) lost") }
+        if snap.endpoints.count > config.maxEndpoints + EndpointKind.allCases.count {
+            out.append("\(snap.endpoints.count) endpoints past a cap of \(config.maxEndpoints)")
+        }
+        if agg.heapBytes > 64 << 20 { out.append("aggregator holds \(agg.heapBytes) bytes") }
+        return out
+    }
+}
