@@ -44,6 +44,7 @@ public struct LineDecoder {
                 let remaining = bytes.count - pos
                 if discarding { return bytes.count }
                 if remaining > maxLineBytes {
+                    lines += 1
                     oversize(UnsafeRawBufferPointer(rebasing: bytes[pos..<min(bytes.count, pos + 80)]))
                     discarding = true
                     return bytes.count
@@ -117,18 +118,14 @@ public struct LineDecoder {
         }
     }
 
+    /// Counts a line over the cap as malformed (the caller has counted the line).
     private mutating func oversize(_ head: UnsafeRawBufferPointer) {
-        lines += 1
         malformed.append(MalformedLine(
             connection: connection, origin: origin,
             reason: "line longer than \(maxLineBytes / 1024) KiB (skipped to the next newline)", excerpt: Self.excerpt(head)))
     }
 
-    static func excerpt(_ l: UnsafeRawBufferPointer) -> String {
-        let head = String(decoding: l.prefix(80), as: UTF8.self)
-        let clean = String(head.unicodeScalars.map { $0.value < 0x20 || $0 == "\u{FFFD}" ? "·" : Character($0) })
-        return l.count > 80 ? clean + "…" : clean
-    }
+    static func excerpt(_ l: UnsafeRawBufferPointer) -> String { TerminalSafe.excerpt(l) }
 
     /// Hands over what was decoded since the last call.
     public mutating func takeControls() -> [ControlMessage] {

@@ -30,6 +30,12 @@ final class LineFileReader {
     @exclusivity(unchecked) private var start = 0
     @exclusivity(unchecked) private var end = 0
     private var eof = false
+    /// Inside a line longer than `maxLineBytes`, discarding up to its newline.
+    private var skippingLongLine = false
+    /// Lines longer than `maxLineBytes`, skipped (the socket's rule: `LineDecoder.defaultMaxLineBytes`),
+    /// so a file without newlines costs the buffer, not its own size in memory.
+    private(set) var oversizedLines = 0
+    static let maxLineBytes = LineDecoder.defaultMaxLineBytes
     /// The file offset of the next read and where to stop (a chunk of the file, or all of it).
     private var offset: Int
     private let limit: Int
@@ -99,16 +105,34 @@ final class LineFileReader {
             end -= start
             start = 0
         }
-        if end == buffer.count { buffer += [UInt8](repeating: 0, count: buffer.count) }  // a line longer than the buffer
+        if end == buffer.count {
+            // No newline in a whole buffer (the line cap): count the line and drop it to its newline.
+            oversizedLines += 1
+            skippingLongLine = true
+            end = 0
+        }
         let n = buffer.withUnsafeMutableBytes { b -> Int in
             guard let base = b.baseAddress, offset < limit else { return 0 }
             return pread(fd, base + end, min(b.count - end, limit - offset), off_t(offset))
         }
         if n <= 0 {
             eof = true
+            if skippingLongLine { end = 0 }
         } else {
             end += n
             offset += n
+            if skippingLongLine {
+                let nl = buffer.withUnsafeBytes { b -> Int? in
+                    guard let base = b.baseAddress, let hit = memchr(base + start, 0x0A, end - start) else { return nil }
+                    return UnsafeRawPointer(hit) - base
+                }
+                if let nl {
+                    start = nl + 1
+                    skippingLongLine = false
+                } else {
+                    end = 0
+                }
+            }
         }
     }
 }
@@ -137,7 +161,9 @@ final class RecordingStream {
     private var fastPath: FastPath? = FastPath()
     /// Names already handed over in a batch.
     private var namesReported = 0
-    private(set) var skipped = 0
+    private var undecoded = 0
+    /// Lines no decoder understood, and lines over the length cap.
+    var skipped: Int { undecoded + readers.reduce(0) { $0 + $1.oversizedLines } }
     private(set) var truncatedLastLines = 0
     /// Lines that are neither events nor malformed: START/END lines, application logs.
     private(set) var otherLines = 0
@@ -255,7 +281,7 @@ final class RecordingStream {
         case .other:
             otherLines += 1
         case .unrecognised:
-            if complete { skipped += 1 } else { truncatedLastLines += 1 }
+            if complete { undecoded += 1 } else { truncatedLastLines += 1 }
         }
     }
 

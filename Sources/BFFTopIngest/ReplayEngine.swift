@@ -16,10 +16,13 @@ public struct PlaybackStatus: Sendable, Equatable {
     public var truncatedLastLines: Int
     /// Log lines with nothing to aggregate (START/END, application output).
     public var otherLines: Int = 0
+    /// Seconds of event time without events that playback jumped over.
+    public var skippedSilence: Double = 0
 
     public init(start: Double, end: Double, position: Double, speed: Double, paused: Bool, files: [String],
-                skippedLines: Int, truncatedLastLines: Int, otherLines: Int = 0) {
+                skippedLines: Int, truncatedLastLines: Int, otherLines: Int = 0, skippedSilence: Double = 0) {
         self.otherLines = otherLines
+        self.skippedSilence = skippedSilence
         self.start = start
         self.end = end
         self.position = position
@@ -147,11 +150,13 @@ public final class ReplayEngine: FrameSource {
         /// The time of the next event (waiting for the reader); nil at the end.
         var pendingTime: Double? { stream.peekTime() }
 
-        /// Feeds every event up to and including time `t`; at most `limit` events.
-        mutating func feed(upTo t: Double, limit: Int = .max) -> Double? {
+        /// Feeds every event up to and including time `t`; at most `limit` events. Stops early
+        /// (between runs of one second's events) once `cancelled` says so: quitting never waits
+        /// for a long seek.
+        mutating func feed(upTo t: Double, limit: Int = .max, cancelled: () -> Bool = { false }) -> Double? {
             var last: Double?
             var n = 0
-            while n < limit {
+            while n < limit, !cancelled() {
                 guard let time = stream.peekTime() else {
                     exhausted = true
                     alarms.evaluate(aggregator, upTo: t)
@@ -177,19 +182,21 @@ public final class ReplayEngine: FrameSource {
         guard var player = try? Player(paths: paths, startedAt: window.from, function: function, config: config, alarms: alarmRules, decoding: decoding) else { return }
         defer { player.stream.stop() }
         var position = window.from
-        _ = player.feed(upTo: position)
+        let cancelled = { !self.running.load(ordering: .relaxed) }
+        _ = player.feed(upTo: position, cancelled: cancelled)
         var speed = initialSpeed
         var paused = false
         var lastWall = monotonicSeconds()
         var lastPublish = 0.0
         var sequence = 0
+        var skippedSilence = 0.0
         func seek(_ target: Double) {
             let t = min(max(target, window.from), window.to)
             if t < position, let fresh = try? Player(paths: paths, startedAt: window.from, function: function, config: config, alarms: alarmRules, decoding: decoding) {
                 player = fresh  // backwards: rebuild deterministically from the first event
             }
             position = t
-            _ = player.feed(upTo: t)
+            _ = player.feed(upTo: t, cancelled: cancelled)
         }
         while running.load(ordering: .relaxed) {
             var urgent = false
@@ -222,7 +229,14 @@ public final class ReplayEngine: FrameSource {
                     if player.exhausted || (player.pendingTime ?? -.infinity) > window.to { position = window.to }
                 } else {
                     position = min(window.to, position + wallDelta * speed)
-                    _ = player.feed(upTo: position)
+                    // Silence is skipped: a gap that would take more than `maxSilence` of wall time
+                    // at this speed jumps to a second (of wall time) before the next event.
+                    if let next = player.pendingTime, next > position + Self.maxSilence * speed {
+                        let target = min(window.to, next - speed)
+                        skippedSilence += target - position
+                        position = target
+                    }
+                    _ = player.feed(upTo: position, cancelled: cancelled)
                 }
                 if position >= window.to {
                     paused = true
@@ -241,7 +255,7 @@ public final class ReplayEngine: FrameSource {
                 let status = PlaybackStatus(
                     start: window.from, end: window.to, position: position, speed: speed, paused: paused, files: paths,
                     skippedLines: player.stream.counters.skipped, truncatedLastLines: player.stream.counters.truncatedLastLines,
-                    otherLines: player.stream.counters.otherLines)
+                    otherLines: player.stream.counters.otherLines, skippedSilence: skippedSilence)
                 var ingest = IngestStatus(listenPath: nil)
                 ingest.events = player.fed
                 ingest.malformed = player.stream.counters.skipped
@@ -253,6 +267,9 @@ public final class ReplayEngine: FrameSource {
             if paused || !speed.isInfinite { _ = wake.wait(timeout: .now() + 0.05) }
         }
     }
+
+    /// The longest stretch without events that plays out, in seconds of wall time; longer ones are skipped.
+    static let maxSilence = 3.0
 
     /// The next speed up or down the ladder 0.1× … 1000×, max.
     public static func step(_ speed: Double, up: Bool) -> Double {

@@ -146,7 +146,8 @@ public struct DogStatsDMapper: Sendable, Equatable {
         }
         let endpoint = Self.unsanitized(rawEndpoint)
         let kind: EndpointKind = functionTags.contains(tagKey) ? .function : .route
-        let status = statusTags.lazy.compactMap { m.tag($0).flatMap { Int($0) } }.first
+        // An HTTP status, or none: a tag of "9102" or "-1" says nothing about the outcome.
+        let status = statusTags.lazy.compactMap { m.tag($0).flatMap { Int($0) }.flatMap { (100...999).contains($0) ? $0 : nil } }.first
         let cold = coldStartTags.contains { m.tag($0) == "true" }
         let t = m.timestamp ?? now
         let lower = m.name.lowercased()

@@ -52,9 +52,11 @@ struct Report: AsyncParsableCommand {
         switch format {
         case .json: print(json(rows, snap, summary, w))
         case .csv:
+            if let note = lossNote(snap) { printError("bfftop report: \(note)") }
             print(columns.map(\.name).joined(separator: ","))
             for r in rows { print(columns.map { csvField($0.raw(r)) }.joined(separator: ",")) }
         case .markdown:
+            if let note = lossNote(snap) { print("> \(note)\n") }
             print("| " + columns.map(\.name).joined(separator: " | ") + " |")
             print("|" + columns.map { $0.numeric ? " ---: |" : " --- |" }.joined())
             for r in rows { print("| " + columns.map { $0.value(r).replacingPipes }.joined(separator: " | ") + " |") }
@@ -68,13 +70,23 @@ struct Report: AsyncParsableCommand {
                     return c.numeric ? pad + cell : cell + pad
                 }.joined(separator: "  ")
             }
-            print("window: last \(w) of \(files.joined(separator: ", ")) — \(summary.events) events"
-                + (summary.skippedLines > 0 ? ", \(summary.skippedLines) malformed lines skipped" : "")
-                + (summary.otherLines > 0 ? ", \(summary.otherLines) other log lines" : ""))
+            var heading = "window: last \(w) of \(TerminalSafe.clean(files.joined(separator: ", "))) — \(summary.events) events"
+            if summary.skippedLines > 0 { heading += ", \(summary.skippedLines) malformed lines skipped" }
+            if summary.otherLines > 0 { heading += ", \(summary.otherLines) other log lines" }
+            if let note = lossNote(snap) { heading += ", " + note }
+            print(heading)
             print(line(shown.map(\.name)))
             for r in rows { print(line(shown.map { $0.value(r) })) }
             print("total: \(snap.totals.count) invocations, \(Format.dollars(snap.totals.cost)), projected \(Format.dollars(snap.totals.projectedPerMonth))/month")
         }
+    }
+
+    /// Events read but not counted, and names past the endpoint cap (in the overflow rows).
+    func lossNote(_ snap: AggregateSnapshot) -> String? {
+        var parts: [String] = []
+        if snap.losses.total > 0 { parts.append("\(snap.losses.total) events not counted (\(snap.losses.summary))") }
+        if snap.endpointsOverCap > 0 { parts.append("\(snap.endpointsOverCap >= 256 ? "about " : "")\(snap.endpointsOverCap) endpoints over the cap, counted in the (other …) rows") }
+        return parts.isEmpty ? nil : parts.joined(separator: "; ")
     }
 
     func csvField(_ s: String) -> String {
@@ -84,6 +96,8 @@ struct Report: AsyncParsableCommand {
     func json(_ rows: [EndpointFigures], _ snap: AggregateSnapshot, _ s: RecordingSummary, _ w: Window) -> String {
         var out = "{\"window\":\"\(w)\",\"from\":\(JSONObjectWriter.fixed(Double(w.bucketRange(now: snap.now).lowerBound * Int64(w.resolution)), decimals: 3)),"
         out += "\"to\":\(JSONObjectWriter.fixed(s.end, decimals: 6)),\"events\":\(s.events),\"malformed_lines\":\(s.skippedLines),\"other_lines\":\(s.otherLines),"
+        out += "\"not_counted\":{\"too_old\":\(snap.losses.tooOld),\"future\":\(snap.losses.future),\"expired\":\(snap.losses.expired)},"
+        out += "\"endpoints_over_cap\":\(snap.endpointsOverCap),"
         out += "\"total_cost_usd\":\(snap.totals.cost),\"projected_usd_per_month\":\(snap.totals.projectedPerMonth),\"endpoints\":["
         out += rows.map { r in
             var o = JSONObjectWriter()
@@ -129,9 +143,10 @@ struct ReportColumn: Sendable {
     }
 
     static let all: [ReportColumn] = [
-        ReportColumn(name: "endpoint", numeric: false, inTable: true) { $0.name },
+        // Names come from the outside: control characters (ESC, OSC, bidi overrides) made inert.
+        ReportColumn(name: "endpoint", numeric: false, inTable: true) { TerminalSafe.clean($0.name) },
         ReportColumn(name: "kind", numeric: false, inTable: true) { $0.kind.description },
-        ReportColumn(name: "service", numeric: false, inTable: false) { $0.service ?? "" },
+        ReportColumn(name: "service", numeric: false, inTable: false) { TerminalSafe.clean($0.service ?? "") },
         ReportColumn(name: "count", numeric: true, inTable: true) { "\($0.count)" },
         ReportColumn(name: "rps", numeric: true, inTable: true, raw: { formatFixed($0.rps, 3) }) { Format.count($0.rps) },
         ReportColumn(name: "p50_ms", numeric: true, inTable: true, raw: { rawMs($0.p50) }) { Format.ms($0.p50) },

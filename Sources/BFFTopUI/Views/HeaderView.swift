@@ -51,6 +51,14 @@ enum HeaderView {
         if f.backlogDropped > 0 {
             segs.append(Segment(text: "⚠ \(Format.count(Double(f.backlogDropped))) dropped (engine behind)", role: .bad, priority: 1))
         }
+        // Events the aggregator could not count, and names past the endpoint cap: never unseen.
+        if snap.losses.total > 0 {
+            segs.append(Segment(text: "⚠ \(Format.count(Double(snap.losses.total))) not counted (\(snap.losses.summary))", role: .warn, priority: 1))
+        }
+        if snap.endpointsOverCap > 0 {
+            let n = snap.endpointsOverCap
+            segs.append(Segment(text: "⚠ \(n >= 256 ? "≈" : "")\(Format.count(Double(n))) endpoints over the cap", role: .warn, priority: 1))
+        }
         let y = r.y
         p.grid.fill(Rect(x: r.x, y: y, width: r.width, height: 1), Cell(" ", p.style(.text)))
         let badge = " bfftop "
