@@ -93,7 +93,13 @@ import Testing
     }
 
     @Test func errorsNameFileLineKeyAndWhatWasExpected() {
-        #expect(errors("refresh = \"fast\"") == ["c.toml:1: refresh: expected a duration like 500ms, 30s, 2m or 1h (or seconds as a number)"])
+        #expect(errors("refresh = \"fast\"") == ["c.toml:1: refresh: expected a duration like 500ms, 30s, 2m or 1h (or seconds as a number), at most a year"])
+        // Numbers that would trap when converted, or overflow what they size, are refused by name.
+        #expect(errors("[invoke]\nmax_burst = 1e19") == ["c.toml:2: invoke.max_burst: must be at most 100000 (got 1e+19)"])
+        #expect(errors("[invoke]\nburst = 2.5") == ["c.toml:2: invoke.burst: must be a whole number (got 2.5)"])
+        #expect(errors("[[alarm]]\nmetric = \"error_rate\"\nthreshold = 0.1\nmin_events = -1").first == "c.toml:4: alarm.min_events: must be at least 0 (got -1)")
+        let deep = "x = " + String(repeating: "[", count: 50_000) + String(repeating: "]", count: 50_000)
+        #expect(errors(deep) == ["c.toml:1: x: arrays nested more than 32 deep"])
         #expect(errors("window = \"2m\"") == [#"c.toml:1: window: expected one of "1m", "5m", "15m", "1h", got "2m""#])
         #expect(errors("\n[cost]\nprovider = \"heroku\"").first?.hasPrefix("c.toml:3: cost.provider: expected one of \"aws-lambda-x86_64\"") == true)
         #expect(errors("[[alarm]]\nmetric = \"p99\"\n") == [#"c.toml:1: alarm.threshold: missing; a number, or "budget" for p50/p95/p99/cost_per_hour"#])

@@ -347,19 +347,105 @@ import BFFTopWire
         #expect(f.concurrencyLimit == 100)
     }
 
-    @Test func endpointLimitBoundsMemory() {
+    @Test func pastTheEndpointCapEventsAreCountedInOverflowRows() {
         var config = AggregatorConfig()
         config.maxEndpoints = 10
         let agg = Aggregator(config: config)
         for i in 0..<20 { agg.ingest(inv("e\(i)", end: t0, ms: 1)) }
-        #expect(agg.endpointCount == 10)
-        #expect(agg.eventsDropped == 10)
+        for i in 0..<5 { agg.ingest(inv("f\(i)", end: t0, ms: 1, kind: .function, outcome: .error)) }
+        for _ in 0..<100 { agg.ingest(inv("e3", end: t0 + 0.5, ms: 1, outcome: .error)) }  // an existing route still counts
+        #expect(agg.endpointCount == 12, "ten named, one overflow row per kind")
+        #expect(agg.eventsDropped == 0)
+        #expect(agg.endpointsOverCap == 15)
+        let s = agg.snapshot(SnapshotRequest(), now: t0 + 1)
+        let rows = Dictionary(uniqueKeysWithValues: s.endpoints.map { ($0.name, $0) })
+        #expect(rows["(other routes)"]?.count == 10 && rows["(other routes)"]?.kind == .route)
+        #expect(rows["(other functions)"]?.count == 5 && rows["(other functions)"]?.errors == 5 && rows["(other functions)"]?.kind == .function)
+        #expect(rows["e3"]?.errors == 100)
+        #expect(s.endpoints.reduce(0) { $0 + $1.count } == s.eventsAggregated, "rows add up to what was aggregated")
+        #expect(s.eventsAggregated == 125 && s.endpointsOverCap == 15)
+        #expect((rows["(other functions)"]?.cost ?? 0) > 0, "overflow rows are priced")
     }
 
-    @Test func futureClockSkewIsPulledBackInLiveMode() {
+    @Test func namesPastTheCapAreEstimatedNotRemembered() {
+        var config = AggregatorConfig()
+        config.maxEndpoints = 100
+        let agg = Aggregator(config: config)
+        let before = agg.heapBytes
+        for i in 0..<200_000 { agg.ingest(inv("n\(i)", end: t0 + Double(i) * 0.001, ms: 1)) }
+        let over = agg.endpointsOverCap
+        #expect(abs(Double(over) - 199_900) / 199_900 < 0.05, "estimate \(over)")
+        #expect(agg.endpointCount == 101)
+        #expect(agg.eventsAggregated == 200_000)
+        #expect(agg.heapBytes - before < 8 << 20)
+    }
+
+    @Test func futureClockSkewIsPulledBackInLiveModeUpToTenMinutes() {
         let agg = Aggregator()
-        agg.ingest(inv("e", end: t0 + 600, ms: 5), receivedAt: t0)
+        agg.ingest(inv("e", end: t0 + 300, ms: 5), receivedAt: t0)
         let f = agg.snapshot(SnapshotRequest(), now: t0 + 0.5).endpoints[0]
         #expect(f.count == 1)
+        // Further ahead is a wrong clock or unit: refused, counted by reason.
+        agg.ingest(inv("e", end: t0 + 601, ms: 5), receivedAt: t0)
+        #expect(agg.losses.future == 1 && agg.eventsAggregated == 1)
+    }
+
+    @Test func anAncientEventIsCountedAsTooOldAndCostsNothing() {
+        let agg = Aggregator()
+        let before = agg.heapBytes
+        // ts 0 (1970) on a live socket: froze the engine and grew memory by 350 MB/s.
+        agg.ingest(.invocation(Invocation(ts: 0, endpoint: "z", durationMs: 5)), receivedAt: t0)
+        agg.ingest(.start(InFlightStart(ts: 1, endpoint: "z", id: "s")), receivedAt: t0)
+        agg.ingest(.outcomes(OutcomeCount(ts: 2, endpoint: "z", outcome: .error, count: 3)), receivedAt: t0)
+        agg.ingest(inv("z", end: t0, ms: 5), receivedAt: t0)
+        agg.passTime(to: t0 + 1)
+        let s = agg.snapshot(SnapshotRequest(), now: t0 + 1)
+        #expect(s.losses.tooOld == 3 && s.eventsAggregated == 1)
+        #expect(s.endpoints.first?.count == 1)
+        #expect(agg.heapBytes - before < 1 << 20)
+    }
+
+    @Test func eventsYearsApartCostNothingPerEmptySecond() {
+        // Replay and report have no receive times: the clock is the newest event's.
+        let agg = Aggregator()
+        let year = 365.0 * 86400
+        for k in 0..<5 {
+            let t = t0 - 5 * year + Double(k) * year
+            agg.passTime(to: t)
+            agg.ingest(.invocation(Invocation(ts: t, endpoint: "a", durationMs: 9e9, id: nil)))  // ~104 days long
+            agg.ingest(.start(InFlightStart(ts: t + 9e6, endpoint: "a", id: "never-ends-\(k)")))
+        }
+        agg.passTime(to: t0)
+        let s = agg.snapshot(SnapshotRequest(window: .oneHour), now: t0)
+        #expect(s.eventsAggregated == 10)
+        #expect(agg.heapBytes < 4 << 20)
+    }
+
+    @Test func randomExtremeEventsAlwaysAddUp() {
+        var rng = SystemRandomNumberGenerator()
+        var config = AggregatorConfig()
+        config.maxEndpoints = 20
+        let agg = Aggregator(config: config)
+        let extremes: [Double] = [0, 1e-300, 1, 59.9, 3600, 1e6, 1e10, 1e11 - 1]
+        var now = t0
+        for i in 0..<20_000 {
+            now += Double.random(in: 0...2, using: &rng)
+            let ts = Bool.random(using: &rng) ? now - Double.random(in: 0...7200, using: &rng) : extremes.randomElement(using: &rng)!
+            let ms = extremes.randomElement(using: &rng)!
+            let name = "e\(Int.random(in: 0..<60, using: &rng))"
+            let rt: Double? = Bool.random(using: &rng) ? now : nil
+            switch i % 4 {
+            case 0: agg.ingest(.invocation(Invocation(ts: ts, endpoint: name, durationMs: ms, outcome: Outcome.allCases.randomElement(using: &rng)!, id: i % 8 == 0 ? "i\(i / 8)" : nil)), receivedAt: rt)
+            case 1: agg.ingest(.start(InFlightStart(ts: ts, endpoint: name, id: "i\(i / 8)")), receivedAt: rt)
+            case 2: agg.ingest(.outcomes(OutcomeCount(ts: ts, endpoint: name, outcome: .error, count: Int.random(in: 0...WireLimits.maxCount, using: &rng))), receivedAt: rt)
+            default: agg.ingest(.concurrency(ConcurrencyGauge(ts: ts, endpoint: name, value: ms)), receivedAt: rt)
+            }
+            if i % 100 == 0 { agg.passTime(to: now) }
+        }
+        let s = agg.snapshot(SnapshotRequest(window: .oneHour), now: now)
+        #expect(s.eventsAggregated + s.losses.total == 20_000, "\(s.eventsAggregated) + \(s.losses)")
+        #expect(s.endpoints.count <= 22)
+        #expect(agg.heapBytes < 32 << 20)
+        for e in s.endpoints { #expect(e.ok <= e.count && e.count >= 0) }
     }
 }

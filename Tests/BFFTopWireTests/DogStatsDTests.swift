@@ -35,10 +35,21 @@ import Testing
         #expect(got.count == 3, "two metrics and one malformed; the empty line skipped")
     }
 
-    @Test func implausibleTimerValuesAreDropped() throws {
-        let t = try #require(metric("request.duration:1e308:12|ms|#route:GET /api/feed"))
-        guard case .events(let ev) = DogStatsDMapper().map(t, at: 100) else { Issue.record("timer not mapped"); return }
-        #expect(ev.count == 1, "only the 12 ms sample")
+    @Test func implausibleValuesAreRefusedWithAReasonNeverDroppedOrTrapped() throws {
+        let now = 1_700_000_000.0
+        for line in ["request.duration:1e308:12|ms|#route:GET /api/feed", "a.errors:1e19|c|#route:/x", "a.errors:-5|c|#route:/x",
+                     "datadog.dogstatsd.client.packets_dropped:1e300|c", "lambda.concurrency:1e300|g|#function:f", "a.errors:1|c|#route:/x|T1e300"] {
+            let m = try #require(metric(line))
+            guard case .refused(let why) = DogStatsDMapper().map(m, at: now) else {
+                Issue.record("\(line) was not refused")
+                continue
+            }
+            #expect(why.reason.contains("range") || why.reason.contains("Unix seconds"), "\(line): \(why.reason)")
+        }
+        // A sample rate so small that 1 / rate is infinite weights by the 100 copies at most.
+        let tiny = try #require(metric("x:1|ms|@5e-324|#route:/y"))
+        guard case .events(let ev) = DogStatsDMapper().map(tiny, at: now) else { Issue.record("not mapped"); return }
+        #expect(ev.count == 100)
     }
 
     @Test func mappingToEndpoints() throws {
