@@ -97,6 +97,13 @@ public final class Aggregator {
         return id
     }
 
+    /// An end claimed further ahead of the receive time than `maxClockSkew` pulled back to it (as
+    /// `PreparedInvocation` does): an emitter with a fast clock would otherwise stay invisible.
+    @inline(__always) private func skewCorrected(_ t: Double, receivedAt: Double?) -> Double {
+        if let r = receivedAt, t > r + config.maxClockSkew { return r }
+        return t
+    }
+
     /// Whether an event at `t` (after skew correction; it claimed `claimed`) can be counted: no
     /// further ahead of its receive time than `maxFutureSkew`, no older than `history` behind the
     /// newest time seen. Counts the loss otherwise; moves the clock on.
@@ -132,21 +139,18 @@ public final class Aggregator {
                 testHidden += 1
                 return
             }
+            // Judged before the endpoint exists: a refused event must not leave an empty row behind.
+            guard admit(skewCorrected(inv.endTs, receivedAt: receivedAt), claimed: inv.endTs, receivedAt: receivedAt) else { return }
             let id = endpointID(inv.endpoint, kind: inv.kind)
             let p = PreparedInvocation(
                 inv, receivedAt: receivedAt, pricing: endpoints[Int(id)].pricing, cost: config.cost, maxClockSkew: config.maxClockSkew)
-            guard admit(p.time, claimed: inv.endTs, receivedAt: receivedAt) else { return }
             var parentID: Int32?
             if let parent = inv.parent, parent != inv.endpoint { parentID = endpointID(parent, kind: .route) }
             apply(p, id: id, parentID: parentID, service: inv.service, inFlightID: inv.id)
             if inv.outcome != .ok { noteFailure(inv, at: p.time) }
             return
         }
-        var shift = 0.0
-        if let receivedAt, event.eventTime > receivedAt + config.maxClockSkew {
-            shift = receivedAt - event.eventTime
-        }
-        let t = event.eventTime + shift
+        let t = skewCorrected(event.eventTime, receivedAt: receivedAt)
         guard admit(t, claimed: event.eventTime, receivedAt: receivedAt) else { return }
         let kind: EndpointKind? = switch event {
         case .invocation(let i): i.kind
@@ -185,6 +189,8 @@ public final class Aggregator {
             testHidden += 1
             return
         }
+        let end = packed.ts + packed.durationMs / 1000
+        guard admit(skewCorrected(end, receivedAt: packed.receivedAt), claimed: end, receivedAt: packed.receivedAt) else { return }
         let id = resolve(packed.endpoint, kind: packed.kind, &names)
         let parentID = packed.parent >= 0 && packed.parent != packed.endpoint ? resolve(packed.parent, kind: .route, &names) : nil
         let service = packed.service
@@ -193,7 +199,6 @@ public final class Aggregator {
             endpoints[Int(id)].serviceKey = service
         }
         let p = PreparedInvocation(packed, pricing: endpoints[Int(id)].pricing, cost: config.cost, maxClockSkew: config.maxClockSkew)
-        guard admit(p.time, claimed: packed.ts + packed.durationMs / 1000, receivedAt: packed.receivedAt) else { return }
         apply(p, id: id, parentID: parentID, service: nil, inFlightID: inFlightID)
     }
 

@@ -22,6 +22,7 @@ public enum Format {
     public static func count(_ v: Double) -> String {
         switch abs(v) {
         case 0: return "0"
+        case ..<1000 where v == v.rounded(): return String(Int(v))  // counts: 4, not 4.0
         case ..<1: return fixed(v, 2)
         case ..<10: return fixed(v, 1)
         case ..<1000: return fixed(v, 0)

@@ -1,0 +1,108 @@
+import Foundation
+import Testing
+
+/// Hostile input against the real binary, as another local process would send it: every line that
+/// once trapped, froze or silently vanished, then good events that must still be shown and recorded.
+@Suite struct HostileInputEndToEndTests {
+    let bin = TmuxDriver.binary
+
+    /// Sends each argument as one line over the Unix socket (a fresh connection each), and the
+    /// datagrams after `--udp PORT` over UDP.
+    static let sender = #"""
+    import socket, sys, time
+    path, port = sys.argv[1], int(sys.argv[2])
+    lines = [l.encode() for l in sys.argv[3:]]
+    for l in lines:
+        s = socket.socket(socket.AF_UNIX); s.connect(path); s.sendall(l + b"\n"); s.close()
+    s = socket.socket(socket.AF_UNIX); s.connect(path)
+    s.sendall(b'{"v":1,"type":"invocation","endpoint":"long' + b"x" * (2 << 20))   # 2 MiB, no newline yet
+    s.sendall(b'\n'); s.close()
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for d in [b"a.errors:1e19|c|#route:/x", b"b.latency:1e300|ms|#route:/x", b"c.errors:1|c|#route:/x|T1", b"d.latency:5|ms|@5e-324|#route:/dsd"]:
+        u.sendto(d, ("127.0.0.1", port))
+    print("sent")
+    """#
+
+    static let good = #"""
+    import socket, sys, time
+    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+    now = time.time()
+    s.sendall(b"".join(b'{"v":1,"type":"invocation","ts":%.3f,"endpoint":"GET /good","duration_ms":%d,"status":200}\n' % (now - 0.5, 10 + i) for i in range(50)))
+    s.close()
+    print("sent")
+    """#
+
+    @Test func hostileLinesNeitherKillNorFreezeNorVanish() throws {
+        let id = "\(getpid())"
+        let sock = "/tmp/bfftop-e2e-\(id)-hostile.sock", rec = "/tmp/bfftop-e2e-\(id)-hostile.ndjson"
+        let sender = "/tmp/bfftop-e2e-\(id)-hostile.py", good = "/tmp/bfftop-e2e-\(id)-good.py"
+        defer { for f in [rec, sender, good] { unlink(f) } }
+        try Self.sender.write(toFile: sender, atomically: true, encoding: .utf8)
+        try Self.good.write(toFile: good, atomically: true, encoding: .utf8)
+        let port = Int(try shell("python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((\"127.0.0.1\",0)); print(s.getsockname()[1])'").output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 18125
+        let tmux = TmuxDriver(name: "hostile")
+        defer { tmux.stop(killing: sock) }
+        try tmux.start("\(bin) watch --socket \(sock) --dogstatsd-udp 127.0.0.1:\(port) --record \(rec) --refresh 0.2; sleep 10", width: 160, height: 40)
+        #expect(tmux.waitFor { $0.contains("Waiting for events") }.ok)
+        let now = Int(Date().timeIntervalSince1970)
+        let hostile = [
+            #"{"v":1,"type":"invocation","ts":0,"endpoint":"ancient","duration_ms":5}"#,
+            #"{"v":1,"type":"start","ts":1,"endpoint":"ancient","id":"x"}"#,
+            #"{"v":1,"type":"invocation","ts":\#(now + 86400),"endpoint":"tomorrow","duration_ms":5}"#,
+            #"{"v":1,"type":"invoke_result","id":1e300,"status":200}"#,
+            #"{"v":1,"type":"invoke_result","id":"7","status":1e300}"#,
+            #"{"_aws":{"Timestamp":\#(now)000,"CloudWatchMetrics":[{"Namespace":"n","Dimensions":[["function_name"]],"Metrics":[{"Name":"Errors","Unit":"Count"}]}]},"function_name":"f","Errors":1e300}"#,
+            #"{"_aws":{"Timestamp":\#(now)000,"CloudWatchMetrics":[{"Namespace":"n","Dimensions":[["function_name"]],"Metrics":[{"Name":"ColdStart","Unit":"Count"}]}]},"function_name":"f","ColdStart":1e19}"#,
+            #"{"v":1,"type":"invocation","ts":\#(now),"endpoint":"huge","duration_ms":1e308}"#,
+        ]
+        let sent = try shell("python3 \(sender) \(sock) \(port) " + hostile.map(quote).joined(separator: " "))
+        #expect(sent.output.contains("sent"), "\(sent.output)")
+        #expect(try shell("python3 \(good) \(sock)").output.contains("sent"))
+        let shown = tmux.waitFor { $0.contains("GET /good") && $0.contains("not counted") && $0.contains("/dsd") }
+        #expect(shown.ok, "good events shown, the ancient and future ones counted as not counted:\n\(shown.screen)")
+        #expect(shown.screen.contains("4 not counted (3 too old, 1 from the future)"), "ts 0, start at 1, DogStatsD T1; a day ahead:\n\(shown.screen)")
+        #expect(!shown.screen.contains("ancient") && !shown.screen.contains("tomorrow"), "refused events leave no empty rows:\n\(shown.screen)")
+        // Alive, with its clock moving and memory bounded.
+        let pid = try shell("pgrep -f -- \(quote("^\(bin) watch --socket \(sock)"))").output.split(separator: "\n").first.map(String.init) ?? ""
+        #expect(!pid.isEmpty, "the dashboard died:\n\(tmux.screen())")
+        let rss = try shell("awk '/VmRSS/ {print $2}' /proc/\(pid)/status").output.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect((Int(rss) ?? .max) < 300_000, "RSS \(rss) kB")
+        tmux.keys("q")
+        usleep(800_000)
+        let r = try shell("\(bin) report \(rec) --format csv 2>/dev/null")
+        let rows = reportRows(r.output)
+        #expect(rows["GET /good"]?["count"] == "50", "the good events were recorded: \(r.output)")
+    }
+
+    @Test func reportOnAFileSpanningYearsIsInstantAndSmall() throws {
+        let id = "\(getpid())"
+        let file = "/tmp/bfftop-e2e-\(id)-years.ndjson"
+        defer { unlink(file) }
+        let now = Int(Date().timeIntervalSince1970)
+        var text = ""
+        for k in stride(from: 5, through: 0, by: -1) {
+            text += #"{"v":1,"type":"invocation","ts":\#(now - k * 365 * 86400),"endpoint":"GET /a","duration_ms":5}"# + "\n"
+        }
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        let r = try shell("/usr/bin/time -f 'rss=%M' \(bin) report \(file) --format csv 2>&1")
+        #expect(reportRows(r.output)["GET /a"] != nil, "\(r.output)")
+        let rss = Int(r.output.components(separatedBy: "rss=").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? .max
+        #expect(rss < 150_000, "peak RSS \(rss) kB")
+    }
+
+    @Test func reportSkipsAnEndlessLineInConstantMemory() throws {
+        let id = "\(getpid())"
+        let file = "/tmp/bfftop-e2e-\(id)-endless.ndjson"
+        defer { unlink(file) }
+        let now = Int(Date().timeIntervalSince1970)
+        let good = #"{"v":1,"type":"invocation","ts":\#(now),"endpoint":"GET /a","duration_ms":5}"#
+        // 64 MiB without a newline between two good lines.
+        let gen = "python3 -c \"import sys; o=sys.stdout.buffer; o.write(sys.argv[1].encode()+b'\\n'); o.write(b'x'*(64<<20)+b'\\n'); o.write(sys.argv[1].encode()+b'\\n')\" \(quote(good)) > \(file)"
+        #expect(try shell(gen).status == 0)
+        let r = try shell("/usr/bin/time -f 'rss=%M' \(bin) report \(file) 2>&1")
+        #expect(r.output.contains("1 malformed lines skipped"), "\(r.output)")
+        #expect(r.output.contains("GET /a") && r.output.contains("total: 2 invocations"), "\(r.output)")
+        let rss = Int(r.output.components(separatedBy: "rss=").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? .max
+        #expect(rss < 100_000, "peak RSS \(rss) kB for a 64 MiB line")
+    }
+}
