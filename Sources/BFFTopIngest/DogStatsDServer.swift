@@ -3,13 +3,16 @@ import Glibc
 #endif
 import BFFTopWire
 import CBFFTopSys
+import NIOCore
+import NIOPosix
 import Synchronization
 
-/// DogStatsD over a Unix datagram socket, a Unix stream socket (4-byte little-endian length, then
-/// the payload) or UDP on loopback. Each listener has a dedicated reader thread that never waits on
-/// anything but the socket: Linux queues only ~11 datagrams per Unix datagram socket and clients drop
-/// silently when it is full, so datagrams are drained with `recvmmsg`, 64 at a time, into a
-/// preallocated slab, then parsed and mapped, and the events go to the engine's mailbox in one batch.
+/// DogStatsD over a Unix datagram socket, UDP on loopback, or a Unix stream socket (4-byte
+/// little-endian length, then the payload). Each datagram listener has a dedicated reader thread
+/// that never waits on anything but the socket: Linux queues only ~11 datagrams per Unix datagram
+/// socket and clients drop silently when it is full, so datagrams are drained with `recvmmsg`, 64 at
+/// a time, into a preallocated slab, then parsed and mapped, and the events go to the engine's
+/// mailbox in one batch. Stream connections live on the NIO event loops (`DogStatsDStreamHandler`).
 public final class DogStatsDServer: Sendable {
     public enum Endpoint: Sendable, Equatable, CustomStringConvertible {
         case datagram(String)
@@ -27,29 +30,31 @@ public final class DogStatsDServer: Sendable {
 
     public let endpoint: Endpoint
     private let fd: Int32
+    /// The listening channel of a stream endpoint.
+    private let channel: (any Channel)?
     private let running = Atomic<Bool>(true)
-    private let sink: any EventSink
-    private let stats: IngestStats
-    private let mapper: DogStatsDMapper
+    private let batcher: DogStatsDBatcher
     public static let slotBytes = 65536
     public static let maxFrameBytes = 65536
 
-    private init(endpoint: Endpoint, fd: Int32, sink: any EventSink, stats: IngestStats, mapper: DogStatsDMapper) {
+    private init(endpoint: Endpoint, fd: Int32, channel: (any Channel)? = nil, batcher: DogStatsDBatcher) {
         self.endpoint = endpoint
         self.fd = fd
-        self.sink = sink
-        self.stats = stats
-        self.mapper = mapper
+        self.channel = channel
+        self.batcher = batcher
     }
 
-    /// Binds and starts the reader. Errors say what and where.
-    public static func start(_ endpoint: Endpoint, sink: any EventSink, stats: IngestStats, mapper: DogStatsDMapper = DogStatsDMapper()) throws(IngestError) -> DogStatsDServer {
+    /// Binds and starts the reader. Errors say what and where. Stream endpoints run on `group`.
+    public static func start(_ endpoint: Endpoint, sink: any EventSink, stats: IngestStats, mapper: DogStatsDMapper = DogStatsDMapper(),
+                             group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws(IngestError) -> DogStatsDServer {
+        let batcher = DogStatsDBatcher(sink: sink, stats: stats, mapper: mapper)
         let fd: Int32
         switch endpoint {
         case .datagram(let path): fd = try bindUnix(path, type: Int32(SOCK_DGRAM.rawValue))
         case .stream(let path):
-            fd = try bindUnix(path, type: Int32(SOCK_STREAM.rawValue))
-            guard listen(fd, 128) == 0 else { throw .bindFailed(path: path, reason: String(cString: strerror(errno))) }
+            let channel = try await bindStream(path, batcher: batcher, group: group)
+            stats.dogstatsd { $0.listeners.append(endpoint.description) }
+            return DogStatsDServer(endpoint: endpoint, fd: -1, channel: channel, batcher: batcher)
         case .udp(let host, let port): fd = try bindUDP(host, port)
         }
         // A deep receive buffer absorbs bursts while the reader parses; a receive timeout lets stop() end the thread.
@@ -57,17 +62,36 @@ public final class DogStatsDServer: Sendable {
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         var tv = timeval(tv_sec: 0, tv_usec: 200_000)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        let server = DogStatsDServer(endpoint: endpoint, fd: fd, sink: sink, stats: stats, mapper: mapper)
+        let server = DogStatsDServer(endpoint: endpoint, fd: fd, batcher: batcher)
         stats.dogstatsd { $0.listeners.append(endpoint.description) }
-        switch endpoint {
-        case .stream: startThread(name: "bfftop-dsd-accept") { server.acceptLoop() }
-        default: startThread(name: "bfftop-dsd") { server.datagramLoop() }
-        }
+        startThread(name: "bfftop-dsd") { server.datagramLoop() }
         return server
+    }
+
+    static func bindStream(_ path: String, batcher: DogStatsDBatcher, group: any EventLoopGroup) async throws(IngestError) -> any Channel {
+        try SocketPath.prepareForListening(path)
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 128)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(AcceptBackoffHandler()) }
+            }
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(DogStatsDStreamHandler(batcher: batcher, maxFrameBytes: maxFrameBytes))
+                }
+            }
+        do {
+            let channel = try await bootstrap.bind(unixDomainSocketPath: path).get()
+            SocketPath.restrictToOwner(path)
+            return channel
+        } catch {
+            throw .bindFailed(path: path, reason: "\(error)")
+        }
     }
 
     public func stop() {
         guard running.exchange(false, ordering: .relaxed) else { return }
+        channel?.close(promise: nil)
         switch endpoint {
         case .datagram(let p), .stream(let p): unlink(p)
         case .udp: break
@@ -88,119 +112,24 @@ public final class DogStatsDServer: Sendable {
             }
             if n > 0 {
                 slab.withUnsafeBytes { all in
-                    var batch = Batch()
+                    var batch = DogStatsDBatcher.Batch()
                     for i in 0..<Int(n) {
                         if trunc[i] != 0 {
                             batch.truncated += 1
                             continue
                         }
                         let start = i * Self.slotBytes
-                        handle(UnsafeRawBufferPointer(rebasing: all[start..<(start + Int(lens[i]))]), into: &batch)
+                        batcher.handle(UnsafeRawBufferPointer(rebasing: all[start..<(start + Int(lens[i]))]), into: &batch)
                     }
-                    flush(batch)
+                    batcher.flush(batch)
                 }
             }
             if case .udp = endpoint, monotonicSeconds() - lastDropCheck > 1 {
                 lastDropCheck = monotonicSeconds()
-                if let d = udpDrops() { stats.dogstatsd { $0.kernelDropped = d } }
+                if let d = udpDrops() { batcher.stats.dogstatsd { $0.kernelDropped = d } }
             }
         }
         close(fd)
-    }
-
-    private func acceptLoop() {
-        while running.load(ordering: .relaxed) {
-            let c = accept(fd, nil, nil)
-            guard c >= 0 else { continue }  // timeout: check `running`
-            _ = fcntl(c, F_SETFD, FD_CLOEXEC)
-            var tv = timeval(tv_sec: 0, tv_usec: 200_000)
-            setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-            startThread(name: "bfftop-dsd-conn") { [self] in streamLoop(c) }
-        }
-        close(fd)
-    }
-
-    /// `[u32 LE length][payload]` frames; a frame over the cap closes the connection, as the agent does.
-    private func streamLoop(_ c: Int32) {
-        defer { close(c) }
-        var header = [UInt8](repeating: 0, count: 4)
-        var payload = [UInt8](repeating: 0, count: Self.maxFrameBytes)
-        while running.load(ordering: .relaxed) {
-            guard readFully(c, &header, 4) else { return }
-            let len = Int(header[0]) | Int(header[1]) << 8 | Int(header[2]) << 16 | Int(header[3]) << 24
-            guard len <= Self.maxFrameBytes else {
-                stats.dogstatsdMalformed(MalformedLine(connection: 0, origin: "dogstatsd", reason: "stream frame of \(len) bytes is over the \(Self.maxFrameBytes / 1024) KiB cap (connection closed)", excerpt: ""))
-                return
-            }
-            guard readFully(c, &payload, len) else { return }
-            var batch = Batch()
-            payload.withUnsafeBytes { handle(UnsafeRawBufferPointer(rebasing: $0[0..<len]), into: &batch) }
-            flush(batch)
-        }
-    }
-
-    private func readFully(_ c: Int32, _ buf: inout [UInt8], _ n: Int) -> Bool {
-        var got = 0
-        while got < n {
-            let r = buf.withUnsafeMutableBytes { read(c, $0.baseAddress! + got, n - got) }
-            if r > 0 {
-                got += r
-            } else if r < 0, errno == EAGAIN || errno == EINTR {
-                if !running.load(ordering: .relaxed) { return false }
-            } else {
-                return false
-            }
-        }
-        return true
-    }
-
-    // MARK: decoding
-
-    private struct Batch {
-        var events: [WireEvent] = []
-        var packets = 0, metrics = 0, other = 0, mapped = 0, truncated = 0, clientDropped = 0
-        var raw: [DogStatsDMetric] = []
-        var malformed: [MalformedLine] = []
-    }
-
-    private func handle(_ packet: UnsafeRawBufferPointer, into b: inout Batch) {
-        b.packets += 1
-        let now = wallClock()
-        DogStatsDParser.parsePacket(packet) { r in
-            switch r {
-            case .success(.metric(let m)):
-                b.metrics += 1
-                switch mapper.map(m, at: now) {
-                case .events(let e):
-                    b.events += e
-                    b.mapped += 1
-                case .raw: b.raw.append(m)
-                case .clientDropped(let n):
-                    b.clientDropped += n
-                    b.raw.append(m)
-                case .refused(let e):
-                    b.malformed.append(MalformedLine(connection: 0, origin: "dogstatsd", reason: e.reason, excerpt: LineDecoder.excerpt(packet)))
-                }
-            case .success: b.other += 1
-            case .failure(let e):
-                b.malformed.append(MalformedLine(connection: 0, origin: "dogstatsd", reason: e.reason, excerpt: LineDecoder.excerpt(packet)))
-            }
-        }
-    }
-
-    private func flush(_ b: Batch) {
-        if !b.events.isEmpty { sink.deliver(WireEventBatch(receivedAt: wallClock(), events: b.events)) }
-        let now = wallClock()
-        stats.dogstatsd { d in
-            d.packets += b.packets
-            d.metrics += b.metrics
-            d.eventsAndChecks += b.other
-            d.mapped += b.mapped
-            d.truncated += b.truncated
-            d.clientDropped += b.clientDropped
-            for m in b.raw { d.noteRaw(m, at: now) }
-        }
-        for m in b.malformed { stats.dogstatsdMalformed(m) }
     }
 
     // MARK: sockets

@@ -29,6 +29,11 @@ public final class Listener: Sendable {
         try SocketPath.prepareForListening(path)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 512)
+            // Out of descriptors (EMFILE/ENFILE), accepting again at once would spin the event loop:
+            // back off and retry. (Only NIO's async bind adds this handler itself.)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(AcceptBackoffHandler()) }
+            }
             .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 4096, initial: 65536, maximum: 1 << 20))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {

@@ -105,7 +105,7 @@ enum DashboardSession {
         if let u = (o.dogstatsdUdp ?? config.dogstatsdUDP).flatMap(UDPAddress.init) { wanted.append(.udp(host: u.host, port: u.port)) }
         for w in wanted {
             do {
-                dogstatsd.append(try DogStatsDServer.start(w, sink: engine.mailbox, stats: stats, mapper: config.dogstatsdMapping))
+                dogstatsd.append(try await DogStatsDServer.start(w, sink: engine.mailbox, stats: stats, mapper: config.dogstatsdMapping, group: group))
             } catch {
                 for d in dogstatsd { d.stop() }
                 listener.stopNow()

@@ -34,11 +34,11 @@ final class CountingSink: EventSink {
         return sent
     }
 
-    @Test func udpFloodIsAccountedFor() throws {
+    @Test func udpFloodIsAccountedFor() async throws {
         let stats = IngestStats()
         let sink = CountingSink()
         let port = UInt16(20_000 + Int(getpid()) % 20_000)
-        let server = try DogStatsDServer.start(.udp(host: "127.0.0.1", port: port), sink: sink, stats: stats)
+        let server = try await DogStatsDServer.start(.udp(host: "127.0.0.1", port: port), sink: sink, stats: stats)
         defer { server.stop() }
         let lines = (0..<50_000).map { "api.latency:\($0 % 500)|ms|#endpoint:/api/x,status:200" }
         let sent = sendUDP(port: port, lines)
@@ -55,11 +55,11 @@ final class CountingSink: EventSink {
         #expect(d.listeners == ["udp://127.0.0.1:\(port)"])
     }
 
-    @Test func streamFramesAndOversizeFrames() throws {
+    @Test func streamFramesAndOversizeFrames() async throws {
         let stats = IngestStats()
         let sink = CountingSink()
         let path = "/tmp/bfftop-test-\(getpid())-dsd-stream.sock"
-        let server = try DogStatsDServer.start(.stream(path), sink: sink, stats: stats)
+        let server = try await DogStatsDServer.start(.stream(path), sink: sink, stats: stats)
         defer { server.stop() }
         guard let fd = connectUnixSocket(path) else {
             Issue.record("cannot connect")
@@ -78,6 +78,41 @@ final class CountingSink: EventSink {
         #expect(d?.metrics == 2 && d?.mapped == 2 && d?.packets == 2)
         #expect(d?.malformed == 2, "the bad line and the oversize frame")
         #expect(stats.snapshot().lastMalformed?.reason.contains("over the 64 KiB cap") == true)
+    }
+
+    static func threadCount() -> Int {
+        guard let f = fopen("/proc/self/status", "r") else { return -1 }
+        defer { fclose(f) }
+        var line = [CChar](repeating: 0, count: 256)
+        while fgets(&line, 256, f) != nil {
+            let s = String(cString: line)
+            if s.hasPrefix("Threads:") { return Int(s.dropFirst(8).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1 }
+        }
+        return -1
+    }
+
+    @Test func idleStreamConnectionsCostNoThreads() async throws {
+        let stats = IngestStats()
+        let sink = CountingSink()
+        let path = "/tmp/bfftop-test-\(getpid())-dsd-idle.sock"
+        let server = try await DogStatsDServer.start(.stream(path), sink: sink, stats: stats)
+        defer { server.stop() }
+        let before = Self.threadCount()
+        var fds: [Int32] = []
+        defer { for fd in fds { close(fd) } }
+        for _ in 0..<300 { if let fd = connectUnixSocket(path) { fds.append(fd) } }
+        #expect(fds.count == 300)
+        usleep(300_000)
+        let after = Self.threadCount()
+        #expect(after - before < 10, "\(before) threads before 300 idle connections, \(after) after")
+        // A frame split across two writes on the last connection is still read whole.
+        let msg = Array("a.dur:10|ms|#endpoint:/a".utf8)
+        let bytes = [UInt8(msg.count), 0, 0, 0] + msg
+        _ = bytes.withUnsafeBytes { write(fds[299], $0.baseAddress, 6) }
+        usleep(50_000)
+        _ = bytes.withUnsafeBytes { write(fds[299], $0.baseAddress! + 6, bytes.count - 6) }
+        for _ in 0..<40 where (stats.snapshot().dogstatsd?.mapped ?? 0) < 1 { usleep(50_000) }
+        #expect(stats.snapshot().dogstatsd?.mapped == 1)
     }
 }
 
