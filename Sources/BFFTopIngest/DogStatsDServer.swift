@@ -69,14 +69,19 @@ public final class DogStatsDServer: Sendable {
     }
 
     static func bindStream(_ path: String, batcher: DogStatsDBatcher, group: any EventLoopGroup) async throws(IngestError) -> any Channel {
+        let reserve = DescriptorReserve.shared
         try SocketPath.prepareForListening(path)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 128)
             .serverChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(AcceptBackoffHandler()) }
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(DescriptorReserve.Handler(reserve)) }
             }
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                if reserve.shouldShed(channel) {
+                    batcher.stats.connectionShed()
+                    return channel.close()
+                }
+                return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(DogStatsDStreamHandler(batcher: batcher, maxFrameBytes: maxFrameBytes))
                 }
             }

@@ -52,6 +52,8 @@ public struct IngestStatus: Sendable, Equatable {
     public var malformed = 0
     public var bytes = 0
     public var lastMalformed: MalformedLine?
+    /// Connections closed on arrival because the process was out of file descriptors.
+    public var shedConnections = 0
     /// Present when a DogStatsD listener runs.
     public var dogstatsd: DogStatsDStatus?
 
@@ -97,6 +99,8 @@ public final class IngestStats: Sendable {
         }
         return id
     }
+
+    func connectionShed() { state.withLock { $0.shedConnections += 1 } }
 
     func close(_ id: Int) {
         state.withLock { $0.connections.removeAll { $0.id == id } }

@@ -24,19 +24,23 @@ public final class Listener: Sendable {
     }
 
     public static func start(
-        path: String, sink: any EventSink, stats: IngestStats, group: any EventLoopGroup, control: ControlRegistry? = nil
+        path: String, sink: any EventSink, stats: IngestStats, group: any EventLoopGroup, control: ControlRegistry? = nil,
+        reserve: DescriptorReserve = .shared
     ) async throws(IngestError) -> Listener {
         try SocketPath.prepareForListening(path)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 512)
-            // Out of descriptors (EMFILE/ENFILE), accepting again at once would spin the event loop:
-            // back off and retry. (Only NIO's async bind adds this handler itself.)
+            // Out of descriptors, accepting again at once would spin the event loop (DescriptorReserve).
             .serverChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(AcceptBackoffHandler()) }
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(DescriptorReserve.Handler(reserve)) }
             }
             .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 4096, initial: 65536, maximum: 1 << 20))
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                if reserve.shouldShed(channel) {
+                    stats.connectionShed()
+                    return channel.close()
+                }
+                return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(NDJSONHandler(sink: sink, stats: stats, origin: "conn", control: control))
                 }
             }

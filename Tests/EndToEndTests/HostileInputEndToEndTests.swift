@@ -74,6 +74,52 @@ import Testing
         #expect(rows["GET /good"]?["count"] == "50", "the good events were recorded: \(r.output)")
     }
 
+    /// CPU seconds (user + system) the process has used so far.
+    static func cpuSeconds(_ pid: String) -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return -1 }
+        let f = stat[stat.index(after: close)...].split(separator: " ")
+        guard f.count > 13, let u = Double(f[11]), let s = Double(f[12]) else { return -1 }
+        return (u + s) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    @Test func runningOutOfDescriptorsBacksOffInsteadOfSpinning() throws {
+        let id = "\(getpid())"
+        let sock = "/tmp/bfftop-e2e-\(id)-emfile.sock", dsd = "/tmp/bfftop-e2e-\(id)-emfile-dsd.sock"
+        let holder = "/tmp/bfftop-e2e-\(id)-emfile.py", good = "/tmp/bfftop-e2e-\(id)-emfile-good.py"
+        defer { for f in [holder, good] { unlink(f) } }
+        try Self.good.write(toFile: good, atomically: true, encoding: .utf8)
+        // Holds 150 connections to each socket for 4 s, then closes them.
+        try #"""
+        import socket, sys, time
+        held = []
+        for path in sys.argv[1:]:
+            for _ in range(150):
+                s = socket.socket(socket.AF_UNIX); s.connect(path); held.append(s)
+        print("holding", len(held), flush=True)
+        time.sleep(4)
+        for s in held: s.close()
+        print("closed")
+        """#.write(toFile: holder, atomically: true, encoding: .utf8)
+        let tmux = TmuxDriver(name: "emfile")
+        defer { tmux.stop(killing: sock) }
+        try tmux.start("ulimit -n 64; \(bin) watch --socket \(sock) --dogstatsd-stream \(dsd) --refresh 0.2; sleep 10", width: 140, height: 30)
+        #expect(tmux.waitFor { $0.contains("Waiting for events") }.ok)
+        let pid = try shell("pgrep -f -- \(quote("^\(bin) watch --socket \(sock)"))").output.split(separator: "\n").first.map(String.init) ?? ""
+        try shell("python3 \(holder) \(sock) \(dsd) > /tmp/bfftop-e2e-\(id)-emfile.out 2>&1 &")
+        usleep(1_500_000)
+        let cpu0 = Self.cpuSeconds(pid)
+        usleep(2_000_000)
+        let cpu1 = Self.cpuSeconds(pid)
+        #expect(cpu0 >= 0 && cpu1 - cpu0 < 0.5, "\(cpu1 - cpu0) s of CPU in 2 s with descriptors exhausted")
+        usleep(2_000_000)
+        #expect(try shell("python3 \(good) \(sock)").output.contains("sent"))
+        let shown = tmux.waitFor { $0.contains("GET /good") }
+        #expect(shown.ok, "accepting resumes once descriptors are free:\n\(shown.screen)")
+        #expect(shown.screen.contains("connections refused (out of file descriptors)"), "\(shown.screen)")
+        tmux.keys("q")
+    }
+
     @Test func reportOnAFileSpanningYearsIsInstantAndSmall() throws {
         let id = "\(getpid())"
         let file = "/tmp/bfftop-e2e-\(id)-years.ndjson"

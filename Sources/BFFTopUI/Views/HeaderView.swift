@@ -51,6 +51,9 @@ enum HeaderView {
         if f.backlogDropped > 0 {
             segs.append(Segment(text: "⚠ \(Format.count(Double(f.backlogDropped))) dropped (engine behind)", role: .bad, priority: 1))
         }
+        if f.ingest.shedConnections > 0 {
+            segs.append(Segment(text: "⚠ \(Format.count(Double(f.ingest.shedConnections))) connections refused (out of file descriptors)", role: .bad, priority: 1))
+        }
         // Events the aggregator could not count, and names past the endpoint cap: never unseen.
         if snap.losses.total > 0 {
             segs.append(Segment(text: "⚠ \(Format.count(Double(snap.losses.total))) not counted (\(snap.losses.summary))", role: .warn, priority: 1))
