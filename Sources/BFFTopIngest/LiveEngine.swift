@@ -82,10 +82,11 @@ public final class LiveEngine: Sendable {
         var lastCount = 0
         var sequence = 0
         while running.load(ordering: .relaxed) {
-            for batch in mailbox.take(waitingUpTo: min(0.1, refreshInterval)) {
-                aggregator.ingest(batch.events, receivedAt: batch.receivedAt)
-                recorder?.record(batch)
-            }
+            let batches = mailbox.take(waitingUpTo: min(0.1, refreshInterval))
+            // To the recorder first: it writes while the engine aggregates, so a kill -9 loses
+            // only what is in flight between the two at that instant.
+            for batch in batches { recorder?.record(batch) }
+            for batch in batches { aggregator.ingest(batch.events, receivedAt: batch.receivedAt) }
             aggregatedCount.store(aggregator.eventsAggregated, ordering: .relaxed)
             let now = clock()
             alarms.evaluate(aggregator, upTo: now)

@@ -28,7 +28,9 @@ public struct RecordingStatus: Sendable, Equatable {
 /// File format (v1): a header line `{"bfftop_recording":1,"started":…,"source":"…"}`, then one native
 /// protocol line per event with its receive time added as `"rt"`. Lines are only ever written whole
 /// (the buffer holds complete lines), so a `kill -9` can at worst cut the last line; everything before
-/// it replays. The buffer is written when it passes 256 KiB and at least once a second, and on stop.
+/// it replays. What the engine hands over is written at once, one `write` per round of batches (no
+/// buffering in the process beyond that round): the kernel's page cache survives a `kill -9`, so
+/// such a kill loses only the events the engine and the writer hold at that instant.
 /// With `maxBytes`, FILE rotates to FILE.1 (FILE.1 to FILE.2, …, keeping `keep` old files).
 public final class Recorder: Sendable {
     public let path: String
@@ -57,13 +59,14 @@ public final class Recorder: Sendable {
 
     /// Queues a batch for writing; drops (and counts) if the disk is far behind.
     public func record(_ batch: WireEventBatch) {
-        let accepted = queue.withLock { q -> Bool in
-            guard q.queued + batch.events.count <= Self.queueCapacity else { return false }
+        let (accepted, first) = queue.withLock { q -> (Bool, Bool) in
+            guard q.queued + batch.events.count <= Self.queueCapacity else { return (false, false) }
             q.batches.append(batch)
             q.queued += batch.events.count
-            return true
+            return (true, q.batches.count == 1)
         }
         if !accepted { status.withLock { $0.dropped += batch.events.count } }
+        if first { wake.signal() }  // the writer sleeps only while there is nothing to write
     }
 
     public var currentStatus: RecordingStatus { status.withLock { $0 } }
@@ -81,7 +84,6 @@ public final class Recorder: Sendable {
         var file = RecordingFile(path: path, header: header())
         var buffer: [UInt8] = []
         buffer.reserveCapacity(Self.flushBytes + 64 << 10)
-        var lastFlush = monotonicSeconds()
         func flush() {
             guard !buffer.isEmpty else { return }
             let result = file.append(buffer)
@@ -98,7 +100,6 @@ public final class Recorder: Sendable {
                     $0.error = opened
                 }
             }
-            lastFlush = monotonicSeconds()
         }
         while true {
             let stopping = !running.load(ordering: .relaxed)
@@ -119,12 +120,9 @@ public final class Recorder: Sendable {
                 }
                 if buffer.count >= Self.flushBytes { flush() }
             }
+            flush()
             if count > 0 { status.withLock { $0.events += count } }
-            if stopping {
-                flush()
-                break
-            }
-            if monotonicSeconds() - lastFlush >= 0.5 { flush() }
+            if stopping { break }
             if batches.isEmpty { _ = wake.wait(timeout: .now() + 0.1) }
         }
         file.close()

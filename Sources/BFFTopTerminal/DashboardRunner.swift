@@ -51,7 +51,7 @@ public final class DashboardRunner {
         var shownMessage: String?
         var invocationsSeen = -1
         var messageSince = 0.0
-        while !state.shouldQuit, bt_quit_requested() == 0 {
+        while !state.shouldQuit, bt_quit_requested() == 0, bt_crashed() == 0 {
             if state.message != shownMessage {
                 shownMessage = state.message
                 messageSince = monotonicSeconds()
@@ -75,7 +75,7 @@ public final class DashboardRunner {
                 if state.takeAlert() { terminal.alert(bell: state.bellOnAlarm, flash: state.flashOnAlarm) }
                 dirty = true
             }
-            if dirty {
+            if dirty, bt_crashed() == 0 {
                 terminal.draw(Dashboard.render(state))
                 dirty = false
             }
@@ -106,5 +106,8 @@ public final class DashboardRunner {
                 key = terminal.readKey(timeoutMs: 0)
             }
         }
+        // A fatal signal: the crash report is being printed on the restored terminal. Touch nothing
+        // (no endwin, no redraw); the signal handler ends the process (see bt_fatal_signal).
+        while bt_crashed() != 0 { pause() }
     }
 }

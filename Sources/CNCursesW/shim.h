@@ -34,6 +34,7 @@ static inline int bt_init_pair(int pair, int fg, int bg) { return init_extended_
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 /* Key codes (octal macros in curses.h) as functions, so Swift never depends on macro import. */
@@ -90,13 +91,30 @@ static inline struct sigaction *bt_previous_actions(void) {
 }
 
 /* Restores the terminal, then hands the signal to whoever handled it before (Swift's
-   backtracer prints the crash report on a sane terminal), or to the default action. */
+   backtracer prints the crash report on a sane terminal), or to the default action. Standard
+   input becomes /dev/null first, so an interactive backtracer (SWIFT_BACKTRACE=interactive=yes;
+   bfftop starts with interactive=no, see BFFTop.main) cannot sit waiting for a key. */
+/* Set by a fatal signal: the UI thread stops drawing, so the crash report is not painted over. */
+static inline volatile sig_atomic_t *bt_crash_flag(void) {
+    static volatile sig_atomic_t crashed = 0;
+    return &crashed;
+}
+static inline int bt_crashed(void) { return (int)*bt_crash_flag(); }
+
 static void bt_fatal_signal(int sig) {
+    *bt_crash_flag() = sig;
     bt_restore_tty_raw();
+    int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0) { dup2(devnull, STDIN_FILENO); if (devnull != STDIN_FILENO) close(devnull); }
     for (int i = 0; i < BT_NSIGS; i++) {
         if (bt_fatal_sigs()[i] == sig) { sigaction(sig, &bt_previous_actions()[i], NULL); break; }
     }
+    /* Delivered to that handler as this one returns (the signal is blocked until then). Swift's
+       backtracer prints its report and returns; a real fault then repeats and ends the process,
+       abort() ends it itself, but a fatal signal sent with kill would be survived: SIGALRM's
+       default action ends the process in 5 s at the latest, time enough for the report. */
     raise(sig);
+    alarm(5);
 }
 
 static inline void bt_install_crash_handlers(void) {

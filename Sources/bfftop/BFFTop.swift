@@ -16,4 +16,21 @@ struct BFFTop: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [Watch.self, Demo.self, Replay.self, Report.self, Forward.self, Invoke.self, Simulate.self, ConfigCommand.self, Bench.self],
         defaultSubcommand: Watch.self)
+
+    static func main() async {
+        preferNonInteractiveCrashReports()
+        await main(nil)
+    }
+
+    /// On a terminal, Swift's backtracer asks "Press space to interact…" after a crash and waits
+    /// 30 s for a key before the process may exit: a dashboard that crashed would seem to hang.
+    /// The runtime reads `SWIFT_BACKTRACE` only as the process starts, so when it is unset we set
+    /// `interactive=no` and start again in place (one `exec`, a few milliseconds); the crash report
+    /// is still printed, after the terminal is restored. Set `SWIFT_BACKTRACE` yourself to choose.
+    static func preferNonInteractiveCrashReports() {
+        guard getenv("SWIFT_BACKTRACE") == nil, isatty(STDIN_FILENO) != 0 else { return }
+        setenv("SWIFT_BACKTRACE", "interactive=no", 1)
+        execv("/proc/self/exe", CommandLine.unsafeArgv)
+        // exec failed (no /proc): carry on; only the wait after a crash is affected.
+    }
 }

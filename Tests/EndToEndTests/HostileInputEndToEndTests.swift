@@ -120,6 +120,26 @@ import Testing
         tmux.keys("q")
     }
 
+    /// A fatal signal: the terminal comes back, the crash report is printed (not waiting for a key),
+    /// and the process is gone within seconds.
+    @Test(arguments: ["SEGV", "ABRT"])
+    func fatalSignalsRestoreTheTerminalAndEndTheProcess(_ signal: String) throws {
+        let sock = "/tmp/bfftop-e2e-\(getpid())-crash-\(signal).sock"
+        let tmux = TmuxDriver(name: "crash-\(signal)")
+        defer { tmux.stop(killing: sock) }
+        try tmux.start("\(bin) watch --socket \(sock); echo \"EXITED $?\"; stty -a | grep -o ' icanon' ; sleep 30", width: 120, height: 40)
+        #expect(tmux.waitFor { $0.contains("Waiting for events") }.ok)
+        let pid = try shell("pgrep -f -- \(quote("^\(bin) watch --socket \(sock)"))").output.split(separator: "\n").first.map(String.init) ?? ""
+        #expect(!pid.isEmpty)
+        try shell("kill -\(signal) \(pid)")
+        let gone = tmux.waitFor(15) { $0.contains("EXITED") }
+        #expect(gone.ok, "still running 15 s after SIG\(signal):\n\(gone.screen)")
+        let all = tmux.history()
+        #expect(all.contains("Program crashed"), "the crash report is printed:\n\(all)")
+        #expect(!all.contains("Press space to interact"), "\(all)")
+        #expect(tmux.waitFor(5) { $0.contains(" icanon") }.ok, "the terminal is back in canonical mode")
+    }
+
     @Test func reportOnAFileSpanningYearsIsInstantAndSmall() throws {
         let id = "\(getpid())"
         let file = "/tmp/bfftop-e2e-\(id)-years.ndjson"

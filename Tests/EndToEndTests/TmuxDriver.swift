@@ -32,6 +32,11 @@ final class TmuxDriver {
         (try? shell("tmux -L \(server) capture-pane -p -t \(session)").output) ?? ""
     }
 
+    /// The screen and up to `lines` of scrollback above it.
+    func history(_ lines: Int = 5000) -> String {
+        (try? shell("tmux -L \(server) capture-pane -p -S -\(lines) -t \(session)").output) ?? ""
+    }
+
     /// The screen with its SGR escape sequences (colours and attributes).
     func screenWithEscapes() -> String {
         (try? shell("tmux -L \(server) capture-pane -p -e -t \(session)").output) ?? ""
