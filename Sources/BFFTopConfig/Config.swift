@@ -39,10 +39,14 @@ public struct Config: Sendable {
 
     public init() {}
 
+    /// Named endpoints kept; events of further names go to the `(other routes)` / `(other functions)` rows.
+    public var maxEndpoints = AggregatorConfig().maxEndpoints
+
     public var aggregatorConfig: AggregatorConfig {
         var c = AggregatorConfig()
         c.cost = cost
         c.functions = functions
+        c.maxEndpoints = maxEndpoints
         return c
     }
 }
@@ -179,7 +183,7 @@ struct Reader {
     static let providers = Provider.allCases.map { ($0.rawValue, $0) }
 
     mutating func read(_ root: TOMLTable, into c: inout Config) {
-        let known = ["socket", "refresh", "window", "theme", "alarms", "alarm", "cost", "prices", "function", "keys", "target", "invoke", "dogstatsd"]
+        let known = ["socket", "refresh", "window", "theme", "max_endpoints", "alarms", "alarm", "cost", "prices", "function", "keys", "target", "invoke", "dogstatsd"]
         for e in root.entries {
             switch e.key {
             case "socket": c.socket = string(e)
@@ -189,6 +193,7 @@ struct Reader {
                 }
             case "window": c.window = oneOf(e, Self.windows)
             case "theme": c.theme = string(e)
+            case "max_endpoints": c.maxEndpoints = integer(e, min: 1, max: 1_000_000) ?? c.maxEndpoints
             case "alarms": if let t = table(e) { readAlarmSettings(t, into: &c) }
             case "alarm": readAlarmRules(tables(e), into: &c)
             case "cost": if let t = table(e) { readCost(t, into: &c) }

@@ -13,6 +13,7 @@ public enum DefaultConfig {
             refresh = "1s"          # 0.1s … 60s
             window = "1m"           # 1m, 5m, 15m, 1h
             theme = "dark"          # a name from themes/, a path to a .toml, or "mono"
+            max_endpoints = \(AggregatorConfig().maxEndpoints)   # named rows; further names are counted in (other routes) / (other functions)
 
             [alarms]
             defaults = true         # keep the built-in rules listed below; false = only your [[alarm]] rules

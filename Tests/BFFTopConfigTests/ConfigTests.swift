@@ -92,6 +92,12 @@ import Testing
         #expect(c.keys == [.init(action: "quit", keys: ["q", "ctrl-c"], line: 43), .init(action: "sort", keys: ["o"], line: 44)])
     }
 
+    @Test func endpointCapIsConfigurable() throws {
+        let c = try ConfigLoader.parse("max_endpoints = 500", file: "c.toml")
+        #expect(c.aggregatorConfig.maxEndpoints == 500)
+        #expect(errors("max_endpoints = 0") == ["c.toml:1: max_endpoints: must be at least 1 (got 0)"])
+    }
+
     @Test func errorsNameFileLineKeyAndWhatWasExpected() {
         #expect(errors("refresh = \"fast\"") == ["c.toml:1: refresh: expected a duration like 500ms, 30s, 2m or 1h (or seconds as a number), at most a year"])
         // Numbers that would trap when converted, or overflow what they size, are refused by name.
@@ -119,7 +125,7 @@ import Testing
     @Test func unknownKeysAreWarningsNotSilentNoOps() throws {
         let c = try ConfigLoader.parse("colour = \"red\"\n[cost]\nprovder = \"x\"", file: "c.toml")
         #expect(c.warnings.map(\.description) == [
-            "c.toml:1: colour: unknown key, ignored (known here: socket, refresh, window, theme, alarms, alarm, cost, prices, function, keys, target, invoke, dogstatsd)",
+            "c.toml:1: colour: unknown key, ignored (known here: socket, refresh, window, theme, max_endpoints, alarms, alarm, cost, prices, function, keys, target, invoke, dogstatsd)",
             "c.toml:3: cost.provder: unknown key, ignored (known here: provider, free_tier, default_memory_mb, budget_per_hour)",
         ])
     }

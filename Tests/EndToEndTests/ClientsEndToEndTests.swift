@@ -77,7 +77,7 @@ import Testing
         #expect(shown.ok, "\(shown.screen)")
         tmux.keys("q")
         usleep(600_000)
-        let r = try shell("\(bin) report \(rec) --format csv")
+        let r = try shell("\(bin) report \(rec) --format csv 2>/dev/null")
         let rows = reportRows(r.output)
         #expect(!rows.isEmpty, "no report: \(r.output)")
         func row(_ name: String) -> [String: String] { rows[name] ?? [:] }

@@ -58,7 +58,7 @@ import Testing
         let slots = (0..<400).map { Double(5 + ($0 * 37) % 300) }.sorted()
         let resize = (0..<200).map { Double(20 + ($0 * 13) % 500) }.sorted()
         func q(_ v: [Double], _ p: Double) -> Double { v[max(1, Int((p * Double(v.count)).rounded(.up))) - 1] }
-        let r = try shell("\(bin) report \(rec) --format csv")
+        let r = try shell("\(bin) report \(rec) --format csv 2>/dev/null")
         let rows = reportRows(r.output)
         #expect(!rows.isEmpty, "no report: \(r.output)")
         func row(_ name: String) -> [String: String] { rows[name] ?? [:] }

@@ -43,7 +43,7 @@ import Testing
         usleep(800_000)
         tmux.keys("q")
         usleep(600_000)
-        let r = try shell("\(bin) report \(rec) --format csv")
+        let r = try shell("\(bin) report \(rec) --format csv 2>/dev/null")
         let rows = reportRows(r.output)
         #expect(!rows.isEmpty, "no report: \(r.output)")
         func row(_ name: String) -> [String: String] { rows[name] ?? [:] }
