@@ -19,11 +19,14 @@ public enum ReplayError: Error, CustomStringConvertible, Equatable, Sendable {
     }
 }
 
-/// Streams lines from a file with a fixed 1 MiB buffer, so files of any size replay without being
-/// loaded into memory. A last line without a newline is still handed over (the caller decides).
-final class LineFileReader {
+/// Streams lines from a file (or a pipe: `forward`'s standard input) with a fixed 1 MiB buffer, so
+/// input of any size is read without being loaded into memory. A last line without a newline is
+/// still handed over (the caller decides).
+public final class LineFileReader {
     let path: String
     private let fd: Int32
+    /// A pipe or terminal: `read`, not `pread` at an offset; the descriptor is not ours to close.
+    private let streaming: Bool
     // Touched on every line by the one thread that reads: no run-time exclusivity checks (each
     // costs a thread-local access-set insert).
     @exclusivity(unchecked) private var buffer = [UInt8](repeating: 0, count: 1 << 20)
@@ -34,7 +37,7 @@ final class LineFileReader {
     private var skippingLongLine = false
     /// Lines longer than `maxLineBytes`, skipped (the socket's rule: `LineDecoder.defaultMaxLineBytes`),
     /// so a file without newlines costs the buffer, not its own size in memory.
-    private(set) var oversizedLines = 0
+    public private(set) var oversizedLines = 0
     static let maxLineBytes = LineDecoder.defaultMaxLineBytes
     /// The file offset of the next read and where to stop (a chunk of the file, or all of it).
     private var offset: Int
@@ -47,13 +50,23 @@ final class LineFileReader {
         guard fd >= 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
         offset = range?.lowerBound ?? 0
         limit = range?.upperBound ?? .max
+        streaming = false
     }
 
-    deinit { close(fd) }
+    /// Reads an open descriptor from where it is (standard input).
+    public init(streaming fd: Int32, name: String) {
+        path = name
+        self.fd = fd
+        offset = 0
+        limit = .max
+        streaming = true
+    }
+
+    deinit { if !streaming { close(fd) } }
 
     /// Calls `body` with the next line (without its newline); returns false at the end of the file.
     /// `complete` is false for a final line that had no newline.
-    func next(_ body: (UnsafeRawBufferPointer, _ complete: Bool) -> Void) -> Bool {
+    public func next(_ body: (UnsafeRawBufferPointer, _ complete: Bool) -> Void) -> Bool {
         while true {
             let nl = buffer.withUnsafeBytes { b -> Int? in
                 guard let base = b.baseAddress, start < end, let hit = memchr(base + start, 0x0A, end - start) else { return nil }
@@ -113,6 +126,13 @@ final class LineFileReader {
         }
         let n = buffer.withUnsafeMutableBytes { b -> Int in
             guard let base = b.baseAddress, offset < limit else { return 0 }
+            if streaming {
+                while true {
+                    let n = read(fd, base + end, b.count - end)
+                    if n < 0, errno == EINTR { continue }
+                    return n
+                }
+            }
             return pread(fd, base + end, min(b.count - end, limit - offset), off_t(offset))
         }
         if n <= 0 {

@@ -58,7 +58,12 @@ struct Forward: AsyncParsableCommand {
             }
             lost += 1
         }
-        while let raw = readLine(strippingNewline: true) {
+        // Lines over 1 MiB are skipped to their newline, in constant memory (the socket's rule).
+        let input = LineFileReader(streaming: STDIN_FILENO, name: "standard input")
+        var next: String?
+        while input.next({ bytes, _ in next = String(decoding: bytes, as: UTF8.self) }) {
+            guard let raw = next else { continue }
+            next = nil
             var line = raw.hasSuffix("\r") ? String(raw.dropLast()) : raw
             guard line.contains(where: { $0 != " " && $0 != "\t" }) else { continue }
             if format == .auto || format == .native, line.first(where: { $0 != " " }) == "{", case .success = decoder.decode(line) {
@@ -76,6 +81,7 @@ struct Forward: AsyncParsableCommand {
             case .unrecognised: malformed += 1
             }
         }
+        malformed += input.oversizedLines
         writer.disconnect()
         printError("bfftop forward: \(forwarded) events forwarded to \(path), \(other) other log lines, \(malformed) unreadable lines"
             + (lost > 0 ? ", \(lost) lost (no dashboard)" : ""))

@@ -45,8 +45,9 @@ enum HeaderView {
             segs.insert(Segment(text: text, role: worst == .critical ? .alarm : .alarmWarning, priority: 0), at: 0)
         }
         if let rec = f.recording {
-            let text = rec.error == nil ? "● REC \(Format.bytes(rec.bytesWritten))" : "● REC ✗"
-            segs.insert(Segment(text: text, role: rec.error == nil ? .recording : .bad, priority: 0), at: 0)
+            var text = rec.error == nil ? "● REC \(Format.bytes(rec.bytesWritten))" : "● REC ✗"
+            if rec.dropped > 0 { text += " (\(Format.count(Double(rec.dropped))) not recorded: disk behind)" }
+            segs.insert(Segment(text: text, role: rec.error == nil && rec.dropped == 0 ? .recording : .bad, priority: 0), at: 0)
         }
         if f.backlogDropped > 0 {
             segs.append(Segment(text: "⚠ \(Format.count(Double(f.backlogDropped))) dropped (engine behind)", role: .bad, priority: 1))
