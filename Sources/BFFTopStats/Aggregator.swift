@@ -6,7 +6,9 @@ public struct AggregatorConfig: Sendable {
     public var functions: [FunctionSettings] = []
     /// Named endpoints are at most this many, so memory stays bounded whatever arrives; events of
     /// further names are counted (and priced) in one overflow row per kind (`Aggregator.overflowName`).
-    public var maxEndpoints = 10_000
+    // Each named endpoint keeps ~40 KB of time-tier buckets: 2,000 of them bound the worst case near
+    // 100 MB, which a stream of unparameterised paths (`/users/123`) reaches in seconds.
+    public var maxEndpoints = 2_000
     /// Live mode: an event claiming to end further than this past its receive time is pulled back
     /// to the receive time (an emitter with a fast clock would otherwise stay invisible).
     public var maxClockSkew: Double = 2
