@@ -43,6 +43,8 @@ public final class Aggregator {
     /// Events older than `history` behind it are refused, so no event can make the aggregator work
     /// or allocate per second of the time between it and now.
     @exclusivity(unchecked) private var clock = -Double.infinity
+    private let clockSkew: Double
+    private let futureSkew: Double
     /// The overflow endpoint of each kind (`EndpointKind.rawValue`), once past the cap.
     private var overflowIDs: [Int32] = [-1, -1]
     private var overCap = DistinctEstimate()
@@ -58,7 +60,8 @@ public final class Aggregator {
 
     /// How far behind the newest time events are still counted: the span of the longest tier
     /// (64 one-minute buckets), beyond which no window can show them.
-    public static let history: Double = Double(EndpointState.tierSpecs.map { $0.resolution * $0.capacity }.max() ?? 3840)
+    /// (A literal: a computed static is a lazy global, a `swift_once` check on every event.)
+    public static let history: Double = 3840
 
     /// The row that counts the events of names past the endpoint cap, per kind.
     public static func overflowName(_ kind: EndpointKind) -> String { kind == .route ? "(other routes)" : "(other functions)" }
@@ -67,6 +70,8 @@ public final class Aggregator {
 
     public init(config: AggregatorConfig = AggregatorConfig()) {
         self.config = config
+        clockSkew = config.maxClockSkew
+        futureSkew = config.maxFutureSkew
         self.dataStart = config.startedAt
     }
 
@@ -97,6 +102,22 @@ public final class Aggregator {
         endpoints.append(e)
         if ids[name] == nil { ids[name] = id }
         return id
+    }
+
+    /// `admit` for replay's fast path, without optionals (measured 25 ns an event through them):
+    /// `time` is the receive time when the line has one, else the end.
+    @inline(__always) private func admitPacked(_ packed: PackedInvocation) -> Bool {
+        let end = packed.ts + packed.durationMs / 1000
+        let received = packed.time
+        guard end == received || end <= received + futureSkew else { return refuse(future: true) }
+        let t = end > received + clockSkew ? received : end
+        clock = max(clock, max(received, t))
+        return t >= clock - Self.history ? true : refuse(future: false)
+    }
+
+    @inline(never) private func refuse(future: Bool) -> Bool {
+        if future { lost.future += 1 } else { lost.tooOld += 1 }
+        return false
     }
 
     /// An end claimed further ahead of the receive time than `maxClockSkew` pulled back to it (as
@@ -191,8 +212,7 @@ public final class Aggregator {
             testHidden += 1
             return
         }
-        let end = packed.ts + packed.durationMs / 1000
-        guard admit(skewCorrected(end, receivedAt: packed.receivedAt), claimed: end, receivedAt: packed.receivedAt) else { return }
+        guard admitPacked(packed) else { return }
         let id = resolve(packed.endpoint, kind: packed.kind, &names)
         let parentID = packed.parent >= 0 && packed.parent != packed.endpoint ? resolve(packed.parent, kind: .route, &names) : nil
         let service = packed.service
