@@ -43,6 +43,41 @@ import Testing
         return f
     }
 
+    @Test func silenceIsSkippedAtAnySpeed() async throws {
+        // Three bursts a day apart: at 1× the gaps would take days.
+        let path = NSTemporaryDirectory() + "bfftop-replay-gaps-\(UUID().uuidString).ndjson"
+        defer { unlink(path) }
+        var text = ""
+        for day in 0..<3 {
+            for i in 0..<5 {
+                text += NativeEncoder.encode(.invocation(Invocation(ts: t0 + Double(day) * 86400 + Double(i) * 0.2, endpoint: "GET /a", durationMs: 10))) + "\n"
+            }
+        }
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let engine = try ReplayEngine(paths: [path], speed: 1, refreshInterval: 0.05)
+        engine.start()
+        let end = await waitFor(engine, 20) { $0.playback?.atEnd == true }
+        #expect(end.playback?.atEnd == true, "two days of silence played in \(end.playback.map { $0.position - $0.start } ?? 0) s of event time")
+        #expect((end.playback?.skippedSilence ?? 0) > 2 * 86400 - 60)
+        #expect(end.snapshot.totals.count == 5, "the last burst's figures (1m window)")
+        // Stopping returns at once.
+        let started = Date()
+        engine.stop()
+        #expect(Date().timeIntervalSince(started) < 1)
+    }
+
+    @Test func quittingDuringALongSeekStopsWithinAFrame() async throws {
+        let paths = try makeRecording(seconds: 1800)
+        defer { for p in paths { unlink(p) } }
+        let engine = try ReplayEngine(paths: paths, speed: 1)
+        engine.start()
+        engine.control(.jumpToEnd)  // rebuilds from the first event: the whole file
+        try? await Task.sleep(nanoseconds: 20_000_000)
+        let started = Date()
+        engine.stop()
+        #expect(Date().timeIntervalSince(started) < 0.5, "stop waited \(Date().timeIntervalSince(started)) s")
+    }
+
     @Test func seekingBackGivesTheSameFiguresAsPlayingThere() async throws {
         let paths = try makeRecording(seconds: 120)
         defer { for p in paths { unlink(p) } }

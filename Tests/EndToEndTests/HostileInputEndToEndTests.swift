@@ -89,30 +89,40 @@ import Testing
         let holder = "/tmp/bfftop-e2e-\(id)-emfile.py", good = "/tmp/bfftop-e2e-\(id)-emfile-good.py"
         defer { for f in [holder, good] { unlink(f) } }
         try Self.good.write(toFile: good, atomically: true, encoding: .utf8)
-        // Holds 150 connections to each socket for 4 s, then closes them.
+        // Holds up to 150 connections to each socket for 4 s, then closes them. A connect can block
+        // once a listener's queue is full (nothing is accepted while descriptors are out): timeouts.
         try #"""
         import socket, sys, time
         held = []
         for path in sys.argv[1:]:
             for _ in range(150):
-                s = socket.socket(socket.AF_UNIX); s.connect(path); held.append(s)
+                s = socket.socket(socket.AF_UNIX); s.settimeout(0.2)
+                try:
+                    s.connect(path); held.append(s)
+                except OSError:
+                    s.close()
         print("holding", len(held), flush=True)
         time.sleep(4)
         for s in held: s.close()
-        print("closed")
+        print("closed", flush=True)
         """#.write(toFile: holder, atomically: true, encoding: .utf8)
         let tmux = TmuxDriver(name: "emfile")
         defer { tmux.stop(killing: sock) }
         try tmux.start("ulimit -n 64; \(bin) watch --socket \(sock) --dogstatsd-stream \(dsd) --refresh 0.2; sleep 10", width: 140, height: 30)
         #expect(tmux.waitFor { $0.contains("Waiting for events") }.ok)
         let pid = try shell("pgrep -f -- \(quote("^\(bin) watch --socket \(sock)"))").output.split(separator: "\n").first.map(String.init) ?? ""
-        try shell("python3 \(holder) \(sock) \(dsd) > /tmp/bfftop-e2e-\(id)-emfile.out 2>&1 &")
-        usleep(1_500_000)
+        let out = "/tmp/bfftop-e2e-\(id)-emfile.out"
+        defer { unlink(out) }
+        func holderSaid(_ word: String) -> Bool { ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").contains(word) }
+        try shell("python3 \(holder) \(sock) \(dsd) > \(out) 2>&1 &")
+        for _ in 0..<300 where !holderSaid("holding") { usleep(50_000) }
+        #expect(holderSaid("holding"))
+        // Descriptors are exhausted while the connections are held: measure the CPU meanwhile.
         let cpu0 = Self.cpuSeconds(pid)
         usleep(2_000_000)
         let cpu1 = Self.cpuSeconds(pid)
         #expect(cpu0 >= 0 && cpu1 - cpu0 < 0.5, "\(cpu1 - cpu0) s of CPU in 2 s with descriptors exhausted")
-        usleep(2_000_000)
+        for _ in 0..<300 where !holderSaid("closed") { usleep(50_000) }
         #expect(try shell("python3 \(good) \(sock)").output.contains("sent"))
         let shown = tmux.waitFor { $0.contains("GET /good") }
         #expect(shown.ok, "accepting resumes once descriptors are free:\n\(shown.screen)")
