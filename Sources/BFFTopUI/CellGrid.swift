@@ -202,3 +202,15 @@ public struct CellGrid: Equatable, Sendable {
         return wide ? "?" : s
     }
 }
+
+extension Int {
+    /// `v` rounded to a whole number of cells in 0 … `limit`: bars and chart heights are computed
+    /// from figures that arrive from the outside, and `Int(_:)` traps on a non-finite or huge double.
+    init(cells v: Double, limit: Int) {
+        guard v > 0 else {
+            self = 0
+            return
+        }
+        self = v >= Double(limit) ? limit : Swift.min(limit, Int(v.rounded()))
+    }
+}

@@ -91,7 +91,7 @@ public enum Format {
             if v <= 0 || top <= 0 {
                 out.append(" ")
             } else {
-                let i = min(7, max(0, Int((v / top * 7).rounded())))
+                let i = Int(cells: v / top * 7, limit: 7)
                 out.append(sparkBlocks[i])
             }
         }

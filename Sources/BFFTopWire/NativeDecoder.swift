@@ -203,7 +203,10 @@ private struct Fields {
             return .start(InFlightStart(ts: ts, endpoint: endpoint, id: id, service: service, kind: kind))
         case "concurrency":
             guard let value else { throw DecodeError("missing required field \"value\" for a concurrency event") }
-            guard value >= 0 else { throw DecodeError("field \"value\" must be ≥ 0") }
+            guard value >= 0, value <= Double(WireLimits.maxCount) else { throw DecodeError("field \"value\" must be 0 … 1e9, got \(formatNumber(value))") }
+            if let limit, !(limit >= 0 && limit <= Double(WireLimits.maxCount)) {
+                throw DecodeError("field \"limit\" must be 0 … 1e9, got \(formatNumber(limit))")
+            }
             return .concurrency(ConcurrencyGauge(ts: ts, endpoint: endpoint, value: value, limit: limit, service: service, kind: kind))
         case "outcomes":
             let cold = coldStarts ?? 0

@@ -96,3 +96,31 @@ import Testing
         }
     }
 }
+
+/// Figures at the edges of what the engine can hand the views (saturated counts, the largest
+/// figures the protocol admits, NaN and infinities from a bug upstream): every pane draws, at every
+/// size, without trapping. Bars and chart heights are clamped cell counts (`Int(cells:limit:)`).
+@Suite struct ExtremeFigureTests {
+    @Test(arguments: [(80, 24), (120, 40), (200, 50), (20, 6)])
+    func panesDrawExtremeFiguresWithoutTrapping(width: Int, height: Int) {
+        var frame = Fixtures.busyFrame()
+        let extremes: [Double] = [1e10, 1e300, .infinity, .nan, -1, 0, .greatestFiniteMagnitude]
+        for i in frame.snapshot.endpoints.indices {
+            let x = extremes[i % extremes.count], y = extremes[(i + 3) % extremes.count]
+            frame.snapshot.endpoints[i].concurrencyNow = x
+            frame.snapshot.endpoints[i].concurrencyPeak = y
+            frame.snapshot.endpoints[i].concurrencyLimit = i % 2 == 0 ? 1 : nil
+            frame.snapshot.endpoints[i].p99 = x
+            frame.snapshot.endpoints[i].rps = y
+            frame.snapshot.endpoints[i].cost = x
+            frame.snapshot.endpoints[i].rpsSeries = frame.snapshot.endpoints[i].rpsSeries.map { _ in y }
+        }
+        frame.snapshot.losses.tooOld = Int.max / 2
+        frame.snapshot.endpointsOverCap = 123_456_789
+        var s = Fixtures.state(frame, width: width, height: height)
+        _ = Dashboard.render(s)
+        s.perform(.detail)
+        _ = Dashboard.render(s)
+        #expect(Dashboard.render(s).text.isEmpty == false)
+    }
+}

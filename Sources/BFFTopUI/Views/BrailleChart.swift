@@ -54,7 +54,7 @@ struct BrailleCanvas {
                 continue
             }
             let x = values.count == 1 ? w - 1 : i * (w - 1) / (values.count - 1)
-            let y = h - 1 - Int((min(v, top) / top * Double(h - 1)).rounded())
+            let y = h - 1 - Int(cells: min(v, top) / top * Double(h - 1), limit: h - 1)
             if let (px, py) = prev { line(px, py, x, y, role) } else { plot(x, y, role) }
             prev = (x, y)
         }

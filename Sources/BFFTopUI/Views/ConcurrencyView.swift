@@ -29,8 +29,8 @@ enum ConcurrencyView {
             let y = inner.y + i
             p.grid.put(inner.x + 1, y, CellGrid.truncate(f.name, nameWidth), p.style(.text))
             let limit = f.concurrencyLimit ?? scale
-            let nowCells = Int((f.concurrencyNow / max(limit, 1) * Double(barWidth)).rounded())
-            let peakCell = Int((f.concurrencyPeak / max(limit, 1) * Double(barWidth)).rounded())
+            let nowCells = Int(cells: f.concurrencyNow / max(limit, 1) * Double(barWidth), limit: barWidth)
+            let peakCell = Int(cells: f.concurrencyPeak / max(limit, 1) * Double(barWidth), limit: barWidth + 1)
             let hot = f.concurrencyLimit.map { f.concurrencyNow >= 0.8 * $0 } ?? false
             let bx = inner.x + 2 + nameWidth
             p.grid.put(bx, y, String(repeating: "▬", count: min(barWidth, max(f.concurrencyNow > 0 ? 1 : 0, nowCells))), p.style(hot ? .warn : .concurrency))

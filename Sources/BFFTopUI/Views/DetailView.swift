@@ -120,7 +120,7 @@ enum DetailView {
         for (i, row) in rows.enumerated() {
             let y = r.y + i
             p.grid.putRight(r.x, y, width: 9, "≤" + Format.ms(row.upper), p.style(.muted))
-            let n = Int((Double(row.count) / Double(top) * Double(barWidth)).rounded(.up))
+            let n = Int(cells: (Double(row.count) / Double(top) * Double(barWidth)).rounded(.up), limit: barWidth)
             p.grid.put(r.x + 10, y, String(repeating: "█", count: max(row.count > 0 ? 1 : 0, n)), p.style(.histogram), maxWidth: barWidth)
             p.grid.putRight(r.x + 10 + barWidth, y, width: 10, Format.count(Double(row.count)), p.style(.text))
         }
@@ -138,7 +138,7 @@ enum DetailView {
                 let barSpace = min(10, max(0, r.width - right.count - 8) / 3)
                 let nameWidth = max(4, r.width - right.count - barSpace - 5)
                 p.grid.put(r.x + 2, y, CellGrid.truncate(share.endpoint, nameWidth), p.style(.text))
-                let bar = Int((share.share * Double(barSpace)).rounded())
+                let bar = Int(cells: share.share * Double(barSpace), limit: barSpace)
                 p.grid.put(r.x + 3 + nameWidth, y, String(repeating: "■", count: bar), p.style(.cost), maxWidth: barSpace)
                 p.grid.putRight(r.x, y, width: r.width - 1, right, p.style(.cost))
                 y += 1

@@ -97,7 +97,7 @@ enum HeaderView {
         let right = " \(Format.clock(pb.position, utcOffset: s.utcOffset))  \(duration(pb.position - pb.start)) / \(duration(pb.end - pb.start)) "
         var x = r.x + p.grid.put(r.x, r.y, left, p.style(.replay))
         let barWidth = max(4, r.width - left.count - right.count - 1)
-        let filled = Int((pb.fraction * Double(barWidth - 1)).rounded())
+        let filled = Int(cells: pb.fraction * Double(barWidth - 1), limit: max(0, barWidth - 1))
         for i in 0..<barWidth {
             p.grid.set(x + i, r.y, i == filled ? "●" : (i < filled ? "━" : "─"), p.style(i <= filled ? .replay : .muted))
         }
