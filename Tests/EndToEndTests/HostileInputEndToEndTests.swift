@@ -186,6 +186,44 @@ import Testing
         #expect(tmux.waitFor(5) { $0.contains(" icanon") }.ok, "the terminal is back in canonical mode")
     }
 
+    @Test func replayOfAFileSpanningYearsSkipsTheSilenceAndQuitsAtOnce() throws {
+        let id = "\(getpid())"
+        let file = "/tmp/bfftop-e2e-\(id)-replay-years.ndjson"
+        defer { unlink(file) }
+        let now = Int(Date().timeIntervalSince1970)
+        var text = ""
+        for k in stride(from: 3, through: 0, by: -1) {
+            text += #"{"v":1,"type":"invocation","ts":\#(now - k * 365 * 86400),"endpoint":"GET /years","duration_ms":5}"# + "\n"
+        }
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        let tmux = TmuxDriver(name: "replay-years")
+        defer { tmux.stop(killing: file) }
+        try tmux.start("\(bin) replay \(file); echo \"EXITED $?\"; sleep 30", width: 120, height: 30)
+        // At 1×: three years of silence are skipped, so the last event plays within seconds.
+        let end = tmux.waitFor(20) { $0.contains("GET /years") && $0.contains("26280:00:00 / 26280:00:00") }
+        #expect(end.ok, "the replay reached its end:\n\(end.screen)")
+        tmux.keys("q")
+        #expect(tmux.waitFor(5) { $0.contains("EXITED 0") }.ok, "q quits at once:\n\(tmux.screen())")
+    }
+
+    @Test func configNumbersThatUsedToTrapAreNamedErrors() throws {
+        let id = "\(getpid())"
+        let file = "/tmp/bfftop-e2e-\(id)-hostile.toml"
+        defer { unlink(file) }
+        try "[invoke]\nmax_burst = 1e19\nburst = -3\n[[alarm]]\nmetric = \"error_rate\"\nthreshold = 0.1\nmin_events = 1e300\n"
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let r = try shell("\(bin) config --check --config \(file) 2>&1; echo \"EXITED $?\"")
+        #expect(r.output.contains("max_burst: must be at most 100000 (got 1e+19)"), "\(r.output)")
+        #expect(r.output.contains("burst: must be at least 1 (got -3)"), "\(r.output)")
+        #expect(r.output.contains("min_events: must be at most 1000000000"), "\(r.output)")
+        #expect(!r.output.contains("EXITED 0") && !r.output.contains("Fatal error") && !r.output.contains("crashed"), "\(r.output)")
+        // 50,000 nested arrays overflowed the parser's stack.
+        let deep = String(repeating: "[", count: 50_000) + String(repeating: "]", count: 50_000)
+        try "[dogstatsd]\nendpoint_tags = \(deep)\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let d = try shell("\(bin) config --check --config \(file) 2>&1; echo \"EXITED $?\"")
+        #expect(d.output.contains("arrays nested more than 32 deep") && !d.output.contains("EXITED 0"), "\(d.output)")
+    }
+
     @Test func reportOnAFileSpanningYearsIsInstantAndSmall() throws {
         let id = "\(getpid())"
         let file = "/tmp/bfftop-e2e-\(id)-years.ndjson"
