@@ -29,25 +29,25 @@ public final class Aggregator {
     // The properties every event touches skip the run-time exclusivity check (a thread-local
     // access-set insert per access, ~15 % of replay's aggregation): one thread owns this object
     // (see above) and no method hands out a reference into them.
-    @exclusivity(unchecked) private var endpoints: [EndpointState] = []
-    private var ids: [String: Int32] = [:]
+    @exclusivity(unchecked) var endpoints: [EndpointState] = []
+    var ids: [String: Int32] = [:]
     private var failures: [FailureRecord] = []
     private var failureHead = 0
     @exclusivity(unchecked) private var dataStart: Double?
     @exclusivity(unchecked) private var aggregated = 0
-    @exclusivity(unchecked) private var lost = AggregatorLosses()
+    @exclusivity(unchecked) var lost = AggregatorLosses()
     /// Staged invocations that every tier refused when their stage was flushed (see
     /// `EndpointState.record`): counted as aggregated when staged, so moved to the losses.
     @exclusivity(unchecked) private var refusedAtFlush = 0
     /// The newest time seen: an event's receive time, else its own (replay of files without one).
     /// Events older than `history` behind it are refused, so no event can make the aggregator work
     /// or allocate per second of the time between it and now.
-    @exclusivity(unchecked) private var clock = -Double.infinity
-    private let clockSkew: Double
-    private let futureSkew: Double
+    @exclusivity(unchecked) var clock = -Double.infinity
+    let clockSkew: Double
+    let futureSkew: Double
     /// The overflow endpoint of each kind (`EndpointKind.rawValue`), once past the cap.
-    private var overflowIDs: [Int32] = [-1, -1]
-    private var overCap = DistinctEstimate()
+    var overflowIDs: [Int32] = [-1, -1]
+    var overCap = DistinctEstimate()
     public var eventsAggregated: Int { aggregated - refusedAtFlush }
     public var losses: AggregatorLosses {
         var l = lost
@@ -76,75 +76,6 @@ public final class Aggregator {
     }
 
     public var endpointCount: Int { endpoints.count }
-
-    /// The endpoint for `name`, created on first sight while under the cap; past it, the overflow
-    /// row of `kind` (its events counted and priced there, the name counted in `endpointsOverCap`).
-    private func endpointID(_ name: String, kind: EndpointKind?) -> Int32 {
-        if let id = ids[name] { return id }
-        let named = endpoints.count - overflowIDs.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) }
-        guard named < config.maxEndpoints else {
-            overCap.insert(name)
-            let k = kind ?? .route
-            if overflowIDs[Int(k.rawValue)] < 0 {
-                let id = newEndpoint(Self.overflowName(k))
-                endpoints[Int(id)].noteKind(k, service: nil)
-                overflowIDs[Int(k.rawValue)] = id
-            }
-            return overflowIDs[Int(k.rawValue)]
-        }
-        return newEndpoint(name)
-    }
-
-    private func newEndpoint(_ name: String) -> Int32 {
-        let id = Int32(endpoints.count)
-        var e = EndpointState(id: id, name: name, settings: FunctionSettings.resolve(config.functions, for: name))
-        e.provider = config.cost.provider(for: nil, settings: e.settings)
-        endpoints.append(e)
-        if ids[name] == nil { ids[name] = id }
-        return id
-    }
-
-    /// `admit` for replay's fast path, without optionals (measured 25 ns an event through them):
-    /// `time` is the receive time when the line has one, else the end.
-    @inline(__always) private func admitPacked(_ packed: PackedInvocation) -> Bool {
-        let end = packed.ts + packed.durationMs / 1000
-        let received = packed.time
-        guard end == received || end <= received + futureSkew else { return refuse(future: true) }
-        let t = end > received + clockSkew ? received : end
-        clock = max(clock, max(received, t))
-        return t >= clock - Self.history ? true : refuse(future: false)
-    }
-
-    @inline(never) private func refuse(future: Bool) -> Bool {
-        if future { lost.future += 1 } else { lost.tooOld += 1 }
-        return false
-    }
-
-    /// An end claimed further ahead of the receive time than `maxClockSkew` pulled back to it (as
-    /// `PreparedInvocation` does): an emitter with a fast clock would otherwise stay invisible.
-    @inline(__always) private func skewCorrected(_ t: Double, receivedAt: Double?) -> Double {
-        if let r = receivedAt, t > r + config.maxClockSkew { return r }
-        return t
-    }
-
-    /// Whether an event at `t` (after skew correction; it claimed `claimed`) can be counted: no
-    /// further ahead of its receive time than `maxFutureSkew`, no older than `history` behind the
-    /// newest time seen. Counts the loss otherwise; moves the clock on.
-    @inline(__always) private func admit(_ t: Double, claimed: Double, receivedAt: Double?) -> Bool {
-        if let r = receivedAt {
-            guard claimed <= r + config.maxFutureSkew else {
-                lost.future += 1
-                return false
-            }
-            if r > clock { clock = r }
-        }
-        if t > clock { clock = t }
-        guard t >= clock - Self.history else {
-            lost.tooOld += 1
-            return false
-        }
-        return true
-    }
 
     // MARK: - Ingest
 
