@@ -122,7 +122,9 @@ public struct JSONObjectWriter {
             case "\n": r += "\\n"
             case "\r": r += "\\r"
             case "\t": r += "\\t"
-            case _ where u.value < 0x20:
+            // Every control character escaped, C1 and bidirectional ones too (`TerminalSafe`): JSON
+            // that reaches a terminal (`report --format json`, a `cat` of a recording) stays inert.
+            case _ where TerminalSafe.isUnsafe(u.value):
                 let hex = String(u.value, radix: 16)
                 r += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
             default: r.unicodeScalars.append(u)

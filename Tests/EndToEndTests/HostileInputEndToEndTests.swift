@@ -224,6 +224,24 @@ import Testing
         #expect(d.output.contains("arrays nested more than 32 deep") && !d.output.contains("EXITED 0"), "\(d.output)")
     }
 
+    /// Endpoint names carrying a screen clear, a window title, an OSC 52 clipboard write, a C1 CSI and
+    /// a right-to-left override: no report format passes any of them to the terminal.
+    @Test func reportOutputCarriesNoControlCharactersFromNames() throws {
+        let file = "/tmp/bfftop-e2e-\(getpid())-ctl.ndjson"
+        defer { unlink(file) }
+        let now = Int(Date().timeIntervalSince1970)
+        let names = [#"\u001b[2J\u001b]0;pwned\u0007GET /a"#, #"\u001b]52;c;ZXZpbA==\u0007GET /b"#, #"\u009b31mGET /c"#, #"GET /\u202egnp.exe"#]
+        let text = names.map { #"{"v":1,"type":"invocation","ts":\#(now),"endpoint":"\#($0)","duration_ms":5,"service":"\#($0)"}"# }.joined(separator: "\n") + "\n"
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        for format in ["table", "csv", "markdown", "json"] {
+            let r = try shell("\(bin) report \(file) --format \(format) 2>/dev/null")
+            let bytes = Array(r.output.utf8)
+            #expect(r.output.contains("GET /a") && r.output.contains("GET /c"), "\(format): \(r.output)")
+            #expect(!bytes.contains(0x1B) && !bytes.contains(0x07), "\(format) passes ESC or BEL through")
+            #expect(!r.output.unicodeScalars.contains { (0x80...0x9F).contains($0.value) || $0.value == 0x202E }, "\(format) passes C1 or bidi through")
+        }
+    }
+
     @Test func reportOnAFileSpanningYearsIsInstantAndSmall() throws {
         let id = "\(getpid())"
         let file = "/tmp/bfftop-e2e-\(id)-years.ndjson"
