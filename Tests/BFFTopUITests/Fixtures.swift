@@ -39,12 +39,18 @@ enum Fixtures {
         return s
     }
 
-    /// Compares the grid's text with a golden file; BFFTOP_RECORD_SNAPSHOTS=1 rewrites it.
+    /// Compares the grid's text with a golden file; BFFTOP_RECORD_SNAPSHOTS=1 rewrites it. A missing
+    /// golden file is written on a developer's machine, but fails under CI (`CI` set): a test that
+    /// writes its own expectation there would pass whatever it drew.
     static func assertSnapshot(_ grid: CellGrid, named name: String, file: StaticString = #filePath) -> String? {
         let dir = URL(fileURLWithPath: "\(file)").deletingLastPathComponent().appendingPathComponent("Snapshots")
         let url = dir.appendingPathComponent(name + ".txt")
         let text = grid.text + "\n"
-        if ProcessInfo.processInfo.environment["BFFTOP_RECORD_SNAPSHOTS"] == "1" || !FileManager.default.fileExists(atPath: url.path) {
+        let env = ProcessInfo.processInfo.environment
+        if !FileManager.default.fileExists(atPath: url.path), env["CI"].map({ !$0.isEmpty }) == true, env["BFFTOP_RECORD_SNAPSHOTS"] != "1" {
+            return "no golden file \(url.lastPathComponent): record it with BFFTOP_RECORD_SNAPSHOTS=1 swift test and commit it"
+        }
+        if env["BFFTOP_RECORD_SNAPSHOTS"] == "1" || !FileManager.default.fileExists(atPath: url.path) {
             try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             try? text.write(to: url, atomically: true, encoding: .utf8)
             return nil
