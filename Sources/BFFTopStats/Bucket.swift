@@ -6,6 +6,10 @@ public struct Bucket: Sendable {
     /// Bucket index: start time / resolution. `Int64.min` marks an unused slot.
     var index: Int64 = .min
     var count: UInt32 = 0
+    /// Counts that arrive in bulk (`recordOutcomes`: a DogStatsD counter can say a billion at once)
+    /// stop here, half the counters' range, so that invocations counted one at a time (`+= 1` on
+    /// the hot path) can never overflow a bucket that bulk counts filled.
+    static let countCeiling = Int(UInt32.max / 2)
     var outcomes: (ok: UInt32, error: UInt32, timeout: UInt32, throttle: UInt32) = (0, 0, 0, 0)
     var cold: UInt32 = 0
     var test: UInt32 = 0
@@ -58,13 +62,14 @@ public struct Bucket: Sendable {
     /// `compact`: store the sketches compact if this bucket's are empty (see
     /// `LatencySketch.mergeCompacted`).
     mutating func absorb(_ other: Bucket, compact: Bool = false) {
-        count += other.count
-        outcomes.ok += other.outcomes.ok
-        outcomes.error += other.outcomes.error
-        outcomes.timeout += other.outcomes.timeout
-        outcomes.throttle += other.outcomes.throttle
-        cold += other.cold
-        test += other.test
+        // Saturating: counted outcomes can be huge (see `countCeiling`); once a second, not per event.
+        count = count.addingSaturated(Int(other.count))
+        outcomes.ok = outcomes.ok.addingSaturated(Int(other.outcomes.ok))
+        outcomes.error = outcomes.error.addingSaturated(Int(other.outcomes.error))
+        outcomes.timeout = outcomes.timeout.addingSaturated(Int(other.outcomes.timeout))
+        outcomes.throttle = outcomes.throttle.addingSaturated(Int(other.outcomes.throttle))
+        cold = cold.addingSaturated(Int(other.cold))
+        test = test.addingSaturated(Int(other.test))
         if compact {
             latency.mergeCompacted(other.latency)
             initDuration.mergeCompacted(other.initDuration)

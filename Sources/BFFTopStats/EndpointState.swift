@@ -196,13 +196,14 @@ struct EndpointState: Sendable {
         // saturate rather than trap. Counting `count` and each outcome alike keeps count ≥ ok.
         for k in tiers.indices {
             stored = tiers[k].update(at: t) { b in
-                b.cold = b.cold.addingSaturated(coldStarts)
-                b.count = b.count.addingSaturated(n)
+                let c = Bucket.countCeiling
+                b.cold = b.cold.addingSaturated(coldStarts, ceiling: c)
+                b.count = b.count.addingSaturated(n, ceiling: c)
                 switch outcome {
-                case .ok: b.outcomes.ok = b.outcomes.ok.addingSaturated(n)
-                case .error: b.outcomes.error = b.outcomes.error.addingSaturated(n)
-                case .timeout: b.outcomes.timeout = b.outcomes.timeout.addingSaturated(n)
-                case .throttle: b.outcomes.throttle = b.outcomes.throttle.addingSaturated(n)
+                case .ok: b.outcomes.ok = b.outcomes.ok.addingSaturated(n, ceiling: c)
+                case .error: b.outcomes.error = b.outcomes.error.addingSaturated(n, ceiling: c)
+                case .timeout: b.outcomes.timeout = b.outcomes.timeout.addingSaturated(n, ceiling: c)
+                case .throttle: b.outcomes.throttle = b.outcomes.throttle.addingSaturated(n, ceiling: c)
                 }
             } || stored
         }
@@ -265,5 +266,12 @@ extension FixedWidthInteger {
     @inline(__always) func addingSaturated(_ n: Int) -> Self {
         let (sum, overflow) = addingReportingOverflow(Self(clamping: n))
         return overflow || n > Int(Self.max) ? .max : sum
+    }
+
+    /// `self + n`, stopping at `ceiling` (which must fit in `Self`): `self` already above it stays.
+    @inline(__always) func addingSaturated(_ n: Int, ceiling: Int) -> Self {
+        let current = Int(self)
+        guard current < ceiling else { return self }
+        return Self(Swift.min(ceiling, current + Swift.min(n, ceiling)))
     }
 }

@@ -8,6 +8,15 @@ struct FastSpan {
     let start: UnsafeRawPointer
     let count: Int
 
+    /// Whether the bytes are valid UTF-8, as the general decoder requires of every string, even one
+    /// the fast path skips (found by fuzzing: a trace id with a stray byte was taken here and
+    /// refused there). ASCII, the usual case, is one pass over the bytes.
+    var isValidUTF8: Bool {
+        let bytes = UnsafeRawBufferPointer(start: start, count: count)
+        if !bytes.contains(where: { $0 >= 0x80 }) { return true }
+        return String(validating: bytes, as: UTF8.self) != nil
+    }
+
     /// Byte by byte, inlined: keys are short and most comparisons end at the first byte, where a
     /// call to `memcmp` per candidate key cost more than the rest of the line.
     @inline(always) func `is`(_ literal: StaticString) -> Bool {
@@ -56,9 +65,11 @@ enum FastValue {
         return false
     }
 
+    /// A string (valid UTF-8) or null: a field the fast path skips but the general decoder validates.
     var isStringOrNull: Bool {
         switch self {
-        case .string, .null: true
+        case .string(let s): s.isValidUTF8
+        case .null: true
         default: false
         }
     }

@@ -63,9 +63,9 @@ extension RecordingFastDecoder {
             if c.skip(keys.status) { guard let v = c.number(), packed.setStatus(v) else { return nil } }
         }
         if c.endsWithBrace { return packed }
-        if c.skip(keys.error) { guard !keepsEveryField, c.stringBody() != nil else { return nil } }
+        if c.skip(keys.error) { guard !keepsEveryField, c.stringBody()?.isValidUTF8 == true else { return nil } }
         if c.skip(keys.timeout) { guard let v = c.number(), v <= WireLimits.maxFigure else { return nil }; packed.timeoutRaw = v }
-        if c.skip(keys.traceID) { guard !keepsEveryField, c.stringBody() != nil else { return nil } }
+        if c.skip(keys.traceID) { guard !keepsEveryField, c.stringBody()?.isValidUTF8 == true else { return nil } }
         if c.skip(keys.parent) { guard nameBody(&c, &packed.parent) else { return nil } }
         if c.skip(keys.arch) {
             if c.skip(keys.arm64) {
