@@ -28,6 +28,8 @@ public struct Config: Sendable {
     public var dogstatsdSocket: String?
     public var dogstatsdStream: String?
     public var dogstatsdUDP: String?
+    /// Listeners other machines can reach are allowed (`listen_beyond_loopback = true`).
+    public var listenBeyondLoopback = false
     public var dogstatsdMapping = DogStatsDMapper()
     public var warnings: [ConfigError] = []
 
@@ -183,9 +185,13 @@ struct Reader {
     static let providers = Provider.allCases.map { ($0.rawValue, $0) }
 
     mutating func read(_ root: TOMLTable, into c: inout Config) {
-        let known = ["socket", "refresh", "window", "theme", "max_endpoints", "alarms", "alarm", "cost", "prices", "function", "keys", "target", "invoke", "dogstatsd"]
+        let known = ["socket", "refresh", "window", "theme", "max_endpoints", "listen_beyond_loopback", "alarms", "alarm", "cost", "prices", "function",
+                     "keys", "target", "invoke", "dogstatsd"]
+        // Read first: the listeners it allows may come before it in the file.
+        if let e = root.entries.first(where: { $0.key == "listen_beyond_loopback" }) { c.listenBeyondLoopback = bool(e) ?? false }
         for e in root.entries {
             switch e.key {
+            case "listen_beyond_loopback": break
             case "socket": c.socket = string(e)
             case "refresh":
                 if let d = duration(e) {

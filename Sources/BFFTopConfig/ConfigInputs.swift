@@ -23,7 +23,15 @@ extension Reader {
             case "stream_socket": c.dogstatsdStream = string(e, section: s)
             case "udp":
                 if let v = string(e, section: s) {
-                    if UDPAddress(v) != nil { c.dogstatsdUDP = v } else { fail(e, "expected HOST:PORT on loopback, like \"127.0.0.1:8125\"", section: s) }
+                    if let a = UDPAddress(v) {
+                        if NetworkExposure.isLoopback(a.host) || c.listenBeyondLoopback {
+                            c.dogstatsdUDP = v
+                        } else {
+                            fail(e, "\(a.host) is reachable from other machines; use a loopback address like \"127.0.0.1:8125\", or set listen_beyond_loopback = true at the top of the file", section: s)
+                        }
+                    } else {
+                        fail(e, "expected HOST:PORT on loopback, like \"127.0.0.1:8125\"", section: s)
+                    }
                 }
             case "endpoint_tags": if let l = list(e) { c.dogstatsdMapping.endpointTags = l }
             case "function_tags": if let l = list(e) { c.dogstatsdMapping.functionTags = l }

@@ -9,7 +9,8 @@ public enum DefaultConfig {
             # bfftop configuration. Location: $XDG_CONFIG_HOME/bfftop/config.toml (or ~/.config/bfftop/config.toml),
             # or --config PATH. Command-line options win over this file. Check it with `bfftop config --check`.
 
-            # socket = "/run/user/1000/bfftop.sock"   # default: $BFFTOP_SOCKET, $XDG_RUNTIME_DIR/bfftop.sock, /tmp/bfftop-$UID.sock
+            # socket = "/run/user/1000/bfftop.sock"   # default: $BFFTOP_SOCKET, $XDG_RUNTIME_DIR/bfftop.sock, /tmp/bfftop-$UID/bfftop.sock
+            # listen_beyond_loopback = false   # true allows listeners other machines can reach (a udp of 0.0.0.0:8125); the header says so
             refresh = "1s"          # 0.1s … 60s
             window = "1m"           # 1m, 5m, 15m, 1h
             theme = "dark"          # a name from themes/, a path to a .toml, or "mono"
@@ -92,7 +93,7 @@ public enum DefaultConfig {
             # headers = ["Content-Type: application/json"]
             # body = '{"slot": 1}'      # or body_file = "booking.json" (relative to this file)
             # timeout = "10s"
-            # confirm = true            # POST/PUT/PATCH/DELETE and every burst/ramp ask first; false skips it
+            # confirm = true            # POST/PUT/PATCH/DELETE, hosts off this machine and every burst/ramp ask first; false skips it
             # record = false            # count the client's measurement as test traffic (instrumented BFFs report it anyway)
             # [target.payloads]         # presets for I
             # morning = '{"slot": 9}'
@@ -104,6 +105,7 @@ public enum DefaultConfig {
             # function = "booking-create"   # omit for the Runtime Interface Emulator's single function
             # payload = '{"slot": 1}'
             # log_tail = true           # X-Amz-Log-Type: Tail: the REPORT gives duration, billed, memory, cold start
+            # confirm = true            # a Lambda invoke runs the function: it always asks, unless false
 
             # Key bindings: action = "key" or ["key", "key"]. Keys: a character, "space", "enter", "esc", "tab",
             # "up", "down", "left", "right", "pgup", "pgdn", "home", "end", "ctrl-x". See the help overlay (?).

@@ -9,24 +9,37 @@ import Darwin
 #endif
 
 /// A blocking Unix-socket client that writes native protocol lines, reconnecting when the
-/// dashboard goes away. Used by the demo fleet; a model for any emitter.
+/// dashboard goes away. Used by the demo fleet, `forward` and `invoke`; a model for any emitter.
+/// It sends only to a dashboard of this user (`SocketTrust.connect`): a socket another user put in
+/// its place is refused, and `lastError` says why.
 public final class SocketLineWriter {
-    public let path: String
+    public let location: SocketLocation
+    public var path: String { location.path }
     private var fd: Int32 = -1
+    /// Why the last connection attempt failed (nil once connected).
+    public private(set) var lastError: SocketTrustError?
 
-    public init(path: String) {
-        self.path = path
+    public init(location: SocketLocation) {
+        self.location = location
         signal(SIGPIPE, SIG_IGN)  // a closed dashboard must be an error code, not a dead process
     }
+
+    public convenience init(path: String) { self.init(location: SocketLocation(path: path)) }
 
     public var isConnected: Bool { fd >= 0 }
 
     @discardableResult
     public func connectIfNeeded() -> Bool {
         if fd >= 0 { return true }
-        guard let s = connectUnixSocket(path) else { return false }
-        fd = s
-        return true
+        switch SocketTrust.connect(location) {
+        case .success(let s):
+            fd = s
+            lastError = nil
+            return true
+        case .failure(let e):
+            lastError = e
+            return false
+        }
     }
 
     /// Writes all of `text`; on failure closes the connection and returns false.
@@ -97,12 +110,14 @@ public final class DemoFleetRunner: Sendable {
     private let running = Atomic<Bool>(false)
     private let sent = Atomic<Int>(0)
     private let lost = Atomic<Int>(0)
-    public let path: String
+    public let location: SocketLocation
+    public var path: String { location.path }
     public let seed: UInt64
     public let intensity: Double
+    private let refusal = Mutex<SocketTrustError?>(nil)
 
-    public init(path: String, seed: UInt64 = UInt64(Date().timeIntervalSince1970), intensity: Double = 1) {
-        self.path = path
+    public init(location: SocketLocation, seed: UInt64 = UInt64(Date().timeIntervalSince1970), intensity: Double = 1) {
+        self.location = location
         self.seed = seed
         self.intensity = intensity
     }
@@ -110,6 +125,8 @@ public final class DemoFleetRunner: Sendable {
     public var eventsSent: Int { sent.load(ordering: .relaxed) }
     /// Events generated while the dashboard was unreachable.
     public var eventsLost: Int { lost.load(ordering: .relaxed) }
+    /// Why the dashboard could not be reached, when it was refused (not merely absent).
+    public var lastRefusal: SocketTrustError? { refusal.withLock { $0 } }
 
     public func start() {
         guard !running.exchange(true, ordering: .relaxed) else { return }
@@ -122,12 +139,16 @@ public final class DemoFleetRunner: Sendable {
     public func run() {
         running.store(true, ordering: .relaxed)
         var sim = FleetSimulator(start: Date().timeIntervalSince1970, seed: seed, intensity: intensity)
-        let writer = SocketLineWriter(path: path)
+        let writer = SocketLineWriter(location: location)
         // Control channel: every endpoint is invokable; answers go out when the invocation ends.
         var replies: [(due: Double, line: String)] = []
         while running.load(ordering: .relaxed) {
-            if !writer.isConnected, writer.connectIfNeeded() {
-                writer.write(ControlCodec.invokable(sim.invokableEndpoints) + "\n")
+            if !writer.isConnected {
+                if writer.connectIfNeeded() {
+                    writer.write(ControlCodec.invokable(sim.invokableEndpoints) + "\n")
+                }
+                let refused = writer.lastError.flatMap { $0.isRefusal ? $0 : nil }
+                refusal.withLock { $0 = refused }
             }
             let now = Date().timeIntervalSince1970
             for line in writer.readLines() {

@@ -12,8 +12,10 @@ public final class AlarmLog: Sendable {
 
     public init(path: String) throws(IngestError) {
         self.path = path
-        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw .alarmLog(path: path, reason: String(cString: strerror(errno))) }
+        switch PrivateFile.openForAppend(path) {
+        case .success(let f): fd = f
+        case .failure(let e): throw .alarmLog(path: path, reason: e.description)
+        }
     }
 
     deinit { close(fd) }
@@ -25,13 +27,14 @@ public final class AlarmLog: Sendable {
 
     public static func line(_ t: AlarmTransition) -> String {
         let unit = t.metric.unit
-        return "\(isoUTC(t.time)) \(t.phase.rawValue.uppercased()) \(t.severity.rawValue) \"\(t.rule)\" \(t.endpoint) "
+        // Endpoint names come from the outside: a log that is `tail -f`ed must not carry their escapes.
+        return "\(isoUTC(t.time)) \(t.phase.rawValue.uppercased()) \(t.severity.rawValue) \"\(TerminalSafe.clean(t.rule))\" \(TerminalSafe.clean(t.endpoint)) "
             + "\(t.metric.rawValue)=\(formatFixed(t.value, 2))\(unit) (\(t.comparison.rawValue) \(formatFixed(t.threshold, 2))\(unit))"
     }
 
     /// `2026-11-24T21:30:00Z` (Howard Hinnant's civil-from-days).
     public static func isoUTC(_ t: Double) -> String {
-        let secs = Int(t.rounded(.down))
+        let secs = Int(wholeSecond(t))
         let days = secs >= 0 ? secs / 86_400 : (secs - 86_399) / 86_400
         let rem = secs - days * 86_400
         let z = days + 719_468

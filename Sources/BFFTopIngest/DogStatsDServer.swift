@@ -30,6 +30,8 @@ public final class DogStatsDServer: Sendable {
 
     public let endpoint: Endpoint
     private let fd: Int32
+    /// The socket file of a Unix endpoint, removed by `stop()` only while it is still ours.
+    private let published: PublishedSocket?
     /// The listening channel of a stream endpoint.
     private let channel: (any Channel)?
     private let running = Atomic<Bool>(true)
@@ -37,38 +39,44 @@ public final class DogStatsDServer: Sendable {
     public static let slotBytes = 65536
     public static let maxFrameBytes = 65536
 
-    private init(endpoint: Endpoint, fd: Int32, channel: (any Channel)? = nil, batcher: DogStatsDBatcher) {
+    private init(endpoint: Endpoint, fd: Int32, channel: (any Channel)? = nil, published: PublishedSocket?, batcher: DogStatsDBatcher) {
         self.endpoint = endpoint
         self.fd = fd
+        self.published = published
         self.channel = channel
         self.batcher = batcher
     }
 
-    /// Binds and starts the reader. Errors say what and where. Stream endpoints run on `group`.
+    /// Binds and starts the reader. Errors say what and where. Stream endpoints run on `group`. UDP
+    /// binds to loopback only unless `beyondLoopback` (an explicit opt-in the header then shows).
     public static func start(_ endpoint: Endpoint, sink: any EventSink, stats: IngestStats, mapper: DogStatsDMapper = DogStatsDMapper(),
-                             group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws(IngestError) -> DogStatsDServer {
+                             group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+                             beyondLoopback: Bool = false) async throws(IngestError) -> DogStatsDServer {
         let batcher = DogStatsDBatcher(sink: sink, stats: stats, mapper: mapper)
         let fd: Int32
+        var published: PublishedSocket?
         switch endpoint {
-        case .datagram(let path): fd = try bindUnix(path, type: Int32(SOCK_DGRAM.rawValue))
+        case .datagram(let path): (fd, published) = try bindUnix(path, type: Int32(SOCK_DGRAM.rawValue))
         case .stream(let path):
-            let channel = try await bindStream(path, batcher: batcher, group: group)
+            let (channel, file) = try await bindStream(path, batcher: batcher, group: group)
             stats.dogstatsd { $0.listeners.append(endpoint.description) }
-            return DogStatsDServer(endpoint: endpoint, fd: -1, channel: channel, batcher: batcher)
-        case .udp(let host, let port): fd = try bindUDP(host, port)
+            return DogStatsDServer(endpoint: endpoint, fd: -1, channel: channel, published: file, batcher: batcher)
+        case .udp(let host, let port):
+            fd = try bindUDP(host, port, beyondLoopback: beyondLoopback)
+            if !NetworkExposure.isLoopback(host) { stats.listeningBeyondLoopback(endpoint.description) }
         }
         // A deep receive buffer absorbs bursts while the reader parses; a receive timeout lets stop() end the thread.
         var size: Int32 = 8 << 20
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         var tv = timeval(tv_sec: 0, tv_usec: 200_000)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        let server = DogStatsDServer(endpoint: endpoint, fd: fd, batcher: batcher)
+        let server = DogStatsDServer(endpoint: endpoint, fd: fd, published: published, batcher: batcher)
         stats.dogstatsd { $0.listeners.append(endpoint.description) }
         startThread(name: "bfftop-dsd") { server.datagramLoop() }
         return server
     }
 
-    static func bindStream(_ path: String, batcher: DogStatsDBatcher, group: any EventLoopGroup) async throws(IngestError) -> any Channel {
+    static func bindStream(_ path: String, batcher: DogStatsDBatcher, group: any EventLoopGroup) async throws(IngestError) -> (any Channel, PublishedSocket) {
         let reserve = DescriptorReserve.shared
         try SocketPath.prepareForListening(path)
         let bootstrap = ServerBootstrap(group: group)
@@ -85,12 +93,19 @@ public final class DogStatsDServer: Sendable {
                     try channel.pipeline.syncOperations.addHandler(DogStatsDStreamHandler(batcher: batcher, maxFrameBytes: maxFrameBytes))
                 }
             }
+        let staging = try PrivateSocketStaging(for: path)
+        let channel: any Channel
         do {
-            let channel = try await bootstrap.bind(unixDomainSocketPath: path).get()
-            SocketPath.restrictToOwner(path)
-            return channel
+            channel = try await bootstrap.bind(unixDomainSocketPath: staging.stagingPath).get()
         } catch {
-            throw .bindFailed(path: path, reason: "\(error)")
+            staging.abandon()
+            throw .bindFailed(path: path, reason: SocketPath.reason(error))
+        }
+        do throws(IngestError) {
+            return (channel, try staging.publish())
+        } catch {
+            channel.close(promise: nil)
+            throw error
         }
     }
 
@@ -98,7 +113,7 @@ public final class DogStatsDServer: Sendable {
         guard running.exchange(false, ordering: .relaxed) else { return }
         channel?.close(promise: nil)
         switch endpoint {
-        case .datagram(let p), .stream(let p): unlink(p)
+        case .datagram, .stream: published?.remove()
         case .udp: break
         }
     }
@@ -139,29 +154,42 @@ public final class DogStatsDServer: Sendable {
 
     // MARK: sockets
 
-    static func bindUnix(_ path: String, type: Int32) throws(IngestError) -> Int32 {
+    static func bindUnix(_ path: String, type: Int32) throws(IngestError) -> (Int32, PublishedSocket) {
         // Same rules as the main socket: a non-socket is never touched, a stale socket is replaced, a
-        // stream listener that answers is refused (a datagram socket cannot be probed, so it is replaced).
+        // live one (the Datadog agent's, another bfftop's: datagram sockets are probed too) is refused,
+        // and the socket is private from its first instant.
         try SocketPath.prepareForListening(path)
+        let staging = try PrivateSocketStaging(for: path)
         let fd = socket(AF_UNIX, type | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw .bindFailed(path: path, reason: String(cString: strerror(errno))) }
+        guard fd >= 0 else {
+            staging.abandon()
+            throw .bindFailed(path: path, reason: String(cString: strerror(errno)))
+        }
         var addr = sockaddr_un()
         addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(staging.stagingPath.utf8)
         withUnsafeMutableBytes(of: &addr.sun_path) { p in
-            for (i, b) in path.utf8.enumerated() { p[i] = b }
-            p[path.utf8.count] = 0
+            for (i, b) in bytes.enumerated() { p[i] = b }
+            p[bytes.count] = 0
         }
         let r = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
         guard r == 0 else {
             let reason = String(cString: strerror(errno))
             close(fd)
+            staging.abandon()
             throw .bindFailed(path: path, reason: reason)
         }
-        SocketPath.restrictToOwner(path)
-        return fd
+        do throws(IngestError) {
+            return (fd, try staging.publish())
+        } catch {
+            close(fd)
+            throw error
+        }
     }
 
-    static func bindUDP(_ host: String, _ port: UInt16) throws(IngestError) -> Int32 {
+    static func bindUDP(_ host: String, _ port: UInt16, beyondLoopback: Bool) throws(IngestError) -> Int32 {
+        let host = host == "localhost" ? "127.0.0.1" : host
+        guard beyondLoopback || NetworkExposure.isLoopback(host) else { throw .beyondLoopback(address: "udp://\(host):\(port)") }
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .bindFailed(path: "udp://\(host):\(port)", reason: String(cString: strerror(errno))) }
         var addr = sockaddr_in()

@@ -56,6 +56,8 @@ public struct IngestStatus: Sendable, Equatable {
     public var shedConnections = 0
     /// Present when a DogStatsD listener runs.
     public var dogstatsd: DogStatsDStatus?
+    /// Listeners other machines can reach (only with `--listen-beyond-loopback`): the header names them.
+    public var beyondLoopback: [String] = []
 
     public init(listenPath: String? = nil) { self.listenPath = listenPath }
 
@@ -99,6 +101,8 @@ public final class IngestStats: Sendable {
         }
         return id
     }
+
+    func listeningBeyondLoopback(_ address: String) { state.withLock { $0.beyondLoopback.append(address) } }
 
     func connectionShed() { state.withLock { $0.shedConnections += 1 } }
 

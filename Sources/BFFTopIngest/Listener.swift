@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import BFFTopWire
 
 #if canImport(Glibc)
 import Glibc
@@ -8,17 +9,19 @@ import Darwin
 #endif
 
 /// Listens on a Unix stream socket for emitters speaking the native protocol.
-/// The socket file is created with mode 0600 and removed by `stop()`.
+/// The socket file is private from its first instant (`PrivateSocketStaging`) and removed by `stop()`.
 public final class Listener: Sendable {
     public let path: String
     public let stats: IngestStats
     private let channel: any Channel
+    private let published: PublishedSocket
 
     /// Event-loop threads for ingest: one per core, so many emitters decode in parallel.
     public static var defaultThreads: Int { max(1, System.coreCount) }
 
-    private init(path: String, stats: IngestStats, channel: any Channel) {
-        self.path = path
+    private init(published: PublishedSocket, stats: IngestStats, channel: any Channel) {
+        self.path = published.path
+        self.published = published
         self.stats = stats
         self.channel = channel
     }
@@ -27,7 +30,15 @@ public final class Listener: Sendable {
         path: String, sink: any EventSink, stats: IngestStats, group: any EventLoopGroup, control: ControlRegistry? = nil,
         reserve: DescriptorReserve = .shared
     ) async throws(IngestError) -> Listener {
-        try SocketPath.prepareForListening(path)
+        try await start(location: SocketLocation(path: path), sink: sink, stats: stats, group: group, control: control, reserve: reserve)
+    }
+
+    public static func start(
+        location: SocketLocation, sink: any EventSink, stats: IngestStats, group: any EventLoopGroup, control: ControlRegistry? = nil,
+        reserve: DescriptorReserve = .shared
+    ) async throws(IngestError) -> Listener {
+        let path = location.path
+        try SocketPath.prepareForListening(location)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 512)
             // Out of descriptors, accepting again at once would spin the event loop (DescriptorReserve).
@@ -44,25 +55,33 @@ public final class Listener: Sendable {
                     try channel.pipeline.syncOperations.addHandler(NDJSONHandler(sink: sink, stats: stats, origin: "conn", control: control))
                 }
             }
+        let staging = try PrivateSocketStaging(for: path)
+        let channel: any Channel
         do {
-            let channel = try await bootstrap.bind(unixDomainSocketPath: path).get()
-            SocketPath.restrictToOwner(path)
-            stats.setListenPath(path)
-            return Listener(path: path, stats: stats, channel: channel)
+            channel = try await bootstrap.bind(unixDomainSocketPath: staging.stagingPath).get()
         } catch {
-            throw .bindFailed(path: path, reason: "\(error)")
+            staging.abandon()
+            throw .bindFailed(path: path, reason: SocketPath.reason(error))
+        }
+        do throws(IngestError) {
+            let published = try staging.publish()
+            stats.setListenPath(path)
+            return Listener(published: published, stats: stats, channel: channel)
+        } catch {
+            channel.close(promise: nil)
+            throw error
         }
     }
 
     /// Stops accepting, closes the socket and removes its file.
     public func stop() async {
         try? await channel.close()
-        unlink(path)
+        published.remove()
     }
 
     /// Synchronous variant for signal and exit paths.
     public func stopNow() {
         channel.close(promise: nil)
-        unlink(path)
+        published.remove()
     }
 }

@@ -138,7 +138,7 @@ public final class Recorder: Sendable {
     }
 }
 
-/// The file itself: opened for append (created 0600), reopened after a failure, rotated by rename.
+/// The file itself: opened for append (created 0600, this user's regular file only), reopened after a failure, rotated by rename.
 struct RecordingFile {
     let path: String
     private var fd: Int32 = -1
@@ -154,8 +154,11 @@ struct RecordingFile {
     /// Appends whole lines. Returns a description of the problem, or nil.
     mutating func append(_ bytes: [UInt8]) -> String? {
         if fd < 0 {
-            fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { return "cannot record to \(path): \(String(cString: strerror(errno)))" }
+            // Never through a link another user planted, never into a file of theirs (`PrivateFile`).
+            switch PrivateFile.openForAppend(path) {
+            case .success(let f): fd = f
+            case .failure(let e): return "cannot record: \(e)"
+            }
             var st = stat()
             size = fstat(fd, &st) == 0 ? Int(st.st_size) : 0
             if let h = pendingHeader, size == 0 {

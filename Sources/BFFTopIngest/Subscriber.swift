@@ -1,9 +1,12 @@
+import BFFTopWire
 import NIOCore
 import NIOPosix
 import Synchronization
 
 /// `--connect PATH`: reads the native protocol from a socket someone else serves (an emitter or a
 /// relay), reconnecting with exponential backoff (0.1 s doubling to 5 s) whenever it goes away.
+/// Only a socket of this user, served by a process of this user, is read (`SocketTrust.connect`):
+/// another user's socket could feed the dashboard whatever it liked.
 public final class Subscriber: Sendable {
     public let path: String
     private let running = Atomic<Bool>(true)
@@ -26,6 +29,11 @@ public final class Subscriber: Sendable {
         while running.load(ordering: .relaxed), !Task.isCancelled {
             status.attempts += 1
             do {
+                let fd: Int32
+                switch SocketTrust.connect(SocketLocation(path: path)) {
+                case .success(let f): fd = f
+                case .failure(let e): throw e
+                }
                 let closed = group.next().makePromise(of: Void.self)
                 let channel = try await ClientBootstrap(group: group)
                     .channelInitializer { channel in
@@ -34,7 +42,7 @@ public final class Subscriber: Sendable {
                                 NDJSONHandler(sink: sink, stats: stats, origin: "connect:\(self.path)") { closed.succeed() })
                         }
                     }
-                    .connect(unixDomainSocketPath: path).get()
+                    .withConnectedSocket(fd).get()
                 status.connected = true
                 status.lastError = nil
                 stats.updateSubscription(status)
@@ -43,9 +51,12 @@ public final class Subscriber: Sendable {
                 _ = channel
                 status.connected = false
                 status.lastError = "connection closed"
+            } catch let e as SocketTrustError {
+                status.connected = false
+                status.lastError = e.description
             } catch {
                 status.connected = false
-                status.lastError = "\(error)"
+                status.lastError = SocketPath.reason(error)
             }
             stats.updateSubscription(status)
             guard running.load(ordering: .relaxed) else { break }

@@ -18,10 +18,50 @@ public enum InvokeTarget: Sendable, Equatable {
         }
     }
 
-    /// Asks before firing unless the config says `confirm = false`.
-    public var changesThings: Bool {
-        if case .http(let r) = self { return !r.isIdempotent }
-        return false
+    /// Why this request asks before it is sent, or nil: anything that changes state or leaves the
+    /// machine asks. POST, PUT, PATCH and DELETE change things; a request to a host that is not this
+    /// machine reaches someone else's service; a Lambda invoke runs the function (with its side
+    /// effects) whatever the method. GETs to this machine and the emitters' own control channel go at once.
+    public var confirmationReason: String? {
+        switch self {
+        case .http(let r):
+            if !r.isIdempotent { return "\(r.method.uppercased()) changes things" }
+            if !LocalHost.isLocal(url: r.url) { return "\(LocalHost.host(of: r.url) ?? "its host") is not this machine" }
+            return nil
+        case .lambda: return "a Lambda invoke runs the function"
+        case .control: return nil
+        }
+    }
+}
+
+/// Which URLs stay on this machine.
+public enum LocalHost {
+    /// The host of `scheme://[user@]host[:port]/…`, without brackets (nil when there is none).
+    public static func host(of url: String) -> String? {
+        let scalars = Array(url.utf8)
+        var start: Int?
+        if scalars.count >= 3 {
+            for i in 0...(scalars.count - 3) where scalars[i] == 0x3A && scalars[i + 1] == 0x2F && scalars[i + 2] == 0x2F {
+                start = i + 3
+                break
+            }
+        }
+        guard let start else { return nil }
+        var rest = Substring(String(decoding: scalars[start...], as: UTF8.self))
+        if let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) { rest = rest[..<end] }
+        if let at = rest.lastIndex(of: "@") { rest = rest[rest.index(after: at)...] }
+        if rest.hasPrefix("[") {
+            guard let close = rest.firstIndex(of: "]") else { return nil }
+            return String(rest[rest.index(after: rest.startIndex)..<close]).lowercased()
+        }
+        if let colon = rest.firstIndex(of: ":") { rest = rest[..<colon] }
+        return rest.isEmpty ? nil : rest.lowercased()
+    }
+
+    /// localhost (and `*.localhost`, which resolvers send to loopback), 127.0.0.0/8 and ::1.
+    public static func isLocal(url: String) -> Bool {
+        guard let h = host(of: url) else { return false }
+        return h == "localhost" || h.hasSuffix(".localhost") || NetworkExposure.isLoopback(h)
     }
 }
 
@@ -59,7 +99,8 @@ public struct TargetSpec: Sendable, Equatable {
     public var target: InvokeTarget
     /// Named bodies for `I` / `--payload NAME`.
     public var presets: [(name: String, body: String)]
-    /// nil: ask for non-idempotent methods and every burst/ramp.
+    /// nil: ask before what changes state or leaves the machine, and before every burst/ramp
+    /// (`confirmationReason`); false: never ask; true: always ask.
     public var confirm: Bool?
     /// Send the measured result to the dashboard as a test invocation (Lambda: its REPORT). HTTP
     /// targets default to false: an instrumented BFF reports the request itself.
@@ -71,6 +112,15 @@ public struct TargetSpec: Sendable, Equatable {
         self.presets = presets
         self.confirm = confirm
         if let record { self.record = record } else if case .http = target { self.record = false } else { self.record = true }
+    }
+
+    /// Why sending `target` with `plan` asks first, or nil when it goes at once. `confirm = false` is the
+    /// only way round it (and `--yes` on the command line); `confirm = true` asks for everything.
+    public func confirmationReason(for target: InvokeTarget, plan: InvokePlan) -> String? {
+        if confirm == false { return nil }
+        if let r = target.confirmationReason { return r }
+        if plan != .once { return "a \(plan) adds load" }
+        return confirm == true ? "the target says confirm = true" : nil
     }
 
     public static func == (a: TargetSpec, b: TargetSpec) -> Bool {

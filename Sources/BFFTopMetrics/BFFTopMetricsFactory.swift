@@ -22,6 +22,10 @@ import Synchronization
 /// It never blocks or slows the server: a record is a dictionary lookup (handlers are cached, since
 /// Vapor creates them per request) and an append to a bounded queue; a background thread writes to
 /// the socket and reconnects when bfftop restarts; what does not fit the queue is counted in `dropped`.
+///
+/// It sends only to a bfftop of the same user: the default directory must be private, and the socket
+/// and the process listening on it must be this user's (`SocketTrust`). Otherwise nothing is sent,
+/// and `refusal` says why.
 public final class BFFTopMetricsFactory: MetricsFactory, Sendable {
     public let socketPath: String
     public let service: String?
@@ -29,19 +33,19 @@ public final class BFFTopMetricsFactory: MetricsFactory, Sendable {
     private let unmappedCount = Tally()
 
     public init(socketPath: String? = nil, service: String? = nil, capacity: Int = 65_536) {
-        self.socketPath = socketPath ?? Self.defaultSocket()
+        let location = socketPath.map { SocketLocation(path: $0) } ?? SocketLocation.fromProcessEnvironment()
+        self.socketPath = location.path
         self.service = service
         self.queue = EventQueue(capacity: capacity)
-        let q = queue, path = self.socketPath
-        startThread(name: "bfftop-metrics", stackSize: 1 << 20) { q.run(path: path) }
+        let q = queue
+        startThread(name: "bfftop-metrics", stackSize: 1 << 20) { q.run(location: location) }
     }
 
-    /// As bfftop resolves it: `$BFFTOP_SOCKET`, `$XDG_RUNTIME_DIR/bfftop.sock`, `/tmp/bfftop-$UID.sock`.
-    public static func defaultSocket() -> String {
-        if let s = getenv("BFFTOP_SOCKET").map({ String(cString: $0) }), !s.isEmpty { return s }
-        if let x = getenv("XDG_RUNTIME_DIR").map({ String(cString: $0) }), !x.isEmpty { return x + "/bfftop.sock" }
-        return "/tmp/bfftop-\(getuid()).sock"
-    }
+    /// As bfftop resolves it: `$BFFTOP_SOCKET`, `$XDG_RUNTIME_DIR/bfftop.sock`, `/tmp/bfftop-$UID/bfftop.sock`.
+    public static func defaultSocket() -> String { SocketLocation.fromProcessEnvironment().path }
+
+    /// Why events are not being sent, when the socket was refused as not this user's (nil otherwise).
+    public var refusal: String? { queue.refusal }
 
     /// Events not queued because the queue was full (bfftop away for long, or a flood).
     public var dropped: Int { queue.dropped }

@@ -16,11 +16,13 @@ final class EventQueue: Sendable {
     private let droppedCount = Atomic<Int>(0)
     private let sentCount = Atomic<Int>(0)
     private let inFlight = Atomic<Int>(0)
+    private let refusalText = Mutex<String?>(nil)
 
     init(capacity: Int) { self.capacity = capacity }
 
     var dropped: Int { droppedCount.load(ordering: .relaxed) }
     var sent: Int { sentCount.load(ordering: .relaxed) }
+    var refusal: String? { refusalText.withLock { $0 } }
 
     @inline(__always) func push(_ e: WireEvent) {
         let (accepted, first) = items.withLock { q -> (Bool, Bool) in
@@ -48,7 +50,7 @@ final class EventQueue: Sendable {
 
     /// While bfftop is away nothing is taken from the queue (so nothing is encoded for nobody): it fills
     /// to `capacity` and `push` counts the rest as dropped.
-    func run(path: String) {
+    func run(location: SocketLocation) {
         signal(SIGPIPE, SIG_IGN)
         var fd: Int32 = -1
         var backoff = 0.1
@@ -58,13 +60,17 @@ final class EventQueue: Sendable {
             _ = wake.wait(timeout: .now() + 0.2)
             if fd < 0 {
                 guard monotonicSeconds() >= retryAt else { continue }
-                guard let c = connectUnixSocket(path) else {
+                switch SocketTrust.connect(location) {
+                case .success(let c):
+                    fd = c
+                    backoff = 0.1
+                    refusalText.withLock { $0 = nil }
+                case .failure(let e):
+                    refusalText.withLock { $0 = e.isRefusal ? e.description : nil }
                     retryAt = monotonicSeconds() + backoff
                     backoff = min(backoff * 2, 5)
                     continue
                 }
-                fd = c
-                backoff = 0.1
             }
             let batch = items.withLock { q -> [WireEvent] in
                 defer { q.removeAll(keepingCapacity: true) }

@@ -21,8 +21,9 @@ extension AppState {
         }
         let req = InvokeRequest(endpoint: endpoint, target: spec.target(preset: preset), plan: plan, preset: preset, record: spec.record)
         lowerPane = .invocations
-        if spec.confirm != false, req.target.changesThings || plan != .once {
+        if let why = spec.confirmationReason(for: req.target, plan: plan) {
             confirming = req
+            confirmingReason = why
             return
         }
         pendingInvokes.append(req)
@@ -55,6 +56,7 @@ extension AppState {
     mutating func answerConfirmation(_ key: Key) -> Bool {
         guard let req = confirming else { return false }
         confirming = nil
+        confirmingReason = nil
         switch key {
         case .char("y"), .char("Y"):
             pendingInvokes.append(req)

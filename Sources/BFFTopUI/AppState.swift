@@ -103,6 +103,8 @@ public struct AppState: Sendable {
     public var hideTestTraffic = false
     /// Waiting for y/n before firing.
     public internal(set) var confirming: InvokeRequest?
+    /// Why `confirming` asks (a POST, a host off this machine, a Lambda invoke, a burst).
+    public internal(set) var confirmingReason: String?
     /// The `I` picker: presets of this endpoint's target.
     public internal(set) var choosingPreset: (endpoint: String, spec: TargetSpec)?
     public internal(set) var pendingInvokes: [InvokeRequest] = []

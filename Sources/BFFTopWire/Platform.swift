@@ -99,7 +99,10 @@ extension StringProtocol {
 public func connectUnixSocket(_ path: String) -> Int32? {
     let bytes = Array(path.utf8)
     var addr = sockaddr_un()
-    guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { return nil }
+    guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
+        errno = ENAMETOOLONG
+        return nil
+    }
     addr.sun_family = sa_family_t(AF_UNIX)
     withUnsafeMutableBytes(of: &addr.sun_path) { raw in
         for (i, b) in bytes.enumerated() { raw[i] = b }
@@ -115,7 +118,9 @@ public func connectUnixSocket(_ path: String) -> Int32? {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
     }
     guard r == 0 else {
+        let e = errno  // the caller reports why
         close(fd)
+        errno = e
         return nil
     }
     return fd

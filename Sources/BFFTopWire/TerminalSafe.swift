@@ -20,6 +20,15 @@ public enum TerminalSafe {
         return String(out)
     }
 
+    /// Like `clean`, but newlines and tabs stay: for messages of several lines (stderr, logs).
+    public static func cleanKeepingLines(_ s: String) -> String {
+        let unsafe: (UInt32) -> Bool = { $0 != 0x0A && $0 != 0x09 && isUnsafe($0) }
+        guard s.unicodeScalars.contains(where: { unsafe($0.value) }) else { return s }
+        var out = String.UnicodeScalarView()
+        for u in s.unicodeScalars { out.append(unsafe(u.value) ? "·" : u) }
+        return String(out)
+    }
+
     /// The first `limit` bytes of a line as printable text, `…` when cut: for "bad line" excerpts.
     public static func excerpt(_ bytes: UnsafeRawBufferPointer, limit: Int = 80) -> String {
         let head = String(decoding: bytes.prefix(limit), as: UTF8.self)

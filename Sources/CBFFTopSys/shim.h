@@ -63,4 +63,22 @@ static inline uint64_t bt_pow10_u64(unsigned n) { return bt_pow10_u64_table[n & 
 /* 10^n for n <= 22, exact. */
 static inline double bt_pow10_f64(unsigned n) { return bt_pow10_f64_table[n & 31]; }
 
+/* The user id of the process at the other end of a connected Unix socket (SO_PEERCRED): a client
+   checks that the dashboard it is about to send to runs as the same user. `struct ucred` needs
+   _GNU_SOURCE, which the Swift Glibc module is built without, so its layout is spelled out here. */
+#include <sys/types.h>
+struct bt_ucred { pid_t pid; uid_t uid; gid_t gid; };
+static inline int bt_peer_uid(int fd, unsigned int *uid) {
+#ifdef SO_PEERCRED
+    struct bt_ucred c;
+    socklen_t len = sizeof(c);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c, &len) != 0 || len != sizeof(c)) return -1;
+    *uid = (unsigned int)c.uid;
+    return 0;
+#else
+    (void)fd; (void)uid;
+    return -1;
+#endif
+}
+
 #endif

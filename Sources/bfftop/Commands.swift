@@ -15,8 +15,8 @@ struct Watch: AsyncParsableCommand {
 
     func run() async throws {
         let config = try options.config.load()
-        let path = SocketPath.resolve(explicit: options.socket, environment: ProcessInfo.processInfo.environment, configured: config.socket)
-        try await DashboardSession.run(options: options, config: config, socketPath: path, mode: "● live")
+        let location = SocketPath.resolve(explicit: options.socket, environment: ProcessInfo.processInfo.environment, configured: config.socket)
+        try await DashboardSession.run(options: options, config: config, socket: location, mode: "● live")
     }
 }
 
@@ -35,12 +35,11 @@ struct Demo: AsyncParsableCommand {
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
         let config = try options.config.load()
-        // Its own path by default, so a demo never collides with a real `bfftop watch`.
-        let dir = env["XDG_RUNTIME_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        let path = options.socket ?? "\(dir)/bfftop-demo-\(getuid()).sock"
-        let fleet = DemoFleetRunner(path: path, seed: seed ?? UInt64(Date().timeIntervalSince1970), intensity: intensity)
+        // Its own name in the private default directory, so a demo never collides with a real `bfftop watch`.
+        let location = options.socket.map { SocketLocation(path: $0) } ?? SocketLocation.defaultLocation(environment: env, name: "bfftop-demo.sock")
+        let fleet = DemoFleetRunner(location: location, seed: seed ?? UInt64(Date().timeIntervalSince1970), intensity: intensity)
         defer { fleet.stop() }
-        try await DashboardSession.run(options: options, config: config, socketPath: path, mode: "◆ demo") { fleet.start() }
+        try await DashboardSession.run(options: options, config: config, socket: location, mode: "◆ demo") { fleet.start() }
     }
 }
 
@@ -61,14 +60,20 @@ struct Simulate: AsyncParsableCommand {
     var duration: Double?
 
     func run() async throws {
-        let path = SocketPath.resolve(explicit: socket, environment: ProcessInfo.processInfo.environment)
-        let fleet = DemoFleetRunner(path: path, seed: seed ?? UInt64(Date().timeIntervalSince1970), intensity: intensity)
+        let location = SocketPath.resolve(explicit: socket, environment: ProcessInfo.processInfo.environment)
+        let path = location.path
+        let fleet = DemoFleetRunner(location: location, seed: seed ?? UInt64(Date().timeIntervalSince1970), intensity: intensity)
         fleet.start()
         let started = Date()
         printError("bfftop simulate: sending the demo fleet to \(path) (Ctrl-C stops)")
         var lastReport = Date()
+        var refusalShown = false
         while duration.map({ Date().timeIntervalSince(started) < $0 }) ?? true {
             try await Task.sleep(nanoseconds: 200_000_000)
+            if let r = fleet.lastRefusal, !refusalShown {
+                refusalShown = true
+                printError("bfftop simulate: \(r)")
+            }
             if Date().timeIntervalSince(lastReport) >= 5 {
                 lastReport = Date()
                 let note = fleet.eventsLost > 0 ? ", \(fleet.eventsLost) not delivered (is a dashboard listening on \(path)?)" : ""
@@ -77,5 +82,6 @@ struct Simulate: AsyncParsableCommand {
         }
         fleet.stop()
         printError("sent \(fleet.eventsSent) events, \(fleet.eventsLost) not delivered")
+        if let r = fleet.lastRefusal { throw CLIError(r.description) }
     }
 }

@@ -13,7 +13,7 @@ import FoundationEssentials
 import NIOPosix
 
 struct DashboardOptions: ParsableArguments {
-    @Option(help: "Unix socket to listen on (default: $BFFTOP_SOCKET, else $XDG_RUNTIME_DIR/bfftop.sock, else /tmp/bfftop-$UID.sock).")
+    @Option(help: "Unix socket to listen on (default: $BFFTOP_SOCKET, else $XDG_RUNTIME_DIR/bfftop.sock, else /tmp/bfftop-$UID/bfftop.sock).")
     var socket: String?
 
     @Option(name: .customLong("connect"), help: "Also read events from a socket an emitter or relay serves (repeatable).")
@@ -36,8 +36,11 @@ struct DashboardOptions: ParsableArguments {
     @Option(help: "Also listen for DogStatsD on this Unix stream socket (4-byte little-endian length frames).")
     var dogstatsdStream: String?
 
-    @Option(help: "Also listen for DogStatsD over UDP, e.g. 127.0.0.1:8125.")
+    @Option(help: "Also listen for DogStatsD over UDP, e.g. 127.0.0.1:8125 (loopback only, unless --listen-beyond-loopback).")
     var dogstatsdUdp: String?
+
+    @Flag(help: "Allow listeners that other machines can reach (e.g. --dogstatsd-udp 0.0.0.0:8125); the header then says so.")
+    var listenBeyondLoopback = false
 
     @Option(help: "Append every received event to FILE (NDJSON, replayable).")
     var record: String?
@@ -61,7 +64,8 @@ struct DashboardOptions: ParsableArguments {
 /// Starts ingest and the engine, runs the dashboard until the user quits, then cleans up
 /// (socket file removed, terminal restored) whatever way the session ends.
 enum DashboardSession {
-    static func run(options o: DashboardOptions, config: Config, socketPath: String, mode: String, beforeDashboard: () -> Void = {}) async throws {
+    static func run(options o: DashboardOptions, config: Config, socket: SocketLocation, mode: String, beforeDashboard: () -> Void = {}) async throws {
+        let socketPath = socket.path
         let env = ProcessInfo.processInfo.environment
         guard isatty(STDOUT_FILENO) == 1 else {
             throw CLIError(TerminalError.notATerminal.description)
@@ -92,7 +96,7 @@ enum DashboardSession {
         }
         let listener: Listener
         do {
-            listener = try await Listener.start(path: socketPath, sink: engine.mailbox, stats: stats, group: group, control: control)
+            listener = try await Listener.start(location: socket, sink: engine.mailbox, stats: stats, group: group, control: control)
         } catch {
             try? await group.shutdownGracefully()
             throw CLIError(error.description)
@@ -103,9 +107,11 @@ enum DashboardSession {
         if let p = o.dogstatsd ?? config.dogstatsdSocket { wanted.append(.datagram(expandHome(p, env))) }
         if let p = o.dogstatsdStream ?? config.dogstatsdStream { wanted.append(.stream(expandHome(p, env))) }
         if let u = (o.dogstatsdUdp ?? config.dogstatsdUDP).flatMap(UDPAddress.init) { wanted.append(.udp(host: u.host, port: u.port)) }
+        let beyondLoopback = o.listenBeyondLoopback || config.listenBeyondLoopback
         for w in wanted {
             do {
-                dogstatsd.append(try await DogStatsDServer.start(w, sink: engine.mailbox, stats: stats, mapper: config.dogstatsdMapping, group: group))
+                dogstatsd.append(try await DogStatsDServer.start(
+                    w, sink: engine.mailbox, stats: stats, mapper: config.dogstatsdMapping, group: group, beyondLoopback: beyondLoopback))
             } catch {
                 for d in dogstatsd { d.stop() }
                 listener.stopNow()
@@ -186,8 +192,10 @@ func parseSize(_ s: String) -> Int? {
     return nil
 }
 
+/// One message to stderr. Messages quote names, paths and lines from the outside: control
+/// characters are made inert here, once, for every message (`TerminalSafe`).
 func printError(_ s: String) {
-    let line = s + "\n"
+    let line = TerminalSafe.cleanKeepingLines(s) + "\n"
     _ = line.withCString { write(STDERR_FILENO, $0, strlen($0)) }
 }
 

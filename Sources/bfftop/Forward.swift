@@ -34,23 +34,36 @@ struct Forward: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let path = SocketPath.resolve(explicit: socket, environment: ProcessInfo.processInfo.environment)
-        let writer = SocketLineWriter(path: path)
+        let location = SocketPath.resolve(explicit: socket, environment: ProcessInfo.processInfo.environment)
+        let path = location.path
+        let writer = SocketLineWriter(location: location)
         let decoder = NativeDecoder()
         // Live lines without a time of their own (sam local) have just happened.
         var logs = FunctionLogDecoder(format: FunctionLogDecoder.Format(rawValue: format.rawValue) ?? .auto,
                                       defaultFunction: function, clock: { wallClock() })
         var forwarded = 0, other = 0, malformed = 0, lost = 0
         var warned = false
+        var refused: SocketTrustError?
         func send(_ line: String) {
+            // A socket another user holds is never written to; waiting will not change that.
+            guard refused == nil else {
+                lost += 1
+                return
+            }
             var backoff = 0.1
             for _ in 0..<8 {
                 if writer.write(line + "\n") {
                     forwarded += 1
                     return
                 }
+                if let e = writer.lastError, e.isRefusal {
+                    refused = e
+                    printError("bfftop forward: \(e)")
+                    lost += 1
+                    return
+                }
                 if !warned {
-                    printError("bfftop forward: cannot reach a dashboard on \(path); retrying")
+                    printError("bfftop forward: cannot reach a dashboard on \(path)\(writer.lastError.map { " (\($0))" } ?? ""); retrying")
                     warned = true
                 }
                 usleep(UInt32(backoff * 1e6))
@@ -84,7 +97,7 @@ struct Forward: AsyncParsableCommand {
         malformed += input.oversizedLines
         writer.disconnect()
         printError("bfftop forward: \(forwarded) events forwarded to \(path), \(other) other log lines, \(malformed) unreadable lines"
-            + (lost > 0 ? ", \(lost) lost (no dashboard)" : ""))
+            + (lost > 0 ? ", \(lost) lost (\(refused == nil ? "no dashboard" : "refused: not your dashboard"))" : ""))
         if lost > 0 { throw ExitCode(1) }
     }
 }

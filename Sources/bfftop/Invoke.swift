@@ -74,14 +74,14 @@ struct Invoke: AsyncParsableCommand {
             plan = .ramp(perSecond: ramp, seconds: secs)
         } else { plan = .once }
         let target = spec.target(preset: payload)
-        if !yes, spec.confirm != false, target.changesThings || plan != .once {
+        if !yes, let why = spec.confirmationReason(for: target, plan: plan) {
             let what = "\(plan == .once ? "send" : "send a \(plan)") \(target.summary)"
-            guard isatty(STDIN_FILENO) == 1 else { throw CLIError("\(name): \(what) changes things or adds load; pass --yes to confirm (stdin is not a terminal)") }
-            printError("\(name): \(what)? [y/N] ")
+            guard isatty(STDIN_FILENO) == 1 else { throw CLIError("\(name): not sent: \(why), so it asks first; pass --yes to send it (stdin is not a terminal)") }
+            printError("\(name): \(what) (\(why))? [y/N] ")
             guard let answer = readLine(), answer.lowercased().hasPrefix("y") else { throw CLIError("not sent") }
         }
         // Results arrive on several threads: one writer, behind a lock.
-        let writer = Mutex(socket.map { SocketLineWriter(path: SocketPath.resolve(explicit: $0, environment: ProcessInfo.processInfo.environment)) })
+        let writer = Mutex(socket.map { SocketLineWriter(location: SocketPath.resolve(explicit: $0, environment: ProcessInfo.processInfo.environment)) })
         let runner = InvocationRunner(settings: cfg.invoke) { rec in
             print(Self.line(rec))
             writer.withLock { w in _ = w?.write(NativeEncoder.encode(.invocation(rec.dashboardEvent)) + "\n") }

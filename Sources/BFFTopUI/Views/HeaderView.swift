@@ -121,7 +121,8 @@ enum HeaderView {
             return
         }
         if let c = s.confirming {
-            let text = "⚠ \(c.endpoint): \(c.plan == .once ? "invoke" : c.plan.description) → \(c.target.summary)\(c.preset.map { " (payload \($0))" } ?? "")? y / n"
+            let why = s.confirmingReason.map { " (\($0))" } ?? ""
+            let text = "⚠ \(c.endpoint): \(c.plan == .once ? "invoke" : c.plan.description) → \(c.target.summary)\(c.preset.map { " (payload \($0))" } ?? "")\(why)? y / n"
             p.grid.put(r.x + 1, r.y, text, p.style(.warn), maxWidth: r.width - 2)
             return
         }
