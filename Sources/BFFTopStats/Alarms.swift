@@ -201,6 +201,19 @@ public struct AlarmTransition: Sendable, Equatable {
     public var value: Double
     public var threshold: Double
     public var comparison: AlarmComparison
+
+    public init(time: Double, rule: String, endpoint: String, severity: AlarmSeverity, phase: AlarmPhase, metric: AlarmMetric,
+                value: Double, threshold: Double, comparison: AlarmComparison) {
+        self.time = time
+        self.rule = rule
+        self.endpoint = endpoint
+        self.severity = severity
+        self.phase = phase
+        self.metric = metric
+        self.value = value
+        self.threshold = threshold
+        self.comparison = comparison
+    }
 }
 
 public struct AlarmSnapshot: Sendable, Equatable {

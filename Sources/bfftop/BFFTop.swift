@@ -19,7 +19,23 @@ struct BFFTop: AsyncParsableCommand {
 
     static func main() async {
         preferNonInteractiveCrashReports()
-        await main(nil)
+        do {
+            var command = try parseAsRoot(nil)
+            if var async = command as? AsyncParsableCommand {
+                try await async.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            // As ArgumentParser's own exit, but every message goes through printError/printOut:
+            // errors quote paths, names and lines from the outside, made inert there.
+            let code = exitCode(for: error)
+            let message = fullMessage(for: error)
+            if !message.isEmpty {
+                if code == .success { printOut(message) } else { printError(message) }
+            }
+            Glibc.exit(code.rawValue)
+        }
     }
 
     /// On a terminal, Swift's backtracer asks "Press space to interact…" after a crash and waits

@@ -56,11 +56,11 @@ struct ConfigCommand: AsyncParsableCommand {
         let exists = FileManager.default.fileExists(atPath: file)
         if check {
             let c = try config.load(quiet: true)
-            for w in c.warnings { print("warning: \(w)") }
-            print(exists ? "\(file): OK (\(c.alarms.count) alarm rules, \(c.functions.count) function settings, \(c.keys.count) key bindings\(c.warnings.isEmpty ? "" : ", \(c.warnings.count) warnings"))"
+            for w in c.warnings { printOut("warning: \(w)") }
+            printOut(exists ? "\(file): OK (\(c.alarms.count) alarm rules, \(c.functions.count) function settings, \(c.keys.count) key bindings\(c.warnings.isEmpty ? "" : ", \(c.warnings.count) warnings"))"
                          : "\(file) does not exist: the built-in defaults apply (bfftop config --print-default > \(file) to start one)")
             return
         }
-        print(exists ? "config: \(file)" : "config: \(file) (not present; built-in defaults in effect)")
+        printOut(exists ? "config: \(file)" : "config: \(file) (not present; built-in defaults in effect)")
     }
 }

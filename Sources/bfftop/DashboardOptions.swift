@@ -199,6 +199,11 @@ func printError(_ s: String) {
     _ = line.withCString { write(STDERR_FILENO, $0, strlen($0)) }
 }
 
+/// One line of output (to stdout) that quotes text from the outside, made inert like `printError`'s.
+func printOut(_ s: String) {
+    print(TerminalSafe.cleanKeepingLines(s))
+}
+
 struct CLIError: Error, CustomStringConvertible {
     var description: String
     init(_ d: String) { description = d }

@@ -83,14 +83,15 @@ struct Invoke: AsyncParsableCommand {
         // Results arrive on several threads: one writer, behind a lock.
         let writer = Mutex(socket.map { SocketLineWriter(location: SocketPath.resolve(explicit: $0, environment: ProcessInfo.processInfo.environment)) })
         let runner = InvocationRunner(settings: cfg.invoke) { rec in
-            print(Self.line(rec))
+            // Error texts and log tails come from the service: inert before they reach the terminal.
+            printOut(Self.line(rec))
             writer.withLock { w in _ = w?.write(NativeEncoder.encode(.invocation(rec.dashboardEvent)) + "\n") }
         }
         if case .failure(let f) = runner.start(endpoint: name, target: target, plan: plan) { throw CLIError(f.description) }
         runner.waitUntilIdle()
         writer.withLock { $0?.disconnect() }
         let recs = runner.snapshot.records
-        print(Self.summary(recs))
+        printOut(Self.summary(recs))
         if recs.contains(where: { !$0.succeeded }) { throw ExitCode(1) }
     }
 

@@ -140,10 +140,13 @@ import Glibc
     }
 
     @Test func defaultPathFollowsFlagsEnvironmentAndXDG() {
-        #expect(SocketPath.resolve(explicit: "/a.sock", environment: ["BFFTOP_SOCKET": "/b.sock"]) == "/a.sock")
-        #expect(SocketPath.resolve(explicit: nil, environment: ["BFFTOP_SOCKET": "/b.sock", "XDG_RUNTIME_DIR": "/run/u"]) == "/b.sock")
-        #expect(SocketPath.resolve(explicit: nil, environment: ["XDG_RUNTIME_DIR": "/run/u"]) == "/run/u/bfftop.sock")
-        #expect(SocketPath.resolve(explicit: nil, environment: [:]) == "/tmp/bfftop-\(getuid()).sock")
+        #expect(SocketPath.resolve(explicit: "/a.sock", environment: ["BFFTOP_SOCKET": "/b.sock"]) == SocketLocation(path: "/a.sock"))
+        #expect(SocketPath.resolve(explicit: nil, environment: ["BFFTOP_SOCKET": "/b.sock", "XDG_RUNTIME_DIR": "/run/u"]) == SocketLocation(path: "/b.sock"))
+        // The default location names the private directory that must be verified before use.
+        #expect(SocketPath.resolve(explicit: nil, environment: ["XDG_RUNTIME_DIR": "/run/u"])
+            == SocketLocation(path: "/run/u/bfftop.sock", privateDirectory: "/run/u", createsDirectory: false))
+        #expect(SocketPath.resolve(explicit: nil, environment: [:])
+            == SocketLocation(path: "/tmp/bfftop-\(geteuid())/bfftop.sock", privateDirectory: "/tmp/bfftop-\(geteuid())", createsDirectory: true))
     }
 
     @Test func subscriberReadsFromAServedSocketAndReconnects() async throws {

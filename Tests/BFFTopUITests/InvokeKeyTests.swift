@@ -46,6 +46,51 @@ import Testing
         #expect(s.takeInvokes().requests.map(\.plan) == [.once])
     }
 
+    @Test func whatLeavesTheMachineOrRunsAFunctionAsks() {
+        let remote = TargetSpec(match: "GET /api/feed", target: .http(HTTPRequest(url: "https://api.example.com/feed")))
+        let local = TargetSpec(match: "GET /api/slots", target: .http(HTTPRequest(url: "http://[::1]:3000/slots")))
+        let lambda = TargetSpec(match: "booking-*", target: .lambda(LambdaTarget(baseURL: "http://localhost:9000")))
+        var s = state([remote, local, lambda])
+        select(&s, "GET /api/feed")
+        s.handle(.char("i"))
+        #expect(s.confirming?.endpoint == "GET /api/feed")
+        #expect(s.confirmingReason == "api.example.com is not this machine")
+        #expect(s.takeInvokes().requests.isEmpty)
+        s.handle(.char("n"))
+        select(&s, "GET /api/slots")
+        s.handle(.char("i"))
+        #expect(s.confirming == nil, "a GET to this machine goes at once")
+        #expect(s.takeInvokes().requests.count == 1)
+        select(&s, "booking-create")
+        s.handle(.char("i"))
+        #expect(s.confirmingReason == "a Lambda invoke runs the function", "even on localhost")
+        s.handle(.char("n"))
+        #expect(s.takeInvokes().requests.isEmpty)
+        // confirm = false is the only way round it; confirm = true asks even for a local GET.
+        var quiet = state([TargetSpec(match: "*", target: .http(HTTPRequest(url: "https://api.example.com/feed")), confirm: false)])
+        select(&quiet, "GET /api/feed")
+        quiet.handle(.char("i"))
+        #expect(quiet.confirming == nil)
+        #expect(quiet.takeInvokes().requests.count == 1)
+        var strict = state([TargetSpec(match: "*", target: .http(HTTPRequest(url: "http://127.0.0.1/x")), confirm: true)])
+        select(&strict, "GET /api/feed")
+        strict.handle(.char("i"))
+        #expect(strict.confirming != nil)
+    }
+
+    @Test func localHostsAreLoopbackOnly() {
+        #expect(LocalHost.host(of: "http://user:pw@Example.COM:8080/a?b") == "example.com")
+        #expect(LocalHost.host(of: "http://[::1]:3000/") == "::1")
+        #expect(LocalHost.host(of: "not a url") == nil)
+        for url in ["http://localhost:3000/x", "http://127.0.0.1/x", "http://127.8.9.10:1/", "http://[::1]/", "http://app.localhost/"] {
+            #expect(LocalHost.isLocal(url: url), "\(url)")
+        }
+        for url in ["http://10.0.0.1/", "http://localhost.example.com/", "http://127.0.0.1.nip.io/", "http://0.0.0.0/", "not a url",
+                    "http://evil.com#@localhost/", "http://evil.com?@localhost/"] {
+            #expect(!LocalHost.isLocal(url: url), "\(url)")
+        }
+    }
+
     @Test func burstsAndRampsAlwaysAskUnlessConfirmIsOff() {
         var s = state([TargetSpec(match: "*", target: .http(HTTPRequest(url: "http://h/x")))])
         s.invokeSettings.burst = 7
@@ -74,6 +119,10 @@ import Testing
         s.handle(.char("I"))
         #expect(s.choosingPreset?.endpoint == "booking-create")
         s.handle(.char("2"))
+        // A Lambda invoke runs the function: it asks first, like a POST.
+        #expect(s.confirmingReason == "a Lambda invoke runs the function")
+        #expect(s.takeInvokes().requests.isEmpty)
+        s.handle(.char("y"))
         let req = s.takeInvokes().requests.first
         if case .lambda(let l)? = req?.target { #expect(String(decoding: l.payload, as: UTF8.self) == "{\"slot\":18}") } else {
             Issue.record("expected the lambda target with the evening payload, got \(String(describing: req))")

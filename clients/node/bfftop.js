@@ -3,17 +3,46 @@
 // (docs/protocol.md). It never throws into your code and never blocks: events queue in memory
 // (bounded; the overflow is counted in `dropped`) while the dashboard is away, and go out when it
 // is back.
+//
+// It sends only to a bfftop of the same user: the default directory must be private and yours and
+// the socket file yours (Node cannot ask the kernel who listens, as SO_PEERCRED does; the private
+// directory is what keeps others out). Otherwise nothing is sent and `refusal` says why.
+const fs = require('fs');
 const net = require('net');
 
-function defaultSocket() {
-  if (process.env.BFFTOP_SOCKET) return process.env.BFFTOP_SOCKET;
-  if (process.env.XDG_RUNTIME_DIR) return `${process.env.XDG_RUNTIME_DIR}/bfftop.sock`;
-  return `/tmp/bfftop-${process.getuid ? process.getuid() : 0}.sock`;
+function myUid() { return process.geteuid ? process.geteuid() : (process.getuid ? process.getuid() : 0); }
+
+/** { path, privateDir }: the private directory is verified before the default path is used. */
+function defaultLocation() {
+  if (process.env.BFFTOP_SOCKET) return { path: process.env.BFFTOP_SOCKET, privateDir: null };
+  if (process.env.XDG_RUNTIME_DIR) return { path: `${process.env.XDG_RUNTIME_DIR}/bfftop.sock`, privateDir: process.env.XDG_RUNTIME_DIR };
+  const dir = `/tmp/bfftop-${myUid()}`;
+  return { path: `${dir}/bfftop.sock`, privateDir: dir };
+}
+
+function defaultSocket() { return defaultLocation().path; }
+
+/** Throws with a reason unless the directory (if any) and the socket are this user's and private. */
+function verifySocket(path, privateDir) {
+  const me = myUid();
+  if (privateDir) {
+    const d = fs.lstatSync(privateDir);
+    if (!d.isDirectory()) throw Object.assign(new Error(`refusing ${privateDir}: not a directory`), { untrusted: true });
+    if (d.uid !== me) throw Object.assign(new Error(`refusing ${privateDir}: it belongs to uid ${d.uid}, not to you (uid ${me})`), { untrusted: true });
+    if (d.mode & 0o077) throw Object.assign(new Error(`refusing ${privateDir}: its mode is ${(d.mode & 0o777).toString(8)}, open to others (want 700)`), { untrusted: true });
+  }
+  const s = fs.lstatSync(path);
+  if (!s.isSocket()) throw Object.assign(new Error(`refusing ${path}: not a socket`), { untrusted: true });
+  if (s.uid !== me) throw Object.assign(new Error(`refusing to send to ${path}: the socket belongs to uid ${s.uid}, not to you (uid ${me})`), { untrusted: true });
 }
 
 class Emitter {
-  constructor({ socket = defaultSocket(), service, maxQueue = 10000 } = {}) {
-    this.path = socket;
+  constructor({ socket, service, maxQueue = 10000 } = {}) {
+    const loc = socket ? { path: socket, privateDir: null } : defaultLocation();
+    this.path = loc.path;
+    this.privateDir = loc.privateDir;
+    /** Why nothing is being sent, when the socket was refused as not this user's (else null). */
+    this.refusal = null;
     this.service = service;
     this.maxQueue = maxQueue;
     this.queue = [];
@@ -52,8 +81,18 @@ class Emitter {
   connect() {
     if (this.connecting || this.closed || this.timer) return;
     this.connecting = true;
+    try {
+      verifySocket(this.path, this.privateDir);
+    } catch (e) {
+      if (e.untrusted) this.refusal = e.message;
+      this.connecting = false;
+      this.timer = setTimeout(() => { this.timer = null; this.connect(); }, this.backoff);
+      this.timer.unref();
+      this.backoff = Math.min(this.backoff * 2, 5000);
+      return;
+    }
     const c = net.createConnection(this.path);
-    c.on('connect', () => { this.connecting = false; this.conn = c; this.backoff = 100; this.flush(); });
+    c.on('connect', () => { this.connecting = false; this.conn = c; this.backoff = 100; this.refusal = null; this.flush(); });
     c.on('drain', () => this.flush());
     c.on('error', () => {});
     c.on('close', () => {
@@ -107,4 +146,4 @@ function bfftopMiddleware(emitter, { service } = {}) {
   };
 }
 
-module.exports = { Emitter, bfftopMiddleware, defaultSocket };
+module.exports = { Emitter, bfftopMiddleware, defaultSocket, verifySocket };

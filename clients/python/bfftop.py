@@ -4,31 +4,86 @@
 It never raises into your code and never blocks a request: events go to a bounded queue that a
 background thread writes out; while the dashboard is away they wait (and the overflow is counted in
 `dropped`), and they go out when it is back.
+
+It sends only to a bfftop of the same user: the default directory must be private and yours, the
+socket file yours, and the process listening on it yours (SO_PEERCRED). Otherwise nothing is sent and
+`refusal` says why (docs/security.md).
 """
 import json
 import os
 import queue
 import socket
+import stat
+import struct
 import threading
 import time
 
-__all__ = ["Emitter", "BFFTopWSGI", "BFFTopASGI", "default_socket"]
+__all__ = ["Emitter", "BFFTopWSGI", "BFFTopASGI", "default_socket", "UntrustedSocket"]
+
+
+def _default_location():
+    """(socket path, private directory to verify or None)."""
+    if os.environ.get("BFFTOP_SOCKET"):
+        return os.environ["BFFTOP_SOCKET"], None
+    if os.environ.get("XDG_RUNTIME_DIR"):
+        d = os.environ["XDG_RUNTIME_DIR"]
+        return d + "/bfftop.sock", d
+    d = "/tmp/bfftop-%d" % os.geteuid()
+    return d + "/bfftop.sock", d
 
 
 def default_socket():
-    if os.environ.get("BFFTOP_SOCKET"):
-        return os.environ["BFFTOP_SOCKET"]
-    if os.environ.get("XDG_RUNTIME_DIR"):
-        return os.environ["XDG_RUNTIME_DIR"] + "/bfftop.sock"
-    return "/tmp/bfftop-%d.sock" % os.getuid()
+    return _default_location()[0]
+
+
+class UntrustedSocket(Exception):
+    """The socket, its directory or the process behind it is not this user's."""
+
+
+def _verify(path, private_dir):
+    me = os.geteuid()
+    if private_dir is not None:
+        st = os.lstat(private_dir)  # FileNotFoundError: no dashboard yet
+        if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
+            raise UntrustedSocket("refusing %s: not a directory" % private_dir)
+        if st.st_uid != me:
+            raise UntrustedSocket("refusing %s: it belongs to uid %d, not to you (uid %d)" % (private_dir, st.st_uid, me))
+        if st.st_mode & 0o077:
+            raise UntrustedSocket("refusing %s: its mode is %o, open to others (want 700)" % (private_dir, st.st_mode & 0o777))
+    st = os.lstat(path)
+    if not stat.S_ISSOCK(st.st_mode):
+        raise UntrustedSocket("refusing %s: not a socket" % path)
+    if st.st_uid != me:
+        raise UntrustedSocket("refusing to send to %s: the socket belongs to uid %d, not to you (uid %d)" % (path, st.st_uid, me))
+
+
+def _connect_trusted(path, private_dir):
+    _verify(path, private_dir)
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        conn.connect(path)
+        if hasattr(socket, "SO_PEERCRED"):
+            _pid, uid, _gid = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))
+            if uid != os.geteuid():
+                raise UntrustedSocket("refusing to send to %s: the process listening on it runs as uid %d, not as you (uid %d)"
+                                      % (path, uid, os.geteuid()))
+    except BaseException:
+        conn.close()
+        raise
+    return conn
 
 
 class Emitter:
     def __init__(self, socket_path=None, service=None, max_queue=10000):
-        self.path = socket_path or default_socket()
+        if socket_path:
+            self.path, self._private_dir = socket_path, None
+        else:
+            self.path, self._private_dir = _default_location()
         self.service = service
         self.dropped = 0
         self.sent = 0
+        #: Why nothing is being sent, when the socket was refused as not this user's (else None).
+        self.refusal = None
         self._q = queue.Queue(max_queue)
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="bfftop-emitter", daemon=True)
@@ -69,10 +124,12 @@ class Emitter:
                 break
             while conn is None:
                 try:
-                    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                    conn.connect(self.path)
+                    conn = _connect_trusted(self.path, self._private_dir)
                     backoff = 0.1
-                except OSError:
+                    self.refusal = None
+                except (OSError, UntrustedSocket) as e:
+                    if isinstance(e, UntrustedSocket):
+                        self.refusal = str(e)
                     conn = None
                     if self._closed:
                         return

@@ -52,6 +52,10 @@ enum HeaderView {
         if f.backlogDropped > 0 {
             segs.append(Segment(text: "⚠ \(Format.count(Double(f.backlogDropped))) dropped (engine behind)", role: .bad, priority: 1))
         }
+        // Opted in with --listen-beyond-loopback: say so for as long as it is true.
+        if !f.ingest.beyondLoopback.isEmpty {
+            segs.append(Segment(text: "⚠ open to the network: \(f.ingest.beyondLoopback.joined(separator: ", "))", role: .bad, priority: 0))
+        }
         if f.ingest.shedConnections > 0 {
             segs.append(Segment(text: "⚠ \(Format.count(Double(f.ingest.shedConnections))) connections refused (out of file descriptors)", role: .bad, priority: 1))
         }
