@@ -119,7 +119,7 @@ public struct TargetSpec: Sendable, Equatable {
     public func confirmationReason(for target: InvokeTarget, plan: InvokePlan) -> String? {
         if confirm == false { return nil }
         if let r = target.confirmationReason { return r }
-        if plan != .once { return "a \(plan) adds load" }
+        if plan != .once { return "it adds load" }
         return confirm == true ? "the target says confirm = true" : nil
     }
 

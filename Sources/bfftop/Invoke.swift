@@ -76,7 +76,7 @@ struct Invoke: AsyncParsableCommand {
         let target = spec.target(preset: payload)
         if !yes, let why = spec.confirmationReason(for: target, plan: plan) {
             let what = "\(plan == .once ? "send" : "send a \(plan)") \(target.summary)"
-            guard isatty(STDIN_FILENO) == 1 else { throw CLIError("\(name): not sent: \(why), so it asks first; pass --yes to send it (stdin is not a terminal)") }
+            guard isatty(STDIN_FILENO) == 1 else { throw CLIError("\(name): not sent (\(why)): it asks first, and stdin is not a terminal; pass --yes to send it") }
             printError("\(name): \(what) (\(why))? [y/N] ")
             guard let answer = readLine(), answer.lowercased().hasPrefix("y") else { throw CLIError("not sent") }
         }

@@ -95,9 +95,9 @@ import Testing
         // A burst asks first; without a terminal it refuses and sends nothing.
         let ask = try shell("\(bin) invoke --url \(base)/api/slots --burst 5 < /dev/null")
         #expect(ask.status != 0)
-        #expect(ask.output.contains("pass --yes to confirm"), "\(ask.output)")
+        #expect(ask.output.contains("not sent (it adds load): it asks first, and stdin is not a terminal; pass --yes to send it"), "\(ask.output)")
         let post = try shell("\(bin) invoke --url \(base)/api/bookings --method POST --data '{\"slot\":9}' < /dev/null")
-        #expect(post.output.contains("pass --yes to confirm"), "\(post.output)")
+        #expect(post.output.contains("not sent (POST changes things): it asks first, and stdin is not a terminal; pass --yes to send it"), "\(post.output)")
         #expect(try stats(base)["count"] as? Int == 21, "nothing sent without confirmation")
         // Caps hold even with --yes.
         let big = try shell("\(bin) invoke --url \(base)/api/slots --burst 5000 --yes")
@@ -188,7 +188,7 @@ import Testing
         let one = tmux.waitFor { $0.contains("Invocations 1 ") && $0.contains("its emitter (socket)") }
         #expect(one.ok, "one invocation through the emitter:\n\(one.screen)")
         tmux.keys("b")
-        let ask = tmux.waitFor { $0.contains("burst of 20 → its emitter (socket)? y / n") }
+        let ask = tmux.waitFor { $0.contains("burst of 20 → its emitter (socket) (it adds load)? y / n") }
         #expect(ask.ok, "a burst asks first:\n\(ask.screen)")
         tmux.keys("y")
         let done = tmux.waitFor { $0.contains("Invocations 21 ") && !$0.contains("in flight") }
