@@ -68,6 +68,40 @@ public enum ConfigLoader {
         return (env["HOME"] ?? "") + "/.config/bfftop/config.toml"
     }
 
+    /// The largest config file read (a config is a few KiB; this bounds a mistaken path).
+    public static let maxFileBytes = 1 << 20
+
+    /// The text of the config file at `path`, nil when there is none. Like ssh with its config, a
+    /// file that someone else could have written is refused: it chooses where requests go (even
+    /// without asking, `confirm = false`) and which files bfftop appends to. So it must be a regular
+    /// file, owned by you (or root), not writable by group or others, and at most `maxFileBytes`.
+    public static func readFile(_ path: String) -> Result<String?, ConfigError> {
+        func refuse(_ why: String) -> Result<String?, ConfigError> {
+            .failure(ConfigError(file: path, line: 0, key: nil, message: why))
+        }
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return errno == ENOENT ? .success(nil) : refuse("cannot read it: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return refuse("cannot read it: \(String(cString: strerror(errno)))") }
+        guard st.st_mode & S_IFMT == S_IFREG else { return refuse("not a regular file") }
+        guard st.st_uid == geteuid() || st.st_uid == 0 else {
+            return refuse("it belongs to uid \(st.st_uid), not to you (uid \(geteuid())); refusing a config someone else controls")
+        }
+        guard st.st_mode & 0o022 == 0 else {
+            return refuse("others can write it (mode \(String(st.st_mode & 0o777, radix: 8))); refusing it, as ssh does: chmod go-w \(path)")
+        }
+        guard Int(st.st_size) <= maxFileBytes else { return refuse("\(st.st_size) bytes, over the \(maxFileBytes >> 20) MiB a config may have") }
+        var out: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while out.count <= maxFileBytes {
+            let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, 65536) }
+            if n <= 0 { break }
+            out += buf[0..<n]
+        }
+        return .success(String(decoding: out.prefix(maxFileBytes), as: UTF8.self))
+    }
+
     /// Seconds from "500ms", "30s", "2m", "1h" or a bare number of seconds; nil if it is none of these.
     /// The longest duration a setting takes: a year, in seconds.
     public static let maxDuration = 366.0 * 86400
@@ -369,21 +403,36 @@ struct Reader {
         }
     }
 
-    func readFile(_ path: String) -> String? {
+    /// The most a `body_file` may hold: Lambda's synchronous payload limit (6 MB), well above any test body.
+    static let maxBodyFileBytes = 6 << 20
+
+    /// A `body_file`, relative to the config file: a regular file up to `maxBodyFileBytes` (not a FIFO
+    /// that would block, not /dev/zero that would never end). The reason on failure.
+    func readFile(_ path: String) -> Result<String, ConfigFileFailure> {
         let dir = file.contains("/") ? String(file[..<(file.lastIndex(of: "/") ?? file.endIndex)]) : "."
         let full = path.hasPrefix("/") ? path : dir + "/" + path
-        let fd = open(full, O_RDONLY)
-        guard fd >= 0 else { return nil }
+        let fd = open(full, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return .failure(.init(reason: String(cString: strerror(errno)))) }
         defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return .failure(.init(reason: "not a regular file")) }
+        guard Int(st.st_size) <= Self.maxBodyFileBytes else {
+            return .failure(.init(reason: "\(st.st_size) bytes, over the \(Self.maxBodyFileBytes >> 20) MiB a body may have"))
+        }
         var out: [UInt8] = []
         var buf = [UInt8](repeating: 0, count: 65536)
-        while true {
+        while out.count <= Self.maxBodyFileBytes {
             let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, 65536) }
             if n <= 0 { break }
             out += buf[0..<n]
         }
-        return String(decoding: out, as: UTF8.self)
+        guard out.count <= Self.maxBodyFileBytes else { return .failure(.init(reason: "grew past \(Self.maxBodyFileBytes >> 20) MiB while read")) }
+        return .success(String(decoding: out, as: UTF8.self))
     }
+}
+
+struct ConfigFileFailure: Error {
+    var reason: String
 }
 
 /// `127.0.0.1:8125`.

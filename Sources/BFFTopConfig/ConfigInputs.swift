@@ -94,7 +94,10 @@ extension Reader {
             case "body", "payload": body = string(e, section: s)
             case "body_file", "payload_file":
                 if let path = string(e, section: s) {
-                    if let text = readFile(path) { body = text } else { fail(e, "cannot read \(path)", section: s) }
+                    switch readFile(path) {
+                    case .success(let text): body = text
+                    case .failure(let f): fail(e, "cannot read \(path): \(f.reason)", section: s)
+                    }
                 }
             case "timeout": timeout = duration(e, section: s) ?? timeout
             case "log_tail": logTail = bool(e, section: s) ?? true

@@ -12,7 +12,8 @@ public struct ConfigError: Error, Equatable, CustomStringConvertible, Sendable {
         self.message = message
     }
 
-    public var description: String { "\(file):\(line): " + (key.map { "\($0): " } ?? "") + message }
+    /// `file:line: key: message`; a problem with the file as a whole (line 0) has no line.
+    public var description: String { "\(file)\(line > 0 ? ":\(line)" : ""): " + (key.map { "\($0): " } ?? "") + message }
 }
 
 /// The subset of TOML bfftop's files use: `[table]`, `[a."b"]`, `[[array of tables]]`, `key = value`

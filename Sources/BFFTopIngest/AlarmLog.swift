@@ -14,7 +14,7 @@ public final class AlarmLog: Sendable {
         self.path = path
         switch PrivateFile.openForAppend(path) {
         case .success(let f): fd = f
-        case .failure(let e): throw .alarmLog(path: path, reason: e.description)
+        case .failure(let e): throw .alarmLog(path: path, reason: e.reason)
         }
     }
 

@@ -157,7 +157,7 @@ struct RecordingFile {
             // Never through a link another user planted, never into a file of theirs (`PrivateFile`).
             switch PrivateFile.openForAppend(path) {
             case .success(let f): fd = f
-            case .failure(let e): return "cannot record: \(e)"
+            case .failure(let e): return "cannot record to \(path): \(e.reason)"
             }
             var st = stat()
             size = fstat(fd, &st) == 0 ? Int(st.st_size) : 0

@@ -7,12 +7,20 @@ import Glibc
 public enum TerminalError: Error, CustomStringConvertible {
     case notATerminal
     case initFailed
+    case unknownTerm(String)
+    case noTerminfo
+    case cannotAddressCursor(String)
 
     public var description: String {
         switch self {
         case .notATerminal:
             "stdout is not a terminal: bfftop's dashboard needs one. Use `bfftop report` for text output, or run it in tmux/a terminal."
         case .initFailed: "could not initialise the terminal (is TERM set?)"
+        case .unknownTerm(let t):
+            "TERM=\(t) is not in the terminfo database; use one it knows (TERM=xterm-256color, or install ncurses-term), or `bfftop report` for text"
+        case .noTerminfo: "no terminfo database found (install ncurses-base), or use `bfftop report` for text"
+        case .cannotAddressCursor(let t):
+            "TERM=\(t) cannot move the cursor, which a dashboard needs; use a full terminal (TERM=xterm-256color) or `bfftop report` for text"
         }
     }
 }
@@ -26,8 +34,21 @@ public final class Terminal {
     private var nextPair: Int32 = 1
     private var closed = false
 
+    /// Why this process cannot draw a dashboard, checked before anything is started: stdout is not a
+    /// terminal, or $TERM is unknown or cannot address the cursor. nil when it can.
+    public static func problem(environment: [String: String]) -> TerminalError? {
+        guard isatty(STDOUT_FILENO) == 1 else { return .notATerminal }
+        let term = environment["TERM"] ?? ""
+        switch bt_terminal_check() {
+        case 0: return nil
+        case 1: return .unknownTerm(term)
+        case 2: return .noTerminfo
+        default: return .cannotAddressCursor(term)
+        }
+    }
+
     public init(environment: [String: String]) throws {
-        guard isatty(STDOUT_FILENO) == 1 else { throw TerminalError.notATerminal }
+        if let p = Self.problem(environment: environment) { throw p }
         setlocale(LC_ALL, "")
         bt_install_crash_handlers()
         guard initscr() != nil else { throw TerminalError.initFailed }

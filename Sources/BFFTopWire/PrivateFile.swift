@@ -17,11 +17,17 @@ public enum PrivateFile {
 
         public var description: String {
             switch self {
-            case .symlink(let p): "\(TerminalSafe.clean(p)) is a symbolic link; refusing to write through it"
-            case .notARegularFile(let p): "\(TerminalSafe.clean(p)) is not a regular file"
-            case .foreignOwner(let p, let o):
-                "\(TerminalSafe.clean(p)) belongs to uid \(o), not to you (uid \(geteuid())); refusing to write to it"
-            case .system(let p, let r): "\(TerminalSafe.clean(p)): \(r)"
+            case .symlink(let p), .notARegularFile(let p), .foreignOwner(let p, _), .system(let p, _): "\(TerminalSafe.clean(p)): \(reason)"
+            }
+        }
+
+        /// What is wrong, without the path.
+        public var reason: String {
+            switch self {
+            case .symlink: "it is a symbolic link; refusing to write through it"
+            case .notARegularFile: "not a regular file"
+            case .foreignOwner(_, let o): "it belongs to uid \(o), not to you (uid \(geteuid())); refusing to write to it"
+            case .system(_, let r): r
             }
         }
     }

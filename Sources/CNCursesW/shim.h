@@ -4,6 +4,7 @@
 #define _XOPEN_SOURCE_EXTENDED 1
 #include <locale.h>
 #include <ncursesw/curses.h>
+#include <ncursesw/term.h>
 
 /* Swift 6 rejects references to these C globals; read them through functions. */
 static inline WINDOW *bt_stdscr(void) { return stdscr; }
@@ -19,6 +20,20 @@ static inline attr_t bt_a_underline(void) { return A_UNDERLINE; }
 static inline attr_t bt_a_italic(void) { return A_ITALIC; }
 static inline int bt_key_resize(void) { return KEY_RESIZE; }
 static inline int bt_key_code_yes(void) { return KEY_CODE_YES; }
+
+/* Whether $TERM can draw a dashboard, asked before anything starts: initscr() exits the process
+   on an unknown TERM (leaving sockets behind), and a terminal that cannot move the cursor (dumb,
+   hardcopy) would scribble on one line. 0 usable; 1 unknown to terminfo; 2 no terminfo database;
+   3 cannot address the cursor. */
+static inline int bt_terminal_check(void) {
+    int err = 0;
+    if (setupterm(NULL, 1, &err) != OK) return err == 0 ? 1 : err == -1 ? 2 : 3;
+    const char *cup = tigetstr("cup");
+    int ok = cup != NULL && cup != (const char *)-1;
+    del_curterm(cur_term);
+    cur_term = NULL;
+    return ok ? 0 : 3;
+}
 
 /* Writes one run of wide characters with attributes and a colour pair at (y, x). */
 static inline int bt_put_run(int y, int x, const wchar_t *text, int len, attr_t attrs, int pair) {

@@ -48,6 +48,25 @@ struct Bench: AsyncParsableCommand {
         if parts.contains("alarms") { AlarmBench.run(quick: quick) }
         if parts.contains("metrics") { MetricsBench.run(quick: quick) }
         if parts.contains("idle") { try IdleBench.run(quick: quick) }
+        BenchScratch.remove()
+    }
+}
+
+/// The bench's files and sockets, in a fresh private directory: predictable names in /tmp could be
+/// links another user planted.
+enum BenchScratch {
+    static let dir: String = {
+        var template = Array("/tmp/bfftop-bench-XXXXXX".utf8CString)
+        let ok = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) != nil }
+        precondition(ok, "cannot create a scratch directory in /tmp: \(String(cString: strerror(errno)))")
+        return String(cString: template)
+    }()
+
+    static func remove() {
+        if let names = try? FileManager.default.contentsOfDirectory(atPath: dir) {
+            for n in names { unlink(dir + "/" + n) }
+        }
+        rmdir(dir)
     }
 }
 

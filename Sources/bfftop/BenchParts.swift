@@ -34,7 +34,7 @@ enum IngestBench {
         }
         let rate = try await measure(connections: 4, totalEvents: total / 2, chunk: bytes, linesPerChunk: linesPerChunk, engine: true)
         row("socket → decode → aggregate (engine), 4 conns", formatFixed(rate / 1e6, 2) + " M events/s")
-        let recFile = "/tmp/bfftop-bench-\(getpid())-rec.ndjson"
+        let recFile = "\(BenchScratch.dir)/rec.ndjson"
         defer { for s in ["", ".1", ".2"] { unlink(recFile + s) } }
         let withRec = try await measure(connections: 4, totalEvents: total / 2, chunk: bytes, linesPerChunk: linesPerChunk, engine: true, record: recFile)
         row("same, recording to a file (--record)", formatFixed(withRec / 1e6, 2) + " M events/s")
@@ -44,7 +44,7 @@ enum IngestBench {
     /// Sends `totalEvents` lines over `connections` sockets from writer threads; returns events/s
     /// from the first byte to the last event counted.
     static func measure(connections: Int, totalEvents: Int, chunk: [UInt8], linesPerChunk: Int, engine useEngine: Bool, record: String? = nil) async throws -> Double {
-        let path = "/tmp/bfftop-bench-\(getpid())-\(connections).sock"
+        let path = "\(BenchScratch.dir)/\(connections).sock"
         let sink = CountingSink()
         let stats = IngestStats()
         let recorder = record.map { Recorder(path: $0, source: "bench") }
@@ -100,7 +100,7 @@ enum ReplayBench {
     static func run(quick: Bool, file: String? = nil) throws {
         print("Replay at --speed max (read, decode, aggregate from a recording)")
         let n = quick ? 300_000 : 2_000_000
-        let path = file ?? "/tmp/bfftop-bench-\(getpid())-replay.ndjson"
+        let path = file ?? "\(BenchScratch.dir)/replay.ndjson"
         defer { if file == nil { unlink(path) } }
         if !FileManager.default.fileExists(atPath: path) { try write(events: n, to: path) }
         // Best of three: on a shared 2-core machine one run can lose a whole core to a neighbour.
@@ -248,7 +248,7 @@ enum MemoryBench {
     static func run(quick: Bool) throws {
         print("Memory: whole-process RSS after \(quick ? "6 minutes" : "an hour") of simulated traffic (a fresh process each)")
         for (n, target) in [(100, 32), (1000, 128)] {
-            let outFile = "/tmp/bfftop-bench-mem-\(getpid())-\(n).out"
+            let outFile = "\(BenchScratch.dir)/mem-\(n).out"
             defer { unlink(outFile) }
             let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
             _ = try IdleBench.runShell("'\(exe)' bench --memory-child \(n) \(quick ? "--quick" : "") > '\(outFile)'")
@@ -331,7 +331,7 @@ enum IdleBench {
             return
         }
         let server = "bfftop-bench-\(getpid())"
-        let sock = "/tmp/bfftop-bench-idle-\(getpid()).sock"
+        let sock = "\(BenchScratch.dir)/idle.sock"
         let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         _ = try runShell("tmux -L \(server) new-session -d -x 200 -y 50 '\(exe) watch --socket \(sock)' > /dev/null 2>&1")
         defer {
@@ -421,7 +421,7 @@ enum MetricsBench {
     static func run(quick: Bool) {
         print("swift-metrics backend (cost on the server's thread)")
         let n = quick ? 200_000 : 1_000_000
-        let factory = BFFTopMetricsFactory(socketPath: "/tmp/bfftop-bench-nobody-\(getpid()).sock", service: "bench", capacity: n * 2)
+        let factory = BFFTopMetricsFactory(socketPath: "\(BenchScratch.dir)/nobody.sock", service: "bench", capacity: n * 2)
         let dims = [("http.route", "/api/slots/{id}"), ("http.request.method", "GET"), ("http.response.status_code", "200")]
         let timer = factory.makeTimer(label: "http.server.request.duration", dimensions: dims)
         var start = monotonic()

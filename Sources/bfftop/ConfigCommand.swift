@@ -13,12 +13,16 @@ struct ConfigOption: ParsableArguments {
     func load(quiet: Bool = false) throws -> Config {
         let env = ProcessInfo.processInfo.environment
         let file = path ?? ConfigLoader.defaultPath(environment: env)
-        guard let data = FileManager.default.contents(atPath: file) else {
-            if path != nil { throw CLIError("config: cannot read \(file): \(FileManager.default.fileExists(atPath: file) ? "permission denied" : "no such file")") }
+        let text: String
+        switch ConfigLoader.readFile(file) {
+        case .success(let t?): text = t
+        case .success(nil):
+            if path != nil { throw CLIError("config: cannot read \(file): no such file") }
             return Config()
+        case .failure(let e): throw CLIError("config: \(e)")
         }
         let parsed = Result { () throws(ConfigErrors) -> Config in
-            let c = try ConfigLoader.parse(String(decoding: data, as: UTF8.self), file: file)
+            let c = try ConfigLoader.parse(text, file: file)
             _ = try Keymap.standard.applying(c.keys, file: file)
             return c
         }

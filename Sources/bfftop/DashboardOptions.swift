@@ -67,9 +67,8 @@ enum DashboardSession {
     static func run(options o: DashboardOptions, config: Config, socket: SocketLocation, mode: String, beforeDashboard: () -> Void = {}) async throws {
         let socketPath = socket.path
         let env = ProcessInfo.processInfo.environment
-        guard isatty(STDOUT_FILENO) == 1 else {
-            throw CLIError(TerminalError.notATerminal.description)
-        }
+        // Before any socket exists: a terminal that cannot be used must leave nothing behind.
+        if let problem = Terminal.problem(environment: env) { throw CLIError(problem.description) }
         let (themes, themeIndex) = try loadThemes(o.theme ?? config.theme ?? "dark", environment: env)
         let keymap = try Keymap.standard.applying(config.keys, file: config.file ?? "config")
         var alarmLog: AlarmLog?

@@ -65,7 +65,7 @@ struct Replay: AsyncParsableCommand {
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
         let cfg = try config.load()
-        guard isatty(STDOUT_FILENO) == 1 else { throw CLIError(TerminalError.notATerminal.description) }
+        if let problem = Terminal.problem(environment: ProcessInfo.processInfo.environment) { throw CLIError(problem.description) }
         let offset = DashboardSession.localUTCOffset()
         let span: (start: Double, end: Double)
         do {

@@ -1,6 +1,9 @@
 import BFFTopInvoke
 import BFFTopStats
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import BFFTopConfig
 
 @Suite struct ConfigTests {
@@ -202,5 +205,66 @@ import Testing
         #expect(TargetResolver.spec(for: "booking-cancel", in: c.targets)?.match == "booking-*")
         #expect(throws: ConfigErrors.self) { _ = try ConfigLoader.parse("[[target]]\nmatch = \"x\"\ntype = \"lambda\"\n", file: "c.toml") }
         #expect(throws: ConfigErrors.self) { _ = try ConfigLoader.parse("[invoke]\nburst = 500\n", file: "c.toml") }
+    }
+}
+
+/// The config chooses where requests go and which files bfftop appends to: a file someone else
+/// could have written is refused (as ssh refuses its config), and no read blocks or grows unbounded.
+@Suite struct ConfigFileTrustTests {
+    func temp(_ name: String) -> String { "/tmp/bfftop-test-\(getpid())-\(name)-\(UInt32.random(in: 0...UInt32.max))" }
+
+    @Test func aConfigOthersCanWriteIsRefused() throws {
+        let path = temp("cfg.toml")
+        defer { unlink(path) }
+        try "theme = \"dark\"\n".write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o644)
+        #expect((try? ConfigLoader.readFile(path).get()) == "theme = \"dark\"\n")
+        chmod(path, 0o666)
+        guard case .failure(let e) = ConfigLoader.readFile(path) else {
+            Issue.record("a world-writable config was read")
+            return
+        }
+        #expect(e.description == "\(path): others can write it (mode 666); refusing it, as ssh does: chmod go-w \(path)")
+        chmod(path, 0o600)
+        if geteuid() == 0 {
+            chown(path, 65534, 65534)
+            guard case .failure(let f) = ConfigLoader.readFile(path) else {
+                Issue.record("another user's config was read")
+                return
+            }
+            #expect(f.description.contains("it belongs to uid 65534, not to you"))
+        }
+        #expect((try? ConfigLoader.readFile(temp("absent")).get()) == .some(nil), "no file: the defaults apply")
+    }
+
+    @Test func neitherAFIFONorAnEndlessFileHangsTheConfigOrABody() throws {
+        let fifo = temp("fifo")
+        mkfifo(fifo, 0o600)
+        defer { unlink(fifo) }
+        guard case .failure(let e) = ConfigLoader.readFile(fifo) else {
+            Issue.record("a FIFO was read as a config")
+            return
+        }
+        #expect(e.description.hasSuffix("not a regular file"))
+        let config = temp("body.toml")
+        defer { unlink(config) }
+        let text = """
+            [[target]]
+            match = "a"
+            url = "http://localhost/a"
+            body_file = "\(fifo)"
+            [[target]]
+            match = "b"
+            url = "http://localhost/b"
+            body_file = "/dev/zero"
+            """
+        do {
+            _ = try ConfigLoader.parse(text, file: config)
+            Issue.record("a FIFO and /dev/zero were accepted as bodies")
+        } catch {
+            let d = error.errors.map(\.description)
+            #expect(d.contains { $0.contains("cannot read \(fifo): not a regular file") }, "\(d)")
+            #expect(d.contains { $0.contains("cannot read /dev/zero: not a regular file") }, "\(d)")
+        }
     }
 }

@@ -17,6 +17,34 @@ import Testing
         (try? String(contentsOfFile: path, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
     }
 
+    /// A `cat` or `tail -f` of a recording must not carry a name's escapes to the terminal, and a
+    /// link planted at the path is never written through.
+    @Test func recordingsAreInertAndNeverWrittenThroughALink() throws {
+        let path = NSTemporaryDirectory() + "bfftop-rec-\(UUID().uuidString).ndjson"
+        defer { unlink(path) }
+        let rec = Recorder(path: path, source: "live /tmp/\u{1B}]0;pwned\u{07}.sock")
+        rec.start()
+        let hostile = WireEvent.invocation(Invocation(ts: 1_732_460_000, endpoint: "\u{1B}[2JGET /\u{202E}x\u{9B}1m", durationMs: 5))
+        rec.record(WireEventBatch(receivedAt: 1_732_460_000, events: [hostile]))
+        rec.stop()
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text.contains("GET /") && text.contains("pwned"))
+        #expect(TerminalSafe.isClean(text.replacingOccurrences(of: "\n", with: "")), "\(text.debugDescription)")
+        #expect(try NativeDecoder().decode(String(text.split(separator: "\n")[1])).get() == hostile, "escaped, not lost")
+
+        let victim = NSTemporaryDirectory() + "bfftop-victim-\(UUID().uuidString)"
+        let planted = NSTemporaryDirectory() + "bfftop-planted-\(UUID().uuidString).ndjson"
+        try "keep me".write(toFile: victim, atomically: true, encoding: .utf8)
+        symlink(victim, planted)
+        defer { unlink(victim); unlink(planted) }
+        let trap = Recorder(path: planted, source: "test")
+        trap.start()
+        trap.record(WireEventBatch(receivedAt: 1_732_460_000, events: [hostile]))
+        trap.stop()
+        #expect(try String(contentsOfFile: victim, encoding: .utf8) == "keep me")
+        #expect(trap.currentStatus.error?.contains("symbolic link") == true, "\(String(describing: trap.currentStatus.error))")
+    }
+
     @Test func writesAHeaderThenEveryEventWithItsReceiveTime() async throws {
         let path = NSTemporaryDirectory() + "bfftop-rec-\(UUID().uuidString).ndjson"
         defer { unlink(path) }

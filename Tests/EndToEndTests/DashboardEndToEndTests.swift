@@ -236,7 +236,7 @@ import Testing
         #expect(tmux.waitFor { $0.contains("Waiting for events") }.ok)
         let r = try shell("script -qec \(quote("\(bin) watch --socket \(sock)")) /dev/null")
         #expect(r.status != 0)
-        #expect(r.output.contains("another bfftop is already listening on \(sock)"), "\(r.output)")
+        #expect(r.output.contains("something is already listening on \(sock)"), "\(r.output)")
     }
 
     @Test func refusesWhenStdoutIsNotATerminal() throws {
@@ -244,5 +244,21 @@ import Testing
         let r = try shell("\(bin) watch --socket /tmp/bfftop-e2e-\(getpid())-d.sock > /tmp/bfftop-e2e-\(getpid()).out 2>&1; echo status=$?; cat /tmp/bfftop-e2e-\(getpid()).out")
         #expect(r.output.contains("stdout is not a terminal"), "\(r.output)")
         #expect(!r.output.contains("status=0"), "\(r.output)")
+    }
+
+    /// An unknown TERM made ncurses exit the process from initscr(), leaving the socket behind; a
+    /// dumb terminal scribbled on one line. Both are refused, with the reason, before anything starts.
+    @Test func unusableTerminalsAreRefusedBeforeAnythingStarts() throws {
+        try requireTools()
+        for term in ["nosuchterm", "dumb"] {
+            let sock = "/tmp/bfftop-e2e-\(getpid())-term-\(term).sock"
+            let tmux = TmuxDriver(name: "term-\(term)")
+            defer { tmux.stop(killing: sock) }
+            try tmux.start("TERM=\(term) \(bin) watch --socket \(sock); echo EXITED=$?; sleep 10", width: 200, height: 20)
+            let s = tmux.waitFor { $0.contains("EXITED=") }
+            #expect(s.screen.contains("TERM=\(term)") && !s.screen.contains("EXITED=0"), "\(s.screen)")
+            var st = stat()
+            #expect(lstat(sock, &st) != 0, "TERM=\(term) left the socket behind")
+        }
     }
 }

@@ -163,7 +163,7 @@ import Testing
         let refused = try shell("\(bin) invoke --url http://127.0.0.1:9/nothing")
         #expect(refused.status == 1)
         #expect(refused.output.contains("connection refused: nothing listening at http://127.0.0.1:9/nothing"), "\(refused.output)")
-        let dns = try shell("\(bin) invoke --url http://no-such-host.invalid/x")
+        let dns = try shell("\(bin) invoke --url http://no-such-host.invalid/x --yes")
         #expect(dns.output.contains("DNS lookup failed for no-such-host.invalid"), "\(dns.output)")
         let slow = try shell("\(bin) invoke --url \(base)/slow --timeout 0.5")
         #expect(slow.output.contains("timed out after 0.5 s"), "\(slow.output)")
