@@ -1,16 +1,20 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.3
 import PackageDescription
 
 // Release builds of the decoding and aggregation modules without debug info: with `-g` the
 // optimiser leaves small standard-library helpers (unaligned loads, `defer` blocks) as calls in the
-// hot loops, which measured 40 % slower decoding (docs/performance.md).
+// hot loops, which measured 40 % slower decoding (docs/performance.md). SwiftPM refuses a versioned
+// dependency whose product has unsafe flags anywhere in its closure, so the library products
+// (BFFTopMetrics, BFFTopProtocol) are built from targets without them; `scripts/check-library`
+// builds a package that depends on this one by URL and version to keep it so.
 let hotPath: [SwiftSetting] = [.unsafeFlags(["-Xfrontend", "-gnone"], .when(configuration: .release))]
 
 let package = Package(
     name: "bfftop",
     products: [
         .executable(name: "bfftop", targets: ["bfftop"]),
-        .library(name: "BFFTopWire", targets: ["BFFTopWire"]),
+        // The event model, the native encoder and the trusted socket client: a Swift emitter's needs.
+        .library(name: "BFFTopProtocol", targets: ["BFFTopProtocol"]),
         // `MetricsSystem.bootstrap(BFFTopMetricsFactory(…))`: any swift-metrics server in bfftop.
         .library(name: "BFFTopMetrics", targets: ["BFFTopMetrics"]),
     ],
@@ -24,8 +28,11 @@ let package = Package(
         .systemLibrary(
             name: "CNCursesW", path: "Sources/CNCursesW",
             providers: [.apt(["libncurses-dev"])]),
-        // Event model and decoders. No I/O, no UI.
-        .target(name: "BFFTopWire", dependencies: ["CBFFTopSys"], swiftSettings: hotPath),
+        // The event model, the native encoder, platform helpers and socket trust. No decoders, no
+        // unsafe flags: the library products stand on it.
+        .target(name: "BFFTopProtocol", dependencies: ["CBFFTopSys"]),
+        // Every decoder (native, recordings, DogStatsD, EMF, Lambda logs), on BFFTopProtocol. No I/O, no UI.
+        .target(name: "BFFTopWire", dependencies: ["BFFTopProtocol", "CBFFTopSys"], swiftSettings: hotPath),
         // Sketches, time tiers, aggregation, cost. Pure.
         .target(name: "BFFTopStats", dependencies: ["BFFTopWire"], swiftSettings: hotPath),
         // Unix-socket listener/subscriber and the engine thread that feeds the aggregator.
@@ -45,7 +52,7 @@ let package = Package(
         // Test invocations: targets, HTTP and Lambda Invoke API clients, bursts and ramps. No UI.
         .target(name: "BFFTopInvoke", dependencies: ["BFFTopWire", "CCurl"]),
         // swift-metrics backend: Hummingbird/Vapor request metrics to the native protocol, never blocking.
-        .target(name: "BFFTopMetrics", dependencies: ["BFFTopWire", .product(name: "CoreMetrics", package: "swift-metrics")]),
+        .target(name: "BFFTopMetrics", dependencies: ["BFFTopProtocol", .product(name: "CoreMetrics", package: "swift-metrics")]),
         // The simulated fleet: emits native protocol lines over a real socket.
         .target(name: "BFFTopDemo", dependencies: ["BFFTopWire"]),
         // App state, keymap, themes, cell grid and views (pure: state -> grid).

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import BFFTopWire
+import BFFTopProtocol
 import CoreMetrics
 import Synchronization
 

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import BFFTopWire
+import BFFTopProtocol
 import Dispatch
 import Synchronization
 

@@ -337,6 +337,7 @@ public struct AppState: Sendable {
         }
         if focus == .metrics {
             metricsOffset = max(0, metricsOffset + max(-1000, min(1000, delta)))
+            clampOffsets()
             return
         }
         if focus == .alarms {
@@ -462,5 +463,7 @@ public struct AppState: Sendable {
         tableOffset = max(0, min(tableOffset, max(0, r.count - visible)))
         errorsOffset = max(0, min(errorsOffset, max(0, displayed.snapshot.recentFailures.count - 1)))
         alarmsOffset = max(0, min(alarmsOffset, max(0, AlarmsView.lineCount(displayed.alarms) - 1)))
+        // End in the raw-metrics pane stops at its last metric, never past it.
+        metricsOffset = max(0, min(metricsOffset, max(0, (displayed.ingest.dogstatsd?.rawList.count ?? 0) - 1)))
     }
 }

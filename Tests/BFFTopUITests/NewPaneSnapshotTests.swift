@@ -67,5 +67,10 @@ import Testing
         #expect(text.contains("Raw metrics 1"))
         #expect(text.contains("queue.depth") && text.contains("queue:jobs"))
         #expect(text.contains("dsd 10 rcvd"), "header counters")
+        // End stops at the last metric: the pane never scrolls into emptiness.
+        s.focus = .metrics
+        s.handle(.end)
+        #expect(s.metricsOffset == 0, "one metric: nothing to scroll past")
+        #expect(Dashboard.render(s).text.contains("queue.depth"))
     }
 }
