@@ -45,6 +45,8 @@ public final class SocketLineWriter {
     /// Writes all of `text`; on failure closes the connection and returns false.
     @discardableResult
     public func write(_ text: String) -> Bool {
+        // A dashboard that restarted left a connection that would swallow this write: start afresh.
+        if fd >= 0, peerHasClosed(fd) { disconnect() }
         guard connectIfNeeded() else { return false }
         var t = text
         let ok = t.withUTF8 { buf -> Bool in

@@ -58,6 +58,13 @@ final class EventQueue: Sendable {
         var out: [UInt8] = []
         while running.load(ordering: .relaxed) {
             _ = wake.wait(timeout: .now() + 0.2)
+            // A dashboard that went away while we were idle left a connection that still accepts a
+            // write (into nowhere): notice it first, so the next batch goes to the new dashboard.
+            if fd >= 0, peerHasClosed(fd) {
+                close(fd)
+                fd = -1
+                retryAt = 0
+            }
             if fd < 0 {
                 guard monotonicSeconds() >= retryAt else { continue }
                 switch SocketTrust.connect(location) {
@@ -83,23 +90,33 @@ final class EventQueue: Sendable {
                 out += NativeEncoder.encode(e).utf8
                 out.append(0x0A)
             }
-            let ok = out.withUnsafeBytes { b -> Bool in
+            let written = out.withUnsafeBytes { b -> Int in
                 var off = 0
                 while off < b.count {
                     let n = write(fd, b.baseAddress! + off, b.count - off)
                     if n < 0, errno == EINTR { continue }
-                    if n <= 0 { return false }
+                    if n <= 0 { break }
                     off += n
                 }
-                return true
+                return off
             }
-            if ok {
+            if written == out.count {
                 sentCount.add(batch.count, ordering: .relaxed)
             } else {
-                // The dashboard went away mid-write: this batch is lost (counted), the next one waits for it.
-                droppedCount.add(batch.count, ordering: .relaxed)
+                // The dashboard went away mid-batch: the lines it took whole count as sent; the rest go
+                // back to the front of the queue for the next connection (what does not fit is dropped, counted).
+                let whole = out[..<written].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+                sentCount.add(whole, ordering: .relaxed)
+                let rest = batch[whole...]
+                let kept = items.withLock { q -> Int in
+                    let room = max(0, capacity - q.count)
+                    q.insert(contentsOf: rest.prefix(room), at: 0)
+                    return min(room, rest.count)
+                }
+                droppedCount.add(rest.count - kept, ordering: .relaxed)
                 close(fd)
                 fd = -1
+                retryAt = 0
             }
             inFlight.store(0, ordering: .relaxed)
         }

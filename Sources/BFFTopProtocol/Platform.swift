@@ -126,6 +126,18 @@ public func connectUnixSocket(_ path: String) -> Int32? {
     return fd
 }
 
+/// Whether the other end of a connected stream socket has closed it, without waiting or consuming
+/// anything: readable with nothing to peek (EOF), or hung up. A write into such a connection can still
+/// succeed and vanish; emitters ask this before sending a batch.
+public func peerHasClosed(_ fd: Int32) -> Bool {
+    var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+    guard poll(&p, 1, 0) > 0 else { return false }
+    if p.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 { return true }
+    var byte: UInt8 = 0
+    let n = recv(fd, &byte, 1, Int32(MSG_PEEK) | Int32(MSG_DONTWAIT))
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+}
+
 /// Seconds on a clock that never jumps (for intervals, not timestamps).
 @inline(always) public func monotonicSeconds() -> Double {
     var ts = timespec()

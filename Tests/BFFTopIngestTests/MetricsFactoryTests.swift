@@ -69,4 +69,34 @@ import Testing
         await again.stop()
         try await group2.shutdownGracefully()
     }
+
+    /// The cause of the restart flake: the factory kept the connection of a dashboard that had gone,
+    /// and the first batch after the restart was written into it and dropped. It now notices the
+    /// closed connection before writing and keeps what it could not deliver for the next one.
+    @Test func whatIsRecordedWhileTheDashboardRestartsArrivesAtTheNewOne() async throws {
+        let path = tempSocketPath("restart")
+        let dims = [("http.route", "/a"), ("http.request.method", "GET"), ("http.response.status_code", "200")]
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let sink = CollectingSink()
+        let first = try await Listener.start(path: path, sink: sink, stats: IngestStats(), group: group)
+        let factory = BFFTopMetricsFactory(socketPath: path, service: "svc")
+        defer { factory.shutdown() }
+        Timer(label: "http.server.request.duration", dimensions: dims, factory: factory).recordNanoseconds(1_000_000)
+        #expect(await eventually { sink.events.count == 1 })
+        await first.stop()
+        try await group.shutdownGracefully()
+        // Recorded while no dashboard runs: kept, not written into the dead connection.
+        Timer(label: "http.server.request.duration", dimensions: dims, factory: factory).recordNanoseconds(2_000_000)
+        try await Task.sleep(nanoseconds: 300_000_000)
+        let group2 = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let sink2 = CollectingSink()
+        let second = try await Listener.start(path: path, sink: sink2, stats: IngestStats(), group: group2)
+        Timer(label: "http.server.request.duration", dimensions: dims, factory: factory).recordNanoseconds(3_000_000)
+        #expect(await eventually(15) { sink2.events.count == 2 })
+        let ms = sink2.events.compactMap { e -> Double? in if case .invocation(let i) = e { return i.durationMs }; return nil }
+        #expect(ms == [2, 3], "both timers after the restart arrive, in order")
+        #expect(factory.dropped == 0)
+        await second.stop()
+        try await group2.shutdownGracefully()
+    }
 }
