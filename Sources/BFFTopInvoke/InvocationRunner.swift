@@ -152,6 +152,10 @@ public final class InvocationRunner: Sendable {
             }
             var rec = run(endpoint, target, id: id, plan: plan)
             rec.feed = record
+            // Handed on before the request counts as finished: `waitUntilIdle` returning means every
+            // result has been delivered (`bfftop invoke` printed its summary before a result line, and
+            // exited without it, when this came last).
+            sink(rec)
             state.withLock { s in
                 s.inFlight -= 1
                 s.total += 1
@@ -159,7 +163,6 @@ public final class InvocationRunner: Sendable {
                 if s.records.count > 200 { s.records.removeFirst(s.records.count - 200) }
             }
             finishPlan(plan, failed: !rec.succeeded)
-            sink(rec)
         }
     }
 
