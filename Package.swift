@@ -35,11 +35,14 @@ let package = Package(
         .target(name: "BFFTopWire", dependencies: ["BFFTopProtocol", "CBFFTopSys"], swiftSettings: hotPath),
         // Sketches, time tiers, aggregation, cost. Pure.
         .target(name: "BFFTopStats", dependencies: ["BFFTopWire"], swiftSettings: hotPath),
-        // Unix-socket listener/subscriber and the engine thread that feeds the aggregator.
+        // The engines (live and replay: one aggregator, alarms, the clock, frames), the mailbox, the
+        // recorder and recording reader, the ingest counters. No sockets: the UI stands on it without NIO.
+        .target(name: "BFFTopEngine", dependencies: ["BFFTopWire", "BFFTopStats"]),
+        // Unix-socket listener/subscriber, DogStatsD listeners, the control channel (SwiftNIO).
         .target(
             name: "BFFTopIngest",
             dependencies: [
-                "BFFTopWire", "BFFTopStats", "BFFTopInvoke", "CBFFTopSys",
+                "BFFTopEngine", "BFFTopWire", "BFFTopStats", "CBFFTopSys",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),
@@ -56,18 +59,18 @@ let package = Package(
         // The simulated fleet: emits native protocol lines over a real socket.
         .target(name: "BFFTopDemo", dependencies: ["BFFTopWire"]),
         // App state, keymap, themes, cell grid and views (pure: state -> grid).
-        .target(name: "BFFTopUI", dependencies: ["BFFTopStats", "BFFTopWire", "BFFTopIngest", "BFFTopConfig"]),
+        .target(name: "BFFTopUI", dependencies: ["BFFTopStats", "BFFTopWire", "BFFTopEngine", "BFFTopConfig", "BFFTopInvoke"]),
         // The only user of ncurses: flushes a cell grid, reads keys.
-        .target(name: "BFFTopTerminal", dependencies: ["CNCursesW", "BFFTopUI"]),
+        .target(name: "BFFTopTerminal", dependencies: ["CNCursesW", "BFFTopUI", "BFFTopEngine", "BFFTopInvoke"]),
         .executableTarget(
             name: "bfftop",
             dependencies: [
-                "BFFTopWire", "BFFTopStats", "BFFTopIngest", "BFFTopDemo", "BFFTopUI", "BFFTopTerminal", "BFFTopConfig", "BFFTopInvoke", "BFFTopMetrics",
+                "BFFTopWire", "BFFTopStats", "BFFTopEngine", "BFFTopIngest", "BFFTopDemo", "BFFTopUI", "BFFTopTerminal", "BFFTopConfig", "BFFTopInvoke", "BFFTopMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Every decoder as a fuzz target with its invariants (docs/fuzzing.md); `scripts/fuzz` builds
         // `bfftop-fuzz` with `--sanitize=fuzzer`, and the corpus runs in `swift test`.
-        .target(name: "BFFTopFuzzTargets", dependencies: ["BFFTopWire", "BFFTopStats", "BFFTopIngest", "BFFTopConfig", "BFFTopUI"]),
+        .target(name: "BFFTopFuzzTargets", dependencies: ["BFFTopWire", "BFFTopStats", "BFFTopEngine", "BFFTopIngest", "BFFTopConfig", "BFFTopUI"]),
         .executableTarget(name: "bfftop-fuzz", dependencies: ["BFFTopFuzzTargets"]),
         .testTarget(name: "BFFTopFuzzTests", dependencies: ["BFFTopFuzzTargets"]),
         .testTarget(name: "BFFTopWireTests", dependencies: ["BFFTopWire"]),
@@ -76,11 +79,11 @@ let package = Package(
         .testTarget(
             name: "BFFTopIngestTests",
             dependencies: [
-                "BFFTopIngest", "BFFTopWire", "BFFTopStats", "BFFTopDemo", "BFFTopInvoke", "BFFTopMetrics",
+                "BFFTopEngine", "BFFTopIngest", "BFFTopWire", "BFFTopStats", "BFFTopDemo", "BFFTopInvoke", "BFFTopMetrics",
                 .product(name: "Metrics", package: "swift-metrics"),
             ]),
         .testTarget(
-            name: "BFFTopUITests", dependencies: ["BFFTopUI", "BFFTopStats", "BFFTopWire", "BFFTopIngest", "BFFTopDemo", "BFFTopInvoke"],
+            name: "BFFTopUITests", dependencies: ["BFFTopUI", "BFFTopStats", "BFFTopWire", "BFFTopEngine", "BFFTopIngest", "BFFTopDemo", "BFFTopInvoke"],
             exclude: ["Snapshots"]),
         .testTarget(name: "EndToEndTests", dependencies: ["BFFTopWire"]),
     ]

@@ -1,4 +1,4 @@
-import BFFTopIngest
+import BFFTopEngine
 import BFFTopWire
 
 enum SocketFuzz {

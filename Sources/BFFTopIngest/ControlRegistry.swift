@@ -1,4 +1,4 @@
-import BFFTopInvoke
+import BFFTopEngine
 import BFFTopWire
 import Dispatch
 import NIOCore
@@ -15,7 +15,7 @@ public final class ControlRegistry: ControlChannel, Sendable {
 
     private final class Waiter: Sendable {
         let done = DispatchSemaphore(value: 0)
-        let reply = Mutex<Result<ControlReply, InvokeFailure>?>(nil)
+        let reply = Mutex<Result<ControlReply, ControlFailure>?>(nil)
         let connection: Int
         init(connection: Int) { self.connection = connection }
     }
@@ -49,7 +49,7 @@ public final class ControlRegistry: ControlChannel, Sendable {
             return Array(mine.values)
         }
         for w in orphans {
-            w.reply.withLock { $0 = .failure(.other("the emitter disconnected before answering")) }
+            w.reply.withLock { $0 = .failure(.disconnected) }
             w.done.signal()
         }
     }
@@ -63,7 +63,7 @@ public final class ControlRegistry: ControlChannel, Sendable {
         state.withLock { s in s.connections.values.contains { $0.endpoints.contains(endpoint) } }
     }
 
-    public func invoke(_ endpoint: String, payload: String?, timeout: Double) -> Result<ControlReply, InvokeFailure> {
+    public func invoke(_ endpoint: String, payload: String?, timeout: Double) -> Result<ControlReply, ControlFailure> {
         let picked = state.withLock { s -> (String, Waiter, any Channel)? in
             let candidates = s.connections.filter { $0.value.endpoints.contains(endpoint) }.sorted { $0.key < $1.key }
             guard !candidates.isEmpty else { return nil }
@@ -82,6 +82,6 @@ public final class ControlRegistry: ControlChannel, Sendable {
             state.withLock { _ = $0.waiting.removeValue(forKey: id) }
             return .failure(.timeout(seconds: timeout))
         }
-        return waiter.reply.withLock { $0 } ?? .failure(.other("no reply"))
+        return waiter.reply.withLock { $0 } ?? .failure(.noReply)
     }
 }

@@ -1,3 +1,4 @@
+import BFFTopEngine
 import BFFTopWire
 
 /// What every DogStatsD reader does with a packet, whatever the socket: parse each message, map

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import BFFTopEngine
 import BFFTopWire
 import CBFFTopSys
 import NIOCore

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import BFFTopEngine
 import BFFTopWire
 
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+import BFFTopEngine
 import BFFTopWire
 import NIOCore
 

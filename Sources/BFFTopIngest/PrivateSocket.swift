@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import BFFTopEngine
 import BFFTopWire
 
 /// A listening Unix socket that no one else can reach from its first instant.

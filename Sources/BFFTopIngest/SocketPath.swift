@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import BFFTopEngine
 import BFFTopWire
 import NIOCore
 
@@ -13,7 +14,6 @@ public enum IngestError: Error, Equatable, CustomStringConvertible, Sendable {
     case pathTooLong(path: String)
     case cannotRemoveStale(path: String, errno: Int32)
     case bindFailed(path: String, reason: String)
-    case alarmLog(path: String, reason: String)
     case untrusted(SocketTrustError)
     case takenMeanwhile(path: String)
     case beyondLoopback(address: String)
@@ -31,8 +31,6 @@ public enum IngestError: Error, Equatable, CustomStringConvertible, Sendable {
             "cannot remove stale socket \(TerminalSafe.clean(p)): \(String(cString: strerror(e)))"
         case .bindFailed(let p, let r):
             "cannot listen on \(TerminalSafe.clean(p)): \(r)"
-        case .alarmLog(let p, let r):
-            "cannot open the alarm log \(TerminalSafe.clean(p)): \(r)"
         case .untrusted(let e):
             e.description
         case .takenMeanwhile(let p):

@@ -1,3 +1,4 @@
+import BFFTopWire
 import CCurl
 
 /// Why a test invocation did not get a response, in words a person can act on.
@@ -21,6 +22,17 @@ public enum InvokeFailure: Error, Equatable, Sendable, CustomStringConvertible {
         case .noTarget(let e): "no invocation target for \(e) (add a [[target]] to the config, see `bfftop config --print-default`)"
         case .noEmitter(let e): "no connected emitter can run \(e) any more"
         case .other(let m): m
+        }
+    }
+}
+
+extension InvokeFailure {
+    /// The control channel's failures, as invocation failures.
+    public init(_ f: ControlFailure) {
+        switch f {
+        case .noEmitter(let e): self = .noEmitter(endpoint: e)
+        case .timeout(let s): self = .timeout(seconds: s)
+        case .disconnected, .noReply: self = .other(f.description)
         }
     }
 }

@@ -6,11 +6,6 @@ import Dispatch
 import Synchronization
 
 /// Emitters that declared endpoints they can run (implemented by the socket listener).
-public protocol ControlChannel: Sendable {
-    func canInvoke(_ endpoint: String) -> Bool
-    /// Blocks until the emitter answers or `timeout` passes.
-    func invoke(_ endpoint: String, payload: String?, timeout: Double) -> Result<ControlReply, InvokeFailure>
-}
 
 public enum InvokePlan: Sendable, Equatable, CustomStringConvertible {
     case once
@@ -196,7 +191,7 @@ public final class InvocationRunner: Sendable {
                 rec.coldStart = reply.coldStart
                 rec.error = reply.error
             case .failure(let f):
-                rec.error = f.description
+                rec.error = InvokeFailure(f).description
                 rec.outcome = { if case .timeout = f { return .timeout }; return .error }()
                 rec.latencyMs = (wallClock() - started) * 1000
             }

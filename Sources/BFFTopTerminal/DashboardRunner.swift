@@ -1,4 +1,4 @@
-import BFFTopIngest
+import BFFTopEngine
 import BFFTopInvoke
 import BFFTopUI
 import BFFTopWire

@@ -1,4 +1,4 @@
-import BFFTopIngest
+import BFFTopEngine
 import BFFTopInvoke
 import BFFTopStats
 import BFFTopWire

@@ -13,6 +13,31 @@ public enum ControlMessage: Equatable, Sendable {
     case result(id: String, ControlReply)
 }
 
+/// Why an emitter behind the control channel gave no reply.
+public enum ControlFailure: Error, Equatable, Sendable, CustomStringConvertible {
+    case noEmitter(endpoint: String)
+    case timeout(seconds: Double)
+    case disconnected
+    case noReply
+
+    public var description: String {
+        switch self {
+        case .noEmitter(let e): "no connected emitter can run \(e) any more"
+        case .timeout(let s): "timed out after \(s < 10 ? String(s) : String(Int(s))) s"
+        case .disconnected: "the emitter disconnected before answering"
+        case .noReply: "no reply"
+        }
+    }
+}
+
+/// Emitters on the dashboard's socket that run endpoints on request: the socket layer serves it, the
+/// invocation runner uses it, neither knows the other.
+public protocol ControlChannel: Sendable {
+    func canInvoke(_ endpoint: String) -> Bool
+    /// Blocks until the emitter answers or `timeout` passes.
+    func invoke(_ endpoint: String, payload: String?, timeout: Double) -> Result<ControlReply, ControlFailure>
+}
+
 /// A reply from an emitter to an invoke request.
 public struct ControlReply: Sendable, Equatable {
     public var status: Int?

@@ -3,7 +3,7 @@ import Glibc
 #endif
 import ArgumentParser
 import BFFTopDemo
-import BFFTopIngest
+import BFFTopEngine
 import BFFTopMetrics
 import BFFTopStats
 import BFFTopUI

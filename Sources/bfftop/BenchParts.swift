@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import ArgumentParser
+import BFFTopEngine
 import BFFTopIngest
 import BFFTopMetrics
 import BFFTopStats

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import ArgumentParser
 import BFFTopDemo
+import BFFTopEngine
 import BFFTopIngest
 import BFFTopWire
 import FoundationEssentials

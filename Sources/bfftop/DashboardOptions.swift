@@ -3,6 +3,7 @@ import Glibc
 #endif
 import ArgumentParser
 import BFFTopConfig
+import BFFTopEngine
 import BFFTopIngest
 import BFFTopInvoke
 import BFFTopStats

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BFFTopDemo
+import BFFTopEngine
 import BFFTopIngest
 import BFFTopWire
 import FoundationEssentials

@@ -4,6 +4,7 @@ import Glibc
 import ArgumentParser
 import BFFTopConfig
 import BFFTopDemo
+import BFFTopEngine
 import BFFTopIngest
 import BFFTopInvoke
 import BFFTopUI

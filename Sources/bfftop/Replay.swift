@@ -1,6 +1,6 @@
 import ArgumentParser
 import BFFTopConfig
-import BFFTopIngest
+import BFFTopEngine
 import BFFTopStats
 import BFFTopTerminal
 import BFFTopUI

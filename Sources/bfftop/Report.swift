@@ -1,5 +1,5 @@
 import ArgumentParser
-import BFFTopIngest
+import BFFTopEngine
 import BFFTopStats
 import BFFTopUI
 import BFFTopWire

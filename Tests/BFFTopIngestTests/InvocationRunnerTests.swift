@@ -13,7 +13,7 @@ final class SlowChannel: ControlChannel {
     let current = Atomic<Int>(0)
     let peak = Atomic<Int>(0)
     func canInvoke(_ endpoint: String) -> Bool { endpoint != "nope" }
-    func invoke(_ endpoint: String, payload: String?, timeout: Double) -> Result<ControlReply, InvokeFailure> {
+    func invoke(_ endpoint: String, payload: String?, timeout: Double) -> Result<ControlReply, ControlFailure> {
         calls.add(1, ordering: .relaxed)
         let now = current.add(1, ordering: .relaxed).newValue
         var p = peak.load(ordering: .relaxed)

@@ -1,3 +1,4 @@
+import BFFTopEngine
 import BFFTopIngest
 import BFFTopWire
 import Foundation

@@ -1,4 +1,5 @@
 import BFFTopDemo
+import BFFTopEngine
 import BFFTopIngest
 import BFFTopStats
 import BFFTopWire

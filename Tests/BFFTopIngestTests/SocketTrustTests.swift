@@ -1,4 +1,5 @@
 import BFFTopDemo
+import BFFTopEngine
 import BFFTopIngest
 import BFFTopStats
 import BFFTopWire
@@ -198,7 +199,7 @@ import Glibc
         symlink(victim, planted)
         defer { unlink(planted) }
         #expect(PrivateFile.openForAppend(planted) == .failure(.symlink(path: planted)))
-        #expect(throws: IngestError.alarmLog(path: planted, reason: PrivateFile.Failure.symlink(path: planted).reason)) {
+        #expect(throws: AlarmLogError(path: planted, reason: PrivateFile.Failure.symlink(path: planted).reason)) {
             _ = try AlarmLog(path: planted)
         }
         #expect(try String(contentsOfFile: victim, encoding: .utf8) == "keep me")

@@ -1,4 +1,4 @@
-import BFFTopIngest
+import BFFTopEngine
 import BFFTopStats
 
 /// Two rows: identity and vital signs on the first, the most urgent notice on the second.

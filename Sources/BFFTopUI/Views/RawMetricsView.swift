@@ -1,4 +1,4 @@
-import BFFTopIngest
+import BFFTopEngine
 
 /// DogStatsD metrics that map to no endpoint: shown, not lost. Most recent first.
 enum RawMetricsView {

@@ -125,7 +125,7 @@ public struct LineDecoder {
             reason: "line longer than \(maxLineBytes / 1024) KiB (skipped to the next newline)", excerpt: Self.excerpt(head)))
     }
 
-    static func excerpt(_ l: UnsafeRawBufferPointer) -> String { TerminalSafe.excerpt(l) }
+    package static func excerpt(_ l: UnsafeRawBufferPointer) -> String { TerminalSafe.excerpt(l) }
 
     /// Hands over what was decoded since the last call.
     public mutating func takeControls() -> [ControlMessage] {

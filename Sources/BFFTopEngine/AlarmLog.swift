@@ -4,17 +4,30 @@ import Glibc
 import BFFTopStats
 import BFFTopWire
 
+/// Why the alarm log cannot be opened.
+public struct AlarmLogError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var path: String
+    public var reason: String
+
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+
+    public var description: String { "cannot open the alarm log \(TerminalSafe.clean(path)): \(reason)" }
+}
+
 /// The append-only alarm log (`[alarms] log`): one line per transition, written by the engine thread.
 /// `2026-11-24T21:30:00Z FIRING critical "error rate high" GET /checkout error_rate=12.5% (> 10%)`
 public final class AlarmLog: Sendable {
     public let path: String
     private let fd: Int32
 
-    public init(path: String) throws(IngestError) {
+    public init(path: String) throws(AlarmLogError) {
         self.path = path
         switch PrivateFile.openForAppend(path) {
         case .success(let f): fd = f
-        case .failure(let e): throw .alarmLog(path: path, reason: e.reason)
+        case .failure(let e): throw AlarmLogError(path: path, reason: e.reason)
         }
     }
 

@@ -39,6 +39,13 @@ public struct SubscriptionStatus: Sendable, Equatable {
     public var connected: Bool
     public var lastError: String?
     public var attempts: Int
+
+    package init(path: String, connected: Bool, lastError: String?, attempts: Int) {
+        self.path = path
+        self.connected = connected
+        self.lastError = lastError
+        self.attempts = attempts
+    }
 }
 
 /// A point-in-time copy of the ingest counters.
@@ -76,9 +83,9 @@ public final class IngestStats: Sendable {
 
     public func snapshot() -> IngestStatus { state.withLock { $0 } }
 
-    func setListenPath(_ p: String?) { state.withLock { $0.listenPath = p } }
+    package func setListenPath(_ p: String?) { state.withLock { $0.listenPath = p } }
 
-    func dogstatsd(_ body: (inout DogStatsDStatus) -> Void) {
+    package func dogstatsd(_ body: (inout DogStatsDStatus) -> Void) {
         state.withLock { s in
             var d = s.dogstatsd ?? DogStatsDStatus()
             body(&d)
@@ -86,14 +93,14 @@ public final class IngestStats: Sendable {
         }
     }
 
-    func dogstatsdMalformed(_ m: MalformedLine) {
+    package func dogstatsdMalformed(_ m: MalformedLine) {
         state.withLock { s in
             s.lastMalformed = m
             s.dogstatsd?.malformed += 1
         }
     }
 
-    func open(origin: String) -> Int {
+    package func open(origin: String) -> Int {
         let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         state.withLock {
             $0.connections.append(ConnectionStatus(id: id, origin: origin, lines: 0, events: 0, malformed: 0))
@@ -102,15 +109,15 @@ public final class IngestStats: Sendable {
         return id
     }
 
-    func listeningBeyondLoopback(_ address: String) { state.withLock { $0.beyondLoopback.append(address) } }
+    package func listeningBeyondLoopback(_ address: String) { state.withLock { $0.beyondLoopback.append(address) } }
 
-    func connectionShed() { state.withLock { $0.shedConnections += 1 } }
+    package func connectionShed() { state.withLock { $0.shedConnections += 1 } }
 
-    func close(_ id: Int) {
+    package func close(_ id: Int) {
         state.withLock { $0.connections.removeAll { $0.id == id } }
     }
 
-    func record(_ id: Int, lines: Int, events: Int, bytes: Int, malformed: [MalformedLine]) {
+    package func record(_ id: Int, lines: Int, events: Int, bytes: Int, malformed: [MalformedLine]) {
         state.withLock { s in
             s.lines += lines
             s.events += events
@@ -126,7 +133,7 @@ public final class IngestStats: Sendable {
         }
     }
 
-    func updateSubscription(_ sub: SubscriptionStatus) {
+    package func updateSubscription(_ sub: SubscriptionStatus) {
         state.withLock { s in
             if let i = s.subscriptions.firstIndex(where: { $0.path == sub.path }) {
                 s.subscriptions[i] = sub
