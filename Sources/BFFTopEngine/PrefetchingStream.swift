@@ -125,8 +125,6 @@ final class PrefetchingStream {
     /// Per decoding thread: its name ids mapped to endpoints.
     @exclusivity(unchecked) private var names: [NameMapping]
     private var chunk = 0
-    /// The last second of event time the aggregator was brought up to (see `ingestRun`).
-    private var advancedSecond = Int64.min
     private var workerCounters: [Counters]
     private(set) var counters = Counters()
 
@@ -177,11 +175,13 @@ final class PrefetchingStream {
     }
 
     /// Aggregates the next event — the caller has looked at its time with `peekTime` — and those
-    /// after it while their time is at most `t` and in the same whole second (alarms are judged
-    /// per second, so nothing needs to happen between them); at most `limit`. Returns how many and
-    /// the last one's time. Works on local copies: per-event property accesses cost more than a
-    /// packed event's aggregation.
-    func ingestRun(upTo t: Double, limit: Int, into aggregator: Aggregator) -> (count: Int, last: Double?) {
+    /// after it while their time is at most `t` and in the same whole second (the engine's clock
+    /// moves per second, so nothing needs to happen between them); at most `limit`. Time passes
+    /// for the engine before the first event of each run (`Engine.passTime`: alarms judged,
+    /// concurrency and buckets brought forward), for replay and report alike, so when it happens
+    /// follows the events, not the wall clock. Returns how many and the last one's time. Works on
+    /// local copies: per-event property accesses cost more than a packed event's aggregation.
+    func ingestRun(upTo t: Double, limit: Int, into engine: Engine) -> (count: Int, last: Double?) {
         guard limit > 0, ready() else { return (0, nil) }
         let b = batch
         var c = cursor
@@ -191,6 +191,7 @@ final class PrefetchingStream {
             swap(&mapping, &names[b.worker])
             cursor = c
         }
+        let aggregator = engine.aggregator
         var n = 0
         var last: Double?
         var second = Int64.min
@@ -198,14 +199,7 @@ final class PrefetchingStream {
             let s = wholeSecond(time)
             if n == 0 {
                 second = s
-                // Time passes for the aggregator at each new second of event time, for replay and
-                // report alike (`Aggregator.passTime`): concurrency's sorted arrays stay short and
-                // pruned (measured faster than catching up only when a frame is published), and
-                // when it happens follows the events, not the wall clock.
-                if s > advancedSecond {
-                    aggregator.passTime(to: time)
-                    advancedSecond = s
-                }
+                engine.passTime(to: time)
             } else if s != second {
                 break
             }
@@ -367,9 +361,8 @@ private struct UncheckedBox<T>: @unchecked Sendable {
 }
 
 /// Replay's two halves timed apart, on the calling thread (for `bfftop bench`): reading and
-/// decoding `limit` events, then what the engine thread does with them — pricing and aggregating
-/// each, and at every new second of event time judging `alarms` and passing time for the
-/// aggregator, as `ReplayEngine` does.
+/// decoding `limit` events, then what the engine thread does with them: the same `Engine`, fed
+/// event by event with time passing before each, as `ReplayEngine` feeds it.
 public enum ReplayStages {
     public static func measure(paths: [String], limit: Int, alarms rules: [AlarmRule], clock: () -> Double) throws(ReplayError)
         -> (events: Int, readSeconds: Double, aggregateSeconds: Double) {
@@ -390,21 +383,15 @@ public enum ReplayStages {
         let (events, _) = try read(keep: false)
         let readSeconds = clock() - r0
         let (_, batches) = try read(keep: true)
-        let agg = Aggregator()
-        let alarms = AlarmEngine(rules: rules)
+        let engine = Engine(alarms: rules)
+        let agg = engine.aggregator
         var names = NameMapping()
-        var second = Int64.min
         let a0 = clock()
         for b in batches {
             names.append(b.newNames)
             var c = BatchCursor()
             while let time = c.time(in: b) {
-                let s = wholeSecond(time)
-                if s > second {
-                    alarms.evaluate(agg, upTo: time)
-                    agg.passTime(to: time)
-                    second = s
-                }
+                engine.passTime(to: time)
                 c.ingest(from: b, into: agg, names: &names)
             }
         }

@@ -131,8 +131,7 @@ public final class ReplayEngine: FrameSource {
     /// The aggregator and the alarms, fed together on the virtual clock: alarm seconds are evaluated
     /// between events exactly as live, whatever the speed, so a seek rebuilds them identically.
     private struct Player {
-        var aggregator: Aggregator
-        var alarms: AlarmEngine
+        var engine: Engine
         var stream: PrefetchingStream
         var fed = 0
         /// Nothing is left to read.
@@ -142,33 +141,31 @@ public final class ReplayEngine: FrameSource {
              decoding: ReplayDecoding) throws(ReplayError) {
             var c = config
             c.startedAt = startedAt
-            aggregator = Aggregator(config: c)
-            self.alarms = AlarmEngine(rules: alarms)
+            engine = Engine(config: c, alarms: alarms)
             stream = try PrefetchingStream(paths: paths, function: function, decoding: decoding)
         }
 
         /// The time of the next event (waiting for the reader); nil at the end.
         var pendingTime: Double? { stream.peekTime() }
 
-        /// Feeds every event up to and including time `t`; at most `limit` events. Stops early
-        /// (between runs of one second's events) once `cancelled` says so: quitting never waits
-        /// for a long seek.
+        /// Feeds every event up to and including time `t`, then time passes to `t`; at most `limit`
+        /// events. Stops early (between runs of one second's events) once `cancelled` says so:
+        /// quitting never waits for a long seek.
         mutating func feed(upTo t: Double, limit: Int = .max, cancelled: () -> Bool = { false }) -> Double? {
             var last: Double?
             var n = 0
             while n < limit, !cancelled() {
                 guard let time = stream.peekTime() else {
                     exhausted = true
-                    alarms.evaluate(aggregator, upTo: t)
+                    engine.passTime(to: t)
                     return last
                 }
                 if time > t {
-                    alarms.evaluate(aggregator, upTo: t)
+                    engine.passTime(to: t)
                     return last
                 }
-                alarms.evaluate(aggregator, upTo: time)
-                // The rest of this second's events up to t: no alarm second passes among them.
-                let run = stream.ingestRun(upTo: t, limit: limit - n, into: aggregator)
+                // The rest of this second's events up to t (time passes before the run).
+                let run = stream.ingestRun(upTo: t, limit: limit - n, into: engine)
                 last = run.last ?? last
                 n += run.count
                 fed += run.count
@@ -244,13 +241,12 @@ public final class ReplayEngine: FrameSource {
                 }
             }
             var (req, changed) = request.take()
-            player.aggregator.hideTestTraffic = req.hideTestTraffic
             if acknowledge.exchange(false, ordering: .relaxed) {
-                player.alarms.acknowledgeAll()
+                player.engine.alarms.acknowledgeAll()
                 changed = true
             }
             if urgent || changed || now - lastPublish >= refreshInterval {
-                let snap = player.aggregator.snapshot(req, now: position)
+                let (snap, alarms) = player.engine.frame(req, now: position)
                 sequence += 1
                 let status = PlaybackStatus(
                     start: window.from, end: window.to, position: position, speed: speed, paused: paused, files: paths,
@@ -260,7 +256,7 @@ public final class ReplayEngine: FrameSource {
                 ingest.events = player.fed
                 ingest.malformed = player.stream.counters.skipped
                 var frame = EngineFrame(snapshot: snap, ingest: ingest, eventsPerSecond: 0, sequence: sequence, playback: status)
-                frame.alarms = player.alarms.snapshot
+                frame.alarms = alarms
                 latest.withLock { $0 = frame }
                 lastPublish = now
             }
@@ -295,14 +291,15 @@ public struct RecordingSummary {
         config.startedAt = first
         let stream = try PrefetchingStream(paths: paths, function: function, decoding: decoding)
         defer { stream.stop() }
-        let agg = Aggregator(config: config)
+        let engine = Engine(config: config)
         var last = first
         var n = 0
         while let t = stream.peekTime() {
-            let run = stream.ingestRun(upTo: .infinity, limit: .max, into: agg)
+            let run = stream.ingestRun(upTo: .infinity, limit: .max, into: engine)
             last = max(last, run.last ?? t)
             n += run.count
         }
+        let agg = engine.aggregator
         return RecordingSummary(
             aggregator: agg, start: first, end: last, events: n, skippedLines: stream.counters.skipped,
             otherLines: stream.counters.otherLines, truncatedLastLines: stream.counters.truncatedLastLines)

@@ -1,24 +1,27 @@
+import BFFTopEngine
 import BFFTopStats
 import BFFTopWire
 
 enum EngineFuzz {
-    /// Native lines into an aggregator with a small endpoint cap: memory stays bounded whatever the
-    /// times, and every event is either aggregated or counted as lost, by reason.
+    /// Native lines into the engine (default alarm rules, a small endpoint cap), a quarter second of
+    /// receive time apart: memory stays bounded whatever the times, and every event is either
+    /// aggregated or counted as lost, by reason.
     @Sendable static func engine(_ bytes: UnsafeRawBufferPointer) -> [String] {
         var config = AggregatorConfig()
         config.maxEndpoints = 4
         config.startedAt = 1_700_000_000
-        let agg = Aggregator(config: config)
+        let engine = Engine(config: config, alarms: AlarmRule.defaults)
+        let agg = engine.aggregator
         let decoder = NativeDecoder()
         var decoded = 0
         var start = 0
         var now = 1_700_000_000.0
         for i in 0...bytes.count where i == bytes.count || bytes[i] == 0x0A {
             if case .success(let e) = decoder.decode(UnsafeRawBufferPointer(rebasing: bytes[start..<i])) {
-                agg.ingest(e, receivedAt: now)
+                engine.ingest(WireEventBatch(receivedAt: now, events: [e]))
                 decoded += 1
                 now += 0.25
-                agg.passTime(to: now)
+                engine.passTime(to: now)
             }
             start = i + 1
         }

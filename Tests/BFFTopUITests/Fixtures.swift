@@ -72,20 +72,18 @@ extension Fixtures {
     /// event-time evaluation).
     static func alarmedFrame() -> EngineFrame {
         var sim = FleetSimulator(start: t0, seed: 7)
-        let agg = Aggregator(config: { var c = AggregatorConfig(); c.startedAt = t0; return c }())
-        let alarms = AlarmEngine(rules: AlarmRule.defaults)
+        let engine = Engine(config: { var c = AggregatorConfig(); c.startedAt = t0; return c }(), alarms: AlarmRule.defaults)
         var t = t0
         while t < t0 + 300 {
             t += 0.5
             for e in sim.advance(to: t) {
-                alarms.evaluate(agg, upTo: e.eventTime)
-                agg.ingest(e)
+                engine.passTime(to: e.eventTime)
+                engine.aggregator.ingest(e)
             }
         }
-        alarms.evaluate(agg, upTo: t0 + 300)
+        engine.passTime(to: t0 + 300)
         var f = busyFrame()
-        f.snapshot = agg.snapshot(SnapshotRequest(window: .oneMinute, detailFor: "GET /api/slots"), now: t0 + 300)
-        f.alarms = alarms.snapshot
+        (f.snapshot, f.alarms) = engine.frame(SnapshotRequest(window: .oneMinute, detailFor: "GET /api/slots"), now: t0 + 300)
         return f
     }
 }

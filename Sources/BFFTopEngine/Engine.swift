@@ -1,0 +1,42 @@
+import BFFTopStats
+import BFFTopWire
+
+/// The one engine: the aggregator, the alarm engine and the clock they share. Live (`LiveEngine`),
+/// replay (`ReplayEngine`), report (`RecordingSummary`), the engine fuzz target and the bench all
+/// feed it the same way — events in, then time passes — so a figure or an alarm is computed one
+/// way whatever brought the events. Not thread-safe: one thread owns it (the engine thread).
+public final class Engine {
+    public let aggregator: Aggregator
+    public let alarms: AlarmEngine
+    /// The last whole second the clock was brought to.
+    private var second = Int64.min
+
+    public init(config: AggregatorConfig = AggregatorConfig(), alarms rules: [AlarmRule] = []) {
+        aggregator = Aggregator(config: config)
+        alarms = AlarmEngine(rules: rules)
+    }
+
+    /// Time passes to `t` (event time in replay and report, the receive clock live): at each new whole
+    /// second, alarms are judged for every second up to it and the aggregator brings its buckets and
+    /// concurrency forward (`Aggregator.passTime`). Within a second it costs one comparison, so it
+    /// is called before every event's aggregation in replay's hot loop.
+    @inline(__always) public func passTime(to t: Double) {
+        let s = wholeSecond(t)
+        guard s > second else { return }
+        second = s
+        alarms.evaluate(aggregator, upTo: t)
+        aggregator.passTime(to: t)
+    }
+
+    /// A batch of decoded events, stamped with their receive time (time passes separately: live
+    /// passes it once all the batches of a round are in, so each second is judged on all of them).
+    public func ingest(_ batch: WireEventBatch) {
+        aggregator.ingest(batch.events, receivedAt: batch.receivedAt)
+    }
+
+    /// What the UI draws at `now`: figures for `request` and the alarms' state.
+    public func frame(_ request: SnapshotRequest, now: Double) -> (snapshot: AggregateSnapshot, alarms: AlarmSnapshot) {
+        aggregator.hideTestTraffic = request.hideTestTraffic
+        return (aggregator.snapshot(request, now: now), alarms.snapshot)
+    }
+}
