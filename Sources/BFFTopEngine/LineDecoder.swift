@@ -11,11 +11,10 @@ public struct LineDecoder {
     public static let defaultMaxLineBytes = 1 << 20
 
     public let maxLineBytes: Int
-    private let decoder = NativeDecoder()
-    /// Successful invocations, the bulk of what emitters send, are read by replay's fast decoder
-    /// first (no token objects; names interned once per connection, at most `fastNames` of them).
-    private var fast = RecordingFastDecoder(nameLimit: LineDecoder.fastNames, keepsEveryField: true)
-    private var ids: [String] = []
+    /// The socket's stages of the one decoder chain: successful invocations by replay's fast
+    /// decoder first (no token objects; names interned once per connection, at most `fastNames`),
+    /// then any native event, control messages, EMF.
+    private var chain = DecoderChain(stages: .socket, fastNames: LineDecoder.fastNames, keepsEveryField: true)
     static let fastNames = 2048
     /// True while skipping the rest of an over-long line.
     private var discarding = false
@@ -80,41 +79,15 @@ public struct LineDecoder {
             oversize(UnsafeRawBufferPointer(rebasing: l.prefix(80)))
             return
         }
-        // A successful invocation in the native format: the same event the general decoder builds
-        // (tests check they agree), names shared from the connection's table.
-        if l.first == 0x7B, let packed = fast.decode(l, ids: &ids) {  // {
-            events.append(.invocation(packed.invocation(names: fast.names.names, ids: ids)))
-            ids.removeAll(keepingCapacity: true)
-            return
-        }
-        ids.removeAll(keepingCapacity: true)
-        // Native events first: the other line kinds (control messages, EMF) are tried only when that
-        // fails, so the common path pays nothing for them.
-        let native = decoder.decode(l)
-        if case .success(let e) = native {
-            events.append(e)
-            return
-        }
-        switch ControlCodec.decode(l) {
-        case .success(let m)?:
-            controls.append(m)
-            return
-        case .failure(let err)?:
-            malformed.append(MalformedLine(connection: connection, origin: origin, reason: err.description, excerpt: Self.excerpt(l)))
-            return
-        case nil: break
-        }
-        switch EMFDecoder.decode(l) {
-        case .success(let emf)?:
-            events += emf
-            return
-        case .failure(let err)?:
-            malformed.append(MalformedLine(connection: connection, origin: origin, reason: err.description, excerpt: Self.excerpt(l)))
-            return
-        case nil: break
-        }
-        if case .failure(let err) = native {
-            malformed.append(MalformedLine(connection: connection, origin: origin, reason: err.description, excerpt: Self.excerpt(l)))
+        switch chain.decode(l) {
+        case .packed(let packed): events.append(.invocation(chain.invocation(packed)))
+        case .event(let e, _): events.append(e)
+        case .events(let evs): events += evs
+        case .invocations(let invs): events += invs.map { WireEvent.invocation($0) }
+        case .control(let m): controls.append(m)
+        case .header, .other: break
+        case .malformed(let reason):
+            malformed.append(MalformedLine(connection: connection, origin: origin, reason: reason, excerpt: Self.excerpt(l)))
         }
     }
 

@@ -175,7 +175,6 @@ final class RecordingStream {
     /// Per file, events decoded but not yet merged (several files), or not yet handed over.
     @exclusivity(unchecked) private var lookahead: [ReplayBatch]
     @exclusivity(unchecked) private var cursors: [BatchCursor]
-    private let decoder = NativeDecoder()
     /// The fast decoder, taken out for a whole batch (`withFastPath`): touching a class's stored
     /// properties on every line costs a dynamic exclusivity check each.
     private var fastPath: FastPath? = FastPath()
@@ -190,14 +189,16 @@ final class RecordingStream {
     let paths: [String]
     /// Name for Lambda REPORT lines, which do not carry the function's name.
     let function: String
-    private var logs: [FunctionLogDecoder]
+    /// Per file, the files' stages of the one decoder chain (native recording lines, EMF, function
+    /// logs, which keep state across lines); the fast stage runs inline first (`decodeLine`).
+    private var chains: [DecoderChain]
 
     /// `range`: only these bytes of the single file in `paths` (a chunk, see `ChunkPlan`).
     init(paths: [String], function: String = "lambda", format: FunctionLogDecoder.Format = .auto,
          range: Range<Int>? = nil) throws(ReplayError) {
         self.paths = paths
         self.function = function
-        logs = Array(repeating: FunctionLogDecoder(format: format, defaultFunction: function), count: paths.count)
+        chains = Array(repeating: DecoderChain(stages: .files, recordings: true, logFormat: format, defaultFunction: function), count: paths.count)
         var rs: [LineFileReader] = []
         for p in paths { rs.append(try LineFileReader(path: p, range: paths.count == 1 ? range : nil)) }
         readers = rs
@@ -272,35 +273,26 @@ final class RecordingStream {
         return true
     }
 
-    /// One line, by the fast path if it can, else the general decoders.
-    /// The fast path is tried once per line, first when the line starts with its brace.
+    /// One line: the chain's fast stage inline (straight into the batch, names shared with the
+    /// batch's table), tried once per line, first when the line starts with its brace; then the
+    /// rest of the chain.
     @inline(__always)
     private func decodeLine(_ i: Int, _ line: UnsafeRawBufferPointer, complete: Bool, path: inout FastPath, into batch: inout ReplayBatch) {
         let brace = line.first == 0x7B  // {
         if brace, path.take(line, into: &batch) { return }
-        guard brace || line.first(where: { $0 != 0x20 && $0 != 0x09 }) == 0x7B else {
-            functionLog(i, line, complete: complete, into: &batch)
-            return
-        }
-        if !brace, path.take(line, into: &batch) { return }
-        if case .success(let decoded) = Result(catching: { () throws(DecodeError) in try decoder.decodeRecordingLine(line) }) {
-            if case .event(let e, let rt) = decoded { batch.append(Item(time: rt ?? e.eventTime, event: e, receivedAt: rt)) }
-            return
-        }
-        functionLog(i, line, complete: complete, into: &batch)
-    }
-
-    /// A line that is not a native event: real function logs, or nothing bfftop knows.
-    private func functionLog(_ i: Int, _ line: UnsafeRawBufferPointer, complete: Bool, into batch: inout ReplayBatch) {
-        switch logs[i].decode(line) {
+        if !brace, line.first(where: { $0 != 0x20 && $0 != 0x09 }) == 0x7B, path.take(line, into: &batch) { return }
+        switch chains[i].decode(line) {
+        case .event(let e, let rt): batch.append(Item(time: rt ?? e.eventTime, event: e, receivedAt: rt))
         case .invocations(let invs):
             for inv in invs { batch.append(Item(time: inv.endTs, event: .invocation(inv), receivedAt: nil)) }
         case .events(let evs):
-            if evs.isEmpty { otherLines += 1 }
             for e in evs { batch.append(Item(time: e.eventTime, event: e, receivedAt: nil)) }
-        case .other:
-            otherLines += 1
-        case .unrecognised:
+        case .packed(let p):  // not among the files' stages (the fast stage ran above); read the same if it were
+            let e = WireEvent.invocation(chains[i].invocation(p))
+            batch.append(Item(time: e.eventTime, event: e, receivedAt: nil))
+        case .other: otherLines += 1
+        case .header, .control: break
+        case .malformed:
             if complete { undecoded += 1 } else { truncatedLastLines += 1 }
         }
     }
@@ -370,22 +362,19 @@ final class RecordingStream {
         let n = buf.withUnsafeMutableBytes { b in pread(fd, b.baseAddress, want, off_t(size - want)) }
         guard n > 0 else { return nil }
         // Decode the tail forwards (multi-line formats need the lines before), from a line start.
-        let decoder = NativeDecoder()
-        var logs = FunctionLogDecoder(defaultFunction: function)
+        var chain = DecoderChain(stages: .files, recordings: true, defaultFunction: function)
         var lines = buf[0..<n].split(separator: 0x0A, omittingEmptySubsequences: true)
         if want < size, !lines.isEmpty { lines.removeFirst() }
         var last: Double?
         for line in lines {
             let t: Double? = Array(line).withUnsafeBytes { b in
-                if case .success(.event(let e, let rt)) = Result(catching: { () throws(DecodeError) in try decoder.decodeRecordingLine(b) }) {
-                    return rt ?? e.eventTime
-                }
-                switch logs.decode(b) {
+                switch chain.decode(b) {
+                case .event(let e, let rt): return rt ?? e.eventTime
                 case .invocations(let invs): return invs.map(\.endTs).max()
                 case .events(let evs): return evs.map(\.eventTime).max()
-                default: break
+                case .packed(let p): return WireEvent.invocation(chain.invocation(p)).eventTime
+                default: return nil
                 }
-                return nil
             }
             if let t { last = max(last ?? t, t) }
         }

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import BFFTopEngine
+import CBFFTopSys
 import BFFTopWire
 import NIOCore
 

@@ -38,10 +38,16 @@ struct Forward: AsyncParsableCommand {
         let location = SocketPath.resolve(explicit: socket, environment: ProcessInfo.processInfo.environment)
         let path = location.path
         let writer = SocketLineWriter(location: location)
-        let decoder = NativeDecoder()
-        // Live lines without a time of their own (sam local) have just happened.
-        var logs = FunctionLogDecoder(format: FunctionLogDecoder.Format(rawValue: format.rawValue) ?? .auto,
-                                      defaultFunction: function, clock: { wallClock() })
+        // The one decoder chain, forward's stages: native lines pass through as they are; logs (and
+        // EMF) become native lines. Live lines without a time of their own (sam local) have just happened.
+        let logFormat = FunctionLogDecoder.Format(rawValue: format.rawValue) ?? .auto
+        let stages: DecoderChain.Stages = switch format {
+        case .auto: .forward
+        case .native: [.native]
+        case .emf: [.emf]
+        default: [.functionLogs]
+        }
+        var chain = DecoderChain(stages: stages, logFormat: logFormat, defaultFunction: function, clock: { wallClock() })
         var forwarded = 0, other = 0, malformed = 0, lost = 0
         var warned = false
         var refused: SocketTrustError?
@@ -80,19 +86,12 @@ struct Forward: AsyncParsableCommand {
             next = nil
             var line = raw.hasSuffix("\r") ? String(raw.dropLast()) : raw
             guard line.contains(where: { $0 != " " && $0 != "\t" }) else { continue }
-            if format == .auto || format == .native, line.first(where: { $0 != " " }) == "{", case .success = decoder.decode(line) {
-                send(line)
-                continue
-            }
-            if format == .native {
-                malformed += 1
-                continue
-            }
-            switch line.withUTF8({ logs.decode(UnsafeRawBufferPointer($0)) }) {
+            switch line.withUTF8({ chain.decode(UnsafeRawBufferPointer($0)) }) {
+            case .event, .packed: send(line)
             case .invocations(let invs): for i in invs { send(NativeEncoder.encode(.invocation(i))) }
             case .events(let evs): for e in evs { send(NativeEncoder.encode(e)) }
-            case .other: other += 1
-            case .unrecognised: malformed += 1
+            case .other, .header, .control: other += 1
+            case .malformed: malformed += 1
             }
         }
         malformed += input.oversizedLines
