@@ -103,7 +103,7 @@ public struct FleetSimulator {
         var failure: (Outcome, Int, String)?
         for name in route.calls {
             guard let result = call(name, at: t, parent: route.name, trace: trace, test: test) else { continue }
-            t += result.durationMs / 1000
+            t += (result.durationMs + (result.initMs ?? 0)) / 1000  // the caller waits for the cold start too
             if result.outcome != .ok {
                 let status = result.outcome == .throttle ? 503 : result.outcome == .timeout ? 504 : 502
                 failure = (.error, status, "\(name): \(result.error ?? result.outcome.description)")
@@ -159,8 +159,10 @@ public struct FleetSimulator {
         if spec.announcesStart {
             pending.push(t, .start(InFlightStart(ts: t, endpoint: name, id: id, service: spec.service, kind: .function)))
         }
+        // As Lambda's REPORT: the handler's duration (which the timeout bounds) with the cold start's
+        // init apart; billed covers both. A duration past the timeout with outcome ok cannot happen.
         let inv = Invocation(
-            ts: t, service: spec.service, endpoint: name, kind: .function, durationMs: total,
+            ts: t + (initMs ?? 0) / 1000, service: spec.service, endpoint: name, kind: .function, durationMs: duration,
             billedMs: total.rounded(.up), memoryMB: spec.memoryMB, maxMemoryMB: maxMemory.rounded(), coldStart: cold,
             initMs: initMs, outcome: outcome, status: nil, error: error, timeoutMs: spec.timeoutMs, traceID: trace,
             parent: parent, arch: spec.arch, id: id, test: test)

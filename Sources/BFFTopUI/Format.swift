@@ -47,8 +47,9 @@ public enum Format {
     public static func dollars(_ v: Double) -> String {
         switch v {
         case 0: return "$0"
-        case ..<0.0001: return "<$.0001"
-        case ..<0.01: return "$" + fixed(v, 4).dropFirst()
+        // The leading zero stays: "$.0087" reads like a typo in a table of "$1.20".
+        case ..<0.0001: return "<$0.0001"
+        case ..<0.01: return "$" + fixed(v, 4)
         case ..<10: return "$" + fixed(v, 2)
         case ..<100: return "$" + fixed(v, 1)
         case ..<1000: return "$" + fixed(v, 0)
