@@ -1,3 +1,4 @@
+import Foundation
 import BFFTopEngine
 import BFFTopIngest
 import BFFTopInvoke
@@ -28,6 +29,9 @@ import Testing
         // Critical alarms use the alarm role on the notice line.
         let notice = grid.row(1)
         #expect(notice.contains("⚠"), "notice: \(notice)")
+        // A firing alarm never takes the fleet's summary away: it leads the row, the notice follows.
+        #expect(notice.hasPrefix(" 196 rps · 0.9% failed"), "summary kept beside the alarm: \(notice)")
+        #expect(notice.trimmingCharacters(in: .whitespaces).hasSuffix("…"), "a notice cut short says so")
     }
 
     @Test func invocationsPane() {

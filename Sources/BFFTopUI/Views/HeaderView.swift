@@ -145,30 +145,32 @@ enum HeaderView {
             p.grid.putRight(r.x, r.y, width: r.width - 1, "Enter keep · Esc cancel", p.style(.muted))
             return
         }
-        if let problem = f.recording?.error {
-            p.grid.put(r.x + 1, r.y, problem, p.style(.bad), maxWidth: r.width - 2)
-            return
-        }
-        if let m = s.message {
-            p.grid.put(r.x + 1, r.y, m, p.style(.key), maxWidth: r.width - 2)
-            return
-        }
-        if let a = f.alarms.active.first(where: { $0.phase == .firing && !$0.acknowledged }) {
-            let more = f.alarms.unacknowledged - 1
-            let text = "⚠ \(a.severity.rawValue): \(a.rule) on \(a.endpoint) — \(AlarmsView.condition(a.metric, a.value, a.comparison, a.threshold))"
-                + (more > 0 ? " (+\(more) more)" : "") + " · A alarms · a acknowledge"
-            p.grid.put(r.x + 1, r.y, text, p.style(a.severity == .critical ? .alarm : .alarmWarning), maxWidth: r.width - 2)
-            return
-        }
-        if let bad = f.ingest.lastMalformed {
-            let text = "last malformed line (conn \(bad.connection)): \(bad.reason) ⟨\(bad.excerpt)⟩"
-            p.grid.put(r.x + 1, r.y, text, p.style(.warn), maxWidth: r.width - 2)
-            return
-        }
+        // The fleet's summary always leads the row (an alarm fires within seconds in a busy fleet and
+        // must not take it away); what needs attention follows it, cut with an ellipsis.
         var parts = ["\(Format.count(t.rps)) rps", "\(Format.percent(t.count > 0 ? Double(t.failures) / Double(t.count) : 0)) failed",
                      "\(Format.percent(t.count > 0 ? Double(t.cold) / Double(t.count) : 0)) cold", "\(Format.dollars(t.costPerHour))/h"]
         if !s.filter.isEmpty { parts.append("filter /\(s.filter)") }
-        p.grid.put(r.x + 1, r.y, parts.joined(separator: " · "), p.style(.muted), maxWidth: r.width - 2)
+        let n = p.grid.put(r.x + 1, r.y, parts.joined(separator: " · "), p.style(.muted), maxWidth: r.width - 2)
+        let notice: (text: String, role: Role)?
+        if let problem = f.recording?.error {
+            notice = (problem, .bad)
+        } else if let m = s.message {
+            notice = (m, .key)
+        } else if let a = f.alarms.active.first(where: { $0.phase == .firing && !$0.acknowledged }) {
+            let more = f.alarms.unacknowledged - 1
+            notice = ("⚠ \(a.severity.rawValue): \(a.rule) on \(a.endpoint) — \(AlarmsView.condition(a.metric, a.value, a.comparison, a.threshold))"
+                + (more > 0 ? " (+\(more) more)" : "") + " · A alarms · a acknowledge", a.severity == .critical ? .alarm : .alarmWarning)
+        } else if let bad = f.ingest.lastMalformed {
+            notice = ("last malformed line (conn \(bad.connection)): \(bad.reason) ⟨\(bad.excerpt)⟩", .warn)
+        } else {
+            notice = nil
+        }
+        guard let notice else { return }
+        let x = r.x + 1 + n
+        let room = r.maxX - 1 - (x + 3)
+        guard room >= 12 else { return }
+        p.grid.put(x, r.y, " │ ", p.style(.muted))
+        p.grid.put(x + 3, r.y, CellGrid.truncate(notice.text, room), p.style(notice.role), maxWidth: room)
     }
 }
 
