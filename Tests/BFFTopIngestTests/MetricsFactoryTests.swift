@@ -100,4 +100,25 @@ import Testing
         await second.stop()
         try await group2.shutdownGracefully()
     }
+
+    /// A socket that is not this user's is never written to by the library, and it says why.
+    @Test func theFactoryRefusesASocketThatIsNotItsUsers() async throws {
+        guard geteuid() == 0 else { return }  // giving a file away needs root (CI runs as root)
+        let path = tempSocketPath("foreign")
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let sink = CollectingSink()
+        let listener = try await Listener.start(path: path, sink: sink, stats: IngestStats(), group: group)
+        chown(path, 65534, 65534)
+        let factory = BFFTopMetricsFactory(socketPath: path, service: "svc")
+        defer { factory.shutdown() }
+        Timer(label: "http.server.request.duration", dimensions: [("http.route", "/a"), ("http.request.method", "GET")], factory: factory)
+            .recordNanoseconds(1_000_000)
+        #expect(await eventually { factory.refusal != nil })
+        #expect(factory.refusal?.contains("the socket belongs to uid 65534, not to you") == true, "\(String(describing: factory.refusal))")
+        try await Task.sleep(nanoseconds: 300_000_000)
+        #expect(sink.events.isEmpty && factory.sent == 0)
+        chown(path, 0, 0)
+        await listener.stop()
+        try await group.shutdownGracefully()
+    }
 }
