@@ -172,9 +172,12 @@ struct SecurityEndToEndTests {
         let event = #"{"v":1,"type":"invocation","ts":\#(Int(Date().timeIntervalSince1970)),"endpoint":"GET /secret","duration_ms":5}"#
 
         // watch refuses to start in a directory that is not ours.
+        // A pattern only this dashboard matches: "watch" alone would end every test's dashboard
+        // running in parallel (and a shell waiting between two commands would die on their Ctrl-C).
+        let marker = id("squat-never.ndjson")
         let tmux = TmuxDriver(name: "squat")
-        defer { tmux.stop(killing: "watch") }
-        try tmux.start("\(env) \(bin) watch; echo EXITED=$?; sleep 10", width: 200, height: 20)
+        defer { tmux.stop(killing: marker) }
+        try tmux.start("\(env) \(bin) watch --record \(marker); echo EXITED=$?; sleep 10", width: 200, height: 20)
         let refused = tmux.waitFor { $0.contains("EXITED=") }
         #expect(refused.screen.contains("refusing to use \(xdg): it belongs to uid \(uid)"), "\(refused.screen)")
         #expect(!refused.screen.contains("EXITED=0"), "\(refused.screen)")
