@@ -92,14 +92,21 @@ public enum ConfigLoader {
             return refuse("others can write it (mode \(String(st.st_mode & 0o777, radix: 8))); refusing it, as ssh does: chmod go-w \(path)")
         }
         guard Int(st.st_size) <= maxFileBytes else { return refuse("\(st.st_size) bytes, over the \(maxFileBytes >> 20) MiB a config may have") }
+        guard let bytes = readAtMost(fd, maxFileBytes) else { return refuse("grew past \(maxFileBytes >> 20) MiB while read") }
+        return .success(String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// All of an open file, or nil when it holds more than `limit` bytes (a file can grow after its
+    /// size was checked): the one bounded read for the config and the files it names.
+    static func readAtMost(_ fd: Int32, _ limit: Int) -> [UInt8]? {
         var out: [UInt8] = []
         var buf = [UInt8](repeating: 0, count: 65536)
-        while out.count <= maxFileBytes {
+        while out.count <= limit {
             let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, 65536) }
             if n <= 0 { break }
             out += buf[0..<n]
         }
-        return .success(String(decoding: out.prefix(maxFileBytes), as: UTF8.self))
+        return out.count <= limit ? out : nil
     }
 
     /// Seconds from "500ms", "30s", "2m", "1h" or a bare number of seconds; nil if it is none of these.
@@ -419,15 +426,10 @@ struct Reader {
         guard Int(st.st_size) <= Self.maxBodyFileBytes else {
             return .failure(.init(reason: "\(st.st_size) bytes, over the \(Self.maxBodyFileBytes >> 20) MiB a body may have"))
         }
-        var out: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while out.count <= Self.maxBodyFileBytes {
-            let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, 65536) }
-            if n <= 0 { break }
-            out += buf[0..<n]
+        guard let bytes = ConfigLoader.readAtMost(fd, Self.maxBodyFileBytes) else {
+            return .failure(.init(reason: "grew past \(Self.maxBodyFileBytes >> 20) MiB while read"))
         }
-        guard out.count <= Self.maxBodyFileBytes else { return .failure(.init(reason: "grew past \(Self.maxBodyFileBytes >> 20) MiB while read")) }
-        return .success(String(decoding: out, as: UTF8.self))
+        return .success(String(decoding: bytes, as: UTF8.self))
     }
 }
 

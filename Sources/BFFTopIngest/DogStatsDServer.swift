@@ -166,12 +166,11 @@ public final class DogStatsDServer: Sendable {
             staging.abandon()
             throw .bindFailed(path: path, reason: String(cString: strerror(errno)))
         }
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(staging.stagingPath.utf8)
-        withUnsafeMutableBytes(of: &addr.sun_path) { p in
-            for (i, b) in bytes.enumerated() { p[i] = b }
-            p[bytes.count] = 0
+        // The staging path's length was checked when it was made.
+        guard var addr = unixSocketAddress(staging.stagingPath) else {
+            close(fd)
+            staging.abandon()
+            throw .pathTooLong(path: path)
         }
         let r = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
         guard r == 0 else {

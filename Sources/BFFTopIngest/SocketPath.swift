@@ -66,14 +66,7 @@ public enum SocketPath {
     }
 
     static func isLive(_ path: String) -> Bool {
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { return false }
-        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
-            for (i, b) in bytes.enumerated() { raw[i] = b }
-            raw[bytes.count] = 0
-        }
+        guard var addr = unixSocketAddress(path) else { return false }
         for type in [Int32(SOCK_STREAM.rawValue), Int32(SOCK_DGRAM.rawValue), Int32(SOCK_SEQPACKET.rawValue)] {
             let fd = socket(AF_UNIX, type | Int32(SOCK_CLOEXEC.rawValue), 0)
             guard fd >= 0 else { continue }

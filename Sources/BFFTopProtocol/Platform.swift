@@ -94,19 +94,25 @@ extension StringProtocol {
     }
 }
 
-/// Connects a blocking, close-on-exec Unix stream socket to `path`; nil if that fails
-/// (nothing listening, path too long, permissions).
-public func connectUnixSocket(_ path: String) -> Int32? {
-    let bytes = Array(path.utf8)
+/// The address of the Unix socket at `path`; nil when the path does not fit `sun_path`.
+public func unixSocketAddress(_ path: String) -> sockaddr_un? {
     var addr = sockaddr_un()
-    guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
-        errno = ENAMETOOLONG
-        return nil
-    }
+    let bytes = Array(path.utf8)
+    guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { return nil }
     addr.sun_family = sa_family_t(AF_UNIX)
     withUnsafeMutableBytes(of: &addr.sun_path) { raw in
         for (i, b) in bytes.enumerated() { raw[i] = b }
         raw[bytes.count] = 0
+    }
+    return addr
+}
+
+/// Connects a blocking, close-on-exec Unix stream socket to `path`; nil if that fails
+/// (nothing listening, path too long, permissions).
+public func connectUnixSocket(_ path: String) -> Int32? {
+    guard var addr = unixSocketAddress(path) else {
+        errno = ENAMETOOLONG
+        return nil
     }
     #if canImport(Glibc)
     let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
