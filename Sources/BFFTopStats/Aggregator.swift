@@ -272,15 +272,86 @@ public final class Aggregator {
                 endpoints[i].refreshConcurrency(now: now, refused: &refusedAtFlush)
             }
         }
-        return windowFigures(w, now: now, latency: latency, forAlarms: true)
+        let range = w.bucketRange(now: now)
+        let span = self.span(range, resolution: w.resolution, now: now)
+        var out: [EndpointFigures] = []
+        out.reserveCapacity(endpoints.count)
+        // In place: reading `endpoints[i]` as an argument copied the whole state (every array in it retained).
+        endpoints.withUnsafeMutableBufferPointer { all in
+            for i in all.indices {
+                let k = all[i].slidingTotals(w, range: range)
+                out.append(alarmFigures(all.baseAddress! + i, totals: k, window: w, range: range, span: span, now: now, latency: latency))
+            }
+        }
+        return out
+    }
+
+    /// One endpoint's figures for the rules: the window's settled buckets from its running totals
+    /// (`SlidingWindow`, number `k` of the endpoint's), the newest buckets and the stage read fresh.
+    /// The same figures as a full read of the window, at the cost of two buckets instead of sixty.
+    private func alarmFigures(_ ep: UnsafeMutablePointer<EndpointState>, totals k: Int, window w: Window, range: ClosedRange<Int64>,
+                              span: Double, now: Double, latency: Bool) -> EndpointFigures {
+        var f = baseFigures(ep.pointee)
+        var maxUsed = 0.0
+        do {
+            let sums = ep.pointee.sliding[k].sums
+            let extrema = ep.pointee.sliding[k].extrema
+            f.count = sums.count
+            f.ok = sums.ok
+            f.errors = sums.error
+            f.timeouts = sums.timeout
+            f.throttles = sums.throttle
+            f.cold = sums.cold
+            f.test = sums.test
+            f.oom = sums.oom
+            f.costRequests = sums.costRequests
+            f.costCompute = sums.costCompute
+            f.maxTimeoutRatio = extrema.maxTimeoutRatio
+            f.concurrencyPeak = extrema.peakConcurrency
+            maxUsed = extrema.maxMemoryUsedMB
+        }
+        // The newest buckets and the stage: added to the figures, and their latencies to the
+        // running histogram just for this read (taken out again below).
+        let freshLow = max(range.lowerBound, range.upperBound - SlidingWindow.freshBuckets + 1)
+        let stageIndex = floorDiv(ep.pointee.stage.index, Int64(w.resolution))
+        let staged = ep.pointee.stage.count > 0 && range.contains(stageIndex)
+        var (lowest, highest) = (ep.pointee.sliding[k].extrema.latencyMin, ep.pointee.sliding[k].extrema.latencyMax)
+        func eachFresh(_ body: (UnsafePointer<Bucket>) -> Void) {
+            ep.pointee.forEachBucket(resolution: w.resolution, in: freshLow...range.upperBound, body)
+            if staged { withUnsafePointer(to: ep.pointee.stage, body) }
+        }
+        eachFresh { b in
+            Self.add(b, to: &f, maxUsed: &maxUsed, sketchesInto: nil)
+            if latency, b.pointee.latency.count > 0 {
+                ep.pointee.sliding[k].addFresh(b, sign: 1)
+                lowest = min(lowest, b.pointee.latency.min)
+                highest = max(highest, b.pointee.latency.max)
+            }
+        }
+        if latency {
+            let q = ep.pointee.sliding[k].latency.quantiles(Self.alarmQuantiles, lowest: lowest, highest: highest)
+            (f.p50, f.p90, f.p95, f.p99) = (q[0], q[1], q[2], q[3])
+            f.max = f.p50 == nil ? nil : highest
+            eachFresh { b in if b.pointee.latency.count > 0 { ep.pointee.sliding[k].addFresh(b, sign: -1) } }
+        }
+        finish(&f, ep.pointee, window: w, range: range, span: span, now: now, maxUsed: maxUsed, latency: false, forAlarms: true)
+        return f
+    }
+
+    private static let alarmQuantiles = [0.5, 0.9, 0.95, 0.99]
+
+    /// Seconds of data a window over `range` holds at `now` (at least 1): less than its length
+    /// while data has only just started.
+    private func span(_ range: ClosedRange<Int64>, resolution: Int, now: Double) -> Double {
+        let windowStart = Double(range.lowerBound) * Double(resolution)
+        return max(1, now - max(windowStart, dataStart ?? now))
     }
 
     /// `forAlarms`: only what rules read — no per-bucket series, and the concurrency running now
     /// only where a limit makes it matter (the rules run every second, for every endpoint).
     private func windowFigures(_ w: Window, now: Double, latency: Bool, forAlarms: Bool) -> [EndpointFigures] {
         let range = w.bucketRange(now: now)
-        let windowStart = Double(range.lowerBound) * Double(w.resolution)
-        let span = max(1, now - max(windowStart, dataStart ?? now))
+        let span = self.span(range, resolution: w.resolution, now: now)
         return endpoints.indices.map {
             figures(endpoints[$0], window: w, range: range, span: span, now: now, latency: latency, forAlarms: forAlarms)
         }
@@ -290,16 +361,7 @@ public final class Aggregator {
                          latency: Bool = true, forAlarms: Bool = false) -> EndpointFigures {
         scratch.reset()
         initScratch.reset()
-        var f = EndpointFigures(
-            name: e.name, kind: e.kind, service: e.service, count: 0, rps: 0, ok: 0, errors: 0, timeouts: 0,
-            throttles: 0, cold: 0, test: 0, concurrencyNow: 0, concurrencyPeak: 0, concurrencyLimit: e.limit,
-            memoryMB: e.memoryMB, timeoutMs: e.timeoutMs, maxTimeoutRatio: 0, cost: 0, costRequests: 0,
-            costCompute: 0, costPerHour: 0, fanOutCost: 0, rpsSeries: [], lastSeen: e.lastSeen,
-            totalCount: e.totalCount, totalCost: e.totalCost)
-        f.provider = e.provider
-        f.latencyBudgetMs = e.settings?.latencyBudgetMs
-        f.costBudgetPerHour = e.settings?.costBudgetPerHour
-        f.provisionedPerHour = config.cost.provisionedPerHour(e.settings, memoryMB: e.memoryMB)
+        var f = baseFigures(e)
         guard let ring = e.tier(resolution: w.resolution) else { return f }
         var maxUsed = 0.0
         if !forAlarms { f.rpsSeries.reserveCapacity(w.bucketCount) }
@@ -313,6 +375,28 @@ public final class Aggregator {
             if !forAlarms { f.rpsSeries[Int(stageIndex - range.lowerBound)] += Double(e.stage.count) / Double(w.resolution) }
             withUnsafePointer(to: e.stage) { Self.add($0, to: &f, maxUsed: &maxUsed, sketchesInto: latency ? self : nil) }
         }
+        finish(&f, e, window: w, range: range, span: span, now: now, maxUsed: maxUsed, latency: latency, forAlarms: forAlarms)
+        return f
+    }
+
+    /// An endpoint's figures before any bucket is added: what it is and what the config says.
+    private func baseFigures(_ e: EndpointState) -> EndpointFigures {
+        var f = EndpointFigures(
+            name: e.name, kind: e.kind, service: e.service, count: 0, rps: 0, ok: 0, errors: 0, timeouts: 0,
+            throttles: 0, cold: 0, test: 0, concurrencyNow: 0, concurrencyPeak: 0, concurrencyLimit: e.limit,
+            memoryMB: e.memoryMB, timeoutMs: e.timeoutMs, maxTimeoutRatio: 0, cost: 0, costRequests: 0,
+            costCompute: 0, costPerHour: 0, fanOutCost: 0, rpsSeries: [], lastSeen: e.lastSeen,
+            totalCount: e.totalCount, totalCost: e.totalCost)
+        f.provider = e.provider
+        f.latencyBudgetMs = e.settings?.latencyBudgetMs
+        f.costBudgetPerHour = e.settings?.costBudgetPerHour
+        f.provisionedPerHour = config.cost.provisionedPerHour(e.settings, memoryMB: e.memoryMB)
+        return f
+    }
+
+    /// What follows from the added buckets: peaks, rates, cost, right-sizing, percentiles, concurrency.
+    private func finish(_ f: inout EndpointFigures, _ e: EndpointState, window w: Window, range: ClosedRange<Int64>,
+                        span: Double, now: Double, maxUsed: Double, latency: Bool, forAlarms: Bool) {
         f.concurrencyPeak = max(f.concurrencyPeak, e.provisionalPeak(resolution: w.resolution, in: range))
         f.rps = Double(f.count) / span
         f.cost = f.costRequests + f.costCompute
@@ -329,22 +413,23 @@ public final class Aggregator {
         if latency {
             let q = scratch.quantiles([0.5, 0.9, 0.95, 0.99, 1])
             (f.p50, f.p90, f.p95, f.p99, f.max) = (q[0], q[1], q[2], q[3], q[4])
-            f.mean = scratch.count > 0 ? scratch.sum / Double(scratch.count) : nil
-            let iq = initScratch.quantiles([0.5, 0.99])
-            (f.initP50, f.initP99) = (iq[0], iq[1])
+            if !forAlarms {
+                f.mean = scratch.count > 0 ? scratch.sum / Double(scratch.count) : nil
+                let iq = initScratch.quantiles([0.5, 0.99])
+                (f.initP50, f.initP99) = (iq[0], iq[1])
+            }
         }
         if !forAlarms || e.limit != nil {
             f.concurrencyNow = concurrencyNow(e, now: now)
             f.concurrencyPeak = max(f.concurrencyPeak, f.concurrencyNow)
         }
-        return f
     }
 
     /// Adds one bucket's figures (a static function of its arguments: a local function capturing
     /// the figures made every access to them a dynamic exclusivity check).
     @inline(__always)
     private static func add(_ b: UnsafePointer<Bucket>, to f: inout EndpointFigures, maxUsed: inout Double,
-                            sketchesInto aggregator: Aggregator?) {
+                            sketchesInto aggregator: Aggregator?, initDurations: Bool = true) {
         f.count += Int(b.pointee.count)
         f.ok += Int(b.pointee.outcomes.ok)
         f.errors += Int(b.pointee.outcomes.error)
@@ -365,7 +450,9 @@ public final class Aggregator {
             // In place: `b.pointee.latency` as an argument was a copy (four retains and releases
             // a bucket, a quarter of judging a latency rule).
             aggregator.scratch.add(UnsafeRawPointer(b).advanced(by: Bucket.latencyOffset).assumingMemoryBound(to: LatencySketch.self))
-            aggregator.initScratch.add(UnsafeRawPointer(b).advanced(by: Bucket.initOffset).assumingMemoryBound(to: LatencySketch.self))
+            if initDurations {
+                aggregator.initScratch.add(UnsafeRawPointer(b).advanced(by: Bucket.initOffset).assumingMemoryBound(to: LatencySketch.self))
+            }
         }
     }
 

@@ -293,11 +293,15 @@ public final class AlarmEngine {
                 judge(rule, Int32(i), Self.total(byWindow[w].figures, now: now), endpoint: Self.totalEndpoint, now: now)
                 continue
             }
-            if isActive.count < byWindow[w].figures.count * rules.count {
-                isActive += Array(repeating: false, count: byWindow[w].figures.count * rules.count - isActive.count)
+            let figures = byWindow[w].figures
+            if isActive.count < figures.count * rules.count {
+                isActive += Array(repeating: false, count: figures.count * rules.count - isActive.count)
             }
-            for k in byWindow[w].figures.indices where rule.scope.applies(to: byWindow[w].figures[k], isTotal: false) {
-                judge(rule, Int32(i), byWindow[w].figures[k], endpoint: Int32(k), now: now)
+            // In place: `figures[k]` as an argument copied the figures (their strings and arrays).
+            figures.withUnsafeBufferPointer { all in
+                for k in all.indices where rule.scope.applies(to: all[k], isTotal: false) {
+                    judge(rule, Int32(i), all[k], endpoint: Int32(k), now: now)
+                }
             }
         }
     }

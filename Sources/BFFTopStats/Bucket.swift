@@ -182,6 +182,27 @@ struct TierRing: Sendable {
         }
     }
 
+    /// What a slot says about bucket `index`: held, never written (the slot holds an older bucket),
+    /// or gone (a newer bucket took the slot).
+    enum SlotContent {
+        case holds(UnsafePointer<Bucket>)
+        case empty
+        case overwritten
+    }
+
+    /// Calls `body` with a lookup of bucket indices in place (see `SlotContent`).
+    @inline(__always)
+    func withSlots(_ body: ((Int64) -> SlotContent) -> Void) {
+        slots.withUnsafeBufferPointer { buf in
+            guard let base = buf.baseAddress else { return }
+            body { index in
+                let s = slot(index)
+                let held = base[s].index
+                return held == index ? .holds(base + s) : held < index ? .empty : .overwritten
+            }
+        }
+    }
+
     /// The bucket with this index, if the ring still holds it.
     func bucket(_ index: Int64) -> Bucket? {
         let b = slots[slot(index)]

@@ -33,6 +33,8 @@ struct EndpointState: Sendable {
     /// an invocation's end arrives late (and differ with when the refresh happened).
     private(set) var provisionalPeaks: [(second: Int64, value: Double)] = []
     var gauge: (value: Double, at: Double)?
+    /// Running totals of the alarm windows (see `SlidingWindow`), made when a rule first reads one.
+    var sliding: [SlidingWindow] = []
     /// From the config, by name pattern; fills in what events do not say.
     let settings: FunctionSettings?
     /// What pricing reads of `settings`, as plain values (see `PricingSettings`).
@@ -60,6 +62,14 @@ struct EndpointState: Sendable {
             kindKnown = true
         }
         if let s { service = s }
+    }
+
+    /// Calls `body` with each bucket the tier with `resolution` holds in `range`, in place.
+    @inline(__always)
+    func forEachBucket(resolution: Int, in range: ClosedRange<Int64>, _ body: (UnsafePointer<Bucket>) -> Void) {
+        for k in tiers.indices where tiers[k].resolution == resolution {
+            tiers[k].forEach(in: range) { _, bp in if let bp { body(bp) } }
+        }
     }
 
     /// Calls `body` with each bucket of the tier with `resolution` in `range`, then with the stage
@@ -100,6 +110,7 @@ struct EndpointState: Sendable {
                 for k in tiers.indices {
                     stored = tiers[k].update(at: t) { b in Self.add(inv, ratio: ratio, parentID: parentID, to: &b) } || stored
                 }
+                tiersChanged(second: second)
                 return stored
             }
         }
@@ -151,7 +162,13 @@ struct EndpointState: Sendable {
                 let index = floorDiv(staged.pointee.index, Int64(tiers[k].resolution))
                 // The second is over: its 1 s bucket stores it compact at once.
                 let compact = tiers[k].resolution == 1
-                stored = tiers[k].update(index: index) { $0.absorb(staged.pointee, compact: compact) } || stored
+                let took = tiers[k].update(index: index) { $0.absorb(staged.pointee, compact: compact) }
+                stored = took || stored
+                if took {
+                    for w in sliding.indices where sliding[w].window.resolution == tiers[k].resolution {
+                        sliding[w].bucketAbsorbed(staged, index: index)
+                    }
+                }
             }
         }
         if !stored { refused += Int(stage.count) }
@@ -189,6 +206,7 @@ struct EndpointState: Sendable {
     /// Failed invocations without durations: counted, never sampled for latency.
     mutating func recordOutcomes(_ outcome: Outcome, count n: Int, coldStarts: Int = 0, at t: Double, refused: inout Int) -> Bool {
         flushStageBefore(directUpdateAt: t, refused: &refused)
+        tiersChanged(second: wholeSecond(t))
         lastSeen = max(lastSeen, t)
         totalCount = totalCount.addingSaturated(n)
         var stored = false
@@ -225,6 +243,26 @@ struct EndpointState: Sendable {
         for k in tiers.indices {
             tiers[k].update(at: t) { b in if value > b.peakConcurrency { b.peakConcurrency = value } }
         }
+        for k in sliding.indices {
+            sliding[k].peakRaised(index: floorDiv(wholeSecond(t), Int64(sliding[k].window.resolution)), to: value)
+        }
+    }
+
+    /// Tier buckets holding second `s` changed: running totals that include them are stale.
+    @inline(__always) private mutating func tiersChanged(second s: Int64) {
+        for k in sliding.indices { sliding[k].bucketChanged(index: floorDiv(s, Int64(sliding[k].window.resolution))) }
+    }
+
+    /// The running totals of window `w` brought to `range`'s settled buckets (made on first use).
+    mutating func slidingTotals(_ w: Window, range: ClosedRange<Int64>) -> Int {
+        let k = sliding.firstIndex { $0.window == w } ?? {
+            sliding.append(SlidingWindow(window: w))
+            return sliding.count - 1
+        }()
+        guard let ring = tier(resolution: w.resolution) else { return k }
+        let settled = SlidingWindow.settledRange(range)
+        sliding[k].advance(low: settled.low, high: settled.high, ring: ring)
+        return k
     }
 
     /// Recomputes the exact per-second peaks that new intervals may have raised, then prunes.
@@ -258,6 +296,7 @@ struct EndpointState: Sendable {
 
     var heapBytes: Int {
         tiers.reduce(0) { $0 + $1.heapBytes } + stage.heapBytes + concurrency.heapBytes + name.utf8.count
+            + sliding.reduce(0) { $0 + $1.latency.heapBytes }
     }
 }
 

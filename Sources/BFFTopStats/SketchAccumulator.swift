@@ -63,6 +63,32 @@ public struct SketchAccumulator {
         max = Swift.max(max, p.pointee.max)
     }
 
+    /// Adds a window's running histogram (its sum is not kept: `sum` leaves it out) with the
+    /// extremes of the values in it.
+    mutating func add(_ h: SlidingHistogram, min lowest: Double, max highest: Double) {
+        guard h.count > 0 else { return }
+        let base = h.base
+        var (lo, hi) = (self.lo, self.hi)
+        counts.withUnsafeMutableBufferPointer { counts in
+            h.counts.withUnsafeBufferPointer { src in
+                var first = -1, last = -1
+                for (i, c) in src.enumerated() where c > 0 {
+                    counts[base + i] &+= c
+                    if first < 0 { first = i }
+                    last = i
+                }
+                if first >= 0 {
+                    lo = Swift.min(lo, base + first)
+                    hi = Swift.max(hi, base + last)
+                }
+            }
+        }
+        (self.lo, self.hi) = (lo, hi)
+        count += h.count
+        min = Swift.min(min, lowest)
+        max = Swift.max(max, highest)
+    }
+
     /// Several nearest-rank quantiles in one pass; `qs` must be ascending.
     public func quantiles(_ qs: [Double]) -> [Double?] {
         guard count > 0, hi >= lo else { return qs.map { _ in nil } }
