@@ -10,6 +10,8 @@ public final class Engine {
     public let alarms: AlarmEngine
     /// The last whole second the clock was brought to.
     private var second = Int64.min
+    /// Each live source's name ids mapped to endpoints (packed events).
+    private var names = BatchNameMappings()
 
     public init(config: AggregatorConfig = AggregatorConfig(), alarms rules: [AlarmRule] = []) {
         aggregator = Aggregator(config: config)
@@ -30,9 +32,13 @@ public final class Engine {
 
     /// A batch of decoded events, stamped with their receive time (time passes separately: live
     /// passes it once all the batches of a round are in, so each second is judged on all of them).
+    /// Packed events are aggregated by their source's name ids, as replay's are.
     public func ingest(_ batch: WireEventBatch) {
-        aggregator.ingest(batch.events, receivedAt: batch.receivedAt)
+        names.ingest(batch, into: aggregator)
     }
+
+    /// Sources whose name tables the engine keeps (each is forgotten when its batches say it closed).
+    public var nameSources: Int { names.sources }
 
     /// What the UI draws at `now`: figures for `request` and the alarms' state.
     public func frame(_ request: SnapshotRequest, now: Double) -> (snapshot: AggregateSnapshot, alarms: AlarmSnapshot) {

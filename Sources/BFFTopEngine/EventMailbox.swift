@@ -9,6 +9,9 @@ public final class EventMailbox: EventSink {
         var batches: [WireEventBatch] = []
         var queued = 0
         var dropped = 0
+        /// The engine is waiting for a batch: only then does a delivery wake it (a wake costs
+        /// more than aggregating a small batch).
+        var waiting = false
     }
 
     private let state = Mutex(State())
@@ -21,39 +24,48 @@ public final class EventMailbox: EventSink {
 
     public func deliver(_ batch: WireEventBatch) {
         let signal = state.withLock { s -> Bool in
-            guard s.queued + batch.events.count <= capacity else {
-                s.dropped += batch.events.count
-                return false
+            if s.queued + batch.count <= capacity {
+                s.batches.append(batch)
+                s.queued += batch.count
+            } else {
+                s.dropped += batch.count
+                // Later batches of the source name their events by ids these names continue.
+                guard let names = batch.bookkeeping else { return false }
+                s.batches.append(names)
             }
-            s.batches.append(batch)
-            s.queued += batch.events.count
-            return s.batches.count == 1
+            defer { s.waiting = false }
+            return s.waiting
         }
         if signal { wake.signal() }
     }
 
     /// Takes everything queued, waiting up to `timeout` seconds if nothing is.
     public func take(waitingUpTo timeout: Double) -> [WireEventBatch] {
-        var out = drain()
+        var out = drain(andWait: timeout > 0)
         if out.isEmpty, timeout > 0 {
             _ = wake.wait(timeout: .now() + timeout)
-            out = drain()
+            out = drain(andWait: false)
         }
         return out
     }
 
-    private func drain() -> [WireEventBatch] {
+    /// Takes what is queued; with nothing queued and `andWait`, marks the consumer as waiting.
+    private func drain(andWait: Bool) -> [WireEventBatch] {
         state.withLock { s in
             defer {
                 s.batches = []
                 s.queued = 0
             }
+            if andWait, s.batches.isEmpty { s.waiting = true }
+            if !andWait { s.waiting = false }
             return s.batches
         }
     }
 
     /// Wakes a waiting `take` without delivering anything.
-    public func poke() { wake.signal() }
+    public func poke() {
+        if state.withLock({ s in defer { s.waiting = false }; return s.waiting }) { wake.signal() }
+    }
 
     public var dropped: Int { state.withLock { $0.dropped } }
 }

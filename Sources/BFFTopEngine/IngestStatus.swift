@@ -148,16 +148,3 @@ public final class IngestStats: Sendable {
 public protocol EventSink: Sendable {
     func deliver(_ batch: WireEventBatch)
 }
-
-import BFFTopWire
-
-/// Events decoded from one read, stamped with when they arrived.
-public struct WireEventBatch: Sendable {
-    public var receivedAt: Double
-    public var events: [WireEvent]
-
-    public init(receivedAt: Double, events: [WireEvent]) {
-        self.receivedAt = receivedAt
-        self.events = events
-    }
-}

@@ -19,7 +19,10 @@ public struct LineDecoder {
     /// True while skipping the rest of an over-long line.
     private var discarding = false
 
-    public var events: [WireEvent] = []
+    /// What was decoded since the last `takeBatch` (packed events named by this connection's ids).
+    private var batch = WireEventBatch(receivedAt: 0, events: [])
+    /// How many of the fast stage's names earlier batches carried.
+    private var namesSent = 0
     /// Control-channel messages (declarations, invoke results), kept apart from events.
     public var controls: [ControlMessage] = []
     public var malformed: [MalformedLine] = []
@@ -31,6 +34,7 @@ public struct LineDecoder {
         self.connection = connection
         self.origin = origin
         self.maxLineBytes = maxLineBytes
+        batch.source = BatchSource.next()
     }
 
     /// Consumes every complete line in `bytes`; returns how many bytes were consumed. The caller keeps
@@ -80,15 +84,25 @@ public struct LineDecoder {
             return
         }
         switch chain.decode(l) {
-        case .packed(let packed): events.append(.invocation(chain.invocation(packed)))
-        case .event(let e, _): events.append(e)
-        case .events(let evs): events += evs
-        case .invocations(let invs): events += invs.map { WireEvent.invocation($0) }
+        case .packed(var packed):
+            if packed.id >= 0 {
+                batch.ids.append(chain.ids[Int(packed.id)])
+                packed.id = Int32(batch.ids.count - 1)
+            }
+            batch.packed.append(packed)
+        case .event(let e, _): general(e)
+        case .events(let evs): for e in evs { general(e) }
+        case .invocations(let invs): for i in invs { general(.invocation(i)) }
         case .control(let m): controls.append(m)
         case .header, .other: break
         case .malformed(let reason):
             malformed.append(MalformedLine(connection: connection, origin: origin, reason: reason, excerpt: Self.excerpt(l)))
         }
+    }
+
+    private mutating func general(_ e: WireEvent) {
+        batch.positions.append(Int32(truncatingIfNeeded: batch.count))
+        batch.events.append(e)
     }
 
     /// Counts a line over the cap as malformed (the caller has counted the line).
@@ -106,12 +120,30 @@ public struct LineDecoder {
         return controls
     }
 
-    public mutating func take() -> (events: [WireEvent], malformed: [MalformedLine], lines: Int) {
+    /// Hands over what was decoded since the last call as one batch stamped `receivedAt`, with the
+    /// names first seen since; `closing`: the connection is done (its name table can go).
+    public mutating func takeBatch(receivedAt: Double, closing: Bool = false) -> (batch: WireEventBatch, malformed: [MalformedLine], lines: Int) {
+        let names = chain.fast.names.names
+        if names.count > namesSent {
+            batch.newNames = Array(names[namesSent...])
+            namesSent = names.count
+        }
+        batch.receivedAt = receivedAt
+        batch.closesSource = closing
+        var out = WireEventBatch(receivedAt: 0, events: [])
+        out.source = batch.source
+        swap(&out, &batch)
         defer {
-            events.removeAll(keepingCapacity: true)
             malformed.removeAll()
             lines = 0
         }
-        return (events, malformed, lines)
+        return (out, malformed, lines)
     }
+
+    /// The events decoded since the last call, named (for tests and tools that want general events).
+    public mutating func take() -> (events: [WireEvent], malformed: [MalformedLine], lines: Int) {
+        let (b, m, l) = takeBatch(receivedAt: wallClock())
+        return (names.events(of: b), m, l)
+    }
+    private var names = BatchNames()
 }

@@ -60,12 +60,16 @@ public final class Recorder: Sendable {
     /// Queues a batch for writing; drops (and counts) if the disk is far behind.
     public func record(_ batch: WireEventBatch) {
         let (accepted, first) = queue.withLock { q -> (Bool, Bool) in
-            guard q.queued + batch.events.count <= Self.queueCapacity else { return (false, false) }
+            guard q.queued + batch.count <= Self.queueCapacity else {
+                // Later batches of the source name their events by ids these names continue.
+                if let names = batch.bookkeeping { q.batches.append(names) }
+                return (false, q.batches.count == 1)
+            }
             q.batches.append(batch)
-            q.queued += batch.events.count
+            q.queued += batch.count
             return (true, q.batches.count == 1)
         }
-        if !accepted { status.withLock { $0.dropped += batch.events.count } }
+        if !accepted { status.withLock { $0.dropped += batch.count } }
         if first { wake.signal() }  // the writer sleeps only while there is nothing to write
     }
 
@@ -83,6 +87,7 @@ public final class Recorder: Sendable {
     private func run() {
         var file = RecordingFile(path: path, header: header())
         var buffer: [UInt8] = []
+        var names = BatchNames()
         buffer.reserveCapacity(Self.flushBytes + 64 << 10)
         func flush() {
             guard !buffer.isEmpty else { return }
@@ -110,7 +115,7 @@ public final class Recorder: Sendable {
             var count = 0
             for batch in batches {
                 let rt = JSONObjectWriter.fixed(batch.receivedAt, decimals: 6)
-                for e in batch.events {
+                names.forEach(in: batch) { e in
                     var line = NativeEncoder.encode(e)
                     // {"v":1,… -> {"rt":…,"v":1,…
                     line.insert(contentsOf: "\"rt\":\(rt),", at: line.index(after: line.startIndex))

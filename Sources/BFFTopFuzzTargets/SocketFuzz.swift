@@ -15,11 +15,12 @@ enum SocketFuzz {
             pending.removeFirst(min(used, pending.count))
         }
         pending.withUnsafeBytes { d.finish($0) }
-        var out = d.events.flatMap(limitViolations)
+        let (events, malformed, lines) = d.take()
+        var out = events.flatMap(limitViolations)
         let newlines = bytes.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
-        if d.lines > newlines + 1 { out.append("\(d.lines) lines counted in \(newlines + 1) at most") }
-        if d.malformed.count > d.lines { out.append("\(d.malformed.count) malformed of \(d.lines) lines") }
-        for m in d.malformed where m.excerpt.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+        if lines > newlines + 1 { out.append("\(lines) lines counted in \(newlines + 1) at most") }
+        if malformed.count > lines { out.append("\(malformed.count) malformed of \(lines) lines") }
+        for m in malformed where m.excerpt.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
             out.append("control character in an excerpt: \(m.excerpt.debugDescription)")
         }
         return out

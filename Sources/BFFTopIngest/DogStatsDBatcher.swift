@@ -1,31 +1,56 @@
 import BFFTopEngine
 import BFFTopWire
 
-/// What every DogStatsD reader does with a packet, whatever the socket: parse each message, map
-/// it to events (or keep it as a raw metric), count everything, and hand a read's events to the
-/// engine's mailbox in one batch.
+/// What every DogStatsD reader does with a packet, whatever the socket: read each message, map it
+/// to events (or keep it as a raw metric), count everything, and hand a read's events to the
+/// engine's mailbox in one batch. The hot case (a successful timing of an endpoint) is read from
+/// the bytes into packed invocations (`DogStatsDPacker`); the rest is parsed and mapped in general.
 struct DogStatsDBatcher: Sendable {
     let sink: any EventSink
     let stats: IngestStats
     let mapper: DogStatsDMapper
 
+    /// One per reader (the datagram thread, a stream connection): its name table and source id.
+    struct Reader {
+        var packer: DogStatsDPacker
+        var namesSent = 0
+        let source = BatchSource.next()
+    }
+
     struct Batch {
-        var events: [WireEvent] = []
+        var events: WireEventBatch
         var packets = 0, metrics = 0, other = 0, mapped = 0, truncated = 0, clientDropped = 0
         var raw: [DogStatsDMetric] = []
         var malformed: [MalformedLine] = []
+
+        init(_ reader: Reader) {
+            events = WireEventBatch(receivedAt: 0, events: [])
+            events.source = reader.source
+        }
+
+        mutating func general(_ e: WireEvent) {
+            events.positions.append(Int32(truncatingIfNeeded: events.count))
+            events.events.append(e)
+        }
     }
 
-    func handle(_ packet: UnsafeRawBufferPointer, into b: inout Batch) {
+    func reader() -> Reader { Reader(packer: DogStatsDPacker(mapper: mapper)) }
+
+    /// Reads one packet received at `now`.
+    func handle(_ packet: UnsafeRawBufferPointer, at now: Double, into b: inout Batch, reader: inout Reader) {
         b.packets += 1
-        let now = wallClock()
-        DogStatsDParser.parsePacket(packet) { r in
-            switch r {
+        DogStatsDParser.forEachMessage(packet) { message in
+            if reader.packer.pack(message, at: now, into: &b.events.packed) {
+                b.metrics += 1
+                b.mapped += 1
+                return
+            }
+            switch DogStatsDParser.parse(message) {
             case .success(.metric(let m)):
                 b.metrics += 1
                 switch mapper.map(m, at: now) {
                 case .events(let e):
-                    b.events += e
+                    for event in e { b.general(event) }
                     b.mapped += 1
                 case .raw: b.raw.append(m)
                 case .clientDropped(let n):
@@ -41,8 +66,19 @@ struct DogStatsDBatcher: Sendable {
         }
     }
 
-    func flush(_ b: Batch) {
-        if !b.events.isEmpty { sink.deliver(WireEventBatch(receivedAt: wallClock(), events: b.events)) }
+    func flush(_ b: Batch, reader: inout Reader, closing: Bool = false) {
+        var events = b.events
+        let names = reader.packer.names.names
+        if names.count > reader.namesSent {
+            events.newNames = Array(names[reader.namesSent...])
+            reader.namesSent = names.count
+        }
+        events.closesSource = closing
+        if events.count > 0 || !events.newNames.isEmpty || closing {
+            events.receivedAt = wallClock()
+            sink.deliver(events)
+        }
+        guard b.packets > 0 || !b.malformed.isEmpty else { return }
         let now = wallClock()
         stats.dogstatsd { d in
             d.packets += b.packets

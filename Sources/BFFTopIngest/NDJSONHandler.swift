@@ -69,9 +69,9 @@ final class NDJSONHandler: ChannelInboundHandler {
             case .result(let id, let reply): control?.deliver(id: id, reply: reply)
             }
         }
-        let (events, malformed, lines) = lineDecoder.take()
-        if !events.isEmpty { sink.deliver(WireEventBatch(receivedAt: wallClock(), events: events)) }
-        stats.record(connection, lines: lines, events: events.count, bytes: bytes, malformed: malformed)
+        let (batch, malformed, lines) = lineDecoder.takeBatch(receivedAt: wallClock())
+        if batch.count > 0 || !batch.newNames.isEmpty { sink.deliver(batch) }
+        stats.record(connection, lines: lines, events: batch.count, bytes: bytes, malformed: malformed)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -80,6 +80,9 @@ final class NDJSONHandler: ChannelInboundHandler {
             pending = nil
             publish(bytes: 0)
         }
+        // The engine and the recorder forget this connection's names.
+        let (last, _, _) = lineDecoder.takeBatch(receivedAt: wallClock(), closing: true)
+        sink.deliver(last)
         stats.close(connection)
         control?.closed(connection: connection)
         channel = nil

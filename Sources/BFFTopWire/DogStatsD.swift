@@ -40,13 +40,25 @@ public struct DogStatsDMetric: Equatable, Sendable {
 public enum DogStatsDParser {
     /// Every message of a packet (split on `\n`, trailing `\r` dropped, empty lines skipped).
     public static func parsePacket(_ bytes: UnsafeRawBufferPointer, _ body: (Result<DogStatsDMessage, DecodeError>) -> Void) {
+        forEachMessage(bytes) { body(parse($0)) }
+    }
+
+    /// The messages of a packet as bytes: split on `\n`, a trailing `\r` dropped, empty lines skipped.
+    @inline(__always) public static func forEachMessage(_ bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) {
+        guard let base = bytes.baseAddress else { return }
         var start = 0
-        for i in 0...bytes.count where i == bytes.count || bytes[i] == 0x0A {
-            var end = i
+        while start < bytes.count {
+            var end = memchr(base + start, 0x0A, bytes.count - start).map { UnsafeRawPointer($0) - base } ?? bytes.count
+            let next = end + 1
             if end > start, bytes[end - 1] == 0x0D { end -= 1 }
-            if end > start { body(parse(Substring(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)))) }
-            start = i + 1
+            if end > start { body(UnsafeRawBufferPointer(rebasing: bytes[start..<end])) }
+            start = next
         }
+    }
+
+    /// One message's bytes (invalid UTF-8 replaced, as the agent reads it).
+    public static func parse(_ message: UnsafeRawBufferPointer) -> Result<DogStatsDMessage, DecodeError> {
+        parse(Substring(String(decoding: message, as: UTF8.self)))
     }
 
     public static func parse(_ line: Substring) -> Result<DogStatsDMessage, DecodeError> {
@@ -195,11 +207,14 @@ public struct DogStatsDMapper: Sendable, Equatable {
     /// Datadog clients turn spaces in tag values into `_`: `GET_/api/slots` is the route `GET /api/slots`
     /// (so it lines up with the same route reported natively).
     static func unsanitized(_ v: String) -> String {
-        for method in ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] where v.hasPrefix(method + "_/") {
-            return method + " " + v.dropFirst(method.count + 1)
+        for m in methods {
+            let method = m.description
+            if v.hasPrefix(method + "_/") { return method + " " + v.dropFirst(method.count + 1) }
         }
         return v
     }
+
+    static let methods: [StaticString] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
     /// Histograms and distributions carry no unit: names say seconds (`…_seconds`, `….duration.s`) or
     /// nanoseconds (`…_ns`); otherwise milliseconds.
@@ -210,3 +225,9 @@ public struct DogStatsDMapper: Sendable, Equatable {
         return 1
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

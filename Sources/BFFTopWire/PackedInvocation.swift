@@ -54,7 +54,10 @@ public struct PackedInvocation: Sendable, Equatable {
     }
 
     /// When bfftop received it (`rt`), in recordings.
-    public var receivedAt: Double? { receivedAtRaw.isNaN ? nil : receivedAtRaw }
+    public var receivedAt: Double? {
+        get { receivedAtRaw.isNaN ? nil : receivedAtRaw }
+        set { receivedAtRaw = newValue ?? .nan }
+    }
     public var billedMs: Double? { billedRaw.isNaN ? nil : billedRaw }
     public var memoryMB: Double? { memoryRaw.isNaN ? nil : memoryRaw }
     public var maxMemoryMB: Double? { maxMemoryRaw.isNaN ? nil : maxMemoryRaw }

@@ -10,7 +10,7 @@ import Glibc
 
 final class CountingSink: EventSink {
     let events = Atomic<Int>(0)
-    func deliver(_ batch: WireEventBatch) { events.add(batch.events.count, ordering: .relaxed) }
+    func deliver(_ batch: WireEventBatch) { events.add(batch.count, ordering: .relaxed) }
 }
 
 /// Real sockets: what arrives is counted exactly; what the kernel dropped is counted too, so

@@ -10,9 +10,11 @@ import Glibc
 
 /// Collects delivered batches for assertions.
 final class CollectingSink: EventSink {
-    private let state = Mutex<[WireEvent]>([])
-    func deliver(_ batch: WireEventBatch) { state.withLock { $0 += batch.events } }
-    var events: [WireEvent] { state.withLock { $0 } }
+    private let state = Mutex<(events: [WireEvent], names: BatchNames)>(([], BatchNames()))
+    func deliver(_ batch: WireEventBatch) { state.withLock { $0.events += $0.names.events(of: batch) } }
+    var events: [WireEvent] { state.withLock { $0.events } }
+    /// Connections whose names are still kept (each closed one's last batch forgets them).
+    var nameSources: Int { state.withLock { $0.names.sources } }
 }
 
 /// A plain POSIX Unix-socket client, independent of NIO, as an emitter would be.
