@@ -11,10 +11,10 @@ public struct DogStatsDPacker: Sendable {
     /// Every name the mapper compares with, in one block of bytes (no array per key to retain
     /// per message); the lists below are spans of it.
     private let keys: [UInt8]
-    private let endpointKeys: [Key]
-    private let statusKeys: [Key]
-    private let coldKeys: [Key]
-    private let serviceKey: Key
+    /// The tag names looked for, endpoint tags first, then status, cold-start and service, each
+    /// group in the mapper's order of preference.
+    private let tagKeys: [Key]
+    private let endpointCount: Int, statusCount: Int, coldCount: Int
     private let prefix: Key
     private let dropped: Key
     /// Configured names that are not ASCII compare as Unicode in the mapper: such a mapper packs nothing.
@@ -36,10 +36,9 @@ public struct DogStatsDPacker: Sendable {
             bytes += s.utf8
             return k
         }
-        endpointKeys = mapper.endpointTags.map { add($0, function: mapper.functionTags.contains($0)) }
-        statusKeys = mapper.statusTags.map { add($0) }
-        coldKeys = mapper.coldStartTags.map { add($0) }
-        serviceKey = add("service")
+        tagKeys = mapper.endpointTags.map { add($0, function: mapper.functionTags.contains($0)) }
+            + mapper.statusTags.map { add($0) } + mapper.coldStartTags.map { add($0) } + [add("service")]
+        (endpointCount, statusCount, coldCount) = (mapper.endpointTags.count, mapper.statusTags.count, mapper.coldStartTags.count)
         prefix = add(mapper.prefix)
         dropped = add("datadog.dogstatsd.client.packets_dropped")
         keys = bytes
@@ -58,11 +57,18 @@ public struct DogStatsDPacker: Sendable {
     /// (one per sample-rate copy) and returns true, or returns false having appended nothing.
     public mutating func pack(_ m: UnsafeRawBufferPointer, at now: Double, into out: inout [PackedInvocation]) -> Bool {
         guard usable, let base = m.baseAddress, m.count > 2, Self.isASCII(m) else { return false }
-        let keys = self.keys
-        return keys.withUnsafeBytes { k in pack(base, m.count, at: now, keys: k.baseAddress!, into: &out) }
+        let (keys, tagKeys) = (self.keys, self.tagKeys)
+        return keys.withUnsafeBytes { k in
+            tagKeys.withUnsafeBufferPointer { t in
+                withUnsafeTemporaryAllocation(of: Span.self, capacity: t.count) { found in
+                    pack(base, m.count, at: now, keys: k.baseAddress!, tagKeys: t, found: found.baseAddress!, into: &out)
+                }
+            }
+        }
     }
 
-    private mutating func pack(_ base: UnsafeRawPointer, _ count: Int, at now: Double, keys kb: UnsafeRawPointer, into out: inout [PackedInvocation]) -> Bool {
+    private mutating func pack(_ base: UnsafeRawPointer, _ count: Int, at now: Double, keys kb: UnsafeRawPointer,
+                               tagKeys: UnsafeBufferPointer<Key>, found: UnsafeMutablePointer<Span>, into out: inout [PackedInvocation]) -> Bool {
         let n = count
         @inline(always) func byte(_ i: Int) -> UInt8 { base.load(fromByteOffset: i, as: UInt8.self) }
         if byte(0) == 0x5F { return false }  // _e{, _sc|: events and service checks
@@ -121,23 +127,21 @@ public struct DogStatsDPacker: Sendable {
             f = end
         }
         guard let tags else { return false }
-        // The endpoint: the first endpoint tag key (in the mapper's order) whose first occurrence has a value.
+        // Each looked-for tag's first occurrence (absent: start -1), in one pass over the list.
+        findTags(base, tags, keys: kb, tagKeys, found: found)
+        // The endpoint: the first endpoint tag (in the mapper's order) whose first occurrence has a value.
         var endpoint: Span?
         var isFunction = false
-        for key in endpointKeys {
-            guard let v = tag(base, tags, kb + key.start, key.count) else { continue }
-            if !v.isEmpty {
-                endpoint = v
-                isFunction = key.function
-                break
-            }
+        for j in 0..<endpointCount where found[j].start >= 0 && !found[j].isEmpty {
+            endpoint = found[j]
+            isFunction = tagKeys[j].function
+            break
         }
         guard let endpoint else { return false }
         // A status: the first status tag that is a whole number 100…999; only successes are packed.
         var status: Int16 = -1
-        for key in statusKeys {
-            guard let v = tag(base, tags, kb + key.start, key.count) else { continue }
-            switch statusCode(base, v) {
+        for j in endpointCount..<(endpointCount + statusCount) where found[j].start >= 0 {
+            switch statusCode(base, found[j]) {
             case .notANumber: continue
             case .unsure: return false
             case .code(let c):
@@ -148,15 +152,15 @@ public struct DogStatsDPacker: Sendable {
             break
         }
         var cold = false
-        for key in coldKeys {
-            if let v = tag(base, tags, kb + key.start, key.count), equals(base, v, "true") {
-                cold = true
-                break
-            }
+        let coldStart = endpointCount + statusCount
+        for j in coldStart..<(coldStart + coldCount) where found[j].start >= 0 && equals(base, found[j], "true") {
+            cold = true
+            break
         }
         var service: Int32 = -1
-        if let s = tag(base, tags, kb + serviceKey.start, serviceKey.count) {
-            guard let id = intern(base, s) else { return false }
+        let serviceIndex = coldStart + coldCount
+        if found[serviceIndex].start >= 0 {
+            guard let id = intern(base, found[serviceIndex]) else { return false }
             service = id
         }
         guard let endpointID = internEndpoint(base, endpoint) else { return false }
@@ -230,23 +234,49 @@ public struct DogStatsDPacker: Sendable {
         return .code(v)
     }
 
-    /// The value of the first tag named `key` in a `#tag,tag` list (a tag without `:` has an empty
-    /// value); nil when no tag has that name. Empty tags (`,,`) are skipped, as `split` does.
-    private func tag(_ base: UnsafeRawPointer, _ tags: Span, _ key: UnsafeRawPointer, _ keyCount: Int) -> Span? {
+    /// For each looked-for tag name, the value of its first occurrence in a `#tag,tag` list (a tag
+    /// without `:` has an empty value; start -1: absent). Empty tags (`,,`) are skipped, as `split` does.
+    @inline(always)
+    private func findTags(_ base: UnsafeRawPointer, _ tags: Span, keys kb: UnsafeRawPointer, _ tagKeys: UnsafeBufferPointer<Key>,
+                          found: UnsafeMutablePointer<Span>) {
+        for j in tagKeys.indices { found[j] = Span(start: -1, end: -1) }
         var t = tags.start
         while t < tags.end {
             var end = t
-            while end < tags.end, base.load(fromByteOffset: end, as: UInt8.self) != 0x2C { end += 1 }
+            var colon = -1
+            while end < tags.end {
+                let b = base.load(fromByteOffset: end, as: UInt8.self)
+                if b == 0x2C { break }
+                if b == 0x3A, colon < 0 { colon = end }
+                end += 1
+            }
             if end > t {
-                var colon = t
-                while colon < end, base.load(fromByteOffset: colon, as: UInt8.self) != 0x3A { colon += 1 }
-                if colon - t == keyCount, memcmp(base + t, key, keyCount) == 0 {
-                    return colon < end ? Span(start: colon + 1, end: end) : Span(start: end, end: end)
+                let keyEnd = colon < 0 ? end : colon
+                let n = keyEnd - t
+                let first = base.load(fromByteOffset: t, as: UInt8.self)
+                for j in tagKeys.indices {
+                    let k = tagKeys[j]
+                    guard k.count == n, found[j].start < 0, n == 0 || kb.load(fromByteOffset: k.start, as: UInt8.self) == first,
+                          Self.same(base + t, kb + k.start, n) else { continue }
+                    found[j] = colon < 0 ? Span(start: end, end: end) : Span(start: colon + 1, end: end)
                 }
             }
             t = end + 1
         }
-        return nil
+    }
+
+    /// Byte equality for the short names tags have (no call into the C library).
+    @inline(always) private static func same(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Bool {
+        var i = 0
+        while i + 8 <= n {
+            if a.loadUnaligned(fromByteOffset: i, as: UInt64.self) != b.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
+            i += 8
+        }
+        while i < n {
+            if a.load(fromByteOffset: i, as: UInt8.self) != b.load(fromByteOffset: i, as: UInt8.self) { return false }
+            i += 1
+        }
+        return true
     }
 
     private mutating func intern(_ base: UnsafeRawPointer, _ s: Span) -> Int32? {

@@ -16,8 +16,8 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure ingest, aggregation, replay, memory, rendering, alarms, the metrics backend and idle CPU; prints figures.")
 
-    @Option(help: "Comma-separated parts to run: ingest, aggregate, replay, memory, render, alarms, metrics, idle.")
-    var only: String = "ingest,aggregate,replay,memory,render,alarms,metrics,idle"
+    @Option(help: "Comma-separated parts to run: ingest (socket and decoding), live (the whole engine behind the socket), aggregate, replay, memory, render, alarms, metrics, idle.")
+    var only: String = "ingest,live,aggregate,replay,memory,render,alarms,metrics,idle"
 
     @Flag(help: "Smaller workloads, for a quick look (figures are less stable).")
     var quick = false
@@ -40,7 +40,9 @@ struct Bench: AsyncParsableCommand {
         print("note: this is a debug build; run `swift run -c release bfftop bench` for real figures\n")
         #endif
         print("bfftop bench — \(ProcessInfo.processInfo.activeProcessorCount) cores, \(quick ? "quick" : "full") workloads\n")
-        if parts.contains("ingest") { try await IngestBench.run(quick: quick) }
+        if parts.contains("ingest") || parts.contains("live") {
+            try await IngestBench.run(quick: quick, decoding: parts.contains("ingest"), live: parts.contains("live"))
+        }
         if parts.contains("aggregate") { AggregateBench.run(quick: quick) }
         if parts.contains("replay") { try ReplayBench.run(quick: quick, file: replayFile) }
         if parts.contains("memory") { try MemoryBench.run(quick: quick) }
