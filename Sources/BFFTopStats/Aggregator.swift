@@ -380,7 +380,7 @@ public final class Aggregator {
     }
 
     /// An endpoint's figures before any bucket is added: what it is and what the config says.
-    private func baseFigures(_ e: EndpointState) -> EndpointFigures {
+    private func baseFigures(_ e: borrowing EndpointState) -> EndpointFigures {
         var f = EndpointFigures(
             name: e.name, kind: e.kind, service: e.service, count: 0, rps: 0, ok: 0, errors: 0, timeouts: 0,
             throttles: 0, cold: 0, test: 0, concurrencyNow: 0, concurrencyPeak: 0, concurrencyLimit: e.limit,
@@ -395,7 +395,7 @@ public final class Aggregator {
     }
 
     /// What follows from the added buckets: peaks, rates, cost, right-sizing, percentiles, concurrency.
-    private func finish(_ f: inout EndpointFigures, _ e: EndpointState, window w: Window, range: ClosedRange<Int64>,
+    private func finish(_ f: inout EndpointFigures, _ e: borrowing EndpointState, window w: Window, range: ClosedRange<Int64>,
                         span: Double, now: Double, maxUsed: Double, latency: Bool, forAlarms: Bool) {
         f.concurrencyPeak = max(f.concurrencyPeak, e.provisionalPeak(resolution: w.resolution, in: range))
         f.rps = Double(f.count) / span
@@ -458,7 +458,7 @@ public final class Aggregator {
 
     /// A fresh gauge wins; otherwise what is running now (in-flight starts) or, if more, the peak of
     /// the last complete second (finished invocations are only known after they end).
-    private func concurrencyNow(_ e: EndpointState, now: Double) -> Double {
+    private func concurrencyNow(_ e: borrowing EndpointState, now: Double) -> Double {
         if let g = e.gauge, now - g.at <= 5 { return g.value }
         let running = Double(e.concurrency.running(at: now))
         let lastSecond = wholeSecond(now) - 1

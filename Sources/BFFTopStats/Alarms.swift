@@ -96,7 +96,7 @@ public enum AlarmScope: Sendable, Equatable, CustomStringConvertible {
 
     public static let totalName = "all endpoints"
 
-    func applies(to f: EndpointFigures, isTotal: Bool) -> Bool {
+    func applies(to f: borrowing EndpointFigures, isTotal: Bool) -> Bool {
         switch self {
         case .all: !isTotal
         case .kind(let k): !isTotal && f.kind == k
@@ -330,19 +330,23 @@ public final class AlarmEngine {
             name: AlarmScope.totalName, kind: .route, count: 0, rps: 0, ok: 0, errors: 0, timeouts: 0, throttles: 0, cold: 0,
             test: 0, concurrencyNow: 0, concurrencyPeak: 0, maxTimeoutRatio: 0, cost: 0, costRequests: 0, costCompute: 0,
             costPerHour: 0, fanOutCost: 0, rpsSeries: [], lastSeen: 0, totalCount: 0, totalCost: 0)
-        for f in all {
-            t.count += f.count
-            t.rps += f.rps
-            t.ok += f.ok
-            t.errors += f.errors
-            t.timeouts += f.timeouts
-            t.throttles += f.throttles
-            t.cold += f.cold
-            t.oom += f.oom
-            t.cost += f.cost
-            t.costPerHour += f.costPerHour
-            t.totalCount += f.totalCount
-            t.lastSeen = max(t.lastSeen, f.lastSeen)
+        // In place: iterating the array copied each endpoint's figures (their strings and arrays).
+        all.withUnsafeBufferPointer { all in
+            for i in all.indices {
+                let f = all.baseAddress! + i
+                t.count += f.pointee.count
+                t.rps += f.pointee.rps
+                t.ok += f.pointee.ok
+                t.errors += f.pointee.errors
+                t.timeouts += f.pointee.timeouts
+                t.throttles += f.pointee.throttles
+                t.cold += f.pointee.cold
+                t.oom += f.pointee.oom
+                t.cost += f.pointee.cost
+                t.costPerHour += f.pointee.costPerHour
+                t.totalCount += f.pointee.totalCount
+                t.lastSeen = max(t.lastSeen, f.pointee.lastSeen)
+            }
         }
         return t
     }
