@@ -120,10 +120,21 @@ struct BatchNameMappings {
         var mapping = mappings.removeValue(forKey: batch.source) ?? NameMapping()
         mapping.append(batch.newNames)
         let received = batch.receivedAt
-        batch.forEachInOrder(general: { aggregator.ingest($0, receivedAt: received) }) { i in
-            var p = batch.packed[i]
-            p.receivedAt = received
-            aggregator.ingest(p, inFlightID: p.id >= 0 ? batch.ids[Int(p.id)] : nil, names: &mapping)
+        if batch.events.isEmpty {
+            // The common live batch: only packed events, read in place.
+            batch.packed.withUnsafeBufferPointer { packed in
+                for i in packed.indices {
+                    var p = packed[i]
+                    p.receivedAt = received
+                    aggregator.ingest(p, inFlightID: p.id >= 0 ? batch.ids[Int(p.id)] : nil, names: &mapping)
+                }
+            }
+        } else {
+            batch.forEachInOrder(general: { aggregator.ingest($0, receivedAt: received) }) { i in
+                var p = batch.packed[i]
+                p.receivedAt = received
+                aggregator.ingest(p, inFlightID: p.id >= 0 ? batch.ids[Int(p.id)] : nil, names: &mapping)
+            }
         }
         if !batch.closesSource { mappings[batch.source] = mapping }
     }

@@ -83,13 +83,9 @@ public struct LineDecoder {
             oversize(UnsafeRawBufferPointer(rebasing: l.prefix(80)))
             return
         }
-        switch chain.decode(l) {
-        case .packed(var packed):
-            if packed.id >= 0 {
-                batch.ids.append(chain.ids[Int(packed.id)])
-                packed.id = Int32(batch.ids.count - 1)
-            }
-            batch.packed.append(packed)
+        if let packed = chain.decodeFast(l) { return append(packed) }
+        switch chain.decode(l, afterFast: true) {
+        case .packed(let packed): append(packed)
         case .event(let e, _): general(e)
         case .events(let evs): for e in evs { general(e) }
         case .invocations(let invs): for i in invs { general(.invocation(i)) }
@@ -98,6 +94,16 @@ public struct LineDecoder {
         case .malformed(let reason):
             malformed.append(MalformedLine(connection: connection, origin: origin, reason: reason, excerpt: Self.excerpt(l)))
         }
+    }
+
+    /// A packed invocation, its in-flight id moved from the chain's per-line list to the batch's.
+    @inline(__always) private mutating func append(_ p: PackedInvocation) {
+        var packed = p
+        if packed.id >= 0 {
+            batch.ids.append(chain.ids[Int(packed.id)])
+            packed.id = Int32(batch.ids.count - 1)
+        }
+        batch.packed.append(packed)
     }
 
     private mutating func general(_ e: WireEvent) {

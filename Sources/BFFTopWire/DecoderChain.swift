@@ -78,14 +78,26 @@ public struct DecoderChain {
         packed.invocation(names: fast.names.names, ids: ids)
     }
 
+    /// The first stage alone, for callers that keep packed events apart (the socket's hot loop:
+    /// an optional plain value crosses back, not the `Decoded` enum with its outlined copies). A nil
+    /// goes on with `decode(_:afterFast:)`; the order is the chain's either way.
+    @inline(__always) public mutating func decodeFast(_ line: UnsafeRawBufferPointer) -> PackedInvocation? {
+        guard stages.contains(.fast), line.first == 0x7B else { return nil }
+        ids.removeAll(keepingCapacity: true)
+        return fast.decode(line, ids: &ids)
+    }
+
     /// Reads one line (without its newline).
     public mutating func decode(_ line: UnsafeRawBufferPointer) -> Decoded {
+        if let packed = decodeFast(line) { return .packed(packed) }
+        return decode(line, afterFast: true)
+    }
+
+    /// Reads one line the fast stage did not (`afterFast`), or from the start.
+    public mutating func decode(_ line: UnsafeRawBufferPointer, afterFast: Bool) -> Decoded {
+        if !afterFast, let packed = decodeFast(line) { return .packed(packed) }
         let brace = line.first == 0x7B  // {
         let json = brace || line.first(where: { $0 != 0x20 && $0 != 0x09 }) == 0x7B
-        if stages.contains(.fast), brace {
-            ids.removeAll(keepingCapacity: true)
-            if let packed = fast.decode(line, ids: &ids) { return .packed(packed) }
-        }
         var nativeFailure: DecodeError?
         // Without a log reader after it, the native decoder reads every line: its reason is the one to give.
         if stages.contains(.native), json || !stages.contains(.functionLogs) {
