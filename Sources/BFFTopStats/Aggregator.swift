@@ -234,6 +234,7 @@ public final class Aggregator {
             let e = (id: endpoints[i].id, totalCost: endpoints[i].totalCost, provider: endpoints[i].provider)
             f.fanOutCost = fanOut[Int(e.id)]
             totals.count += f.count
+            totals.rpsNow += f.rpsNow
             totals.failures += f.failures
             totals.cold += f.cold
             totals.cost += f.cost
@@ -303,6 +304,7 @@ public final class Aggregator {
             f.throttles = sums.throttle
             f.cold = sums.cold
             f.test = sums.test
+            f.countedFailures = sums.countedFailures
             f.oom = sums.oom
             f.costRequests = sums.costRequests
             f.costCompute = sums.costCompute
@@ -340,6 +342,26 @@ public final class Aggregator {
 
     private static let alarmQuantiles = [0.5, 0.9, 0.95, 0.99]
 
+    /// The span of the current rate (`EndpointFigures.rpsNow`), in whole seconds.
+    public static let nowSeconds = 5
+
+    /// Requests per second over the last `nowSeconds` whole seconds before `now` (the current,
+    /// partial second left out: it would read low), from the one-second tier and the stage; over
+    /// fewer seconds while data has only just started.
+    private func rateNow(_ e: borrowing EndpointState, now: Double) -> Double {
+        let s = wholeSecond(now)
+        let first = max(s - Int64(Self.nowSeconds), dataStart.map { wholeSecond($0) } ?? s)
+        guard first < s else {
+            // Data began this second: its count over the time it has run.
+            var n = 0
+            e.forEachPart(resolution: 1, in: s...s) { n += Int($0.pointee.count) }
+            return Double(n) / max(1, now - (dataStart ?? now))
+        }
+        var n = 0
+        e.forEachPart(resolution: 1, in: first...(s - 1)) { n += Int($0.pointee.count) }
+        return Double(n) / Double(s - first)
+    }
+
     /// Seconds of data a window over `range` holds at `now` (at least 1): less than its length
     /// while data has only just started.
     private func span(_ range: ClosedRange<Int64>, resolution: Int, now: Double) -> Double {
@@ -376,6 +398,7 @@ public final class Aggregator {
             withUnsafePointer(to: e.stage) { Self.add($0, to: &f, maxUsed: &maxUsed, sketchesInto: latency ? self : nil) }
         }
         finish(&f, e, window: w, range: range, span: span, now: now, maxUsed: maxUsed, latency: latency, forAlarms: forAlarms)
+        if !forAlarms { f.rpsNow = rateNow(e, now: now) }
         return f
     }
 
@@ -437,6 +460,7 @@ public final class Aggregator {
         f.throttles += Int(b.pointee.outcomes.throttle)
         f.cold += Int(b.pointee.cold)
         f.test += Int(b.pointee.test)
+        f.countedFailures += Int(b.pointee.countedFailures)
         f.costRequests += b.pointee.costRequests
         f.costCompute += b.pointee.costCompute
         f.oom += Int(b.pointee.oom)
@@ -491,7 +515,7 @@ public final class Aggregator {
             d.p99Series.append(b?.latency.quantile(0.99))
             d.countSeries.append(Int(b?.count ?? 0))
             d.coldSeries.append(Int(b?.cold ?? 0))
-            d.failureSeries.append(Int((b?.count ?? 0) - (b?.outcomes.ok ?? 0)))
+            d.failureSeries.append(Int(b.map { $0.outcomes.error + $0.outcomes.timeout + $0.outcomes.throttle } ?? 0))
             if let b {
                 scratch.add(b.latency)
                 for p in b.parents {

@@ -45,12 +45,12 @@ public enum AlarmMetric: String, CaseIterable, Sendable {
     public func value(_ f: EndpointFigures, now: Double) -> Double? {
         let n = Double(f.count)
         switch self {
-        case .errorRate: return n > 0 ? Double(f.errors + f.timeouts) / n * 100 : nil
+        case .errorRate: return n > 0 ? min(100, Double(f.errors + f.timeouts) / n * 100) : nil
         case .timeouts: return Double(f.timeouts)
         case .oom: return Double(f.oom)
         case .durationVsTimeout: return f.timeoutMs != nil && f.count > 0 ? f.maxTimeoutRatio * 100 : nil
         case .coldRate: return n > 0 ? Double(f.cold) / n * 100 : nil
-        case .throttleRate: return n > 0 ? Double(f.throttles) / n * 100 : nil
+        case .throttleRate: return n > 0 ? min(100, Double(f.throttles) / n * 100) : nil
         case .concurrencyVsLimit: return f.concurrencyLimit.flatMap { $0 > 0 ? f.concurrencyPeak / $0 * 100 : nil }
         case .memoryUsed:
             guard let used = f.maxMemoryUsedMB, let size = f.memoryMB, size > 0 else { return nil }

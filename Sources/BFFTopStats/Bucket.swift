@@ -13,6 +13,10 @@ public struct Bucket: Sendable {
     var outcomes: (ok: UInt32, error: UInt32, timeout: UInt32, throttle: UInt32) = (0, 0, 0, 0)
     var cold: UInt32 = 0
     var test: UInt32 = 0
+    /// Failures known only from a counter (`outcomes` events: a DogStatsD or EMF error count). They
+    /// are among the requests the timings counted (as APM's hits and errors), so they are in
+    /// `outcomes` but not in `count`.
+    var countedFailures: UInt32 = 0
     var latency = LatencySketch()
     var initDuration = LatencySketch()
     var costRequests: Double = 0
@@ -70,6 +74,7 @@ public struct Bucket: Sendable {
         outcomes.throttle = outcomes.throttle.addingSaturated(Int(other.outcomes.throttle))
         cold = cold.addingSaturated(Int(other.cold))
         test = test.addingSaturated(Int(other.test))
+        countedFailures = countedFailures.addingSaturated(Int(other.countedFailures))
         if compact {
             latency.mergeCompacted(other.latency)
             initDuration.mergeCompacted(other.initDuration)

@@ -208,21 +208,26 @@ struct EndpointState: Sendable {
         flushStageBefore(directUpdateAt: t, refused: &refused)
         tiersChanged(second: wholeSecond(t))
         lastSeen = max(lastSeen, t)
-        totalCount = totalCount.addingSaturated(n)
+        // Counted failures are among the requests the timings count (APM's hits and errors: a
+        // DogStatsD error counter beside the route's timings is not more requests); counted
+        // successes are requests without a timing.
+        if outcome == .ok { totalCount = totalCount.addingSaturated(n) }
         var stored = false
         // Counts arrive in the millions at once (a DogStatsD counter): a bucket's 32-bit counters
-        // saturate rather than trap. Counting `count` and each outcome alike keeps count ≥ ok.
+        // saturate rather than trap. Counting `count` and `ok` alike keeps count ≥ ok.
         for k in tiers.indices {
             stored = tiers[k].update(at: t) { b in
                 let c = Bucket.countCeiling
                 b.cold = b.cold.addingSaturated(coldStarts, ceiling: c)
-                b.count = b.count.addingSaturated(n, ceiling: c)
                 switch outcome {
-                case .ok: b.outcomes.ok = b.outcomes.ok.addingSaturated(n, ceiling: c)
+                case .ok:
+                    b.count = b.count.addingSaturated(n, ceiling: c)
+                    b.outcomes.ok = b.outcomes.ok.addingSaturated(n, ceiling: c)
                 case .error: b.outcomes.error = b.outcomes.error.addingSaturated(n, ceiling: c)
                 case .timeout: b.outcomes.timeout = b.outcomes.timeout.addingSaturated(n, ceiling: c)
                 case .throttle: b.outcomes.throttle = b.outcomes.throttle.addingSaturated(n, ceiling: c)
                 }
+                if outcome != .ok { b.countedFailures = b.countedFailures.addingSaturated(n, ceiling: c) }
             } || stored
         }
         return stored

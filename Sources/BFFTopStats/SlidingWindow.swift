@@ -28,7 +28,7 @@ struct SlidingWindow: Sendable {
     private(set) var extrema = Extrema()
 
     struct Sums: Sendable, Equatable {
-        var count = 0, ok = 0, error = 0, timeout = 0, throttle = 0, cold = 0, test = 0, oom = 0
+        var count = 0, ok = 0, error = 0, timeout = 0, throttle = 0, cold = 0, test = 0, oom = 0, countedFailures = 0
         var costRequests = 0.0, costCompute = 0.0
     }
 
@@ -141,6 +141,7 @@ struct SlidingWindow: Sendable {
         sums.throttle += Int(b.pointee.outcomes.throttle)
         sums.cold += Int(b.pointee.cold)
         sums.test += Int(b.pointee.test)
+        sums.countedFailures += Int(b.pointee.countedFailures)
         sums.oom += Int(b.pointee.oom)
         sums.costRequests += b.pointee.costRequests
         sums.costCompute += b.pointee.costCompute
@@ -160,6 +161,7 @@ struct SlidingWindow: Sendable {
         sums.throttle -= Int(b.pointee.outcomes.throttle)
         sums.cold -= Int(b.pointee.cold)
         sums.test -= Int(b.pointee.test)
+        sums.countedFailures -= Int(b.pointee.countedFailures)
         sums.oom -= Int(b.pointee.oom)
         sums.costRequests -= b.pointee.costRequests
         sums.costCompute -= b.pointee.costCompute

@@ -21,7 +21,11 @@ public struct EndpointFigures: Sendable, Equatable {
     public var kind: EndpointKind
     public var service: String?
     public var count: Int
+    /// Requests per second averaged over the window.
     public var rps: Double
+    /// Requests per second now: over the last `Aggregator.nowSeconds` whole seconds (fewer while
+    /// data has only just started), as htop's CPU% is a current rate and not an average.
+    public var rpsNow: Double = 0
     public var p50: Double?
     public var p90: Double?
     public var p95: Double?
@@ -34,6 +38,8 @@ public struct EndpointFigures: Sendable, Equatable {
     public var throttles: Int
     public var cold: Int
     public var test: Int
+    /// Of the failures, those known only from a counter (no duration, message or time of their own).
+    public var countedFailures = 0
     public var initP50: Double?
     public var initP99: Double?
     public var concurrencyNow: Double
@@ -68,8 +74,10 @@ public struct EndpointFigures: Sendable, Equatable {
     public var rightSizingSavingPerHour: Double?
 
     public var failures: Int { errors + timeouts + throttles }
-    /// Share of invocations that did not succeed, 0...1.
-    public var errorRate: Double { count > 0 ? Double(failures) / Double(count) : 0 }
+    /// Share of requests that did not succeed, 0...1. Failures known only from a counter are among
+    /// the timed requests (capped at all of them); with no request counted at all the share is
+    /// unknown and reads 0 (views show the failures themselves).
+    public var errorRate: Double { count > 0 ? min(1, Double(failures) / Double(count)) : 0 }
     public var coldRate: Double { count > 0 ? Double(cold) / Double(count) : 0 }
     public var costPerMillion: Double { count > 0 ? cost / Double(count) * 1_000_000 : 0 }
 }
@@ -118,6 +126,7 @@ public struct FailureRecord: Sendable, Equatable {
 public struct Totals: Sendable, Equatable {
     public var count: Int = 0
     public var rps: Double = 0
+    public var rpsNow: Double = 0
     public var failures: Int = 0
     public var cold: Int = 0
     /// Cost over the window.

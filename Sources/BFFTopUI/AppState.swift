@@ -21,13 +21,14 @@ public enum Pane: Int, CaseIterable, Sendable {
 
 /// Table columns, in display order. Every column sorts.
 public enum Column: String, CaseIterable, Sendable {
-    case endpoint, kind, rps, p50, p95, p99, errorRate = "err%", concurrency = "conc", cold = "cold%", costPerHour = "$/h", trend
+    case endpoint, kind, rps, rpsWindow = "avg", p50, p95, p99, errorRate = "err%", concurrency = "conc", cold = "cold%", costPerHour = "$/h", trend
 
     public var title: String {
         switch self {
         case .endpoint: "ENDPOINT"
         case .kind: "KIND"
-        case .rps: "RPS"
+        case .rps: "RPS \(Aggregator.nowSeconds)s"
+        case .rpsWindow: "RPS"
         case .p50: "P50"
         case .p95: "P95"
         case .p99: "P99"
@@ -187,7 +188,8 @@ public struct AppState: Sendable {
         switch c {
         case .endpoint: return cmp(a.name, b.name)
         case .kind: return cmp(a.kind.rawValue, b.kind.rawValue)
-        case .rps, .trend: return cmp(a.rps, b.rps)
+        case .rps: return cmp(a.rpsNow, b.rpsNow)
+        case .rpsWindow, .trend: return cmp(a.rps, b.rps)
         case .p50: return cmp(a.p50 ?? -1, b.p50 ?? -1)
         case .p95: return cmp(a.p95 ?? -1, b.p95 ?? -1)
         case .p99: return cmp(a.p99 ?? -1, b.p99 ?? -1)
@@ -461,7 +463,7 @@ public struct AppState: Sendable {
             if i >= tableOffset + visible { tableOffset = i - visible + 1 }
         }
         tableOffset = max(0, min(tableOffset, max(0, r.count - visible)))
-        errorsOffset = max(0, min(errorsOffset, max(0, displayed.snapshot.recentFailures.count - 1)))
+        errorsOffset = max(0, min(errorsOffset, max(0, ErrorsView.lineCount(self) - 1)))
         alarmsOffset = max(0, min(alarmsOffset, max(0, AlarmsView.lineCount(displayed.alarms) - 1)))
         // End in the raw-metrics pane stops at its last metric, never past it.
         metricsOffset = max(0, min(metricsOffset, max(0, (displayed.ingest.dogstatsd?.rawList.count ?? 0) - 1)))

@@ -30,7 +30,7 @@ import Testing
         let notice = grid.row(1)
         #expect(notice.contains("⚠"), "notice: \(notice)")
         // A firing alarm never takes the fleet's summary away: it leads the row, the notice follows.
-        #expect(notice.hasPrefix(" 196 rps · 0.9% failed"), "summary kept beside the alarm: \(notice)")
+        #expect(notice.hasPrefix(" 121 rps now · 0.9% failed"), "summary kept beside the alarm: \(notice)")
         #expect(notice.trimmingCharacters(in: .whitespaces).hasSuffix("…"), "a notice cut short says so")
     }
 

@@ -62,12 +62,12 @@ import Testing
     @Test func tableRowsFollowTheSortAndShowTrueFigures() {
         let s = Fixtures.state(Self.busy, width: 200, height: 50)
         let rows = s.rows
-        #expect(rows.map(\.rps) == rows.map(\.rps).sorted(by: >))
+        #expect(rows.map(\.rpsNow) == rows.map(\.rpsNow).sorted(by: >), "sorted by the current rate")
         let grid = Dashboard.render(s)
         guard let top = rows.first else { Issue.record("no rows"); return }
         let line = grid.text.split(separator: "\n").first { $0.contains(top.name) } ?? ""
         #expect(line.contains(Format.ms(top.p99)))
-        #expect(line.contains(Format.count(top.rps)))
+        #expect(line.contains(Format.count(top.rps)) && line.contains(Format.count(top.rpsNow)))
     }
 
     @Test func monochromeUsesAttributesOnly() {

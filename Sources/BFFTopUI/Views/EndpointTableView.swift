@@ -10,7 +10,8 @@ enum EndpointTableView {
     }
 
     static let fixed: [Col] = [
-        Col(column: .kind, width: 5, priority: 3), Col(column: .rps, width: 6, priority: 0), Col(column: .p50, width: 7, priority: 1),
+        Col(column: .kind, width: 5, priority: 3), Col(column: .rps, width: 7, priority: 0), Col(column: .rpsWindow, width: 7, priority: 3),
+        Col(column: .p50, width: 7, priority: 1),
         Col(column: .p95, width: 7, priority: 4), Col(column: .p99, width: 7, priority: 0), Col(column: .errorRate, width: 6, priority: 0),
         Col(column: .concurrency, width: 9, priority: 1), Col(column: .cold, width: 6, priority: 2), Col(column: .costPerHour, width: 7, priority: 2),
         Col(column: .trend, width: 8, priority: 5),
@@ -51,7 +52,9 @@ enum EndpointTableView {
         p.grid.put(x, inner.y, nameTitle, hs, maxWidth: nameWidth)
         x += nameWidth + 1
         for c in cols {
-            let t = c.column.title + (s.sortColumn == c.column ? arrow : "")
+            // The window average says which window; every other figure is over it too (the header says so).
+            let title = c.column == .rpsWindow ? "RPS \(s.window)" : c.column.title
+            let t = title + (s.sortColumn == c.column ? arrow : "")
             if c.column == .trend || c.column == .kind {
                 p.grid.put(x, inner.y, t, hs, maxWidth: c.width)
             } else {
@@ -89,7 +92,7 @@ enum EndpointTableView {
 
     /// The alarm metrics each column shows; a firing alarm on one colours that cell.
     static let alarmMetrics: [Column: Set<AlarmMetric>] = [
-        .endpoint: [.timeouts, .oom, .durationVsTimeout, .memoryUsed, .silent], .rps: [.rps], .p50: [.p50], .p95: [.p95],
+        .endpoint: [.timeouts, .oom, .durationVsTimeout, .memoryUsed, .silent], .rps: [.rps], .rpsWindow: [.rps], .p50: [.p50], .p95: [.p95],
         .p99: [.p99], .errorRate: [.errorRate, .throttleRate], .concurrency: [.concurrencyVsLimit], .cold: [.coldRate],
         .costPerHour: [.costPerHour],
     ]
@@ -119,7 +122,8 @@ enum EndpointTableView {
         switch c {
         case .endpoint: return (f.name, .text)
         case .kind: return (f.kind == .route ? "route" : "fn", .muted)
-        case .rps: return (Format.count(f.rps), idle ? .muted : .invocations)
+        case .rps: return (Format.count(f.rpsNow), idle ? .muted : .invocations)
+        case .rpsWindow: return (Format.count(f.rps), idle ? .muted : .text)
         case .p50: return (Format.ms(f.p50), .latencyP50)
         case .p95: return (Format.ms(f.p95), .latencyP95)
         case .p99: return (Format.ms(f.p99), .latencyP99)

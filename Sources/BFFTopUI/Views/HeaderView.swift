@@ -33,7 +33,7 @@ enum HeaderView {
             }
         }
         segs += [
-            Segment(text: "⏱ \(s.window)", role: .text, priority: 4),
+            Segment(text: "window \(s.window)", role: .text, priority: 4),
             Segment(text: "\(Format.dollars(snap.totals.costSoFar)) so far", role: .cost, priority: 5),
             Segment(text: "\(Format.dollars(snap.totals.projectedPerMonth))/mo", role: .cost, priority: 5),
         ]
@@ -147,7 +147,7 @@ enum HeaderView {
         }
         // The fleet's summary always leads the row (an alarm fires within seconds in a busy fleet and
         // must not take it away); what needs attention follows it, cut with an ellipsis.
-        var parts = ["\(Format.count(t.rps)) rps", "\(Format.percent(t.count > 0 ? Double(t.failures) / Double(t.count) : 0)) failed",
+        var parts = ["\(Format.count(t.rpsNow)) rps now", "\(Format.percent(t.count > 0 ? min(1, Double(t.failures) / Double(t.count)) : 0)) failed",
                      "\(Format.percent(t.count > 0 ? Double(t.cold) / Double(t.count) : 0)) cold", "\(Format.dollars(t.costPerHour))/h"]
         if !s.filter.isEmpty { parts.append("filter /\(s.filter)") }
         let n = p.grid.put(r.x + 1, r.y, parts.joined(separator: " · "), p.style(.muted), maxWidth: r.width - 2)
