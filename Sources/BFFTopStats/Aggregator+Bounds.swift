@@ -25,6 +25,7 @@ extension Aggregator {
         let id = Int32(endpoints.count)
         var e = EndpointState(id: id, name: name, settings: FunctionSettings.resolve(config.functions, for: name))
         e.provider = config.cost.provider(for: nil, settings: e.settings)
+        if config.keepsLifetime { e.lifetime = Bucket() }
         endpoints.append(e)
         if ids[name] == nil { ids[name] = id }
         return id

@@ -18,6 +18,9 @@ public struct AggregatorConfig: Sendable {
     public var recentFailureCapacity = 200
     /// When data starts, for rates over a partly filled window; nil = the first event's time.
     public var startedAt: Double?
+    /// Every endpoint also keeps one bucket over everything it took (`report --window all`); the
+    /// windows' tiers reach back an hour at most.
+    public var keepsLifetime = false
 
     public init() {}
 }
@@ -33,7 +36,7 @@ public final class Aggregator {
     var ids: [String: Int32] = [:]
     private var failures: [FailureRecord] = []
     private var failureHead = 0
-    @exclusivity(unchecked) private var dataStart: Double?
+    @exclusivity(unchecked) private(set) var dataStart: Double?
     @exclusivity(unchecked) private var aggregated = 0
     @exclusivity(unchecked) var lost = AggregatorLosses()
     /// Staged invocations that every tier refused when their stage was flushed (see
@@ -65,8 +68,8 @@ public final class Aggregator {
 
     /// The row that counts the events of names past the endpoint cap, per kind.
     public static func overflowName(_ kind: EndpointKind) -> String { kind == .route ? "(other routes)" : "(other functions)" }
-    @exclusivity(unchecked) private var scratch = SketchAccumulator()
-    @exclusivity(unchecked) private var initScratch = SketchAccumulator()
+    @exclusivity(unchecked) var scratch = SketchAccumulator()
+    @exclusivity(unchecked) var initScratch = SketchAccumulator()
 
     public init(config: AggregatorConfig = AggregatorConfig()) {
         self.config = config
@@ -403,7 +406,7 @@ public final class Aggregator {
     }
 
     /// An endpoint's figures before any bucket is added: what it is and what the config says.
-    private func baseFigures(_ e: borrowing EndpointState) -> EndpointFigures {
+    func baseFigures(_ e: borrowing EndpointState) -> EndpointFigures {
         var f = EndpointFigures(
             name: e.name, kind: e.kind, service: e.service, count: 0, rps: 0, ok: 0, errors: 0, timeouts: 0,
             throttles: 0, cold: 0, test: 0, concurrencyNow: 0, concurrencyPeak: 0, concurrencyLimit: e.limit,
@@ -418,7 +421,7 @@ public final class Aggregator {
     }
 
     /// What follows from the added buckets: peaks, rates, cost, right-sizing, percentiles, concurrency.
-    private func finish(_ f: inout EndpointFigures, _ e: borrowing EndpointState, window w: Window, range: ClosedRange<Int64>,
+    func finish(_ f: inout EndpointFigures, _ e: borrowing EndpointState, window w: Window, range: ClosedRange<Int64>,
                         span: Double, now: Double, maxUsed: Double, latency: Bool, forAlarms: Bool) {
         f.concurrencyPeak = max(f.concurrencyPeak, e.provisionalPeak(resolution: w.resolution, in: range))
         f.rps = Double(f.count) / span
@@ -451,7 +454,7 @@ public final class Aggregator {
     /// Adds one bucket's figures (a static function of its arguments: a local function capturing
     /// the figures made every access to them a dynamic exclusivity check).
     @inline(__always)
-    private static func add(_ b: UnsafePointer<Bucket>, to f: inout EndpointFigures, maxUsed: inout Double,
+    static func add(_ b: UnsafePointer<Bucket>, to f: inout EndpointFigures, maxUsed: inout Double,
                             sketchesInto aggregator: Aggregator?, initDurations: Bool = true) {
         f.count += Int(b.pointee.count)
         f.ok += Int(b.pointee.outcomes.ok)

@@ -26,6 +26,8 @@ struct EndpointState: Sendable {
     /// Invocations of the newest second not yet added to the tiers (`index` is that second;
     /// `.min` when empty). Queries read it besides the tiers.
     var stage = Bucket()
+    /// Everything this endpoint took, when the aggregator keeps lifetimes (`report --window all`).
+    var lifetime: Bucket?
     var concurrency = ConcurrencyTracker()
     /// The computed peaks of the newest `ConcurrencyTracker.settleSeconds` + 1 seconds, replaced at
     /// every refresh instead of raised into the tiers: they count invocations still in flight as
@@ -100,6 +102,7 @@ struct EndpointState: Sendable {
         totalCost += inv.costTotal
         if inv.billed { provider = inv.provider }
         let ratio = timeoutMs.map { $0 > 0 ? inv.durationMs / $0 : 0 } ?? 0
+        if lifetime != nil { Self.add(inv, ratio: ratio, parentID: parentID, to: &lifetime!) }
         let second = wholeSecond(t)
         if second != stage.index {
             if second > stage.index || second < stage.index - Self.lateReach {
@@ -230,6 +233,20 @@ struct EndpointState: Sendable {
                 if outcome != .ok { b.countedFailures = b.countedFailures.addingSaturated(n, ceiling: c) }
             } || stored
         }
+        if stored, lifetime != nil {
+            var counted = Bucket()
+            counted.cold = UInt32(clamping: coldStarts)
+            switch outcome {
+            case .ok:
+                counted.count = UInt32(clamping: n)
+                counted.outcomes.ok = UInt32(clamping: n)
+            case .error: counted.outcomes.error = UInt32(clamping: n)
+            case .timeout: counted.outcomes.timeout = UInt32(clamping: n)
+            case .throttle: counted.outcomes.throttle = UInt32(clamping: n)
+            }
+            if outcome != .ok { counted.countedFailures = UInt32(clamping: n) }
+            lifetime!.absorb(counted)
+        }
         return stored
     }
 
@@ -248,6 +265,7 @@ struct EndpointState: Sendable {
         for k in tiers.indices {
             tiers[k].update(at: t) { b in if value > b.peakConcurrency { b.peakConcurrency = value } }
         }
+        if let l = lifetime, value > l.peakConcurrency { lifetime!.peakConcurrency = value }
         for k in sliding.indices {
             sliding[k].peakRaised(index: floorDiv(wholeSecond(t), Int64(sliding[k].window.resolution)), to: value)
         }

@@ -43,13 +43,54 @@ import Testing
             #expect(abs(got - exact(q)) / exact(q) <= 0.01, "\(name): \(got) vs \(exact(q))")
         }
         #expect(Double(col("max_ms")) == sorted.last)
-        #expect(abs((Double(col("cost_usd")) ?? 0) - cost) < 1e-12)
+        #expect(abs((Double(col("cost_usd")) ?? 0) - cost) < 5e-9, "USD to the hundredth of a micro-dollar")
+        // Plain numbers only: no fractions, units or float noise in a numeric CSV column.
+        for (k, name) in header.enumerated() where !["endpoint", "kind", "service"].contains(name) {
+            let cell = row[k]
+            #expect(cell.isEmpty || cell.allSatisfy { $0.isNumber || $0 == "." || $0 == "-" }, "\(name): \(cell)")
+            #expect(!cell.contains(".") || cell.split(separator: ".")[1].count <= 8, "\(name): \(cell)")
+        }
 
         let table = try shell("\(bin) report \(file)")
         #expect(table.output.contains("1 malformed lines skipped, 1 other log lines"), "\(table.output)")
         let missing = try shell("\(bin) report /nonexistent/file.ndjson")
         #expect(missing.status != 0)
         #expect(missing.output.contains("cannot open /nonexistent/file.ndjson"))
+    }
+
+    /// A file that spans five hours: the report covers all of it unless a window is asked for.
+    @Test func reportCoversTheWholeInputByDefault() throws {
+        let file = "/tmp/bfftop-report-span-\(getpid()).ndjson"
+        defer { unlink(file) }
+        let t0 = 1_732_460_000.0
+        var text = ""
+        var lastHour: [Double] = []
+        var all: [Double] = []
+        for i in 0..<600 {  // one every 30 s for five hours
+            let end = t0 + Double(i) * 30
+            let d = Double(10 + (i * 7) % 90)
+            all.append(d)
+            if end > t0 + 599 * 30 - 3600 { lastHour.append(d) }
+            text += NativeEncoder.encode(.invocation(Invocation(ts: end - d / 1000, endpoint: "GET /api/feed", durationMs: d, status: 200))) + "\n"
+        }
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        func row(_ args: String) throws -> [String: String] {
+            let r = try shell("\(bin) report \(file) --format csv \(args) 2>/dev/null")
+            return reportRows(r.output)["GET /api/feed"] ?? [:]
+        }
+        let whole = try row("")
+        #expect(whole["count"] == "600", "\(whole)")
+        #expect(Double(whole["max_ms"] ?? "") == all.max())
+        let sorted = all.sorted()
+        let p50 = sorted[max(1, Int((0.5 * Double(sorted.count)).rounded(.up))) - 1]
+        #expect(abs((Double(whole["p50_ms"] ?? "") ?? 0) - p50) / p50 <= 0.01, "\(whole)")
+        #expect(abs((Double(whole["rps"] ?? "") ?? 0) - 600 / (599 * 30)) < 0.001, "rate over the five hours the file covers")
+        let hour = try row("--window 1h")
+        let n = Int(hour["count"] ?? "") ?? -1
+        #expect(abs(n - lastHour.count) <= 2, "the last hour: \(n) vs \(lastHour.count)")
+        let table = try shell("\(bin) report \(file)")
+        #expect(table.output.contains("window: all of"), "\(table.output)")
+        #expect(table.output.contains(" p50 ") && !table.output.contains("p50_ms"), "table headers match cells that carry their units")
     }
 
     /// `aws logs get-log-events` output as the CLI prints it (pretty JSON), with a `Task timed out`

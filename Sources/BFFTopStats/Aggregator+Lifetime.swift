@@ -1,0 +1,45 @@
+/// `report --window all`: figures over everything each endpoint took (`AggregatorConfig.keepsLifetime`),
+/// not over the last hour that the windows' tiers reach.
+extension Aggregator {
+    /// Every endpoint's figures over all the input, with totals over the span from the first event
+    /// to `now`. Empty figures when the aggregator keeps no lifetimes.
+    public func lifetimeSnapshot(now: Double) -> AggregateSnapshot {
+        advance(to: now)
+        let span = max(1, now - (dataStart ?? now))
+        // Nothing in the tiers is read: a range no bucket is in.
+        let none = Int64.min...Int64.min
+        var fanOut = [Double](repeating: 0, count: endpoints.count)
+        for i in endpoints.indices where endpoints[i].kind == .function {
+            for p in endpoints[i].lifetime?.parents ?? [] { fanOut[Int(p.parent)] += p.cost }
+        }
+        var figures: [EndpointFigures] = []
+        var totals = Totals()
+        var usagePerHour: [Provider: Usage] = [:]
+        for i in endpoints.indices {
+            scratch.reset()
+            initScratch.reset()
+            var f = baseFigures(endpoints[i])
+            var maxUsed = 0.0
+            if let life = endpoints[i].lifetime {
+                withUnsafePointer(to: life) { Self.add($0, to: &f, maxUsed: &maxUsed, sketchesInto: self) }
+                f.concurrencyPeak = life.peakConcurrency
+            }
+            finish(&f, endpoints[i], window: .oneHour, range: none, span: span, now: now, maxUsed: maxUsed, latency: true, forAlarms: false)
+            f.fanOutCost = fanOut[i]
+            totals.count += f.count
+            totals.failures += f.failures
+            totals.cold += f.cold
+            totals.cost += f.cost
+            totals.costSoFar += endpoints[i].totalCost
+            usagePerHour[endpoints[i].provider, default: Usage()] = usagePerHour[endpoints[i].provider, default: Usage()] + f.usage.scaled(3600 / span)
+            totals.provisionedPerHour += f.provisionedPerHour
+            figures.append(f)
+        }
+        totals.rps = Double(totals.count) / span
+        totals.costPerHour = totals.cost / span * 3600 + totals.provisionedPerHour
+        totals.projectedPerMonth = config.cost.projectedMonthly(costPerHour: totals.costPerHour, usagePerHour: usagePerHour)
+        return AggregateSnapshot(
+            now: now, request: SnapshotRequest(window: .oneHour), endpoints: figures, totals: totals, recentFailures: [],
+            detail: nil, eventsAggregated: eventsAggregated, losses: losses, endpointsOverCap: endpointsOverCap)
+    }
+}
