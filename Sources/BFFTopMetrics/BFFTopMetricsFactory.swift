@@ -198,8 +198,10 @@ final class ErrorCounter: CounterHandler, Sendable {
     func increment(by n: Int64) {
         guard n > 0 else { return }
         let outcome = route.outcome == .ok ? Outcome.error : route.outcome
+        // Hummingbird records no duration for a request that threw, only this counter: these
+        // failures are requests of their own, not among the timed ones.
         queue.push(.outcomes(OutcomeCount(ts: wallClock(), endpoint: route.endpoint, kind: .route, outcome: outcome,
-                                          count: Int(n), service: service)))
+                                          count: Int(n), service: service, untimed: true)))
     }
 
     func reset() {}

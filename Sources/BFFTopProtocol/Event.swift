@@ -192,9 +192,15 @@ public struct OutcomeCount: Sendable, Equatable {
     public var service: String?
     /// Cold starts known only as a count (EMF `ColdStart`); with `count` 0 they belong to invocations counted elsewhere.
     public var coldStarts: Int
+    /// Whether these failures are requests that have no timing of their own (Hummingbird records no
+    /// duration for a request that threw): then they count as requests too. Otherwise (the default,
+    /// as APM tools count hits and errors) they are among the requests the timings count.
+    public var untimed: Bool
 
-    public init(ts: Double, endpoint: String, kind: EndpointKind? = nil, outcome: Outcome, count: Int, service: String? = nil, coldStarts: Int = 0) {
+    public init(ts: Double, endpoint: String, kind: EndpointKind? = nil, outcome: Outcome, count: Int, service: String? = nil, coldStarts: Int = 0,
+                untimed: Bool = false) {
         self.coldStarts = coldStarts
+        self.untimed = untimed
         self.ts = ts
         self.endpoint = endpoint
         self.kind = kind

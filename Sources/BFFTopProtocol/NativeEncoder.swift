@@ -50,6 +50,7 @@ public enum NativeEncoder {
             w.string("outcome", o.outcome.description)
             w.number("count", Double(o.count))
             if o.coldStarts > 0 { w.number("cold_starts", Double(o.coldStarts)) }
+            if o.untimed { w.bool("untimed", true) }
         }
         return w.finish()
     }

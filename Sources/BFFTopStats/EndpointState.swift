@@ -207,14 +207,15 @@ struct EndpointState: Sendable {
     }
 
     /// Failed invocations without durations: counted, never sampled for latency.
-    mutating func recordOutcomes(_ outcome: Outcome, count n: Int, coldStarts: Int = 0, at t: Double, refused: inout Int) -> Bool {
+    mutating func recordOutcomes(_ outcome: Outcome, count n: Int, coldStarts: Int = 0, untimed: Bool = false, at t: Double, refused: inout Int) -> Bool {
         flushStageBefore(directUpdateAt: t, refused: &refused)
         tiersChanged(second: wholeSecond(t))
         lastSeen = max(lastSeen, t)
         // Counted failures are among the requests the timings count (APM's hits and errors: a
-        // DogStatsD error counter beside the route's timings is not more requests); counted
-        // successes are requests without a timing.
-        if outcome == .ok { totalCount = totalCount.addingSaturated(n) }
+        // DogStatsD error counter beside the route's timings is not more requests), unless the
+        // source says they had no timing (`untimed`); counted successes are requests without one.
+        let requests = outcome == .ok || untimed
+        if requests { totalCount = totalCount.addingSaturated(n) }
         var stored = false
         // Counts arrive in the millions at once (a DogStatsD counter): a bucket's 32-bit counters
         // saturate rather than trap. Counting `count` and `ok` alike keeps count ≥ ok.
@@ -222,10 +223,9 @@ struct EndpointState: Sendable {
             stored = tiers[k].update(at: t) { b in
                 let c = Bucket.countCeiling
                 b.cold = b.cold.addingSaturated(coldStarts, ceiling: c)
+                if requests { b.count = b.count.addingSaturated(n, ceiling: c) }
                 switch outcome {
-                case .ok:
-                    b.count = b.count.addingSaturated(n, ceiling: c)
-                    b.outcomes.ok = b.outcomes.ok.addingSaturated(n, ceiling: c)
+                case .ok: b.outcomes.ok = b.outcomes.ok.addingSaturated(n, ceiling: c)
                 case .error: b.outcomes.error = b.outcomes.error.addingSaturated(n, ceiling: c)
                 case .timeout: b.outcomes.timeout = b.outcomes.timeout.addingSaturated(n, ceiling: c)
                 case .throttle: b.outcomes.throttle = b.outcomes.throttle.addingSaturated(n, ceiling: c)
@@ -236,10 +236,9 @@ struct EndpointState: Sendable {
         if stored, lifetime != nil {
             var counted = Bucket()
             counted.cold = UInt32(clamping: coldStarts)
+            if requests { counted.count = UInt32(clamping: n) }
             switch outcome {
-            case .ok:
-                counted.count = UInt32(clamping: n)
-                counted.outcomes.ok = UInt32(clamping: n)
+            case .ok: counted.outcomes.ok = UInt32(clamping: n)
             case .error: counted.outcomes.error = UInt32(clamping: n)
             case .timeout: counted.outcomes.timeout = UInt32(clamping: n)
             case .throttle: counted.outcomes.throttle = UInt32(clamping: n)

@@ -65,7 +65,8 @@ public final class Terminal {
             use_default_colors()
             // Truecolor needs a direct-colour terminfo (xterm-direct: COLORS = 2^24); COLORTERM alone
             // cannot make ncurses emit 24-bit sequences, so such terminals get the nearest of 256.
-            d = bt_colors() >= 0x100_0000 ? .truecolor : bt_colors() >= 256 ? .indexed256 : .ansi16
+            let n = bt_colors()
+            d = n >= 0x100_0000 ? .truecolor : n >= 256 ? .indexed256 : n >= 16 ? .ansi16 : .ansi8
         }
         depth = d
     }
@@ -162,12 +163,17 @@ public final class Terminal {
         if s.attrs.contains(.underline) { a |= bt_a_underline() }
         guard depth != .mono else { return (a, 0) }
         var fg = colorNumber(s.fg)
-        let bg = colorNumber(s.bg)
+        var bg = colorNumber(s.bg)
         // 8-colour terminals: show bright ANSI colours as bold normal ones.
-        if bt_colors() < 16, fg >= 8 {
-            fg -= 8
-            a |= bt_a_bold()
+        if bt_colors() < 16 {
+            if fg >= 8 {
+                fg -= 8
+                a |= bt_a_bold()
+            }
+            if bg >= 8 { bg -= 8 }
         }
+        // Never text in its own background's colour.
+        if fg >= 0, fg == bg { fg = -1 }
         return (a, pair(fg, bg))
     }
 

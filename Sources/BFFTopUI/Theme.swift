@@ -17,7 +17,9 @@ extension Role {
 }
 
 public enum ColorDepth: Int, Sendable, Comparable {
-    case mono, ansi16, indexed256, truecolor
+    /// `ansi8`: the eight colours of `TERM=xterm` or `linux`, where a "bright" colour is only bold
+    /// and grey is black: emphasis and selection come from attributes there, not from colours.
+    case mono, ansi8, ansi16, indexed256, truecolor
     public static func < (a: ColorDepth, b: ColorDepth) -> Bool { a.rawValue < b.rawValue }
 }
 
@@ -37,6 +39,7 @@ public struct Theme: Sendable, Equatable {
     /// The style for a role at a colour depth. Monochrome keeps emphasis through attributes only.
     public func style(_ role: Role, depth: ColorDepth) -> Style {
         if depth == .mono { return Theme.monoStyle(role) }
+        if depth == .ansi8 { return eightColourStyle(role) }
         let fg = (colors[role] ?? Role.fallback[role].flatMap { colors[$0] } ?? colors[.text] ?? .terminalDefault).resolved(for: depth)
         var s = Style(fg: fg, bg: .terminalDefault)
         switch role {
@@ -50,6 +53,25 @@ public struct Theme: Sendable, Equatable {
         default: break
         }
         return s
+    }
+
+    /// Eight colours: the terminal's own foreground for text, dim for what is muted, reverse video
+    /// for the selection and badges (a grey background is black there, so colours would vanish),
+    /// and the six chromatic colours for what has meaning; a colour without hue takes the
+    /// terminal's foreground.
+    func eightColourStyle(_ role: Role) -> Style {
+        switch role {
+        case .text: return Style()
+        case .title, .header, .key: return Style(attrs: .bold)
+        case .muted, .border, .chartAxis: return Style(attrs: .dim)
+        case .borderFocus: return Style(attrs: .bold)
+        case .selectedFg, .selectedBg, .badgeFg, .badgeBg: return Style(attrs: [.reverse, .bold])
+        default:
+            let c = colors[role] ?? Role.fallback[role].flatMap { colors[$0] } ?? colors[.text] ?? .terminalDefault
+            var s = Style(fg: c.resolved(for: .ansi8))
+            if role == .bad || role == .alarm { s.attrs = .bold }
+            return s
+        }
     }
 
     static func monoStyle(_ role: Role) -> Style {
@@ -72,6 +94,7 @@ extension Color {
     public func resolved(for depth: ColorDepth) -> Color {
         switch (self, depth) {
         case (.terminalDefault, _), (_, .mono): return .terminalDefault
+        case (_, .ansi8): return Color.nearestChromatic(rgb)
         case (.ansi, _): return self
         case (.indexed(let i), .ansi16): return .ansi(Color.nearestANSI(Color.rgbOfIndex(i)))
         case (.indexed, _): return self
@@ -96,6 +119,27 @@ extension Color {
         (0, 0, 0), (205, 0, 0), (0, 205, 0), (205, 205, 0), (0, 0, 238), (205, 0, 205), (0, 205, 205), (229, 229, 229),
         (127, 127, 127), (255, 0, 0), (0, 255, 0), (255, 255, 0), (92, 92, 255), (255, 0, 255), (0, 255, 255), (255, 255, 255),
     ]
+
+    /// One of the six chromatic ANSI colours (red … cyan) by hue, or the terminal's foreground
+    /// for greys, black and white (which an eight-colour terminal may show in its background's colour).
+    static func nearestChromatic(_ c: (UInt8, UInt8, UInt8)) -> Color {
+        let (r, g, b) = (Double(c.0), Double(c.1), Double(c.2))
+        let hi = max(r, g, b), lo = min(r, g, b)
+        guard hi > 0, (hi - lo) / hi >= 0.25 else { return .terminalDefault }
+        var best = 1
+        var bestD = Double.infinity
+        for i in 1...6 {
+            let a = ansiRGB[i]
+            // Compare hues: scale both colours to the same brightness first.
+            let k = 255 / hi
+            let d = pow2(r * k - Double(a.0)) + pow2(g * k - Double(a.1)) + pow2(b * k - Double(a.2))
+            if d < bestD {
+                bestD = d
+                best = i
+            }
+        }
+        return .ansi(UInt8(best))
+    }
 
     static func nearestANSI(_ c: (UInt8, UInt8, UInt8)) -> UInt8 {
         var best = 0
@@ -141,3 +185,4 @@ extension Color {
 }
 
 @inline(__always) private func sq(_ x: Int) -> Int { x * x }
+@inline(__always) private func pow2(_ x: Double) -> Double { x * x }

@@ -87,6 +87,8 @@ public final class NativeDecoder {
                 f.outcome = try string(v, "outcome", s, intern: true)
             } else if s.equals(ks, ke, "init_ms") {
                 f.initMs = try number(v, "init_ms", s)
+            } else if s.equals(ks, ke, "untimed") {
+                f.untimed = try bool(v, "untimed", s)
             }
         case 8:
             if s.equals(ks, ke, "endpoint") { f.endpoint = try string(v, "endpoint", s, intern: true) } else if s.equals(ks, ke, "trace_id") {
@@ -176,6 +178,7 @@ private struct Fields {
     var limit: Double?
     var count: Double?
     var coldStarts: Double?
+    var untimed: Bool?
     var test: Bool?
     /// Receive time, in recordings.
     var rt: Double?
@@ -217,7 +220,8 @@ private struct Fields {
             guard let o = outcome.flatMap(Outcome.init(name:)), o != .ok || count == 0 else {
                 throw DecodeError("field \"outcome\" must be error, timeout or throttle for an outcomes event")
             }
-            return .outcomes(OutcomeCount(ts: ts, endpoint: endpoint, kind: kind, outcome: o, count: Int(count), service: service, coldStarts: Int(cold)))
+            return .outcomes(OutcomeCount(ts: ts, endpoint: endpoint, kind: kind, outcome: o, count: Int(count), service: service, coldStarts: Int(cold),
+                                          untimed: untimed ?? false))
         default:
             throw DecodeError("unknown event type \"\(type)\" (expected invocation, start, concurrency or outcomes)")
         }

@@ -62,6 +62,11 @@ import BFFTopWire
         #expect(resize.count == 0 && resize.failures == 3 && resize.countedFailures == 3)
         #expect(resize.errorRate == 0, "no request counted: the share is unknown (views show the failures)")
         #expect(snap.totals.count == 3000 && snap.totals.failures == 303)
+        // Failures a source says had no timing (Hummingbird's thrown errors) are requests too.
+        agg.ingest(.outcomes(OutcomeCount(ts: t0 + 21, endpoint: "POST /book", kind: .route, outcome: .error, count: 2, untimed: true)))
+        for i in 0..<8 { agg.ingest(timing("POST /book", end: t0 + 22 + Double(i) / 10)) }
+        let book = try #require(agg.snapshot(SnapshotRequest(window: .oneMinute), now: t0 + 30.5).endpoints.first { $0.name == "POST /book" })
+        #expect(book.count == 10 && book.errors == 2 && abs(book.errorRate - 0.2) < 1e-12)
         // The error-rate rule reads the same share, capped at all requests.
         #expect(AlarmMetric.errorRate.value(slots, now: t0 + 30.5) == 10)
     }

@@ -82,6 +82,9 @@ import Testing
         #expect(NativeDecoder().decode(NativeEncoder.encode(e)) == .success(e))
         let cold = WireEvent.outcomes(OutcomeCount(ts: 3, endpoint: "orders-fn", kind: .function, outcome: .ok, count: 0, coldStarts: 2))
         #expect(NativeDecoder().decode(NativeEncoder.encode(cold)) == .success(cold), "cold starts survive a recording")
+        let untimed = WireEvent.outcomes(OutcomeCount(ts: 5, endpoint: "POST /book", kind: .route, outcome: .error, count: 2, untimed: true))
+        #expect(NativeEncoder.encode(untimed).contains(#""untimed":true"#))
+        #expect(NativeDecoder().decode(NativeEncoder.encode(untimed)) == .success(untimed), "untimed failures survive a recording")
         guard case .failure = NativeDecoder().decode(#"{"v":1,"type":"outcomes","ts":1,"endpoint":"x","outcome":"ok","count":0}"#) else {
             Issue.record("an outcomes event with nothing in it is malformed")
             return

@@ -80,6 +80,8 @@ enum EndpointTableView {
                     n.bg = sel.bg
                     n.attrs.formUnion(sel.attrs)
                     if mono || st.fg == textFg { n.fg = sel.fg }
+                    // Never text in its own background's colour (a muted grey on a grey selection).
+                    if n.fg == n.bg, n.bg != .terminalDefault { n.fg = sel.fg }
                     return n
                 }
             }
@@ -124,9 +126,11 @@ enum EndpointTableView {
         case .kind: return (f.kind == .route ? "route" : "fn", .muted)
         case .rps: return (Format.count(f.rpsNow), idle ? .muted : .invocations)
         case .rpsWindow: return (Format.count(f.rps), idle ? .muted : .text)
-        case .p50: return (Format.ms(f.p50), .latencyP50)
-        case .p95: return (Format.ms(f.p95), .latencyP95)
-        case .p99: return (Format.ms(f.p99), .latencyP99)
+        // Coloured by value against the endpoint's latency budget, or not at all: a fixed colour per
+        // column reads as a severity it does not have.
+        case .p50: return (Format.ms(f.p50), latencyRole(f.p50, f.latencyBudgetMs))
+        case .p95: return (Format.ms(f.p95), latencyRole(f.p95, f.latencyBudgetMs))
+        case .p99: return (Format.ms(f.p99), latencyRole(f.p99, f.latencyBudgetMs))
         case .errorRate:
             let r = f.errorRate
             return (idle ? Format.missing : Format.percent(r), r >= 0.10 ? .bad : r >= 0.01 ? .warn : r > 0 ? .text : .muted)
@@ -156,4 +160,11 @@ enum EndpointTableView {
             p.grid.put(r.x + max(1, (r.width - text.unicodeScalars.count) / 2), top + i, text, p.style(role), maxWidth: r.width - 1)
         }
     }
+
+    /// A percentile's role: over its budget bad, within a fifth of it a warning, else plain text.
+    static func latencyRole(_ v: Double?, _ budget: Double?) -> Role {
+        guard let v, let budget, budget > 0 else { return .text }
+        return v > budget ? .bad : v >= 0.8 * budget ? .warn : .text
+    }
+
 }
