@@ -87,10 +87,14 @@ extension StringProtocol {
         return String(s)
     }
 
-    /// Padded with spaces (or cut) to exactly `width` characters.
+    /// Padded with spaces (or cut) to exactly `width` terminal columns (wide characters take two;
+    /// one that would straddle the edge is left out and its column padded).
     public func padded(to width: Int) -> String {
-        let c = count
-        return c >= width ? String(prefix(width)) : String(self) + String(repeating: " ", count: width - c)
+        let s = String(self)
+        let c = s.displayWidth
+        if c == width { return s }
+        let cut = c > width ? DisplayWidth.prefix(s, width) : s
+        return cut + String(repeating: " ", count: Swift.max(0, width - cut.displayWidth))
     }
 }
 

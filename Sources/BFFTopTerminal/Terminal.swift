@@ -137,8 +137,19 @@ public final class Terminal {
                 var run: [wchar_t] = []
                 var end = x
                 while end < grid.width, grid[end, y].style == style, previous.map({ $0[end, y] != grid[end, y] }) ?? true {
-                    run.append(wchar_t(bitPattern: grid[end, y].scalar.value))
+                    // The right half of a wide character: the terminal fills it when it draws the left.
+                    let c = grid[end, y].scalar
+                    if c == CellGrid.presentationContinuation {
+                        run.append(0xFE0F)  // after the symbol: emoji presentation, two columns
+                    } else if c != CellGrid.continuation {
+                        run.append(wchar_t(bitPattern: c.value))
+                    }
                     end += 1
+                }
+                // A run that starts on the right half of a wide character redraws the whole character.
+                if x > 0, CellGrid.isContinuation(grid[x, y].scalar) {
+                    x -= 1
+                    run.insert(wchar_t(bitPattern: grid[x, y].scalar.value), at: 0)
                 }
                 // ncurses scrolls if the bottom-right cell is written with waddnwstr; skip it.
                 if y == grid.height - 1, end == grid.width, run.count > 1 { run.removeLast() }

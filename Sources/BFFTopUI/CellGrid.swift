@@ -1,3 +1,5 @@
+import BFFTopProtocol
+
 /// A colour as a theme names it. The terminal backend resolves it to what the terminal can show.
 public enum Color: Hashable, Sendable {
     /// The terminal's own foreground or background.
@@ -86,8 +88,10 @@ public struct Rect: Equatable, Sendable {
     }
 }
 
-/// The in-memory screen every view draws into. One cell per column: bfftop draws only
-/// single-width characters (text, box drawing, blocks, braille); wide ones are replaced.
+/// The in-memory screen every view draws into. One cell per column: a wide character (CJK, emoji)
+/// takes its cell and the next, which holds `CellGrid.continuation`; combining marks and joiners
+/// take none (they are left out); control characters show as `?`. Writing over half of a wide
+/// character blanks the other half, so no row ever holds a broken one.
 public struct CellGrid: Equatable, Sendable {
     public let width: Int
     public let height: Int
@@ -109,22 +113,63 @@ public struct CellGrid: Equatable, Sendable {
         }
     }
 
+    /// Marks the right half of a wide character.
+    public static let continuation: Unicode.Scalar = "\u{FFFF}"
+    /// The right half of a text-default symbol shown as emoji (☀️): its presentation selector
+    /// (U+FE0F) goes out after the symbol, so the terminal draws it two columns wide.
+    public static let presentationContinuation: Unicode.Scalar = "\u{FFFE}"
+
+    public static func isContinuation(_ s: Unicode.Scalar) -> Bool { s == continuation || s == presentationContinuation }
+
     public mutating func set(_ x: Int, _ y: Int, _ scalar: Unicode.Scalar, _ style: Style) {
         guard x >= 0, y >= 0, x < width, y < height else { return }
-        cells[y * width + x] = Cell(CellGrid.singleWidth(scalar), style)
+        let s = CellGrid.printable(scalar)
+        if DisplayWidth.of(s) == 2 {
+            guard x + 1 < width else { return }
+            place(x, y, Cell(s, style), wide: .some(false))
+        } else if DisplayWidth.of(s) == 1 {
+            place(x, y, Cell(s, style), wide: nil)
+        }
+    }
+
+    /// Puts a cell at (x, y) (and its continuation at x + 1 when wide), blanking the other half of
+    /// any wide character it covers part of.
+    /// `wide`: nil for a narrow character; false for a wide one; true for a text-default symbol
+    /// in emoji presentation.
+    private mutating func place(_ x: Int, _ y: Int, _ cell: Cell, wide: Bool?) {
+        let row = y * width
+        let last = wide != nil ? x + 1 : x
+        if CellGrid.isContinuation(cells[row + x].scalar), x > 0 { cells[row + x - 1].scalar = " " }
+        if last + 1 < width, CellGrid.isContinuation(cells[row + last + 1].scalar) { cells[row + last + 1].scalar = " " }
+        cells[row + x] = cell
+        if let presentation = wide {
+            cells[row + x + 1] = Cell(presentation ? CellGrid.presentationContinuation : CellGrid.continuation, cell.style)
+        }
     }
 
     /// Writes `text` from (x, y), clipped to `maxWidth` columns (and the grid). Returns columns used.
+    /// A wide character that would cross the clip is left out.
     @discardableResult
     public mutating func put(_ x: Int, _ y: Int, _ text: String, _ style: Style, maxWidth: Int = .max) -> Int {
         guard y >= 0, y < height else { return 0 }
         var col = x
         let limit = maxWidth >= width ? width : min(width, x + max(0, maxWidth))
-        for s in text.unicodeScalars {
+        let scalars = Array(text.unicodeScalars)
+        for (i, raw) in scalars.enumerated() {
             if col >= limit { break }
-            if s.properties.generalCategory == .nonspacingMark || s.value == 0x200D || (0xFE00...0xFE0F).contains(s.value) { continue }
-            if col >= 0 { cells[y * width + col] = Cell(CellGrid.singleWidth(s), style) }
-            col += 1
+            let s = CellGrid.printable(raw)
+            var w = DisplayWidth.of(s)
+            if w == 0 { continue }
+            // An emoji presentation selector makes a text-default symbol (☀️) two columns wide.
+            let presentation = w == 1 && i + 1 < scalars.count && scalars[i + 1].value == 0xFE0F
+            if presentation { w = 2 }
+            if w == 2 {
+                guard col + 1 < limit else { break }
+                if col >= 0 { place(col, y, Cell(s, style), wide: presentation) }
+            } else if col >= 0 {
+                place(col, y, Cell(s, style), wide: nil)
+            }
+            col += w
         }
         return max(0, col - x)
     }
@@ -132,7 +177,7 @@ public struct CellGrid: Equatable, Sendable {
     /// Writes `text` right-aligned so it ends at column `x + width`.
     public mutating func putRight(_ x: Int, _ y: Int, width w: Int, _ text: String, _ style: Style) {
         let t = CellGrid.truncate(text, w)
-        put(x + w - t.unicodeScalars.count, y, t, style, maxWidth: w)
+        put(x + w - t.displayWidth, y, t, style, maxWidth: w)
     }
 
     public mutating func fill(_ r: Rect, _ cell: Cell = Cell()) {
@@ -175,31 +220,27 @@ public struct CellGrid: Equatable, Sendable {
         (0..<height).map { row($0) }.joined(separator: "\n")
     }
 
+    /// A row as a terminal shows it: each wide character once (its continuation cell left out).
     public func row(_ y: Int) -> String {
         var s = String.UnicodeScalarView()
-        for x in 0..<width { s.append(cells[y * width + x].scalar) }
+        for x in 0..<width {
+            let c = cells[y * width + x].scalar
+            if c == CellGrid.presentationContinuation { s.append("\u{FE0F}") } else if c != CellGrid.continuation { s.append(c) }
+        }
         return String(s)
     }
 
     /// Truncates to `w` columns with an ellipsis.
     public static func truncate(_ s: String, _ w: Int) -> String {
         guard w > 0 else { return "" }
-        let scalars = Array(s.unicodeScalars)
-        guard scalars.count > w else { return s }
-        var v = String.UnicodeScalarView()
-        v.append(contentsOf: scalars.prefix(w - 1))
-        v.append("…")
-        return String(v)
+        guard s.displayWidth > w else { return s }
+        return DisplayWidth.prefix(s, w - 1) + "…"
     }
 
-    /// Wide (East Asian, emoji) characters would shift every cell after them; show them as '?'.
-    static func singleWidth(_ s: Unicode.Scalar) -> Unicode.Scalar {
+    /// Control characters (and the continuation marker, should text carry it) show as '?'.
+    static func printable(_ s: Unicode.Scalar) -> Unicode.Scalar {
         let v = s.value
-        if v < 0x1100 { return v < 0x20 || (0x7F..<0xA0).contains(v) ? "?" : s }
-        let wide = (0x1100...0x115F).contains(v) || (0x2E80...0xA4CF).contains(v) || (0xAC00...0xD7A3).contains(v)
-            || (0xF900...0xFAFF).contains(v) || (0xFE30...0xFE4F).contains(v) || (0xFF00...0xFF60).contains(v)
-            || (0xFFE0...0xFFE6).contains(v) || (0x1F300...0x1FAFF).contains(v) || (0x20000...0x3FFFD).contains(v)
-        return wide ? "?" : s
+        return v < 0x20 || (0x7F..<0xA0).contains(v) || isContinuation(s) ? "?" : s
     }
 }
 

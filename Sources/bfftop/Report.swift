@@ -67,11 +67,12 @@ struct Report: AsyncParsableCommand {
             for r in rows { print("| " + columns.map { $0.value(r).replacingPipes }.joined(separator: " | ") + " |") }
         case .table:
             let shown = columns.filter(\.inTable)
-            let widths = shown.map { c in max(c.title.count, rows.map { c.value($0).count }.max() ?? 0) }
+            // Terminal columns, not characters: CJK and emoji names take two each.
+            let widths = shown.map { c in max(c.title.displayWidth, rows.map { c.value($0).displayWidth }.max() ?? 0) }
             func line(_ cells: [String]) -> String {
                 zip(zip(cells, widths), shown).map { pair, c in
                     let (cell, width) = pair
-                    let pad = String(repeating: " ", count: max(0, width - cell.count))
+                    let pad = String(repeating: " ", count: max(0, width - cell.displayWidth))
                     return c.numeric ? pad + cell : cell + pad
                 }.joined(separator: "  ")
             }

@@ -84,6 +84,36 @@ import Testing
         #expect(access(sock, F_OK) != 0, "socket file removed on exit")
     }
 
+    /// CJK and emoji names in the real terminal: every table row ends at the same column, nothing
+    /// spills past the screen, and moving the selection over them leaves no fragments behind.
+    @Test func wideNamesKeepTheTableAligned() throws {
+        try requireTools()
+        let sock = "/tmp/bfftop-e2e-\(getpid())-w.sock"
+        let tmux = TmuxDriver(name: "wide")
+        defer { tmux.stop(killing: sock) }
+        try tmux.start("\(bin) watch --socket \(sock) --refresh 0.2; sleep 15", width: 100, height: 30)
+        #expect(tmux.waitFor { $0.contains("Waiting for events") }.ok)
+        let now = Date().timeIntervalSince1970
+        let names = ["GET /api/予約/枠", "🚀-deploy-fn", "POST /api/book", "検索-search"]
+        var lines: [String] = []
+        for i in 0..<80 {
+            lines.append(#"{"v":1,"type":"invocation","ts":\#(now - 2 + Double(i) * 0.01),"endpoint":"\#(names[i % 4])","kind":"route","duration_ms":\#(10 + i),"status":200}"#)
+        }
+        try emit(to: sock, lines: lines)
+        let shown = tmux.waitFor { s in names.allSatisfy { s.contains($0) } }
+        #expect(shown.ok, "\(shown.screen)")
+        for _ in 0..<4 { tmux.keys("Down") }
+        tmux.keys("Up")
+        let after = tmux.waitFor { s in names.allSatisfy { s.contains($0) } }
+        let rows = after.screen.split(separator: "\n").filter { $0.hasPrefix("┃") }.map(String.init)
+        #expect(rows.count >= 5, "\(after.screen)")
+        // tmux lays the cells out as a terminal does: each row is 100 columns, the border last.
+        for r in rows {
+            #expect(r.displayWidth == 100 && r.hasSuffix("┃"), "row \(r.displayWidth) columns: \(r)")
+        }
+        tmux.keys("q")
+    }
+
     @Test func sigtermRestoresTheTerminalAndRemovesTheSocket() throws {
         try requireTools()
         let sock = "/tmp/bfftop-e2e-\(getpid())-b.sock"

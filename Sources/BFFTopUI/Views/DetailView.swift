@@ -64,7 +64,7 @@ enum DetailView {
         var x = r.x + 1
         var y = r.y
         for (label, value, role) in items {
-            let need = label.count + value.unicodeScalars.count + 3
+            let need = label.displayWidth + value.displayWidth + 3
             if x + need > r.maxX {
                 y += 1
                 x = r.x + 1

@@ -43,7 +43,7 @@ enum EndpointTableView {
         p.pane(r, title: title, focused: s.focus == .endpoints)
         let inner = r.inset(1)
         guard inner.width > 0, inner.height > 0 else { return }
-        let (cols, nameWidth) = columns(inner: inner.width, longestName: rows.map { $0.name.unicodeScalars.count }.max() ?? 0)
+        let (cols, nameWidth) = columns(inner: inner.width, longestName: rows.map { $0.name.displayWidth }.max() ?? 0)
         // Column header with the sort indicator.
         var x = inner.x
         let arrow = s.sortDescending ? "▼" : "▲"
@@ -157,7 +157,7 @@ enum EndpointTableView {
         let top = r.y + max(0, (r.height - lines.count) / 2)
         for (i, (t, role)) in lines.enumerated() where top + i < r.maxY {
             let text = CellGrid.truncate(t, r.width - 2)
-            p.grid.put(r.x + max(1, (r.width - text.unicodeScalars.count) / 2), top + i, text, p.style(role), maxWidth: r.width - 1)
+            p.grid.put(r.x + max(1, (r.width - text.displayWidth) / 2), top + i, text, p.style(role), maxWidth: r.width - 1)
         }
     }
 

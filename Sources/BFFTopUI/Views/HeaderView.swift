@@ -75,7 +75,7 @@ enum HeaderView {
         let avail = r.width - badge.count - right.count - 1
         // Drop the least important segments until the rest fit.
         var shown = segs
-        func width(_ list: [Segment]) -> Int { list.reduce(0) { $0 + $1.text.unicodeScalars.count + 2 } }
+        func width(_ list: [Segment]) -> Int { list.reduce(0) { $0 + $1.text.displayWidth + 2 } }
         while width(shown) > avail, let worst = shown.indices.max(by: { shown[$0].priority < shown[$1].priority }) {
             if shown[worst].priority == 8, avail - width(shown) + shown[worst].text.count > 12 {
                 // Shorten the socket path rather than lose it.
