@@ -1,4 +1,5 @@
 import Synchronization
+import BFFTopWire
 
 /// One connected emitter (or one subscription) as the header and tests see it.
 public struct ConnectionStatus: Sendable, Equatable {
@@ -25,12 +26,15 @@ public struct MalformedLine: Sendable, Equatable {
     public var reason: String
     /// The first bytes of the offending line, printable.
     public var excerpt: String
+    /// When it arrived (set as it is counted).
+    public var time: Double
 
-    public init(connection: Int, origin: String, reason: String, excerpt: String) {
+    public init(connection: Int, origin: String, reason: String, excerpt: String, time: Double = 0) {
         self.connection = connection
         self.origin = origin
         self.reason = reason
         self.excerpt = excerpt
+        self.time = time
     }
 }
 
@@ -59,6 +63,9 @@ public struct IngestStatus: Sendable, Equatable {
     public var malformed = 0
     public var bytes = 0
     public var lastMalformed: MalformedLine?
+    /// The most recent malformed lines, oldest first (at most `IngestStatus.recentMalformedCapacity`).
+    public var recentMalformed: [MalformedLine] = []
+    public static let recentMalformedCapacity = 50
     /// Connections closed on arrival because the process was out of file descriptors.
     public var shedConnections = 0
     /// Present when a DogStatsD listener runs.
@@ -94,8 +101,10 @@ public final class IngestStats: Sendable {
     }
 
     package func dogstatsdMalformed(_ m: MalformedLine) {
+        let now = wallClock()
         state.withLock { s in
             s.lastMalformed = m
+            s.keepRecent([m], at: now)
             s.dogstatsd?.malformed += 1
         }
     }
@@ -118,12 +127,14 @@ public final class IngestStats: Sendable {
     }
 
     package func record(_ id: Int, lines: Int, events: Int, bytes: Int, malformed: [MalformedLine]) {
+        let now = malformed.isEmpty ? 0 : wallClock()
         state.withLock { s in
             s.lines += lines
             s.events += events
             s.bytes += bytes
             s.malformed += malformed.count
             if let last = malformed.last { s.lastMalformed = last }
+            if !malformed.isEmpty { s.keepRecent(malformed, at: now) }
             if let i = s.connections.firstIndex(where: { $0.id == id }) {
                 s.connections[i].lines += lines
                 s.connections[i].events += events
@@ -147,4 +158,15 @@ public final class IngestStats: Sendable {
 /// Where decoded events go. The engine's mailbox implements it; tests can collect directly.
 public protocol EventSink: Sendable {
     func deliver(_ batch: WireEventBatch)
+}
+
+extension IngestStatus {
+    /// Keeps the newest malformed lines, stamped with when they were counted.
+    mutating func keepRecent(_ lines: [MalformedLine], at now: Double) {
+        for var m in lines.suffix(Self.recentMalformedCapacity) {
+            if m.time == 0 { m.time = now }
+            recentMalformed.append(m)
+        }
+        if recentMalformed.count > Self.recentMalformedCapacity { recentMalformed.removeFirst(recentMalformed.count - Self.recentMalformedCapacity) }
+    }
 }

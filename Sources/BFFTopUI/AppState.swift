@@ -4,10 +4,11 @@ import BFFTopStats
 import BFFTopWire
 
 public enum Pane: Int, CaseIterable, Sendable {
-    case endpoints, detail, concurrency, errors, alarms, invocations, metrics
+    case endpoints, detail, concurrency, errors, alarms, invocations, metrics, malformed
 
     public var title: String {
         switch self {
+        case .malformed: "Malformed"
         case .metrics: "Raw metrics"
         case .alarms: "Alarms"
         case .invocations: "Invocations"
@@ -95,6 +96,9 @@ public struct AppState: Sendable {
     public var lowerPane: Pane = .errors
     public var alarmsOffset = 0
     public var metricsOffset = 0
+    public var malformedOffset = 0
+    /// A record opened with Enter in the Errors or Malformed pane (any key closes it).
+    public var inspecting: Inspected?
     /// Test invocations: where each endpoint can be invoked, and what has been fired.
     public var targets: [TargetSpec] = []
     public var invokeSettings = InvokeSettings()
@@ -226,6 +230,11 @@ public struct AppState: Sendable {
         if confirming != nil { return answerConfirmation(key) }
         if choosingPreset != nil { return pickPreset(key) }
         if gotoEditing { return editGoto(key) }
+        if inspecting != nil, key != .ctrl("c") {
+            inspecting = nil
+            if keymap.action(for: key) == .quit { shouldQuit = true }
+            return true
+        }
         if showHelp, key != .ctrl("c") {
             // Any key closes help; the quit key still quits.
             showHelp = false
@@ -247,7 +256,12 @@ public struct AppState: Sendable {
         case .pageDown: move(max(1, DashboardLayout.tableRows(self) - 1))
         case .top: move(-Int.max / 2)
         case .bottom: move(Int.max / 2)
-        case .detail: zoomed.toggle()
+        case .detail:
+            switch focus {
+            case .errors: inspecting = ErrorsView.record(at: errorsOffset, in: self)
+            case .malformed: inspecting = MalformedView.lines(self).dropFirst(malformedOffset).first.map { .malformed($0) }
+            default: zoomed.toggle()
+            }
         case .back:
             if zoomed { zoomed = false } else if !filter.isEmpty {
                 filter = ""
@@ -298,7 +312,7 @@ public struct AppState: Sendable {
             message = n > 0 ? "acknowledged \(n) firing alarm\(n == 1 ? "" : "s")" : "no unacknowledged alarms"
         case .toggleAlarms:
             // Raw metrics only when a DogStatsD listener runs.
-            let order: [Pane] = [.errors, .alarms, .invocations] + (frame.ingest.dogstatsd != nil ? [.metrics] : [])
+            let order: [Pane] = [.errors, .alarms, .invocations] + (frame.ingest.dogstatsd != nil ? [.metrics] : []) + [.malformed]
             let next = order[((order.firstIndex(of: lowerPane) ?? 0) + 1) % order.count]
             if focus == lowerPane { focus = next }
             lowerPane = next
@@ -339,6 +353,11 @@ public struct AppState: Sendable {
         }
         if focus == .metrics {
             metricsOffset = max(0, metricsOffset + max(-1000, min(1000, delta)))
+            clampOffsets()
+            return
+        }
+        if focus == .malformed {
+            malformedOffset = max(0, malformedOffset + max(-1000, min(1000, delta)))
             clampOffsets()
             return
         }
@@ -467,5 +486,6 @@ public struct AppState: Sendable {
         alarmsOffset = max(0, min(alarmsOffset, max(0, AlarmsView.lineCount(displayed.alarms) - 1)))
         // End in the raw-metrics pane stops at its last metric, never past it.
         metricsOffset = max(0, min(metricsOffset, max(0, (displayed.ingest.dogstatsd?.rawList.count ?? 0) - 1)))
+        malformedOffset = max(0, min(malformedOffset, max(0, displayed.ingest.recentMalformed.count - 1)))
     }
 }

@@ -137,6 +137,8 @@ import Testing
         p.handle(.char("A"))
         #expect(p.lowerPane == .invocations)
         p.handle(.char("A"))
+        #expect(p.lowerPane == .malformed)
+        p.handle(.char("A"))
         #expect(p.lowerPane == .errors)
         p.handle(.char("T"))
         #expect(p.snapshotRequest.hideTestTraffic)

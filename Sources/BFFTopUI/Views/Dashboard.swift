@@ -12,6 +12,18 @@ public struct Painter {
 
     @inline(__always) public func style(_ r: Role) -> Style { theme.style(r, depth: depth) }
 
+    /// Marks a pane's current line as the selection (where Enter opens).
+    mutating func selectRow(_ r: Rect) {
+        let sel = style(.selectedFg)
+        grid.restyle(r) { st in
+            var n = st
+            n.bg = sel.bg
+            n.attrs.formUnion(sel.attrs)
+            if n.fg == n.bg, n.bg != .terminalDefault { n.fg = sel.fg }
+            return n
+        }
+    }
+
     mutating func pane(_ r: Rect, title: String, focused: Bool) {
         grid.box(r, title: title, style(focused ? .borderFocus : .border), style(.title), focused: focused)
     }
@@ -35,11 +47,13 @@ public enum Dashboard {
             case .alarms: AlarmsView.draw(s, l.errors, &p)
             case .invocations: InvocationsView.draw(s, l.errors, &p)
             case .metrics: RawMetricsView.draw(s, l.errors, &p)
+            case .malformed: MalformedView.draw(s, l.errors, &p)
             default: ErrorsView.draw(s, l.errors, &p)
             }
         }
         FooterView.draw(s, l.footer, &p)
         if s.showHelp { HelpOverlay.draw(s, &p) }
+        if let record = s.inspecting { RecordOverlay.draw(s, record, &p) }
         return p.grid
     }
 }

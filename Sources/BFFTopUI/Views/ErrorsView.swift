@@ -13,6 +13,17 @@ enum ErrorsView {
     /// Rows the pane can scroll through.
     static func lineCount(_ s: AppState) -> Int { counted(s).count + s.displayed.snapshot.recentFailures.count }
 
+    /// What line `i` of the pane stands for (Enter opens it whole).
+    static func record(at i: Int, in s: AppState) -> Inspected? {
+        let counted = counted(s)
+        if i < counted.count {
+            return .counted(endpoint: counted[i].name, failed: counted[i].countedFailures, window: s.displayed.snapshot.request.window.description)
+        }
+        let failures = s.displayed.snapshot.recentFailures
+        let k = i - counted.count
+        return k < failures.count ? .failure(failures[k]) : nil
+    }
+
     static func draw(_ s: AppState, _ r: Rect, _ p: inout Painter) {
         let failures = s.displayed.snapshot.recentFailures
         let counted = counted(s)
@@ -38,18 +49,20 @@ enum ErrorsView {
             x += p.grid.put(x, y, "\(Format.count(Double(f.countedFailures))) failed".padded(to: 11), p.style(.errors))
             x += p.grid.put(x, y, CellGrid.truncate(f.name, 18) + " ", p.style(.text), maxWidth: inner.maxX - x)
             p.grid.put(x, y, "in \(s.displayed.snapshot.request.window) by an error counter (no details)", p.style(.muted), maxWidth: inner.maxX - x)
+            if y == inner.y, s.focus == .errors { p.selectRow(Rect(x: inner.x, y: y, width: inner.width, height: 1)) }
             y += 1
         }
         for e in failures.dropFirst(skip) {
             guard y < inner.maxY else { return }
             var x = inner.x + 1
-            x += p.grid.put(x, y, Format.clock(e.time, utcOffset: s.utcOffset) + " ", p.style(.muted))
+            x += p.grid.put(x, y, Format.stamp(e.time, now: s.displayed.snapshot.now, utcOffset: s.utcOffset) + " ", p.style(.muted))
             let role: Role = e.outcome == .timeout ? .timeouts : e.outcome == .throttle ? .throttles : .errors
             let tag = e.status.map { "\($0)" } ?? e.outcome.description
             x += p.grid.put(x, y, tag.padded(to: 8), p.style(role))
             x += p.grid.put(x, y, CellGrid.truncate(e.endpoint, 18) + " ", p.style(.text), maxWidth: inner.maxX - x)
             let msg = [Format.ms(e.durationMs), e.message].compactMap { $0 }.joined(separator: " ")
             p.grid.put(x, y, msg, p.style(.muted), maxWidth: inner.maxX - x)
+            if y == inner.y, s.focus == .errors { p.selectRow(Rect(x: inner.x, y: y, width: inner.width, height: 1)) }
             y += 1
         }
     }
