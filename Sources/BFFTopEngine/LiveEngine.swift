@@ -49,7 +49,7 @@ public final class LiveEngine: Sendable {
     private let recorder: Recorder?
     private let alarmRules: [AlarmRule]
     private let alarmLog: AlarmLog?
-    private let acknowledge = Atomic<Bool>(false)
+    private let acknowledgements = Mutex<[AlarmAcknowledgement]>([])
 
     public init(
         mailbox: EventMailbox = EventMailbox(), stats: IngestStats, refreshInterval: Double = 1,
@@ -98,10 +98,9 @@ public final class LiveEngine: Sendable {
             engine.passTime(to: now)
             aggregatedCount.store(aggregator.eventsAggregated, ordering: .relaxed)
             var (req, urgent) = request.take()
-            if acknowledge.exchange(false, ordering: .relaxed) {
-                engine.alarms.acknowledgeAll()
-                urgent = true
-            }
+            let acks = acknowledgements.withLock { a in defer { a = [] }; return a }
+            for a in acks { engine.alarms.acknowledge(a) }
+            if !acks.isEmpty { urgent = true }
             guard urgent || now - lastPublish >= refreshInterval else { continue }
             let (snap, alarms) = engine.frame(req, now: now)
             let elapsed = lastPublish > 0 ? now - lastPublish : 0
@@ -132,8 +131,8 @@ public final class LiveEngine: Sendable {
         if request.set(r) { mailbox.poke() }
     }
 
-    public func acknowledgeAlarms() {
-        acknowledge.store(true, ordering: .relaxed)
+    public func acknowledgeAlarms(_ which: AlarmAcknowledgement) {
+        acknowledgements.withLock { $0.append(which) }
         mailbox.poke()
     }
 
@@ -172,8 +171,8 @@ public protocol FrameSource: Sendable {
     func update(_ request: SnapshotRequest)
     /// Playback control; live sources ignore it.
     func control(_ command: PlaybackCommand)
-    /// Marks every firing alarm as seen.
-    func acknowledgeAlarms()
+    /// Marks firing alarms as seen: all, or one rule's on one endpoint.
+    func acknowledgeAlarms(_ which: AlarmAcknowledgement)
 }
 
 extension LiveEngine: FrameSource {}

@@ -71,7 +71,7 @@ public final class ReplayEngine: FrameSource {
     private let config: AggregatorConfig
     private let alarmRules: [AlarmRule]
     private let decoding: ReplayDecoding
-    private let acknowledge = Atomic<Bool>(false)
+    private let acknowledgements = Mutex<[AlarmAcknowledgement]>([])
 
     /// `from`/`to` limit playback (absolute Unix times); playback starts paused at `from` when
     /// `startPaused`.
@@ -106,8 +106,8 @@ public final class ReplayEngine: FrameSource {
         if request.set(r) { wake.signal() }
     }
 
-    public func acknowledgeAlarms() {
-        acknowledge.store(true, ordering: .relaxed)
+    public func acknowledgeAlarms(_ which: AlarmAcknowledgement) {
+        acknowledgements.withLock { $0.append(which) }
         wake.signal()
     }
 
@@ -241,10 +241,9 @@ public final class ReplayEngine: FrameSource {
                 }
             }
             var (req, changed) = request.take()
-            if acknowledge.exchange(false, ordering: .relaxed) {
-                player.engine.alarms.acknowledgeAll()
-                changed = true
-            }
+            let acks = acknowledgements.withLock { a in defer { a = [] }; return a }
+            for a in acks { player.engine.alarms.acknowledge(a) }
+            if !acks.isEmpty { changed = true }
             if urgent || changed || now - lastPublish >= refreshInterval {
                 let (snap, alarms) = player.engine.frame(req, now: position)
                 sequence += 1

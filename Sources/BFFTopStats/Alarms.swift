@@ -216,6 +216,13 @@ public struct AlarmTransition: Sendable, Equatable {
     }
 }
 
+/// Which firing alarms `a` marks as seen.
+public enum AlarmAcknowledgement: Sendable, Equatable {
+    case all
+    /// One rule's alarm on one endpoint (by the names the snapshot shows).
+    case one(rule: String, endpoint: String)
+}
+
 public struct AlarmSnapshot: Sendable, Equatable {
     /// Firing first (critical, then warning, oldest first), then pending.
     public var active: [ActiveAlarm] = []
@@ -388,8 +395,17 @@ public final class AlarmEngine {
     }
 
     /// Marks every firing alarm as seen: no more bell, shown dimmed; a new firing is unacknowledged again.
-    public func acknowledgeAll() {
-        for k in active.keys where active[k]?.phase == .firing { active[k]?.acknowledged = true }
+    public func acknowledgeAll() { acknowledge(.all) }
+
+    /// Marks firing alarms as seen: all of them, or one rule's on one endpoint.
+    public func acknowledge(_ which: AlarmAcknowledgement) {
+        for k in active.keys where active[k]?.phase == .firing {
+            switch which {
+            case .all: active[k]?.acknowledged = true
+            case .one(let rule, let endpoint):
+                if active[k]?.rule == rule, active[k]?.endpoint == endpoint { active[k]?.acknowledged = true }
+            }
+        }
     }
 
     public var snapshot: AlarmSnapshot {

@@ -94,7 +94,7 @@ public final class DashboardRunner {
                     dirty = true
                 }
                 for c in state.takeCommands() { source.control(c) }
-                if state.takeAcknowledge() { source.acknowledgeAlarms() }
+                if let which = state.takeAcknowledge() { source.acknowledgeAlarms(which) }
                 let (requests, cancel) = state.takeInvokes()
                 if cancel { invoker?.cancelAll() }
                 for r in requests {

@@ -120,7 +120,7 @@ public struct AppState: Sendable {
     /// A new alarm fired since the UI loop last asked (see `takeAlert`).
     public private(set) var alertPending = false
     private var lastFiringSeen: Double?
-    public private(set) var acknowledgeRequested = false
+    public private(set) var acknowledgeRequested: AlarmAcknowledgement?
 
     public init(
         frame: EngineFrame, source: SourceInfo, themes: [Theme] = [ThemeLoader.builtin("dark") ?? .mono],
@@ -230,9 +230,18 @@ public struct AppState: Sendable {
         if confirming != nil { return answerConfirmation(key) }
         if choosingPreset != nil { return pickPreset(key) }
         if gotoEditing { return editGoto(key) }
-        if inspecting != nil, key != .ctrl("c") {
+        if let open = inspecting, key != .ctrl("c") {
             inspecting = nil
-            if keymap.action(for: key) == .quit { shouldQuit = true }
+            let action = keymap.action(for: key)
+            if action == .quit { shouldQuit = true }
+            if case .alarm(let x) = open {
+                // From an alarm: to its endpoint, or acknowledge just this one.
+                if action == .detail { goToEndpoint(x.endpoint) }
+                if action == .acknowledge, x.phase == .firing {
+                    acknowledgeRequested = .one(rule: x.rule, endpoint: x.endpoint)
+                    message = "acknowledged \(x.rule) on \(x.endpoint)"
+                }
+            }
             return true
         }
         if showHelp, key != .ctrl("c") {
@@ -260,6 +269,7 @@ public struct AppState: Sendable {
             switch focus {
             case .errors: inspecting = ErrorsView.record(at: errorsOffset, in: self)
             case .malformed: inspecting = MalformedView.lines(self).dropFirst(malformedOffset).first.map { .malformed($0) }
+            case .alarms: inspecting = AlarmsView.alarm(at: alarmsOffset, in: displayed.alarms).map { .alarm($0) }
             default: zoomed.toggle()
             }
         case .back:
@@ -307,8 +317,14 @@ public struct AppState: Sendable {
         case .jumpStart: playback(.jumpToStart)
         case .jumpEnd: playback(.jumpToEnd)
         case .acknowledge:
+            // In the Alarms pane, the selected alarm; elsewhere every firing one.
+            if focus == .alarms, let x = AlarmsView.alarm(at: alarmsOffset, in: displayed.alarms), x.phase == .firing {
+                acknowledgeRequested = .one(rule: x.rule, endpoint: x.endpoint)
+                message = "acknowledged \(x.rule) on \(x.endpoint)"
+                return
+            }
             let n = frame.alarms.unacknowledged
-            acknowledgeRequested = n > 0
+            acknowledgeRequested = n > 0 ? .all : nil
             message = n > 0 ? "acknowledged \(n) firing alarm\(n == 1 ? "" : "s")" : "no unacknowledged alarms"
         case .toggleAlarms:
             // Raw metrics only when a DogStatsD listener runs.
@@ -334,6 +350,22 @@ public struct AppState: Sendable {
             } else {
                 playback(.jumpToStart)
             }
+        }
+        clampOffsets()
+    }
+
+    /// Selects `name` in the table (clearing a filter that hides it) and shows the table.
+    mutating func goToEndpoint(_ name: String) {
+        zoomed = false
+        focus = .endpoints
+        if !rows.contains(where: { $0.name == name }) {
+            filter = ""
+            refreshRows()
+        }
+        if rows.contains(where: { $0.name == name }) {
+            selected = name
+        } else {
+            message = "\(name) is not in the table (the total, or no longer in the window)"
         }
         clampOffsets()
     }
@@ -387,8 +419,8 @@ public struct AppState: Sendable {
         return alertPending
     }
 
-    public mutating func takeAcknowledge() -> Bool {
-        defer { acknowledgeRequested = false }
+    public mutating func takeAcknowledge() -> AlarmAcknowledgement? {
+        defer { acknowledgeRequested = nil }
         return acknowledgeRequested
     }
 

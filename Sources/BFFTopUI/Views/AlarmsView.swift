@@ -4,6 +4,13 @@ import BFFTopStats
 enum AlarmsView {
     static func lineCount(_ a: AlarmSnapshot) -> Int { a.active.count + a.history.count + (a.history.isEmpty ? 0 : 1) }
 
+    /// The active alarm on line `i` (the history below them is not selectable).
+    static func alarm(at i: Int, in a: AlarmSnapshot) -> ActiveAlarm? { i < a.active.count ? a.active[i] : nil }
+
+    /// What the marks mean, at the pane's foot when it has room.
+    static let legend = "●firing ✓acked ◌pending C crit W warn ▲fired ▼resolved"
+
+
     static func condition(_ m: AlarmMetric, _ value: Double, _ op: AlarmComparison, _ threshold: Double) -> String {
         "\(m.rawValue) \(number(value, m)) \(op.rawValue) \(number(threshold, m))"
     }
@@ -42,10 +49,20 @@ enum AlarmsView {
             let mark = h.phase == .firing ? "▲ " : "▼ "
             lines.append(("\(mark) \(Format.clock(h.time, utcOffset: s.utcOffset)) ", "\(h.rule) · \(h.endpoint)", h.phase == .firing ? .text : .good))
         }
-        for (i, line) in lines.dropFirst(s.alarmsOffset).prefix(inner.height).enumerated() {
+        // The legend takes the last line when the pane has a few to spare.
+        let withLegend = inner.height >= 4
+        let rows = withLegend ? inner.height - 1 : inner.height
+        for (i, line) in lines.dropFirst(s.alarmsOffset).prefix(rows).enumerated() {
             let y = inner.y + i
             let x = inner.x + 1 + p.grid.put(inner.x + 1, y, line.0, p.style(line.2), maxWidth: inner.width - 1)
-            p.grid.put(x, y, line.1, p.style(line.2 == .header ? .header : .text), maxWidth: inner.maxX - x)
+            p.grid.put(x, y, CellGrid.truncate(line.1, inner.maxX - x), p.style(line.2 == .header ? .header : .text), maxWidth: inner.maxX - x)
+            if i == 0, s.focus == .alarms, s.alarmsOffset < a.active.count { p.selectRow(Rect(x: inner.x, y: y, width: inner.width, height: 1)) }
+        }
+        if withLegend { p.grid.put(inner.x + 1, inner.maxY - 1, CellGrid.truncate(legend, inner.width - 1), p.style(.muted)) }
+        // Where the view is in the list, on the bottom border (the title counts only what fires).
+        if lines.count > rows {
+            let shown = "\(s.alarmsOffset + 1)-\(min(lines.count, s.alarmsOffset + rows))/\(lines.count)"
+            p.grid.putRight(r.x, r.maxY - 1, width: r.width - 2, " \(shown) ", p.style(.muted))
         }
     }
 }

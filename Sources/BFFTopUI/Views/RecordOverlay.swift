@@ -18,6 +18,13 @@ enum RecordOverlay {
         case .counted(let name, let n, let window):
             return ("Counted failures", [("endpoint", name), ("failed", "\(n) in the last \(window)"),
                                          ("source", "an error counter (DogStatsD, EMF, swift-metrics): no time, duration or message per request")])
+        case .alarm(let x):
+            var rows = [("alarm", "\(x.rule) (\(x.severity == .critical ? "critical" : "warning"))"), ("endpoint", x.endpoint),
+                        ("condition", AlarmsView.condition(x.metric, x.value, x.comparison, x.threshold)),
+                        ("state", x.phase == .firing ? (x.acknowledged ? "firing, acknowledged" : "firing") : "pending")]
+            rows.append(("since", Format.stamp(x.since, now: s.displayed.snapshot.now, utcOffset: s.utcOffset)))
+            if let f = x.firedAt { rows.append(("fired", Format.stamp(f, now: s.displayed.snapshot.now, utcOffset: s.utcOffset))) }
+            return ("Alarm", rows)
         case .malformed(let m):
             return ("Malformed line", [("time", Format.clock(m.time, utcOffset: s.utcOffset) + " (" + Format.date(m.time, utcOffset: s.utcOffset) + ")"),
                                       ("from", m.origin.isEmpty ? "connection #\(m.connection)" : "\(m.origin) (connection #\(m.connection))"),
@@ -42,7 +49,8 @@ enum RecordOverlay {
             p.grid.put(r.x + 2, r.y + 1 + i, line.0, p.style(.muted))
             p.grid.put(r.x + 2 + labelWidth + 1, r.y + 1 + i, line.1, p.style(.text), maxWidth: textWidth)
         }
-        p.grid.put(r.x + 2, r.maxY - 2, "any key closes", p.style(.muted), maxWidth: w - 4)
+        let hint = if case .alarm = record { "Enter goes to the endpoint · a acknowledges this alarm · any other key closes" } else { "any key closes" }
+        p.grid.put(r.x + 2, r.maxY - 2, CellGrid.truncate(hint, w - 4), p.style(.muted), maxWidth: w - 4)
     }
 
     /// `text` cut into lines of at most `width` columns, at spaces where it can.
@@ -66,6 +74,7 @@ public enum Inspected: Sendable, Equatable {
     case failure(FailureRecord)
     case counted(endpoint: String, failed: Int, window: String)
     case malformed(MalformedLine)
+    case alarm(ActiveAlarm)
 }
 
 enum DisplayWidthPrefix {
