@@ -13,6 +13,8 @@ public struct Config: Sendable {
     public var refresh: Double?
     public var window: Window?
     public var theme: String?
+    /// Where `theme` is set (for the error when no such theme exists).
+    public var themeLine = 0
     public var bell = false
     public var flash = false
     public var alarmLog: String?
@@ -120,7 +122,9 @@ public enum ConfigLoader {
         return Double(s).flatMap { $0 >= 0 && $0 <= maxDuration ? $0 : nil }
     }
 
-    public static func parse(_ text: String, file: String) throws(ConfigErrors) -> Config {
+    /// `checks` are what higher layers know (the keymap, the themes): their errors are reported
+    /// with the file's own, in one round; they may add warnings to the config.
+    public static func parse(_ text: String, file: String, checks: (inout Config) -> [ConfigError] = { _ in [] }) throws(ConfigErrors) -> Config {
         let root: TOMLTable
         do {
             root = try TOMLParser.parse(text, file: file)
@@ -131,8 +135,9 @@ public enum ConfigLoader {
         var c = Config()
         c.file = file
         r.read(root, into: &c)
-        if !r.errors.isEmpty { throw ConfigErrors(errors: r.errors) }
         c.warnings = r.warnings
+        let more = checks(&c)
+        if !r.errors.isEmpty || !more.isEmpty { throw ConfigErrors(errors: (r.errors + more).sorted { $0.line < $1.line }) }
         return c
     }
 }
@@ -239,7 +244,9 @@ struct Reader {
                     if (0.1...60).contains(d) { c.refresh = d } else { fail(e, "must be between 0.1 s and 60 s") }
                 }
             case "window": c.window = oneOf(e, Self.windows)
-            case "theme": c.theme = string(e)
+            case "theme":
+                c.theme = string(e)
+                c.themeLine = e.line
             case "max_endpoints": c.maxEndpoints = integer(e, min: 1, max: 1_000_000) ?? c.maxEndpoints
             case "alarms": if let t = table(e) { readAlarmSettings(t, into: &c) }
             case "alarm": readAlarmRules(tables(e), into: &c)

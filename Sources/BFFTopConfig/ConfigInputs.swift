@@ -62,6 +62,30 @@ extension Reader {
         if c.invoke.burst > c.invoke.maxBurst, let e = t["burst"] { fail(e, "is over max_burst (\(c.invoke.maxBurst))", section: s) }
     }
 
+    static let httpMethods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+    /// `http://host[:port][/…]` or `https://…`: what libcurl will be asked to fetch. No spaces,
+    /// a host of letters, digits, dots, dashes or a bracketed IPv6 address, a port of 1…65535.
+    static func isHTTPURL(_ u: String) -> Bool {
+        let lower = u.lowercased()
+        guard let rest = lower.hasPrefix("http://") ? lower.dropFirst(7) : lower.hasPrefix("https://") ? lower.dropFirst(8) : nil,
+              !u.contains(where: { $0 == " " || $0.isNewline }) else { return false }
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        let hostPort = authority.split(separator: "@").last ?? authority
+        var host = Substring(hostPort)
+        if host.hasPrefix("[") {
+            guard let close = host.firstIndex(of: "]") else { return false }
+            let after = host[host.index(after: close)...]
+            guard after.isEmpty || (after.hasPrefix(":") && Int(after.dropFirst()).map { (1...65535).contains($0) } == true) else { return false }
+            return close > host.index(after: host.startIndex)
+        }
+        if let colon = host.lastIndex(of: ":") {
+            guard let port = Int(host[host.index(after: colon)...]), (1...65535).contains(port) else { return false }
+            host = host[..<colon]
+        }
+        return !host.isEmpty && host.allSatisfy { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == "_" }
+    }
+
     mutating func readTarget(_ t: TOMLTable) -> TargetSpec? {
         let s = "target"
         let keys = ["match", "type", "method", "url", "headers", "body", "body_file", "timeout", "endpoint", "function", "payload",
@@ -81,9 +105,15 @@ extension Reader {
             switch e.key {
             case "match": break
             case "type": type = oneOf(e, [("http", "http"), ("lambda", "lambda"), ("emitter", "emitter")], section: s) ?? type
-            case "method": method = (string(e, section: s) ?? method).uppercased()
-            case "url": url = string(e, section: s)
-            case "endpoint": base = string(e, section: s)
+            case "method":
+                method = (string(e, section: s) ?? method).uppercased()
+                if !Self.httpMethods.contains(method) { fail(e, "unknown HTTP method \"\(method)\"; one of \(Self.httpMethods.joined(separator: ", "))", section: s) }
+            case "url":
+                url = string(e, section: s)
+                if let u = url, !Self.isHTTPURL(u) { fail(e, "expected an http:// or https:// URL with a host, e.g. \"http://localhost:3000/api/slots\"", section: s) }
+            case "endpoint":
+                base = string(e, section: s)
+                if let u = base, !Self.isHTTPURL(u) { fail(e, "expected an http:// or https:// URL with a host, e.g. \"http://localhost:9000\"", section: s) }
             case "function": function = string(e, section: s)
             case "headers":
                 if case .array(let items) = e.value {

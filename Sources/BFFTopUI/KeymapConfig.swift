@@ -28,6 +28,22 @@ extension Keymap {
         if !errors.isEmpty { throw ConfigErrors(errors: errors) }
         return k
     }
+
+    /// Keys a rebinding took from another action (`pause = "q"` takes `q` from quit), said as
+    /// warnings with what is left for that action: the layout others know changed.
+    public func unreachable(after bindings: [Config.KeyBinding], file: String) -> [ConfigError] {
+        guard let k = try? applying(bindings, file: file) else { return [] }
+        var out: [ConfigError] = []
+        for (key, action) in self.bindings where !bindings.contains(where: { $0.action == action.rawValue }) {
+            guard let now = k.action(for: key), now != action else { continue }
+            let taker = bindings.first { $0.action == now.rawValue }
+            let left = k.keys(for: action).map(\.label)
+            let rest = left.isEmpty ? (action == .quit ? "only Ctrl-C quits now" : "\(action.rawValue) has no key left") : "\(action.rawValue) is on \(left.joined(separator: ", "))"
+            out.append(ConfigError(file: file, line: taker?.line ?? 0, key: "keys.\(now.rawValue)",
+                                   message: "\(key.label) no longer does \"\(action.help)\" (\(rest))"))
+        }
+        return out
+    }
 }
 
 extension Key {

@@ -147,7 +147,8 @@ public enum ThemeLoader {
         let path = isPath ? nameOrPath : dirs.map { $0 + "/" + nameOrPath + ".toml" }.first { FileManager.default.fileExists(atPath: $0) }
         guard let path else {
             if let b = builtin(nameOrPath) { return b }
-            throw ThemeError(file: nameOrPath, line: 0, message: "no such theme (looked in \(dirs.joined(separator: ", ")))")
+            throw ThemeError(file: nameOrPath, line: 0,
+                             message: "no such theme \"\(nameOrPath)\"; available: \(available(dirs: dirs).joined(separator: ", ")) (theme files are looked for in \(dirs.joined(separator: ", ")))")
         }
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
             throw ThemeError(file: path, line: 0, message: "cannot read the file")

@@ -21,10 +21,24 @@ struct ConfigOption: ParsableArguments {
             return Config()
         case .failure(let e): throw CLIError("config: \(e)")
         }
+        // Every problem in one round: the file's own, the keys', the theme's.
         let parsed = Result { () throws(ConfigErrors) -> Config in
-            let c = try ConfigLoader.parse(text, file: file)
-            _ = try Keymap.standard.applying(c.keys, file: file)
-            return c
+            try ConfigLoader.parse(text, file: file) { c in
+                var errors: [ConfigError] = []
+                do throws(ConfigErrors) {
+                    _ = try Keymap.standard.applying(c.keys, file: file)
+                    c.warnings += Keymap.standard.unreachable(after: c.keys, file: file)
+                } catch { errors += error.errors }
+                if let theme = c.theme {
+                    let dirs = ThemeLoader.searchDirectories(environment: env, executablePath: CommandLine.arguments[0])
+                    do { _ = try ThemeLoader.load(theme, dirs: dirs) } catch let e as ThemeError {
+                        errors.append(ConfigError(file: file, line: c.themeLine, key: "theme", message: e.message))
+                    } catch {
+                        errors.append(ConfigError(file: file, line: c.themeLine, key: "theme", message: "\(error)"))
+                    }
+                }
+                return errors
+            }
         }
         switch parsed {
         case .success(let c):
