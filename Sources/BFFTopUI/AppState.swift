@@ -168,15 +168,23 @@ public struct AppState: Sendable {
     /// Stored, not computed: every view and key reads it, and 1,000 endpoints sort once per change.
     public private(set) var rows: [EndpointFigures] = []
 
+    /// Whether the filter (`/`) keeps this endpoint: its name, service or kind. Every pane applies it.
+    public func matchesFilter(_ f: EndpointFigures) -> Bool {
+        guard !filter.isEmpty else { return true }
+        let needle = filter.lowercased()
+        return f.name.lowercased().contains(needle) || (f.service?.lowercased().contains(needle) ?? false) || f.kind.description.hasPrefix(needle)
+    }
+
+    /// The filter for panes that know only an endpoint's name (failures, alarms).
+    public func matchesFilter(name: String) -> Bool {
+        guard !filter.isEmpty else { return true }
+        if let f = displayed.snapshot.endpoints.first(where: { $0.name == name }) { return matchesFilter(f) }
+        return name.lowercased().contains(filter.lowercased())
+    }
+
     mutating func refreshRows() {
         var list = displayed.snapshot.endpoints
-        if !filter.isEmpty {
-            let needle = filter.lowercased()
-            list = list.filter {
-                $0.name.lowercased().contains(needle) || ($0.service?.lowercased().contains(needle) ?? false)
-                    || $0.kind.description.hasPrefix(needle)
-            }
-        }
+        if !filter.isEmpty { list = list.filter { matchesFilter($0) } }
         let key = sortColumn
         let desc = sortDescending
         list.sort { a, b in
@@ -269,7 +277,7 @@ public struct AppState: Sendable {
             switch focus {
             case .errors: inspecting = ErrorsView.record(at: errorsOffset, in: self)
             case .malformed: inspecting = MalformedView.lines(self).dropFirst(malformedOffset).first.map { .malformed($0) }
-            case .alarms: inspecting = AlarmsView.alarm(at: alarmsOffset, in: displayed.alarms).map { .alarm($0) }
+            case .alarms: inspecting = AlarmsView.alarm(at: alarmsOffset, in: AlarmsView.filtered(self)).map { .alarm($0) }
             default: zoomed.toggle()
             }
         case .back:
@@ -294,6 +302,9 @@ public struct AppState: Sendable {
         case .filter:
             filterEditing = true
             filterBeforeEdit = filter
+        case .pause where frame.playback != nil:
+            // Replay: pausing the display while playback runs on would only confuse; `p` pauses playback.
+            playback(.togglePause)
         case .pause:
             paused.toggle()
             if !paused {
@@ -318,7 +329,7 @@ public struct AppState: Sendable {
         case .jumpEnd: playback(.jumpToEnd)
         case .acknowledge:
             // In the Alarms pane, the selected alarm; elsewhere every firing one.
-            if focus == .alarms, let x = AlarmsView.alarm(at: alarmsOffset, in: displayed.alarms), x.phase == .firing {
+            if focus == .alarms, let x = AlarmsView.alarm(at: alarmsOffset, in: AlarmsView.filtered(self)), x.phase == .firing {
                 acknowledgeRequested = .one(rule: x.rule, endpoint: x.endpoint)
                 message = "acknowledged \(x.rule) on \(x.endpoint)"
                 return
@@ -515,7 +526,7 @@ public struct AppState: Sendable {
         }
         tableOffset = max(0, min(tableOffset, max(0, r.count - visible)))
         errorsOffset = max(0, min(errorsOffset, max(0, ErrorsView.lineCount(self) - 1)))
-        alarmsOffset = max(0, min(alarmsOffset, max(0, AlarmsView.lineCount(displayed.alarms) - 1)))
+        alarmsOffset = max(0, min(alarmsOffset, max(0, AlarmsView.lineCount(AlarmsView.filtered(self)) - 1)))
         // End in the raw-metrics pane stops at its last metric, never past it.
         metricsOffset = max(0, min(metricsOffset, max(0, (displayed.ingest.dogstatsd?.rawList.count ?? 0) - 1)))
         malformedOffset = max(0, min(malformedOffset, max(0, displayed.ingest.recentMalformed.count - 1)))

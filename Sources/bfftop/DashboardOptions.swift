@@ -81,7 +81,9 @@ enum DashboardSession {
             }
         }
         let stats = IngestStats()
-        let recorder = o.record.map { Recorder(path: $0, source: "\(mode) \(socketPath)", maxBytes: o.recordMaxBytes) }
+        // The header names the source in words ("live /run/user/1000/bfftop.sock"), not the UI's glyph.
+        let sourceWords = mode.unicodeScalars.filter { $0.properties.isAlphabetic || $0 == " " }.map(String.init).joined().trimmedWhitespace
+        let recorder = o.record.map { Recorder(path: $0, source: "\(sourceWords) \(socketPath)", maxBytes: o.recordMaxBytes) }
         let engine = LiveEngine(
             stats: stats, refreshInterval: o.refresh ?? config.refresh ?? 1, config: config.aggregatorConfig, recorder: recorder,
             alarms: config.alarms, alarmLog: alarmLog)

@@ -13,8 +13,8 @@ struct Forward: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Read log lines from stdin and send the decoded events to a running dashboard.",
         discussion: """
-            Lines are recognised one by one: native protocol lines pass through; Lambda logs become invocations
-            (CloudWatch text with aws logs tail / sam logs / awslogs / serverless logs prefixes, Telemetry API
+            Lines are recognised one by one: native protocol lines pass through; Lambda logs become invocations \
+            (CloudWatch text with aws logs tail / sam logs / awslogs / serverless logs prefixes, Telemetry API \
             JSON, get-log-events JSON); anything else is counted and skipped. Examples:
               sam local start-api 2>&1 | bfftop forward --function my-fn
               aws logs tail /aws/lambda/my-fn --follow | bfftop forward --function my-fn

@@ -17,12 +17,12 @@ struct Invoke: AsyncParsableCommand {
         abstract: "Fire test invocations at an endpoint (a config target, or ad hoc --url / --lambda-endpoint) and print the results.",
         discussion: """
             Examples:
-              bfftop invoke "GET /api/slots"                      # the endpoint's [[target]] from the config
+              bfftop invoke "GET /api/slots"                      # its [[target]] in the config
               bfftop invoke "GET /api/slots" --burst 20           # 20 at once (asks first)
               bfftop invoke booking-create --ramp 5 --for 30s     # 5 per second for 30 s
               bfftop invoke --url http://localhost:3000/api/slots
               bfftop invoke --lambda-endpoint http://localhost:9000 --data '{"slot":9}'
-            Non-idempotent methods (POST, PUT, PATCH, DELETE), bursts and ramps ask for confirmation
+            Non-idempotent methods (POST, PUT, PATCH, DELETE), bursts and ramps ask for confirmation \
             unless the target sets confirm = false or --yes is given.
             """)
 

@@ -15,12 +15,12 @@ struct Replay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Replay recordings and real function logs (CloudWatch text, JSON exports, Telemetry API, EMF) on a virtual clock.",
         discussion: """
-            Keys: space pause/resume, ←/→ ±10 s, Shift-←/→ ±1 min, [ ] slower/faster, Home/End start/end,
-            g go to a time. Several files are merged in time order. Seeking back rebuilds the figures from
+            Keys: space pause/resume, ←/→ ±10 s, Shift-←/→ ±1 min, [ ] slower/faster, Home/End start/end, \
+            g go to a time. Several files are merged in time order. Seeking back rebuilds the figures from \
             the first event, so any position shows exactly what playing to it would.
             """)
 
-    @Argument(help: "Recording files.")
+    @Argument(help: "Recordings, exported function logs (CloudWatch text, JSON exports, Telemetry API) or EMF files.")
     var files: [String]
 
     @Option(help: "Playback speed: 0.1 to 1000, or max.")

@@ -4,6 +4,15 @@ import BFFTopStats
 enum AlarmsView {
     static func lineCount(_ a: AlarmSnapshot) -> Int { a.active.count + a.history.count + (a.history.isEmpty ? 0 : 1) }
 
+    /// The alarms the filter keeps (the total's always: it is no endpoint).
+    static func filtered(_ s: AppState) -> AlarmSnapshot {
+        guard !s.filter.isEmpty else { return s.displayed.alarms }
+        var a = s.displayed.alarms
+        a.active = a.active.filter { $0.endpoint == AlarmScope.totalName || s.matchesFilter(name: $0.endpoint) }
+        a.history = a.history.filter { $0.endpoint == AlarmScope.totalName || s.matchesFilter(name: $0.endpoint) }
+        return a
+    }
+
     /// The active alarm on line `i` (the history below them is not selectable).
     static func alarm(at i: Int, in a: AlarmSnapshot) -> ActiveAlarm? { i < a.active.count ? a.active[i] : nil }
 
@@ -26,7 +35,7 @@ enum AlarmsView {
     }
 
     static func draw(_ s: AppState, _ r: Rect, _ p: inout Painter) {
-        let a = s.displayed.alarms
+        let a = filtered(s)
         let title = a.firing > 0 ? "Alarms \(a.firing) firing" : "Alarms"
         p.pane(r, title: title, focused: s.focus == .alarms)
         let inner = r.inset(1)

@@ -6,7 +6,7 @@ enum ConcurrencyView {
     static func draw(_ s: AppState, _ r: Rect, _ p: inout Painter) {
         // Sort indices, not the (large) figures: this runs every frame over every endpoint.
         let all = s.displayed.snapshot.endpoints
-        var order = all.indices.filter { all[$0].concurrencyPeak > 0 || all[$0].concurrencyNow > 0 }
+        var order = all.indices.filter { (all[$0].concurrencyPeak > 0 || all[$0].concurrencyNow > 0) && s.matchesFilter(all[$0]) }
         order.sort { a, b in
             if all[a].concurrencyNow != all[b].concurrencyNow { return all[a].concurrencyNow > all[b].concurrencyNow }
             if all[a].concurrencyPeak != all[b].concurrencyPeak { return all[a].concurrencyPeak > all[b].concurrencyPeak }

@@ -7,11 +7,16 @@ import BFFTopWire
 enum ErrorsView {
     /// Endpoints with counted failures in the window, most first.
     static func counted(_ s: AppState) -> [EndpointFigures] {
-        s.displayed.snapshot.endpoints.filter { $0.countedFailures > 0 }.sorted { $0.countedFailures > $1.countedFailures }
+        s.displayed.snapshot.endpoints.filter { $0.countedFailures > 0 && s.matchesFilter($0) }.sorted { $0.countedFailures > $1.countedFailures }
     }
 
     /// Rows the pane can scroll through.
-    static func lineCount(_ s: AppState) -> Int { counted(s).count + s.displayed.snapshot.recentFailures.count }
+    static func lineCount(_ s: AppState) -> Int { counted(s).count + failures(s).count }
+
+    /// Recent failures the filter keeps.
+    static func failures(_ s: AppState) -> [FailureRecord] {
+        s.filter.isEmpty ? s.displayed.snapshot.recentFailures : s.displayed.snapshot.recentFailures.filter { s.matchesFilter(name: $0.endpoint) }
+    }
 
     /// What line `i` of the pane stands for (Enter opens it whole).
     static func record(at i: Int, in s: AppState) -> Inspected? {
@@ -19,13 +24,13 @@ enum ErrorsView {
         if i < counted.count {
             return .counted(endpoint: counted[i].name, failed: counted[i].countedFailures, window: s.displayed.snapshot.request.window.description)
         }
-        let failures = s.displayed.snapshot.recentFailures
+        let failures = failures(s)
         let k = i - counted.count
         return k < failures.count ? .failure(failures[k]) : nil
     }
 
     static func draw(_ s: AppState, _ r: Rect, _ p: inout Painter) {
-        let failures = s.displayed.snapshot.recentFailures
+        let failures = failures(s)
         let counted = counted(s)
         let countedTotal = counted.reduce(0) { $0 + $1.countedFailures }
         let title = "Errors \(failures.count)" + (countedTotal > 0 ? " + \(Format.count(Double(countedTotal))) counted" : "")

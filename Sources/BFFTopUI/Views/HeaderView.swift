@@ -38,6 +38,7 @@ enum HeaderView {
             Segment(text: "\(Format.dollars(snap.totals.projectedPerMonth))/mo", role: .cost, priority: 5),
         ]
         if s.paused { segs.insert(Segment(text: "⏸ PAUSED", role: .paused, priority: 0), at: 0) }
+        if s.hideTestTraffic { segs.append(Segment(text: "T: test traffic hidden", role: .warn, priority: 1)) }
         let alarms = f.alarms
         if let worst = alarms.worst {
             let unacked = alarms.unacknowledged
@@ -121,7 +122,7 @@ enum HeaderView {
         if s.gotoEditing {
             let n = p.grid.put(r.x + 1, r.y, "go to: ", p.style(.key))
             p.grid.put(r.x + 1 + n, r.y, s.gotoText + "▏", p.style(.text), maxWidth: r.width - n - 2)
-            p.grid.putRight(r.x, r.y, width: r.width - 1, "12:00:30 · +90s · -2m · 5m · Enter go · Esc cancel", p.style(.muted))
+            p.grid.putRight(r.x, r.y, width: r.width - 1, "12:00:30 · 5m from the start · +90s/-2m from here · Enter go · Esc", p.style(.muted))
             return
         }
         if let c = s.confirming {
