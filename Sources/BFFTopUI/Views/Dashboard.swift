@@ -37,7 +37,7 @@ public enum Dashboard {
             p.grid.put(0, 0, CellGrid.truncate("bfftop: terminal too small (\(s.width)×\(s.height)); need 80×24", s.width), p.style(.warn))
             return p.grid
         }
-        let l = DashboardLayout.compute(width: s.width, height: s.height, zoomed: s.zoomed)
+        let l = DashboardLayout.compute(width: s.width, height: s.height, zoomed: s.zoomed, rows: s.rows.count)
         HeaderView.draw(s, l.header, &p)
         if !l.table.isEmpty { EndpointTableView.draw(s, l.table, &p) }
         if !l.detail.isEmpty { DetailView.draw(s, l.detail, &p) }

@@ -17,7 +17,10 @@ enum DetailView {
         y += figuresLines(f, Rect(x: inner.x, y: y, width: inner.width, height: s.zoomed ? 3 : 2), &p)
         let remaining = inner.maxY - y
         // Split what is left between the chart and the lists below it.
-        let fanRows = min(d.fanOut.count + d.calledBy.count + (d.fanOut.isEmpty ? 0 : 1) + (d.calledBy.isEmpty ? 0 : 1), s.zoomed ? 12 : 3)
+        // The chart keeps at least three rows (two of plot, one of axis) before the fan-out list gets any.
+        var fanRows = max(0, min(d.fanOut.count + d.calledBy.count + (d.fanOut.isEmpty ? 0 : 1) + (d.calledBy.isEmpty ? 0 : 1), s.zoomed ? 12 : 3,
+                                 remaining - 1 - 3))
+        if fanRows < 2 { fanRows = 0 }  // a heading without an entry says nothing
         let coldRow = 1
         let histRows = s.zoomed ? min(10, max(0, remaining / 3)) : (remaining >= 14 ? min(6, remaining / 4) : 0)
         let chartRows = max(2, remaining - fanRows - coldRow - histRows)
@@ -82,7 +85,8 @@ enum DetailView {
         let axisWidth = 7
         let plot = Rect(x: r.x + axisWidth, y: r.y, width: r.width - axisWidth - 1, height: r.height - 1)
         p.grid.putRight(r.x, plot.y, width: axisWidth - 1, Format.ms(top), p.style(.chartAxis))
-        p.grid.putRight(r.x, plot.maxY - 1, width: axisWidth - 1, "0", p.style(.chartAxis))
+        // With a single plot row the two labels would share it.
+        if plot.height >= 2 { p.grid.putRight(r.x, plot.maxY - 1, width: axisWidth - 1, "0", p.style(.chartAxis)) }
         for yy in plot.y..<plot.maxY { p.grid.set(plot.x - 1, yy, "┤", p.style(.chartAxis)) }
         var canvas = BrailleCanvas(cols: plot.width, rows: plot.height)
         canvas.series(d.p50Series, top: top, role: .latencyP50)

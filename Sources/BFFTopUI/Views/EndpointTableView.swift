@@ -86,7 +86,7 @@ enum EndpointTableView {
                 }
             }
         }
-        if rows.count > body.height {
+        if rows.count > body.height, body.height > 0 {
             let shown = "\(s.tableOffset + 1)-\(min(rows.count, s.tableOffset + body.height))/\(rows.count)"
             p.grid.putRight(r.x, r.maxY - 1, width: r.width - 2, " \(shown) ", p.style(.muted))
         }
