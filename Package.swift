@@ -83,7 +83,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ]),
         .testTarget(
-            name: "BFFTopUITests", dependencies: ["BFFTopUI", "BFFTopStats", "BFFTopWire", "BFFTopEngine", "BFFTopIngest", "BFFTopDemo", "BFFTopInvoke"],
+            name: "BFFTopUITests", dependencies: ["BFFTopUI", "BFFTopStats", "BFFTopWire", "BFFTopEngine", "BFFTopIngest", "BFFTopDemo", "BFFTopInvoke", "BFFTopTerminal"],
             exclude: ["Snapshots"]),
         .testTarget(name: "EndToEndTests", dependencies: ["BFFTopWire"]),
     ]

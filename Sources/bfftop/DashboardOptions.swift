@@ -70,7 +70,7 @@ enum DashboardSession {
         let env = ProcessInfo.processInfo.environment
         // Before any socket exists: a terminal that cannot be used must leave nothing behind.
         if let problem = Terminal.problem(environment: env) { throw CLIError(problem.description) }
-        let (themes, themeIndex) = try loadThemes(o.theme ?? config.theme ?? "dark", environment: env)
+        let (themes, themeIndex) = try loadThemes(o.theme ?? config.theme ?? DashboardSession.defaultTheme(env), environment: env)
         let keymap = try Keymap.standard.applying(config.keys, file: config.file ?? "config")
         var alarmLog: AlarmLog?
         if let path = config.alarmLog {
@@ -154,6 +154,12 @@ enum DashboardSession {
                 })
             }
         }
+    }
+
+    /// The theme when neither the command line nor the config names one: light on a light
+    /// terminal background (COLORFGBG, or the terminal's answer to OSC 11), else dark.
+    static func defaultTheme(_ env: [String: String]) -> String {
+        TerminalBackground.detect(environment: env) == .light ? "light" : "dark"
     }
 
     /// Every available theme (so `t` can cycle), and the index of the one asked for.

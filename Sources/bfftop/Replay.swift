@@ -82,7 +82,7 @@ struct Replay: AsyncParsableCommand {
         } catch {
             throw CLIError(error.description)
         }
-        let (themes, _) = try DashboardSession.loadThemes(theme ?? cfg.theme ?? "dark", environment: env)
+        let (themes, _) = try DashboardSession.loadThemes(theme ?? cfg.theme ?? DashboardSession.defaultTheme(env), environment: env)
         let keymap = try Keymap.replay.applying(cfg.keys, file: cfg.file ?? "config")
         var state = AppState(
             frame: engine.frame(), source: SourceInfo(mode: "▷ replay", detail: files.joined(separator: " + ")), themes: themes,

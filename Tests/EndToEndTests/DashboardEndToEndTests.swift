@@ -114,6 +114,21 @@ import Testing
         tmux.keys("q")
     }
 
+    /// Without a theme named anywhere, a light terminal background gets the light theme.
+    @Test func aLightBackgroundGetsTheLightThemeByDefault() throws {
+        try requireTools()
+        for (colorfgbg, first, next) in [("0;15", "light", "dark"), ("15;0", "dark", "light")] {
+            let sock = "/tmp/bfftop-e2e-\(getpid())-bg\(first).sock"
+            let tmux = TmuxDriver(name: "bg\(first)")
+            defer { tmux.stop(killing: sock) }
+            try tmux.start("env COLORFGBG='\(colorfgbg)' XDG_CONFIG_HOME=/nonexistent \(bin) watch --socket \(sock); sleep 10", width: 100, height: 30)
+            #expect(tmux.waitFor { $0.contains("Waiting for events") }.ok)
+            tmux.keys("t")  // themes cycle from the one chosen: the next is the other one
+            #expect(tmux.waitFor { $0.contains("theme \(next)") }.ok, "COLORFGBG=\(colorfgbg) starts on \(first)")
+            tmux.keys("q")
+        }
+    }
+
     @Test func sigtermRestoresTheTerminalAndRemovesTheSocket() throws {
         try requireTools()
         let sock = "/tmp/bfftop-e2e-\(getpid())-b.sock"
