@@ -43,10 +43,44 @@ enum Fixtures {
     /// Compares the grid's text with a golden file; BFFTOP_RECORD_SNAPSHOTS=1 rewrites it. A missing
     /// golden file is written on a developer's machine, but fails under CI (`CI` set): a test that
     /// writes its own expectation there would pass whatever it drew.
-    static func assertSnapshot(_ grid: CellGrid, named name: String, file: StaticString = #filePath) -> String? {
+    /// The grid as text, and with `styles`, each cell's style too (as ratatui compares buffers):
+    /// below the text, one letter per cell naming its style, and a legend of the styles.
+    static func styledText(_ grid: CellGrid) -> String {
+        var legend: [Style: Character] = [:]
+        var order: [Style] = []
+        let letters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        var rows: [String] = []
+        for y in 0..<grid.height {
+            var row = ""
+            for x in 0..<grid.width {
+                let st = grid[x, y].style
+                if legend[st] == nil {
+                    legend[st] = order.count < letters.count ? letters[order.count] : "?"
+                    order.append(st)
+                }
+                row.append(legend[st] ?? "?")
+            }
+            rows.append(row)
+        }
+        func describe(_ c: Color) -> String {
+            switch c {
+            case .terminalDefault: "default"
+            case .ansi(let n): "ansi(\(n))"
+            case .indexed(let n): "indexed(\(n))"
+            case .rgb(let r, let g, let b): "#" + [r, g, b].map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+            }
+        }
+        let names: [(TextAttributes, String)] = [(.bold, "bold"), (.dim, "dim"), (.reverse, "reverse"), (.underline, "underline"), (.italic, "italic")]
+        let key = order.map { st in
+            "\(legend[st] ?? "?"): fg \(describe(st.fg)) bg \(describe(st.bg))" + names.filter { st.attrs.contains($0.0) }.map { " " + $0.1 }.joined()
+        }
+        return grid.text + "\n--- styles\n" + rows.joined(separator: "\n") + "\n--- legend\n" + key.joined(separator: "\n")
+    }
+
+    static func assertSnapshot(_ grid: CellGrid, named name: String, styles: Bool = false, file: StaticString = #filePath) -> String? {
         let dir = URL(fileURLWithPath: "\(file)").deletingLastPathComponent().appendingPathComponent("Snapshots")
         let url = dir.appendingPathComponent(name + ".txt")
-        let text = grid.text + "\n"
+        let text = (styles ? styledText(grid) : grid.text) + "\n"
         let env = ProcessInfo.processInfo.environment
         if !FileManager.default.fileExists(atPath: url.path), env["CI"].map({ !$0.isEmpty }) == true, env["BFFTOP_RECORD_SNAPSHOTS"] != "1" {
             return "no golden file \(url.lastPathComponent): record it with BFFTOP_RECORD_SNAPSHOTS=1 swift test and commit it"
