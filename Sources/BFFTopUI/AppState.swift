@@ -97,6 +97,8 @@ public struct AppState: Sendable {
     public var alarmsOffset = 0
     public var metricsOffset = 0
     public var malformedOffset = 0
+    /// The sort menu (`o`) is open.
+    public var choosingSort = false
     /// A record opened with Enter in the Errors or Malformed pane (any key closes it).
     public var inspecting: Inspected?
     /// Test invocations: where each endpoint can be invoked, and what has been fired.
@@ -237,6 +239,7 @@ public struct AppState: Sendable {
         if filterEditing { return editFilter(key) }
         if confirming != nil { return answerConfirmation(key) }
         if choosingPreset != nil { return pickPreset(key) }
+        if choosingSort { return pickSort(key) }
         if gotoEditing { return editGoto(key) }
         if let open = inspecting, key != .ctrl("c") {
             inspecting = nil
@@ -299,6 +302,7 @@ public struct AppState: Sendable {
             sortDescending.toggle()
             refreshRows()
             message = "sorted by \(sortColumn.title) \(sortDescending ? "▼" : "▲")"
+        case .sortMenu: choosingSort = true
         case .filter:
             filterEditing = true
             filterBeforeEdit = filter
@@ -363,6 +367,29 @@ public struct AppState: Sendable {
             }
         }
         clampOffsets()
+    }
+
+    /// The sort menu's columns with the key that picks each: 1…9, then 0 and the letters after.
+    public static let sortChoices: [(key: Character, column: Column)] = {
+        let keys = Array("1234567890abcdef")
+        return Column.allCases.filter { $0 != .trend }.enumerated().map { (keys[$0.offset], $0.element) }
+    }()
+
+    /// A key in the sort menu: a column's key sorts by it (again: the other way round); anything
+    /// else closes the menu.
+    private mutating func pickSort(_ key: Key) -> Bool {
+        choosingSort = false
+        guard case .char(let c) = key, let pick = AppState.sortChoices.first(where: { $0.key == c }) else { return true }
+        if sortColumn == pick.column {
+            sortDescending.toggle()
+        } else {
+            sortColumn = pick.column
+            sortDescending = pick.column.naturalDescending
+        }
+        refreshRows()
+        ensureSelection()
+        message = "sorted by \(pick.column == .rpsWindow ? "RPS \(window)" : pick.column.title) \(sortDescending ? "▼" : "▲")"
+        return true
     }
 
     /// Selects `name` in the table (clearing a filter that hides it) and shows the table.

@@ -39,7 +39,7 @@ public enum Key: Hashable, Sendable {
 public enum Action: String, CaseIterable, Sendable {
     case quit, help, up, down, pageUp = "page_up", pageDown = "page_down", top, bottom
     case detail, back, nextPane = "next_pane", previousPane = "previous_pane"
-    case sortNext = "sort", sortReverse = "sort_reverse", filter, pause, cycleWindow = "window", cycleTheme = "theme"
+    case sortNext = "sort", sortReverse = "sort_reverse", sortMenu = "sort_menu", filter, pause, cycleWindow = "window", cycleTheme = "theme"
     case playPause = "play_pause", seekBack = "seek_back", seekForward = "seek_forward"
     case seekBackLong = "seek_back_long", seekForwardLong = "seek_forward_long", slower, faster
     case jumpStart = "jump_start", jumpEnd = "jump_end", goToTime = "go_to_time"
@@ -62,6 +62,7 @@ public enum Action: String, CaseIterable, Sendable {
         case .previousPane: "focus previous pane"
         case .sortNext: "sort by next column"
         case .sortReverse: "reverse sort direction"
+        case .sortMenu: "sort by a column (menu)"
         case .filter: "filter by name/service"
         case .pause: "freeze the display"
         case .cycleWindow: "cycle window 1m/5m/15m/1h"
@@ -101,7 +102,7 @@ public struct Keymap: Sendable, Equatable {
         (.up, .up), (.char("k"), .up), (.down, .down), (.char("j"), .down),
         (.pageUp, .pageUp), (.pageDown, .pageDown), (.home, .top), (.char("g"), .top), (.end, .bottom), (.char("G"), .bottom),
         (.enter, .detail), (.escape, .back), (.tab, .nextPane), (.backTab, .previousPane),
-        (.char("s"), .sortNext), (.char("S"), .sortReverse), (.char("/"), .filter), (.char("p"), .pause),
+        (.char("s"), .sortNext), (.char("S"), .sortReverse), (.char("o"), .sortMenu), (.char("/"), .filter), (.char("p"), .pause),
         (.char("w"), .cycleWindow), (.char("t"), .cycleTheme), (.char("a"), .acknowledge), (.char("A"), .toggleAlarms),
         (.char("i"), .invoke), (.char("I"), .invokePreset), (.char("b"), .burst), (.char("B"), .ramp), (.char("x"), .cancelInvocations),
         (.char("T"), .toggleTestTraffic),

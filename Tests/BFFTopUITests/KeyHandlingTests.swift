@@ -178,3 +178,24 @@ import Testing
         #expect(AppState.parseTime("soon", start: start, position: start, utcOffset: 0) == nil)
     }
 }
+
+/// `o`: a menu of every column with the key that picks it.
+@Suite struct SortMenuTests {
+    @Test func aColumnsKeySortsByItAndAgainReverses() {
+        var s = Fixtures.state(Fixtures.busyFrame())
+        s.handle(.char("o"))
+        #expect(s.choosingSort)
+        let text = Dashboard.render(s).text
+        #expect(text.contains("Sort by") && text.contains("RPS 5s (now) ▼") && text.contains("P99"))
+        let p99 = AppState.sortChoices.first { $0.column == .p99 }!.key
+        s.handle(.char(p99))
+        #expect(!s.choosingSort && s.sortColumn == .p99 && s.sortDescending)
+        #expect(s.rows.map { $0.p99 ?? -1 } == s.rows.map { $0.p99 ?? -1 }.sorted(by: >))
+        s.handle(.char("o"))
+        s.handle(.char(p99))
+        #expect(!s.sortDescending, "the same column again reverses")
+        s.handle(.char("o"))
+        s.handle(.escape)
+        #expect(!s.choosingSort && s.sortColumn == .p99, "Esc closes without changing")
+    }
+}

@@ -54,6 +54,7 @@ public enum Dashboard {
         FooterView.draw(s, l.footer, &p)
         if s.showHelp { HelpOverlay.draw(s, &p) }
         if let record = s.inspecting { RecordOverlay.draw(s, record, &p) }
+        if s.choosingSort { SortMenuOverlay.draw(s, &p) }
         return p.grid
     }
 }
