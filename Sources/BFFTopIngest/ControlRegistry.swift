@@ -28,8 +28,18 @@ public final class ControlRegistry: ControlChannel, Sendable {
     }
 
     private let state = Mutex(State())
+    /// What a `snapshot_request` is answered with: one JSON line of what the dashboard shows.
+    private let snapshot: (@Sendable () -> String)?
 
-    public init() {}
+    public init(snapshot: (@Sendable () -> String)? = nil) {
+        self.snapshot = snapshot
+    }
+
+    /// Answers a snapshot request on the connection that asked.
+    func answerSnapshot(on channel: any Channel) {
+        let line = (snapshot?() ?? #"{"v":1,"type":"snapshot","error":"this listener serves no snapshots"}"#) + "\n"
+        channel.writeAndFlush(ByteBuffer(string: line), promise: nil)
+    }
 
     func declare(_ endpoints: [String], connection: Int, channel: any Channel) {
         state.withLock { $0.connections[connection] = Connection(channel: channel, endpoints: Set(endpoints)) }

@@ -67,6 +67,7 @@ final class NDJSONHandler: ChannelInboundHandler {
             switch m {
             case .invokable(let list): if let channel { control?.declare(list, connection: connection, channel: channel) }
             case .result(let id, let reply): control?.deliver(id: id, reply: reply)
+            case .snapshotRequest: if let channel { control?.answerSnapshot(on: channel) }
             }
         }
         let (batch, malformed, lines) = lineDecoder.takeBatch(receivedAt: wallClock())

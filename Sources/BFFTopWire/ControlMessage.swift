@@ -8,9 +8,15 @@ import Glibc
 ///     bfftop → emitter  {"v":1,"type":"invoke","id":"7","endpoint":"GET /api/slots","payload":"{…}"}
 ///     emitter → bfftop  {"v":1,"type":"invoke_result","id":"7","status":200,"outcome":"ok","duration_ms":84.2,
 ///                        "bytes":512,"cold_start":false,"error":null}
+///
+/// `bfftop snapshot` (or any script) asks for what the dashboard shows, as one JSON line:
+///
+///     client → bfftop  {"v":1,"type":"snapshot_request"}
+///     bfftop → client  {"v":1,"type":"snapshot","now":…,"window":"1m","totals":{…},"endpoints":[…],"alarms":[…]}
 public enum ControlMessage: Equatable, Sendable {
     case invokable([String])
     case result(id: String, ControlReply)
+    case snapshotRequest
 }
 
 /// Why an emitter behind the control channel gave no reply.
@@ -60,7 +66,7 @@ public struct ControlReply: Sendable, Equatable {
 public enum ControlCodec {
     /// Cheap test first (most lines are events): only lines naming a control type are parsed.
     public static func decode(_ line: UnsafeRawBufferPointer) -> Result<ControlMessage, DecodeError>? {
-        guard bytesContain(line, "\"invokable\"") || bytesContain(line, "\"invoke_result\"") else { return nil }
+        guard bytesContain(line, "\"invokable\"") || bytesContain(line, "\"invoke_result\"") || bytesContain(line, "\"snapshot_request\"") else { return nil }
         var s = JSONScanner(line)
         let r = JSONScanner(line)
         var type: String?
@@ -111,6 +117,7 @@ public enum ControlCodec {
         }
         switch type {
         case "invokable": return .success(.invokable(endpoints))
+        case "snapshot_request": return .success(.snapshotRequest)
         case "invoke_result":
             guard let id else { return .failure(DecodeError("invoke_result without an id")) }
             if !outcomeGiven, let st = reply.status { reply.outcome = st >= 400 ? .error : .ok }

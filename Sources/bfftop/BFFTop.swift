@@ -14,7 +14,7 @@ struct BFFTop: AsyncParsableCommand {
             endpoint, live. Try `bfftop demo` for a simulated fleet. Protocol: docs/protocol.md.
             """,
         version: "0.1.0",
-        subcommands: [Watch.self, Demo.self, Replay.self, Report.self, Forward.self, Invoke.self, Simulate.self, ConfigCommand.self, Bench.self],
+        subcommands: [Watch.self, Demo.self, Replay.self, Report.self, Snapshot.self, Forward.self, Invoke.self, Simulate.self, ConfigCommand.self, Bench.self],
         defaultSubcommand: Watch.self)
 
     static func main() async {

@@ -88,7 +88,8 @@ enum DashboardSession {
             stats: stats, refreshInterval: o.refresh ?? config.refresh ?? 1, config: config.aggregatorConfig, recorder: recorder,
             alarms: config.alarms, alarmLog: alarmLog)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: Listener.defaultThreads)
-        let control = ControlRegistry()
+        // `bfftop snapshot` gets the frame the dashboard draws.
+        let control = ControlRegistry { SnapshotJSON.frame(engine.frame()) }
         // Results of test invocations that the dashboard should count go through the same mailbox
         // as socket events (the emitters behind the control channel report their own).
         let mailbox = engine.mailbox

@@ -107,29 +107,7 @@ struct Report: AsyncParsableCommand {
         out += "\"not_counted\":{\"too_old\":\(snap.losses.tooOld),\"future\":\(snap.losses.future),\"expired\":\(snap.losses.expired)},"
         out += "\"endpoints_over_cap\":\(snap.endpointsOverCap),"
         out += "\"total_cost_usd\":\(usd(snap.totals.cost)),\"projected_usd_per_month\":\(usd(snap.totals.projectedPerMonth)),\"endpoints\":["
-        out += rows.map { r in
-            var o = JSONObjectWriter()
-            o.string("endpoint", r.name)
-            o.string("kind", r.kind.description)
-            o.optionalString("service", r.service)
-            o.number("count", Double(r.count))
-            o.fixed("rps", r.rps, decimals: 3)
-            for (k, v) in [("p50_ms", r.p50), ("p90_ms", r.p90), ("p95_ms", r.p95), ("p99_ms", r.p99), ("max_ms", r.max),
-                           ("init_p50_ms", r.initP50), ("init_p99_ms", r.initP99), ("memory_mb", r.memoryMB), ("max_memory_used_mb", r.maxMemoryUsedMB)] {
-                if let v { o.fixed(k, v, decimals: 3) }
-            }
-            o.number("errors", Double(r.errors))
-            o.number("timeouts", Double(r.timeouts))
-            o.number("throttles", Double(r.throttles))
-            o.number("counted_failures", Double(r.countedFailures))
-            o.number("cold_starts", Double(r.cold))
-            o.number("concurrency_peak", r.concurrencyPeak)
-            o.fixed("cost_usd", r.cost, decimals: 8)
-            o.fixed("cost_per_hour_usd", r.costPerHour, decimals: 8)
-            o.fixed("cost_per_million_usd", r.costPerMillion, decimals: 8)
-            o.fixed("fan_out_cost_usd", r.fanOutCost, decimals: 8)
-            return o.finish()
-        }.joined(separator: ",")
+        out += rows.map(SnapshotJSON.endpoint).joined(separator: ",")
         return out + "]}"
     }
 }

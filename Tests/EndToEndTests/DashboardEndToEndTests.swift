@@ -129,6 +129,29 @@ import Testing
         }
     }
 
+    /// `bfftop snapshot` prints what the running dashboard shows, as JSON a script can read.
+    @Test func snapshotPrintsTheDashboardAsJSON() throws {
+        try requireTools()
+        let sock = "/tmp/bfftop-e2e-\(getpid())-snap.sock"
+        let tmux = TmuxDriver(name: "snap")
+        defer { tmux.stop(killing: sock) }
+        try tmux.start("\(bin) watch --socket \(sock) --refresh 0.2; sleep 10", width: 100, height: 30)
+        #expect(tmux.waitFor { $0.contains("Waiting for events") }.ok)
+        let now = Date().timeIntervalSince1970
+        var lines: [String] = []
+        for i in 0..<30 {
+            lines.append(#"{"v":1,"type":"invocation","ts":\#(now - 2 + Double(i) * 0.01),"endpoint":"GET /snap","kind":"route","duration_ms":\#(10 + i),"status":\#(i < 3 ? 503 : 200)\#(i < 3 ? #","outcome":"error","error":"boom""# : "")}"#)
+        }
+        try emit(to: sock, lines: lines)
+        #expect(tmux.waitFor { $0.contains("GET /snap") }.ok)
+        let check = #"import json,sys; d=json.load(sys.stdin); e=[x for x in d["endpoints"] if x["endpoint"]=="GET /snap"][0]; print("OK", d["type"], d["window"], e["count"], e["errors"], e["max_ms"])"#
+        let r = try shell("\(bin) snapshot --socket \(sock) | python3 -c '\(check)'")
+        #expect(r.status == 0 && r.output.contains("OK snapshot 1m 30 3 39"), "\(r.output)")
+        let none = try shell("\(bin) snapshot --socket /tmp/bfftop-e2e-\(getpid())-nobody.sock")
+        #expect(none.status != 0 && none.output.contains("cannot reach a dashboard"), "\(none.output)")
+        tmux.keys("q")
+    }
+
     @Test func sigtermRestoresTheTerminalAndRemovesTheSocket() throws {
         try requireTools()
         let sock = "/tmp/bfftop-e2e-\(getpid())-b.sock"
