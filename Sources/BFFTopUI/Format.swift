@@ -129,6 +129,14 @@ public enum Format {
     }
 
     /// Folds `values` into `width` buckets by summing (for series longer than the space).
+    /// `values` spread over exactly `width` points: folded (averaged) when there are more, each
+    /// repeated when there are fewer, so a sparkline fills its column at any terminal width.
+    public static func fit(_ values: [Double], to width: Int) -> [Double] {
+        guard width > 0, !values.isEmpty else { return values }
+        if values.count >= width { return fold(values, into: width, average: true) }
+        return (0..<width).map { values[$0 * values.count / width] }
+    }
+
     public static func fold(_ values: [Double], into width: Int, average: Bool = false) -> [Double] {
         guard width > 0, values.count > width else { return values }
         var out = [Double](repeating: 0, count: width)

@@ -25,12 +25,12 @@ enum EndpointTableView {
         while used(cols) + minNameWidth > inner, let worst = cols.indices.max(by: { cols[$0].priority < cols[$1].priority }) {
             cols.remove(at: worst)
         }
-        // Names get what they need (up to 48), the sparkline what is left (up to 60).
+        // Names get what they need (up to 48), the sparkline what is left (its series stretched to fit).
         var spare = inner - used(cols) - minNameWidth
         let name = minNameWidth + max(0, min(spare, min(48, longestName + 1) - minNameWidth))
         spare -= name - minNameWidth
         if let t = cols.firstIndex(where: { $0.column == .trend }) {
-            cols[t].width += max(0, min(spare, 52))
+            cols[t].width += max(0, spare)
         }
         return (cols, name)
     }
@@ -141,7 +141,7 @@ enum EndpointTableView {
         case .cold:
             return (idle ? Format.missing : Format.percent(f.coldRate), f.coldRate >= 0.2 ? .bad : f.cold > 0 ? .coldStart : .muted)
         case .costPerHour: return (f.costPerHour > 0 ? Format.dollars(f.costPerHour) : Format.missing, f.costPerHour > 0 ? .cost : .muted)
-        case .trend: return (Format.sparkline(Format.fold(f.rpsSeries, into: width, average: true), width: width), .sparkline)
+        case .trend: return (Format.sparkline(Format.fit(f.rpsSeries, to: width), width: width), .sparkline)
         }
     }
 
