@@ -7,7 +7,7 @@ import BFFTopWire
 /// way whatever brought the events. Not thread-safe: one thread owns it (the engine thread).
 public final class Engine {
     public let aggregator: Aggregator
-    public let alarms: AlarmEngine
+    public private(set) var alarms: AlarmEngine
     /// The last whole second the clock was brought to.
     private var second = Int64.min
     /// Each live source's name ids mapped to endpoints (packed events).
@@ -37,6 +37,15 @@ public final class Engine {
         names.ingest(batch, into: aggregator)
     }
 
+    /// A reloaded config: new alarm rules (judged afresh from the next second; the alarm log goes
+    /// on), and per-endpoint settings and prices for what arrives from now on.
+    public func reconfigure(_ r: EngineReconfiguration) {
+        let log = alarms.onTransition
+        alarms = AlarmEngine(rules: r.alarms)
+        alarms.onTransition = log
+        aggregator.reconfigure(functions: r.functions, cost: r.cost)
+    }
+
     /// Sources whose name tables the engine keeps (each is forgotten when its batches say it closed).
     public var nameSources: Int { names.sources }
 
@@ -44,5 +53,18 @@ public final class Engine {
     public func frame(_ request: SnapshotRequest, now: Double) -> (snapshot: AggregateSnapshot, alarms: AlarmSnapshot) {
         aggregator.hideTestTraffic = request.hideTestTraffic
         return (aggregator.snapshot(request, now: now), alarms.snapshot)
+    }
+}
+
+/// What a config reload changes in a running engine.
+public struct EngineReconfiguration: Sendable {
+    public var alarms: [AlarmRule]
+    public var functions: [FunctionSettings]
+    public var cost: CostModel
+
+    public init(alarms: [AlarmRule], functions: [FunctionSettings], cost: CostModel) {
+        self.alarms = alarms
+        self.functions = functions
+        self.cost = cost
     }
 }

@@ -50,6 +50,7 @@ public final class LiveEngine: Sendable {
     private let alarmRules: [AlarmRule]
     private let alarmLog: AlarmLog?
     private let acknowledgements = Mutex<[AlarmAcknowledgement]>([])
+    private let reconfigurations = Mutex<[EngineReconfiguration]>([])
 
     public init(
         mailbox: EventMailbox = EventMailbox(), stats: IngestStats, refreshInterval: Double = 1,
@@ -99,6 +100,7 @@ public final class LiveEngine: Sendable {
             aggregatedCount.store(aggregator.eventsAggregated, ordering: .relaxed)
             var (req, urgent) = request.take()
             let acks = acknowledgements.withLock { a in defer { a = [] }; return a }
+            for r in reconfigurations.withLock({ q in defer { q = [] }; return q }) { engine.reconfigure(r) }
             for a in acks { engine.alarms.acknowledge(a) }
             if !acks.isEmpty { urgent = true }
             guard urgent || now - lastPublish >= refreshInterval else { continue }
@@ -129,6 +131,11 @@ public final class LiveEngine: Sendable {
     /// Changes what snapshots contain; the next one is built right away.
     public func update(_ r: SnapshotRequest) {
         if request.set(r) { mailbox.poke() }
+    }
+
+    public func reconfigure(_ r: EngineReconfiguration) {
+        reconfigurations.withLock { $0.append(r) }
+        acknowledgeAlarms(.none)
     }
 
     public func acknowledgeAlarms(_ which: AlarmAcknowledgement) {
@@ -173,6 +180,8 @@ public protocol FrameSource: Sendable {
     func control(_ command: PlaybackCommand)
     /// Marks firing alarms as seen: all, or one rule's on one endpoint.
     func acknowledgeAlarms(_ which: AlarmAcknowledgement)
+    /// A reloaded config's alarm rules and per-endpoint settings.
+    func reconfigure(_ r: EngineReconfiguration)
 }
 
 extension LiveEngine: FrameSource {}

@@ -72,6 +72,7 @@ public final class ReplayEngine: FrameSource {
     private let alarmRules: [AlarmRule]
     private let decoding: ReplayDecoding
     private let acknowledgements = Mutex<[AlarmAcknowledgement]>([])
+    private let reconfigurations = Mutex<[EngineReconfiguration]>([])
 
     /// `from`/`to` limit playback (absolute Unix times); playback starts paused at `from` when
     /// `startPaused`.
@@ -104,6 +105,11 @@ public final class ReplayEngine: FrameSource {
 
     public func update(_ r: SnapshotRequest) {
         if request.set(r) { wake.signal() }
+    }
+
+    public func reconfigure(_ r: EngineReconfiguration) {
+        reconfigurations.withLock { $0.append(r) }
+        acknowledgeAlarms(.none)
     }
 
     public func acknowledgeAlarms(_ which: AlarmAcknowledgement) {
@@ -242,6 +248,7 @@ public final class ReplayEngine: FrameSource {
             }
             var (req, changed) = request.take()
             let acks = acknowledgements.withLock { a in defer { a = [] }; return a }
+            for r in reconfigurations.withLock({ q in defer { q = [] }; return q }) { player.engine.reconfigure(r) }
             for a in acks { player.engine.alarms.acknowledge(a) }
             if !acks.isEmpty { changed = true }
             if urgent || changed || now - lastPublish >= refreshInterval {

@@ -38,9 +38,9 @@ struct EndpointState: Sendable {
     /// Running totals of the alarm windows (see `SlidingWindow`), made when a rule first reads one.
     var sliding: [SlidingWindow] = []
     /// From the config, by name pattern; fills in what events do not say.
-    let settings: FunctionSettings?
+    var settings: FunctionSettings?
     /// What pricing reads of `settings`, as plain values (see `PricingSettings`).
-    let pricing: PricingSettings
+    var pricing: PricingSettings
     var provider: Provider = .awsLambdaX86
 
     init(id: Int32, name: String, settings: FunctionSettings? = nil) {

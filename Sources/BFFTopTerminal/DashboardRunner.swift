@@ -15,24 +15,28 @@ public final class DashboardRunner {
     private let source: any FrameSource
     private let invoker: InvocationRunner?
     private let invokable: (@Sendable () -> Set<String>)?
+    /// Reads the config file again (`R`): the UI's part comes back, the engine's goes to the source.
+    private let reload: (@Sendable () -> Result<ConfigReload, ReloadFailure>)?
     public var state: AppState
 
     /// Returns once `q`, Ctrl-C, SIGTERM or SIGHUP ends the session. The terminal is restored
     /// before returning (and on a crash, by the handlers the terminal installs).
     public static func run(state: AppState, source: any FrameSource, environment: [String: String],
-                           invoker: InvocationRunner? = nil, invokable: (@Sendable () -> Set<String>)? = nil) throws {
+                           invoker: InvocationRunner? = nil, invokable: (@Sendable () -> Set<String>)? = nil,
+                           reload: (@Sendable () -> Result<ConfigReload, ReloadFailure>)? = nil) throws {
         let terminal = try Terminal(environment: environment)
-        let runner = DashboardRunner(terminal: terminal, source: source, state: state, invoker: invoker, invokable: invokable)
+        let runner = DashboardRunner(terminal: terminal, source: source, state: state, invoker: invoker, invokable: invokable, reload: reload)
         defer { terminal.close() }
         runner.loop()
     }
 
     private init(terminal: Terminal, source: any FrameSource, state: AppState, invoker: InvocationRunner?,
-                 invokable: (@Sendable () -> Set<String>)?) {
+                 invokable: (@Sendable () -> Set<String>)?, reload: (@Sendable () -> Result<ConfigReload, ReloadFailure>)?) {
         self.terminal = terminal
         self.source = source
         self.invoker = invoker
         self.invokable = invokable
+        self.reload = reload
         self.state = state
         self.state.colorDepth = state.theme.name == "mono" ? .mono : min(state.colorDepth, terminal.depth)
         installSignalHandlers()
@@ -95,6 +99,14 @@ public final class DashboardRunner {
                 }
                 for c in state.takeCommands() { source.control(c) }
                 if let which = state.takeAcknowledge() { source.acknowledgeAlarms(which) }
+                if state.takeReload() {
+                    switch reload?() {
+                    case .success(let r)?: state.apply(r)
+                    case .failure(let why)?: state.message = "config not reloaded: \(why.message)"
+                    case nil: state.message = "nothing to reload here"
+                    }
+                    dirty = true
+                }
                 let (requests, cancel) = state.takeInvokes()
                 if cancel { invoker?.cancelAll() }
                 for r in requests {
@@ -110,4 +122,10 @@ public final class DashboardRunner {
         // (no endwin, no redraw); the signal handler ends the process (see bt_fatal_signal).
         while bt_crashed() != 0 { pause() }
     }
+}
+
+/// Why a config reload was refused (the running config stays).
+public struct ReloadFailure: Error, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
 }

@@ -99,6 +99,8 @@ public struct AppState: Sendable {
     public var malformedOffset = 0
     /// The sort menu (`o`) is open.
     public var choosingSort = false
+    /// `R` asked for the config file to be read again (the runner does it and calls `apply`).
+    public private(set) var reloadRequested = false
     /// A record opened with Enter in the Errors or Malformed pane (any key closes it).
     public var inspecting: Inspected?
     /// Test invocations: where each endpoint can be invoked, and what has been fired.
@@ -303,6 +305,7 @@ public struct AppState: Sendable {
             refreshRows()
             message = "sorted by \(sortColumn.title) \(sortDescending ? "▼" : "▲")"
         case .sortMenu: choosingSort = true
+        case .reloadConfig: reloadRequested = true
         case .filter:
             filterEditing = true
             filterBeforeEdit = filter
@@ -457,6 +460,25 @@ public struct AppState: Sendable {
         return alertPending
     }
 
+    public mutating func takeReload() -> Bool {
+        defer { reloadRequested = false }
+        return reloadRequested
+    }
+
+    /// A reloaded config's UI settings; the engine takes its own part through the frame source.
+    public mutating func apply(_ r: ConfigReload) {
+        keymap = r.keymap
+        if let themes = r.themes, !themes.isEmpty {
+            self.themes = themes
+            themeIndex = 0
+        }
+        targets = r.targets
+        invokeSettings = r.invokeSettings
+        bellOnAlarm = r.bell
+        flashOnAlarm = r.flash
+        message = r.summary
+    }
+
     public mutating func takeAcknowledge() -> AlarmAcknowledgement? {
         defer { acknowledgeRequested = nil }
         return acknowledgeRequested
@@ -557,5 +579,28 @@ public struct AppState: Sendable {
         // End in the raw-metrics pane stops at its last metric, never past it.
         metricsOffset = max(0, min(metricsOffset, max(0, (displayed.ingest.dogstatsd?.rawList.count ?? 0) - 1)))
         malformedOffset = max(0, min(malformedOffset, max(0, displayed.ingest.recentMalformed.count - 1)))
+    }
+}
+
+/// What a config reload (`R`) changes on the screen's side.
+public struct ConfigReload: Sendable {
+    public var keymap: Keymap
+    /// nil: keep the themes (the theme came from the command line, or the config names none).
+    public var themes: [Theme]?
+    public var targets: [TargetSpec]
+    public var invokeSettings: InvokeSettings
+    public var bell: Bool
+    public var flash: Bool
+    /// What the header says afterwards.
+    public var summary: String
+
+    public init(keymap: Keymap, themes: [Theme]?, targets: [TargetSpec], invokeSettings: InvokeSettings, bell: Bool, flash: Bool, summary: String) {
+        self.keymap = keymap
+        self.themes = themes
+        self.targets = targets
+        self.invokeSettings = invokeSettings
+        self.bell = bell
+        self.flash = flash
+        self.summary = summary
     }
 }

@@ -135,7 +135,8 @@ enum DashboardSession {
         state.invokeSettings = config.invoke
         state.hideTestTraffic = config.invoke.hideTestTraffic
         engine.update(state.snapshotRequest)
-        let result = await runUI(state: state, source: engine, environment: env, invoker: invoker) { control.invokable }
+        let reload = reloader(options: o, source: engine, environment: env)
+        let result = await runUI(state: state, source: engine, environment: env, invoker: invoker, invokable: { control.invokable }, reload: reload)
         invoker.cancelAll()
         for s in subscribers { s.stop() }
         for d in dogstatsd { d.stop() }
@@ -147,12 +148,43 @@ enum DashboardSession {
 
     /// Runs the UI loop on a thread of its own (it blocks in ncurses, so not on a pool thread).
     static func runUI(state: AppState, source: any FrameSource, environment: [String: String], invoker: InvocationRunner? = nil,
-                      invokable: (@Sendable () -> Set<String>)? = nil) async -> Result<Void, Error> {
+                      invokable: (@Sendable () -> Set<String>)? = nil,
+                      reload: (@Sendable () -> Result<ConfigReload, ReloadFailure>)? = nil) async -> Result<Void, Error> {
         await withCheckedContinuation { cont in
             startThread(name: "bfftop-ui") {
                 cont.resume(returning: Result {
-                    try DashboardRunner.run(state: state, source: source, environment: environment, invoker: invoker, invokable: invokable)
+                    try DashboardRunner.run(state: state, source: source, environment: environment, invoker: invoker, invokable: invokable, reload: reload)
                 })
+            }
+        }
+    }
+
+    /// `R`: reads the config file again with every check start-up makes; a config with errors is
+    /// refused whole (the running one stays) and the header says why. Alarm rules, per-endpoint
+    /// settings and prices go to the engine; keys, themes (unless --theme chose one), targets and
+    /// the bell to the screen. Listeners and the socket stay as they are.
+    static func reloader(options o: DashboardOptions, source: any FrameSource, environment env: [String: String])
+        -> @Sendable () -> Result<ConfigReload, ReloadFailure> {
+        let configOption = o.config
+        let fixedTheme = o.theme != nil
+        return {
+            do {
+                let c = try configOption.load(quiet: true)
+                let keymap = try Keymap.standard.applying(c.keys, file: c.file ?? "config")
+                // No terminal query here (ncurses owns the terminal): a config without a theme keeps the current one.
+                let themes = fixedTheme ? nil : try c.theme.map { try loadThemes($0, environment: env).0 }
+                source.reconfigure(EngineReconfiguration(alarms: c.alarms, functions: c.functions, cost: c.aggregatorConfig.cost))
+                let file = c.file ?? "built-in defaults"
+                let summary = "config reloaded from \(file): \(c.alarms.count) alarm rules, \(c.functions.count) function settings, \(c.targets.count) targets"
+                    + (c.warnings.isEmpty ? "" : ", \(c.warnings.count) warnings (bfftop config --check)")
+                return .success(ConfigReload(keymap: keymap, themes: themes, targets: c.targets, invokeSettings: c.invoke, bell: c.bell,
+                                             flash: c.flash, summary: summary))
+            } catch {
+                // The first problem, located (the header has one line); --check lists them all.
+                var lines = "\(error)".split(separator: "\n").map(String.init)
+                if lines.count > 1, lines[0].hasPrefix("config has") { lines.removeFirst() }
+                let more = lines.count > 1 ? " (+\(lines.count - 1) more: bfftop config --check)" : ""
+                return .failure(ReloadFailure((lines.first ?? "\(error)") + more))
             }
         }
     }

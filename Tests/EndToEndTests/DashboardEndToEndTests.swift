@@ -152,6 +152,32 @@ import Testing
         tmux.keys("q")
     }
 
+    /// `R` reads the config again: a broken one is refused with the reason and the running config
+    /// stays; a good one takes effect (a key rebound, alarm rules counted) without a restart.
+    @Test func rReloadsTheConfigWithoutARestart() throws {
+        try requireTools()
+        let sock = "/tmp/bfftop-e2e-\(getpid())-reload.sock"
+        let config = "/tmp/bfftop-e2e-\(getpid())-reload.toml"
+        defer { unlink(config) }
+        try "refresh = 1\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let tmux = TmuxDriver(name: "reload")
+        defer { tmux.stop(killing: sock) }
+        try tmux.start("\(bin) watch --socket \(sock) --config \(config); sleep 10", width: 120, height: 30)
+        #expect(tmux.waitFor { $0.contains("Waiting for events") }.ok)
+        try "refresh = \"soon\"\n".write(toFile: config, atomically: true, encoding: .utf8)
+        tmux.keys("R")
+        let refused = tmux.waitFor { $0.contains("config not reloaded") && $0.contains("refresh") }
+        #expect(refused.ok, "a broken config is refused with the reason:\n\(refused.screen)")
+        try "[[alarm]]\nname = \"slow\"\nmetric = \"p99\"\nthreshold = 500\n[keys]\nhelp = \"H\"\n".write(toFile: config, atomically: true, encoding: .utf8)
+        tmux.keys("R")
+        let done = tmux.waitFor { $0.contains("config reloaded from \(config)") }
+        #expect(done.ok, "\(done.screen)")
+        #expect(done.screen.contains("alarm rules"))
+        tmux.keys("H")
+        #expect(tmux.waitFor { $0.contains("show or hide this help") }.ok, "the rebound key works at once")
+        tmux.keys("Escape", "q")
+    }
+
     @Test func sigtermRestoresTheTerminalAndRemovesTheSocket() throws {
         try requireTools()
         let sock = "/tmp/bfftop-e2e-\(getpid())-b.sock"
