@@ -188,6 +188,8 @@ public struct ActiveAlarm: Sendable, Equatable {
     public var threshold: Double
     public var comparison: AlarmComparison
     public var acknowledged: Bool
+    /// Its rule is muted (`m`): still judged and logged, but no badge, bell or colour.
+    public var muted = false
 }
 
 /// A state change, for the history list and the alarm log.
@@ -223,6 +225,8 @@ public enum AlarmAcknowledgement: Sendable, Equatable {
     case all
     /// One rule's alarm on one endpoint (by the names the snapshot shows).
     case one(rule: String, endpoint: String)
+    /// Mutes a rule (or unmutes a muted one) on every endpoint: judged and logged, not signalled.
+    case toggleMute(rule: String)
 }
 
 public struct AlarmSnapshot: Sendable, Equatable {
@@ -230,14 +234,16 @@ public struct AlarmSnapshot: Sendable, Equatable {
     public var active: [ActiveAlarm] = []
     /// Newest first.
     public var history: [AlarmTransition] = []
-    public var firing: Int { active.filter { $0.phase == .firing }.count }
-    public var unacknowledged: Int { active.filter { $0.phase == .firing && !$0.acknowledged }.count }
-    public var worst: AlarmSeverity? { active.filter { $0.phase == .firing }.map(\.severity).max() }
+    /// Rules muted with `m`.
+    public var mutedRules: [String] = []
+    public var firing: Int { active.filter { $0.phase == .firing && !$0.muted }.count }
+    public var unacknowledged: Int { active.filter { $0.phase == .firing && !$0.acknowledged && !$0.muted }.count }
+    public var worst: AlarmSeverity? { active.filter { $0.phase == .firing && !$0.muted }.map(\.severity).max() }
     public init() {}
 
     /// The firing alarm on this endpoint's metric, if any (to colour the cell that shows it).
     public func firing(_ endpoint: String, _ metrics: Set<AlarmMetric>) -> AlarmSeverity? {
-        active.filter { $0.phase == .firing && $0.endpoint == endpoint && metrics.contains($0.metric) }.map(\.severity).max()
+        active.filter { $0.phase == .firing && !$0.muted && $0.endpoint == endpoint && metrics.contains($0.metric) }.map(\.severity).max()
     }
 }
 
@@ -255,6 +261,7 @@ public final class AlarmEngine {
     }
 
     private static let totalEndpoint: Int32 = -1
+    private var mutedRules: Set<String> = []
     private var active: [Key: ActiveAlarm] = [:]
     /// Whether `active` holds the key, by endpoint then rule: most rules hold for no endpoint,
     /// and this answers without hashing.
@@ -401,9 +408,13 @@ public final class AlarmEngine {
 
     /// Marks firing alarms as seen: all of them, or one rule's on one endpoint.
     public func acknowledge(_ which: AlarmAcknowledgement) {
+        if case .toggleMute(let rule) = which {
+            if mutedRules.remove(rule) == nil { mutedRules.insert(rule) }
+            return
+        }
         for k in active.keys where active[k]?.phase == .firing {
             switch which {
-            case .none: return
+            case .none, .toggleMute: return
             case .all: active[k]?.acknowledged = true
             case .one(let rule, let endpoint):
                 if active[k]?.rule == rule, active[k]?.endpoint == endpoint { active[k]?.acknowledged = true }
@@ -418,6 +429,8 @@ public final class AlarmEngine {
             let b = ($1.phase == .firing ? 0 : 1, $1.severity == .critical ? 0 : 1, $1.firedAt ?? $1.since, $1.endpoint, $1.rule)
             return a < b
         }
+        for i in s.active.indices where mutedRules.contains(s.active[i].rule) { s.active[i].muted = true }
+        s.mutedRules = mutedRules.sorted()
         s.history = history.reversed()
         return s
     }

@@ -250,6 +250,7 @@ public struct AppState: Sendable {
             if case .alarm(let x) = open {
                 // From an alarm: to its endpoint, or acknowledge just this one.
                 if action == .detail { goToEndpoint(x.endpoint) }
+                if action == .muteRule { toggleMute(x) }
                 if action == .acknowledge, x.phase == .firing {
                     acknowledgeRequested = .one(rule: x.rule, endpoint: x.endpoint)
                     message = "acknowledged \(x.rule) on \(x.endpoint)"
@@ -306,6 +307,12 @@ public struct AppState: Sendable {
             message = "sorted by \(sortColumn.title) \(sortDescending ? "▼" : "▲")"
         case .sortMenu: choosingSort = true
         case .reloadConfig: reloadRequested = true
+        case .muteRule:
+            guard focus == .alarms, let x = AlarmsView.alarm(at: alarmsOffset, in: AlarmsView.filtered(self)) else {
+                message = "m mutes the rule of the alarm on the Alarms pane's top line (A shows the pane, Tab focuses it)"
+                return
+            }
+            toggleMute(x)
         case .filter:
             filterEditing = true
             filterBeforeEdit = filter
@@ -393,6 +400,12 @@ public struct AppState: Sendable {
         ensureSelection()
         message = "sorted by \(pick.column == .rpsWindow ? "RPS \(window)" : pick.column.title) \(sortDescending ? "▼" : "▲")"
         return true
+    }
+
+    /// Mutes the alarm's rule everywhere, or unmutes it.
+    private mutating func toggleMute(_ x: ActiveAlarm) {
+        acknowledgeRequested = .toggleMute(rule: x.rule)
+        message = x.muted ? "unmuted \"\(x.rule)\"" : "muted \"\(x.rule)\" on every endpoint: judged and logged, no badge or bell (m again unmutes)"
     }
 
     /// Selects `name` in the table (clearing a filter that hides it) and shows the table.

@@ -43,7 +43,7 @@ public enum Action: String, CaseIterable, Sendable {
     case playPause = "play_pause", seekBack = "seek_back", seekForward = "seek_forward"
     case seekBackLong = "seek_back_long", seekForwardLong = "seek_forward_long", slower, faster
     case jumpStart = "jump_start", jumpEnd = "jump_end", goToTime = "go_to_time"
-    case acknowledge, toggleAlarms = "alarms", reloadConfig = "reload_config"
+    case acknowledge, muteRule = "mute", toggleAlarms = "alarms", reloadConfig = "reload_config"
     case invoke, invokePreset = "invoke_preset", burst, ramp, cancelInvocations = "cancel", toggleTestTraffic = "test_traffic"
 
     public var help: String {
@@ -64,6 +64,7 @@ public enum Action: String, CaseIterable, Sendable {
         case .sortReverse: "reverse sort direction"
         case .sortMenu: "sort by a column (menu)"
         case .reloadConfig: "reload the config file"
+        case .muteRule: "mute the alarm's rule"
         case .filter: "filter by name/service"
         case .pause: "freeze the display"
         case .cycleWindow: "cycle window 1m/5m/15m/1h"
@@ -106,7 +107,7 @@ public struct Keymap: Sendable, Equatable {
         (.char("s"), .sortNext), (.char("S"), .sortReverse), (.char("o"), .sortMenu), (.char("/"), .filter), (.char("p"), .pause),
         (.char("w"), .cycleWindow), (.char("t"), .cycleTheme), (.char("a"), .acknowledge), (.char("A"), .toggleAlarms),
         (.char("i"), .invoke), (.char("I"), .invokePreset), (.char("b"), .burst), (.char("B"), .ramp), (.char("x"), .cancelInvocations),
-        (.char("T"), .toggleTestTraffic), (.char("R"), .reloadConfig),
+        (.char("T"), .toggleTestTraffic), (.char("R"), .reloadConfig), (.char("m"), .muteRule),
         (.mouseScrollUp, .up), (.mouseScrollDown, .down),
         (.char(" "), .playPause), (.left, .seekBack), (.right, .seekForward), (.shiftLeft, .seekBackLong),
         (.shiftRight, .seekForwardLong), (.char("["), .slower), (.char("]"), .faster),

@@ -41,6 +41,33 @@ import Testing
         #expect(s.takeAcknowledge() == .all, "elsewhere, every firing alarm")
     }
 
+    @Test func mMutesTheSelectedAlarmsRule() throws {
+        var s = Fixtures.state(Self.alarmed, width: 120, height: 36)
+        s.lowerPane = .alarms
+        s.focus = .alarms
+        let first = try #require(AlarmsView.alarm(at: 0, in: s.displayed.alarms))
+        s.handle(.char("m"))
+        #expect(s.takeAcknowledge() == .toggleMute(rule: first.rule))
+        s.focus = .endpoints
+        s.handle(.char("m"))
+        #expect(s.takeAcknowledge() == nil && s.message?.contains("Alarms pane") == true, "m elsewhere says where it works")
+    }
+
+    @Test func aMutedRuleIsJudgedButNotSignalled() {
+        let engine = AlarmEngine(rules: [AlarmRule(name: "errors", metric: .errorRate, .greater, 1, for: 0, severity: .critical)])
+        let agg = Aggregator()
+        let t0 = Fixtures.t0
+        for i in 0..<40 { agg.ingest(.invocation(Invocation(ts: t0 + Double(i) * 0.1, endpoint: "GET /a", durationMs: 5, outcome: i % 2 == 0 ? .error : .ok))) }
+        for sec in 0...6 { engine.evaluate(agg, upTo: t0 + Double(sec)) }
+        #expect(engine.snapshot.firing == 1 && engine.snapshot.worst == .critical)
+        engine.acknowledge(.toggleMute(rule: "errors"))
+        let muted = engine.snapshot
+        #expect(muted.firing == 0 && muted.unacknowledged == 0 && muted.worst == nil, "no badge, bell or colour")
+        #expect(muted.active.count == 1 && muted.active[0].muted && muted.mutedRules == ["errors"], "still judged and listed")
+        engine.acknowledge(.toggleMute(rule: "errors"))
+        #expect(engine.snapshot.firing == 1, "m again unmutes")
+    }
+
     @Test func theEngineAcknowledgesOneAlarmAndLeavesTheOthers() {
         let engine = AlarmEngine(rules: [AlarmRule(name: "errors", metric: .errorRate, .greater, 1, for: 0, severity: .critical)])
         let agg = Aggregator()

@@ -17,7 +17,7 @@ enum AlarmsView {
     static func alarm(at i: Int, in a: AlarmSnapshot) -> ActiveAlarm? { i < a.active.count ? a.active[i] : nil }
 
     /// What the marks mean, at the pane's foot when it has room.
-    static let legend = "●firing ✓acked ◌pending C crit W warn ▲fired ▼resolved"
+    static let legend = "●firing ✓acked ◌pending –muted C crit W warn ▲fired ▼resolved"
 
 
     static func condition(_ m: AlarmMetric, _ value: Double, _ op: AlarmComparison, _ threshold: Double) -> String {
@@ -48,8 +48,8 @@ enum AlarmsView {
         for x in a.active {
             // Severity is the colour, and C/W for monochrome; ✓ acknowledged, ◌ pending.
             let sev = x.severity == .critical ? "C" : "W"
-            let state = x.phase == .firing ? (x.acknowledged ? "✓" : "●") + sev : "◌" + sev
-            let role: Role = x.phase != .firing || x.acknowledged ? .muted : (x.severity == .critical ? .alarm : .alarmWarning)
+            let state = (x.muted ? "–" : x.phase == .firing ? (x.acknowledged ? "✓" : "●") : "◌") + sev
+            let role: Role = x.phase != .firing || x.acknowledged || x.muted ? .muted : (x.severity == .critical ? .alarm : .alarmWarning)
             let when = Format.clock(x.firedAt ?? x.since, utcOffset: s.utcOffset)
             lines.append(("\(state) \(when) ", "\(x.rule) · \(x.endpoint) · \(condition(x.metric, x.value, x.comparison, x.threshold))", role))
         }

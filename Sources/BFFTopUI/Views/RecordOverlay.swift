@@ -21,7 +21,7 @@ enum RecordOverlay {
         case .alarm(let x):
             var rows = [("alarm", "\(x.rule) (\(x.severity == .critical ? "critical" : "warning"))"), ("endpoint", x.endpoint),
                         ("condition", AlarmsView.condition(x.metric, x.value, x.comparison, x.threshold)),
-                        ("state", x.phase == .firing ? (x.acknowledged ? "firing, acknowledged" : "firing") : "pending")]
+                        ("state", (x.phase == .firing ? (x.acknowledged ? "firing, acknowledged" : "firing") : "pending") + (x.muted ? " (rule muted)" : ""))]
             rows.append(("since", Format.stamp(x.since, now: s.displayed.snapshot.now, utcOffset: s.utcOffset)))
             if let f = x.firedAt { rows.append(("fired", Format.stamp(f, now: s.displayed.snapshot.now, utcOffset: s.utcOffset))) }
             return ("Alarm", rows)
@@ -49,7 +49,7 @@ enum RecordOverlay {
             p.grid.put(r.x + 2, r.y + 1 + i, line.0, p.style(.muted))
             p.grid.put(r.x + 2 + labelWidth + 1, r.y + 1 + i, line.1, p.style(.text), maxWidth: textWidth)
         }
-        let hint = if case .alarm = record { "Enter goes to the endpoint · a acknowledges this alarm · any other key closes" } else { "any key closes" }
+        let hint = if case .alarm = record { "Enter goes to the endpoint · a acknowledges · m mutes its rule · other keys close" } else { "any key closes" }
         p.grid.put(r.x + 2, r.maxY - 2, CellGrid.truncate(hint, w - 4), p.style(.muted), maxWidth: w - 4)
     }
 
