@@ -48,17 +48,9 @@ public final class AlarmLog: Sendable {
     /// `2026-11-24T21:30:00Z` (Howard Hinnant's civil-from-days).
     public static func isoUTC(_ t: Double) -> String {
         let secs = Int(wholeSecond(t))
-        let days = secs >= 0 ? secs / 86_400 : (secs - 86_399) / 86_400
+        let days = daysSinceEpoch(secs)
         let rem = secs - days * 86_400
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        let (y, m, d) = civilDate(daysSinceEpoch: days)
         func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
         return "\(y)-\(two(m))-\(two(d))T\(two(rem / 3600)):\(two(rem / 60 % 60)):\(two(rem % 60))Z"
     }

@@ -176,3 +176,20 @@ public func bytesContain(_ hay: UnsafeRawBufferPointer, _ needle: StaticString) 
         return false
     }
 }
+
+/// The civil date (proleptic Gregorian year, month, day) of a day count since 1970-01-01 (Howard
+/// Hinnant's civil-from-days): the one conversion the alarm log's timestamps and the panes' dates use.
+public func civilDate(daysSinceEpoch days: Int) -> (year: Int, month: Int, day: Int) {
+    let z = days + 719_468
+    let era = (z >= 0 ? z : z - 146_096) / 146_097
+    let doe = z - era * 146_097
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+    let mp = (5 * doy + 2) / 153
+    let d = doy - (153 * mp + 2) / 5 + 1
+    let m = mp < 10 ? mp + 3 : mp - 9
+    return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+}
+
+/// Whole days since 1970-01-01 of a second count, rounding towards the past.
+@inline(__always) public func daysSinceEpoch(_ secs: Int) -> Int { secs >= 0 ? secs / 86_400 : (secs - 86_399) / 86_400 }

@@ -89,19 +89,11 @@ public enum Format {
         return two(day.1) + "-" + two(day.2) + " " + String(clock(t, utcOffset: utcOffset).prefix(5))
     }
 
-    /// Year, month and day (Howard Hinnant's days-from-civil, inverted). Times are within
-    /// `WireLimits.maxTimestamp`, so the whole-second conversion cannot trap.
+    /// Year, month and day at a fixed offset from UTC (the conversion is clamped, so any double is safe).
     static func civil(_ t: Double, utcOffset: Int) -> (Int, Int, Int) {
         let secs = t.isFinite ? Int(max(-1e12, min(1e12, t)).rounded(.down)) + utcOffset : 0
-        let z = (secs >= 0 ? secs / 86_400 : (secs - 86_399) / 86_400) + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+        let c = civilDate(daysSinceEpoch: daysSinceEpoch(secs))
+        return (c.year, c.month, c.day)
     }
 
     @inline(__always) public static func two(_ n: Int) -> String { n < 10 ? "0" + String(n) : String(n) }
