@@ -6,9 +6,16 @@
 public enum DisplayWidth {
     /// Columns of one scalar on its own (an emoji presentation selector after it can widen it:
     /// see `of(_: String)`).
-    public static func of(_ s: Unicode.Scalar) -> Int {
+    @inline(__always) public static func of(_ s: Unicode.Scalar) -> Int {
         let v = s.value
         if v < 0x300 { return 1 }
+        // What the panes draw most (box drawing, blocks, shapes up to the two wide ones at U+25FD,
+        // braille, arrows): narrow, without a Unicode property lookup.
+        if (v >= 0x2500 && v < 0x25FD) || (v >= 0x2800 && v <= 0x28FF) || (v >= 0x2190 && v <= 0x21FF) { return 1 }
+        return general(v)
+    }
+
+    private static func general(_ v: UInt32) -> Int {
         if isZeroWidth(v) { return 0 }
         return isWide(v) ? 2 : 1
     }

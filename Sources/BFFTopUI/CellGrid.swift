@@ -124,10 +124,11 @@ public struct CellGrid: Equatable, Sendable {
     public mutating func set(_ x: Int, _ y: Int, _ scalar: Unicode.Scalar, _ style: Style) {
         guard x >= 0, y >= 0, x < width, y < height else { return }
         let s = CellGrid.printable(scalar)
-        if DisplayWidth.of(s) == 2 {
+        let w = DisplayWidth.of(s)
+        if w == 2 {
             guard x + 1 < width else { return }
             place(x, y, Cell(s, style), wide: .some(false))
-        } else if DisplayWidth.of(s) == 1 {
+        } else if w == 1 {
             place(x, y, Cell(s, style), wide: nil)
         }
     }
@@ -136,7 +137,7 @@ public struct CellGrid: Equatable, Sendable {
     /// any wide character it covers part of.
     /// `wide`: nil for a narrow character; false for a wide one; true for a text-default symbol
     /// in emoji presentation.
-    private mutating func place(_ x: Int, _ y: Int, _ cell: Cell, wide: Bool?) {
+    @inline(__always) private mutating func place(_ x: Int, _ y: Int, _ cell: Cell, wide: Bool?) {
         let row = y * width
         let last = wide != nil ? x + 1 : x
         if CellGrid.isContinuation(cells[row + x].scalar), x > 0 { cells[row + x - 1].scalar = " " }
@@ -154,14 +155,23 @@ public struct CellGrid: Equatable, Sendable {
         guard y >= 0, y < height else { return 0 }
         var col = x
         let limit = maxWidth >= width ? width : min(width, x + max(0, maxWidth))
-        let scalars = Array(text.unicodeScalars)
-        for (i, raw) in scalars.enumerated() {
+        // One scalar of lookahead (an emoji presentation selector widens the one before it),
+        // without building an array: views put thousands of strings a frame.
+        var scalars = text.unicodeScalars.makeIterator()
+        var next = scalars.next()
+        while let raw = next {
+            next = scalars.next()
             if col >= limit { break }
+            // ASCII (nearly every cell): one column, nothing to look up.
+            if raw.value >= 0x20, raw.value < 0x7F {
+                if col >= 0 { place(col, y, Cell(raw, style), wide: nil) }
+                col += 1
+                continue
+            }
             let s = CellGrid.printable(raw)
             var w = DisplayWidth.of(s)
             if w == 0 { continue }
-            // An emoji presentation selector makes a text-default symbol (☀️) two columns wide.
-            let presentation = w == 1 && i + 1 < scalars.count && scalars[i + 1].value == 0xFE0F
+            let presentation = w == 1 && next?.value == 0xFE0F
             if presentation { w = 2 }
             if w == 2 {
                 guard col + 1 < limit else { break }
