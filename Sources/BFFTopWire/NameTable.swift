@@ -23,9 +23,14 @@ public struct NameTable: Sendable {
     /// Names beyond this many are not added (`id` returns nil): a table fed by a socket stays
     /// bounded whatever a client sends.
     private let limit: Int
+    /// With a finite `limit`, the names' bytes stop at 32 a name on average (64 KiB for a
+    /// connection's 2,048): a connection that sends long names cannot make the engine, the
+    /// recorder and its decoder each hold megabytes for it.
+    private let byteLimit: Int
 
     public init(limit: Int = .max) {
         self.limit = limit
+        byteLimit = limit == .max ? .max : limit.multipliedReportingOverflow(by: 32).overflow ? .max : limit * 32
     }
 
     public var count: Int { names.count }
@@ -72,7 +77,7 @@ public struct NameTable: Sendable {
     }
 
     private mutating func insert(_ p: UnsafeRawPointer, _ n: Int, hash h: UInt64, slot: Int) -> Int32? {
-        guard names.count < limit, n <= 1024, let name = String(validating: UnsafeRawBufferPointer(start: p, count: n), as: UTF8.self) else { return nil }
+        guard names.count < limit, n <= 1024, storage.arenaCount + n <= byteLimit, let name = String(validating: UnsafeRawBufferPointer(start: p, count: n), as: UTF8.self) else { return nil }
         if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
         let id = Int32(names.count)
         names.append(name)

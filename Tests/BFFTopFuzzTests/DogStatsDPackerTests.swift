@@ -81,3 +81,18 @@ import Testing
         #expect(out.count == 3 && packer.names.count == 2)
     }
 }
+
+/// A socket's name table is bounded in names and in bytes.
+@Suite struct NameTableBoundsTests {
+    @Test func longNamesStopAtTheByteBudget() {
+        var packer = DogStatsDPacker(mapper: DogStatsDMapper(), nameLimit: 8)  // 8 names, 256 bytes
+        var out: [PackedInvocation] = []
+        var accepted = 0
+        for i in 0..<8 {
+            let name = "/" + String(repeating: "x", count: 90) + "\(i)"
+            if Array("d:1|ms|#route:\(name)".utf8).withUnsafeBytes({ packer.pack($0, at: 1_733_450_000, into: &out) }) { accepted += 1 }
+        }
+        #expect(accepted == 2, "two 92-byte names fit 256 bytes; the rest take the general path")
+        #expect(packer.names.count == 2)
+    }
+}
