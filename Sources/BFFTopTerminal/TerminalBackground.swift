@@ -71,6 +71,8 @@ public enum TerminalBackground: Sendable, Equatable {
             // The DA1 answer (ESC [ ? … c) comes after any OSC 11 answer: nothing more will.
             if let da = find([0x1B, 0x5B, 0x3F], in: reply), reply[(da + 3)...].contains(0x63) { break }  // ESC [ ? … c
         }
+        // Whatever else came (a reply cut by the deadline) must not reach the dashboard as keys.
+        tcflush(fd, TCIFLUSH)
         return fromOSC11(String(decoding: reply, as: UTF8.self))
     }
 
