@@ -45,6 +45,7 @@ let package = Package(
                 "BFFTopEngine", "BFFTopWire", "BFFTopStats", "CBFFTopSys",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]),
         // The config file: a TOML reader and the validated settings (cost, functions, alarms, keys).
         .target(name: "BFFTopConfig", dependencies: ["BFFTopStats", "BFFTopWire", "BFFTopInvoke"]),

@@ -28,6 +28,7 @@ public enum FuzzTargets {
         FuzzTarget("config", ConfigFuzz.config),
         FuzzTarget("theme", ConfigFuzz.theme),
         FuzzTarget("engine", EngineFuzz.engine),
+        FuzzTarget("otlp-json", OTLPFuzz.traces),
     ]
 
     public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }

@@ -40,6 +40,11 @@ struct DashboardOptions: ParsableArguments {
     @Option(help: "Also listen for DogStatsD over UDP, e.g. 127.0.0.1:8125 (loopback only, unless --listen-beyond-loopback).")
     var dogstatsdUdp: String?
 
+    @Option(name: .customLong("otlp-http"), help: ArgumentHelp(
+        "Receive OpenTelemetry traces over OTLP/HTTP in JSON (POST /v1/traces), e.g. 127.0.0.1:4318: server spans become routes, GraphQL operations and functions.",
+        valueName: "host:port"))
+    var otlpHttp: String?
+
     @Flag(help: "Allow listeners that other machines can reach (e.g. --dogstatsd-udp 0.0.0.0:8125); the header then says so.")
     var listenBeyondLoopback = false
 
@@ -59,6 +64,7 @@ struct DashboardOptions: ParsableArguments {
         if let refresh, refresh < 0.1 || refresh > 60 { throw ValidationError("--refresh must be between 0.1 and 60 seconds") }
         if let window, Window(name: window) == nil { throw ValidationError("--window must be one of 1m, 5m, 15m, 1h (got \(window))") }
         if let u = dogstatsdUdp, UDPAddress(u) == nil { throw ValidationError("--dogstatsd-udp must be HOST:PORT, like 127.0.0.1:8125 (got \(u))") }
+        if let u = otlpHttp, UDPAddress(u) == nil { throw ValidationError("--otlp-http must be HOST:PORT, like 127.0.0.1:4318 (got \(u))") }
     }
 }
 
@@ -122,6 +128,18 @@ enum DashboardSession {
                 throw CLIError("dogstatsd \(w): \(error.description)")
             }
         }
+        var otlp: OTLPHTTPServer?
+        if let a = o.otlpHttp.flatMap(UDPAddress.init) {
+            do {
+                otlp = try await OTLPHTTPServer.start(host: a.host, port: Int(a.port), sink: engine.mailbox, stats: stats, group: group,
+                                                      beyondLoopback: beyondLoopback)
+            } catch {
+                for d in dogstatsd { d.stop() }
+                listener.stopNow()
+                try? await group.shutdownGracefully()
+                throw CLIError("otlp-http \(a.host):\(a.port): \(error.description)")
+            }
+        }
         engine.start()
         beforeDashboard()
         var state = AppState(
@@ -140,6 +158,7 @@ enum DashboardSession {
         invoker.cancelAll()
         for s in subscribers { s.stop() }
         for d in dogstatsd { d.stop() }
+        otlp?.stop()
         listener.stopNow()
         engine.stop()
         try? await group.shutdownGracefully()
