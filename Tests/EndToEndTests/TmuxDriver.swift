@@ -84,6 +84,10 @@ func shell(_ command: String) throws -> (status: Int32, output: String) {
     // inherits descriptors, so pipes (and Foundation.Process, which watches one) would never finish.
     let out = NSTemporaryDirectory() + "bfftop-e2e-\(getpid())-\(UUID().uuidString).out"
     defer { unlink(out) }
+    // The child starts with nothing of ours but stdin/out/err. SwiftNIO accepts connections without
+    // close-on-exec, and this process runs listeners of its own (the swift-metrics tests): a tmux
+    // server started here used to inherit such a connection and keep it open unread, so a client
+    // of that test wrote its first batch after a restart into a socket nobody would ever read.
     let script = "(\(command)) > \(quote(out)) 2>&1 < /dev/null"
     var pid: pid_t = 0
     let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sh"), strdup("-c"), strdup(script), nil]
@@ -101,7 +105,15 @@ func shell(_ command: String) throws -> (status: Int32, output: String) {
     posix_spawnattr_setsigmask(&attr, &none)
     posix_spawnattr_setsigdefault(&attr, &defaults)
     posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-    guard posix_spawn(&pid, "/bin/sh", nil, &attr, argv, environ) == 0 else { throw E2EError("cannot spawn /bin/sh") }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    // glibc ≥ 2.34: close every descriptor from 3 up in the child (not in Swift's Glibc module).
+    typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    if let sym = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") {
+        _ = unsafeBitCast(sym, to: AddCloseFrom.self)(&actions, 3)
+    }
+    guard posix_spawn(&pid, "/bin/sh", &actions, &attr, argv, environ) == 0 else { throw E2EError("cannot spawn /bin/sh") }
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0, errno == EINTR {}
     let data = FileManager.default.contents(atPath: out) ?? Data()
