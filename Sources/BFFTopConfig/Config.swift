@@ -30,6 +30,8 @@ public struct Config: Sendable {
     public var dogstatsdSocket: String?
     public var dogstatsdStream: String?
     public var dogstatsdUDP: String?
+    /// `[otlp] http`: where to receive OTLP/HTTP JSON traces (HOST:PORT, loopback unless opted in).
+    public var otlpHTTP: String?
     /// Listeners other machines can reach are allowed (`listen_beyond_loopback = true`).
     public var listenBeyondLoopback = false
     public var dogstatsdMapping = DogStatsDMapper()
@@ -232,7 +234,7 @@ struct Reader {
 
     mutating func read(_ root: TOMLTable, into c: inout Config) {
         let known = ["socket", "refresh", "window", "theme", "max_endpoints", "listen_beyond_loopback", "alarms", "alarm", "cost", "prices", "function",
-                     "keys", "target", "invoke", "dogstatsd"]
+                     "keys", "target", "invoke", "dogstatsd", "otlp"]
         // Read first: the listeners it allows may come before it in the file.
         if let e = root.entries.first(where: { $0.key == "listen_beyond_loopback" }) { c.listenBeyondLoopback = bool(e) ?? false }
         for e in root.entries {
@@ -257,6 +259,7 @@ struct Reader {
             case "target": c.targets = tables(e).compactMap { readTarget($0) }
             case "invoke": if let t = table(e) { readInvoke(t, into: &c) }
             case "dogstatsd": if let t = table(e) { readDogStatsD(t, into: &c) }
+            case "otlp": if let t = table(e) { readOTLP(t, into: &c) }
             default: unknown(e, section: nil, known: known)
             }
         }

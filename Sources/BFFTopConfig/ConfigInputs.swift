@@ -7,6 +7,26 @@ import BFFTopWire
 
 /// The config sections about inputs and test traffic: `[dogstatsd]`, `[invoke]`, `[[target]]`.
 extension Reader {
+    mutating func readOTLP(_ t: TOMLTable, into c: inout Config) {
+        let s = "otlp"
+        for e in t.entries {
+            switch e.key {
+            case "http":
+                guard let v = string(e, section: s) else { continue }
+                guard let a = UDPAddress(v) else {
+                    fail(e, "expected HOST:PORT on loopback, like \"127.0.0.1:4318\"", section: s)
+                    continue
+                }
+                if NetworkExposure.isLoopback(a.host) || c.listenBeyondLoopback {
+                    c.otlpHTTP = v
+                } else {
+                    fail(e, "\(a.host) is reachable from other machines; use a loopback address like \"127.0.0.1:4318\", or set listen_beyond_loopback = true at the top of the file", section: s)
+                }
+            default: unknown(e, section: s, known: ["http"])
+            }
+        }
+    }
+
     mutating func readDogStatsD(_ t: TOMLTable, into c: inout Config) {
         let s = "dogstatsd"
         func list(_ e: TOMLTable.Entry) -> [String]? {

@@ -13,8 +13,11 @@ public enum DefaultConfig {
             # listen_beyond_loopback = false   # true allows listeners other machines can reach (a udp of 0.0.0.0:8125); the header says so
             refresh = "1s"          # 0.1s … 60s
             window = "1m"           # 1m, 5m, 15m, 1h
-            theme = "dark"          # a name from themes/, a path to a .toml, or "mono"
+            # theme = "dark"        # default: light on a light terminal background, else dark; a name from themes/, a path, or "mono"
             max_endpoints = \(AggregatorConfig().maxEndpoints)   # named rows; further names are counted in (other routes) / (other functions)
+
+            # [otlp]
+            # http = "127.0.0.1:4318"   # OpenTelemetry traces over OTLP/HTTP in JSON (POST /v1/traces), as --otlp-http
 
             [alarms]
             defaults = true         # keep the built-in rules listed below; false = only your [[alarm]] rules

@@ -129,7 +129,7 @@ enum DashboardSession {
             }
         }
         var otlp: OTLPHTTPServer?
-        if let a = o.otlpHttp.flatMap(UDPAddress.init) {
+        if let a = (o.otlpHttp ?? config.otlpHTTP).flatMap(UDPAddress.init) {
             do {
                 otlp = try await OTLPHTTPServer.start(host: a.host, port: Int(a.port), sink: engine.mailbox, stats: stats, group: group,
                                                       beyondLoopback: beyondLoopback)

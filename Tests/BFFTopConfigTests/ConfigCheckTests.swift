@@ -65,3 +65,13 @@ import Testing
         #expect(Keymap.standard.unreachable(after: try ConfigLoader.parse("[keys]\npause = \"Z\"\n", file: "c.toml").keys, file: "c.toml").isEmpty, "a free key takes nothing")
     }
 }
+
+@Suite struct OTLPConfigTests {
+    @Test func otlpHTTPOnLoopbackOnlyUnlessOptedIn() throws {
+        #expect(try ConfigLoader.parse("[otlp]\nhttp = \"127.0.0.1:4318\"\n", file: "c.toml").otlpHTTP == "127.0.0.1:4318")
+        #expect(ConfigCheckTests.errors("[otlp]\nhttp = \"0.0.0.0:4318\"\n").first?.message.contains("reachable from other machines") == true)
+        #expect(try ConfigLoader.parse("listen_beyond_loopback = true\n[otlp]\nhttp = \"0.0.0.0:4318\"\n", file: "c.toml").otlpHTTP == "0.0.0.0:4318")
+        #expect(ConfigCheckTests.errors("[otlp]\nhttp = \"nope\"\n").count == 1)
+        #expect(try ConfigLoader.parse("[otlp]\ngrpc = \"127.0.0.1:4317\"\n", file: "c.toml").warnings.count == 1, "unknown keys are said")
+    }
+}
