@@ -1,5 +1,6 @@
 import BFFTopStats
 import BFFTopWire
+import Synchronization
 
 /// The one engine: the aggregator, the alarm engine and the clock they share. Live (`LiveEngine`),
 /// replay (`ReplayEngine`), report (`RecordingSummary`), the engine fuzz target and the bench all
@@ -66,5 +67,22 @@ public struct EngineReconfiguration: Sendable {
         self.alarms = alarms
         self.functions = functions
         self.cost = cost
+    }
+}
+
+/// What the UI asks of an engine thread besides frames (acknowledgements, config reloads), queued
+/// from the UI's thread and applied on the engine's between rounds: one queue for live and replay.
+final class EngineRequests: Sendable {
+    private let pending = Mutex<(acks: [AlarmAcknowledgement], reconfigurations: [EngineReconfiguration])>(([], []))
+
+    func acknowledge(_ which: AlarmAcknowledgement) { pending.withLock { $0.acks.append(which) } }
+    func reconfigure(_ r: EngineReconfiguration) { pending.withLock { $0.reconfigurations.append(r) } }
+
+    /// Applies what is queued; true when the alarms changed (a frame should go out at once).
+    func apply(to engine: Engine) -> Bool {
+        let (acks, reconfigurations) = pending.withLock { p in defer { p = ([], []) }; return p }
+        for r in reconfigurations { engine.reconfigure(r) }
+        for a in acks { engine.alarms.acknowledge(a) }
+        return !acks.isEmpty || !reconfigurations.isEmpty
     }
 }

@@ -33,6 +33,19 @@ public struct WireEventBatch: Sendable {
     /// How many events it carries.
     public var count: Int { events.count + packed.count }
 
+    /// A general event after those already in the batch (its place in the order kept).
+    public mutating func append(general e: WireEvent) {
+        positions.append(Int32(truncatingIfNeeded: count))
+        events.append(e)
+    }
+
+    /// Takes the names of the source's table past the `sent` first ones (advancing `sent`).
+    public mutating func takeNewNames(_ names: [String], sent: inout Int) {
+        guard names.count > sent else { return }
+        newNames = Array(names[sent...])
+        sent = names.count
+    }
+
     /// Keeps only what later batches of the source depend on (its new names, its end): what a full
     /// queue does instead of dropping a batch whole, so the batches after it still name their events.
     public var bookkeeping: WireEventBatch? {
@@ -120,21 +133,16 @@ struct BatchNameMappings {
         var mapping = mappings.removeValue(forKey: batch.source) ?? NameMapping()
         mapping.append(batch.newNames)
         let received = batch.receivedAt
+        @inline(__always) func packed(_ p: PackedInvocation) {
+            var p = p
+            p.receivedAt = received
+            aggregator.ingest(p, inFlightID: p.id >= 0 ? batch.ids[Int(p.id)] : nil, names: &mapping)
+        }
         if batch.events.isEmpty {
             // The common live batch: only packed events, read in place.
-            batch.packed.withUnsafeBufferPointer { packed in
-                for i in packed.indices {
-                    var p = packed[i]
-                    p.receivedAt = received
-                    aggregator.ingest(p, inFlightID: p.id >= 0 ? batch.ids[Int(p.id)] : nil, names: &mapping)
-                }
-            }
+            batch.packed.withUnsafeBufferPointer { all in for i in all.indices { packed(all[i]) } }
         } else {
-            batch.forEachInOrder(general: { aggregator.ingest($0, receivedAt: received) }) { i in
-                var p = batch.packed[i]
-                p.receivedAt = received
-                aggregator.ingest(p, inFlightID: p.id >= 0 ? batch.ids[Int(p.id)] : nil, names: &mapping)
-            }
+            batch.forEachInOrder(general: { aggregator.ingest($0, receivedAt: received) }) { i in packed(batch.packed[i]) }
         }
         if !batch.closesSource { mappings[batch.source] = mapping }
     }

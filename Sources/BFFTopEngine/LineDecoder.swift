@@ -86,9 +86,9 @@ public struct LineDecoder {
         if let packed = chain.decodeFast(l) { return append(packed) }
         switch chain.decode(l, afterFast: true) {
         case .packed(let packed): append(packed)
-        case .event(let e, _): general(e)
-        case .events(let evs): for e in evs { general(e) }
-        case .invocations(let invs): for i in invs { general(.invocation(i)) }
+        case .event(let e, _): batch.append(general: e)
+        case .events(let evs): for e in evs { batch.append(general: e) }
+        case .invocations(let invs): for i in invs { batch.append(general: .invocation(i)) }
         case .control(let m): controls.append(m)
         case .header, .other: break
         case .malformed(let reason):
@@ -104,11 +104,6 @@ public struct LineDecoder {
             packed.id = Int32(batch.ids.count - 1)
         }
         batch.packed.append(packed)
-    }
-
-    private mutating func general(_ e: WireEvent) {
-        batch.positions.append(Int32(truncatingIfNeeded: batch.count))
-        batch.events.append(e)
     }
 
     /// Counts a line over the cap as malformed (the caller has counted the line).
@@ -129,11 +124,7 @@ public struct LineDecoder {
     /// Hands over what was decoded since the last call as one batch stamped `receivedAt`, with the
     /// names first seen since; `closing`: the connection is done (its name table can go).
     public mutating func takeBatch(receivedAt: Double, closing: Bool = false) -> (batch: WireEventBatch, malformed: [MalformedLine], lines: Int) {
-        let names = chain.fast.names.names
-        if names.count > namesSent {
-            batch.newNames = Array(names[namesSent...])
-            namesSent = names.count
-        }
+        batch.takeNewNames(chain.fast.names.names, sent: &namesSent)
         batch.receivedAt = receivedAt
         batch.closesSource = closing
         var out = WireEventBatch(receivedAt: 0, events: [])

@@ -49,8 +49,7 @@ public final class LiveEngine: Sendable {
     private let recorder: Recorder?
     private let alarmRules: [AlarmRule]
     private let alarmLog: AlarmLog?
-    private let acknowledgements = Mutex<[AlarmAcknowledgement]>([])
-    private let reconfigurations = Mutex<[EngineReconfiguration]>([])
+    private let requests = EngineRequests()
 
     public init(
         mailbox: EventMailbox = EventMailbox(), stats: IngestStats, refreshInterval: Double = 1,
@@ -99,10 +98,7 @@ public final class LiveEngine: Sendable {
             engine.passTime(to: now)
             aggregatedCount.store(aggregator.eventsAggregated, ordering: .relaxed)
             var (req, urgent) = request.take()
-            let acks = acknowledgements.withLock { a in defer { a = [] }; return a }
-            for r in reconfigurations.withLock({ q in defer { q = [] }; return q }) { engine.reconfigure(r) }
-            for a in acks { engine.alarms.acknowledge(a) }
-            if !acks.isEmpty { urgent = true }
+            if requests.apply(to: engine) { urgent = true }
             guard urgent || now - lastPublish >= refreshInterval else { continue }
             let (snap, alarms) = engine.frame(req, now: now)
             let elapsed = lastPublish > 0 ? now - lastPublish : 0
@@ -134,12 +130,12 @@ public final class LiveEngine: Sendable {
     }
 
     public func reconfigure(_ r: EngineReconfiguration) {
-        reconfigurations.withLock { $0.append(r) }
-        acknowledgeAlarms(.none)
+        requests.reconfigure(r)
+        mailbox.poke()
     }
 
     public func acknowledgeAlarms(_ which: AlarmAcknowledgement) {
-        acknowledgements.withLock { $0.append(which) }
+        requests.acknowledge(which)
         mailbox.poke()
     }
 

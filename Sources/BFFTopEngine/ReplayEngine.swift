@@ -71,8 +71,7 @@ public final class ReplayEngine: FrameSource {
     private let config: AggregatorConfig
     private let alarmRules: [AlarmRule]
     private let decoding: ReplayDecoding
-    private let acknowledgements = Mutex<[AlarmAcknowledgement]>([])
-    private let reconfigurations = Mutex<[EngineReconfiguration]>([])
+    private let requests = EngineRequests()
 
     /// `from`/`to` limit playback (absolute Unix times); playback starts paused at `from` when
     /// `startPaused`.
@@ -108,12 +107,12 @@ public final class ReplayEngine: FrameSource {
     }
 
     public func reconfigure(_ r: EngineReconfiguration) {
-        reconfigurations.withLock { $0.append(r) }
-        acknowledgeAlarms(.none)
+        requests.reconfigure(r)
+        wake.signal()
     }
 
     public func acknowledgeAlarms(_ which: AlarmAcknowledgement) {
-        acknowledgements.withLock { $0.append(which) }
+        requests.acknowledge(which)
         wake.signal()
     }
 
@@ -247,10 +246,7 @@ public final class ReplayEngine: FrameSource {
                 }
             }
             var (req, changed) = request.take()
-            let acks = acknowledgements.withLock { a in defer { a = [] }; return a }
-            for r in reconfigurations.withLock({ q in defer { q = [] }; return q }) { player.engine.reconfigure(r) }
-            for a in acks { player.engine.alarms.acknowledge(a) }
-            if !acks.isEmpty { changed = true }
+            if requests.apply(to: player.engine) { changed = true }
             if urgent || changed || now - lastPublish >= refreshInterval {
                 let (snap, alarms) = player.engine.frame(req, now: position)
                 sequence += 1

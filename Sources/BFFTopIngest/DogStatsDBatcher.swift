@@ -28,10 +28,6 @@ struct DogStatsDBatcher: Sendable {
             events.source = reader.source
         }
 
-        mutating func general(_ e: WireEvent) {
-            events.positions.append(Int32(truncatingIfNeeded: events.count))
-            events.events.append(e)
-        }
     }
 
     func reader() -> Reader { Reader(packer: DogStatsDPacker(mapper: mapper)) }
@@ -50,7 +46,7 @@ struct DogStatsDBatcher: Sendable {
                 b.metrics += 1
                 switch mapper.map(m, at: now) {
                 case .events(let e):
-                    for event in e { b.general(event) }
+                    for event in e { b.events.append(general: event) }
                     b.mapped += 1
                 case .raw: b.raw.append(m)
                 case .clientDropped(let n):
@@ -68,11 +64,7 @@ struct DogStatsDBatcher: Sendable {
 
     func flush(_ b: Batch, reader: inout Reader, closing: Bool = false) {
         var events = b.events
-        let names = reader.packer.names.names
-        if names.count > reader.namesSent {
-            events.newNames = Array(names[reader.namesSent...])
-            reader.namesSent = names.count
-        }
+        events.takeNewNames(reader.packer.names.names, sent: &reader.namesSent)
         events.closesSource = closing
         if events.count > 0 || !events.newNames.isEmpty || closing {
             events.receivedAt = wallClock()

@@ -220,8 +220,6 @@ public struct AlarmTransition: Sendable, Equatable {
 
 /// Which firing alarms `a` marks as seen.
 public enum AlarmAcknowledgement: Sendable, Equatable {
-    /// None: only wakes the engine (to take other requests).
-    case none
     case all
     /// One rule's alarm on one endpoint (by the names the snapshot shows).
     case one(rule: String, endpoint: String)
@@ -414,7 +412,7 @@ public final class AlarmEngine {
         }
         for k in active.keys where active[k]?.phase == .firing {
             switch which {
-            case .none, .toggleMute: return
+            case .toggleMute: return
             case .all: active[k]?.acknowledged = true
             case .one(let rule, let endpoint):
                 if active[k]?.rule == rule, active[k]?.endpoint == endpoint { active[k]?.acknowledged = true }

@@ -172,20 +172,6 @@ public struct AppState: Sendable {
     /// Stored, not computed: every view and key reads it, and 1,000 endpoints sort once per change.
     public private(set) var rows: [EndpointFigures] = []
 
-    /// Whether the filter (`/`) keeps this endpoint: its name, service or kind. Every pane applies it.
-    public func matchesFilter(_ f: EndpointFigures) -> Bool {
-        guard !filter.isEmpty else { return true }
-        let needle = filter.lowercased()
-        return f.name.lowercased().contains(needle) || (f.service?.lowercased().contains(needle) ?? false) || f.kind.description.hasPrefix(needle)
-    }
-
-    /// The filter for panes that know only an endpoint's name (failures, alarms).
-    public func matchesFilter(name: String) -> Bool {
-        guard !filter.isEmpty else { return true }
-        if let f = displayed.snapshot.endpoints.first(where: { $0.name == name }) { return matchesFilter(f) }
-        return name.lowercased().contains(filter.lowercased())
-    }
-
     mutating func refreshRows() {
         var list = displayed.snapshot.endpoints
         if !filter.isEmpty { list = list.filter { matchesFilter($0) } }
@@ -218,7 +204,7 @@ public struct AppState: Sendable {
         }
     }
 
-    private mutating func ensureSelection() {
+    mutating func ensureSelection() {
         let r = rows
         if let s = selected, r.contains(where: { $0.name == s }) { return }
         selected = r.first?.name
@@ -379,49 +365,10 @@ public struct AppState: Sendable {
         clampOffsets()
     }
 
-    /// The sort menu's columns with the key that picks each: 1…9, then 0 and the letters after.
-    public static let sortChoices: [(key: Character, column: Column)] = {
-        let keys = Array("1234567890abcdef")
-        return Column.allCases.filter { $0 != .trend }.enumerated().map { (keys[$0.offset], $0.element) }
-    }()
-
-    /// A key in the sort menu: a column's key sorts by it (again: the other way round); anything
-    /// else closes the menu.
-    private mutating func pickSort(_ key: Key) -> Bool {
-        choosingSort = false
-        guard case .char(let c) = key, let pick = AppState.sortChoices.first(where: { $0.key == c }) else { return true }
-        if sortColumn == pick.column {
-            sortDescending.toggle()
-        } else {
-            sortColumn = pick.column
-            sortDescending = pick.column.naturalDescending
-        }
-        refreshRows()
-        ensureSelection()
-        message = "sorted by \(pick.column == .rpsWindow ? "RPS \(window)" : pick.column.title) \(sortDescending ? "▼" : "▲")"
-        return true
-    }
-
     /// Mutes the alarm's rule everywhere, or unmutes it.
     private mutating func toggleMute(_ x: ActiveAlarm) {
         acknowledgeRequested = .toggleMute(rule: x.rule)
         message = x.muted ? "unmuted \"\(x.rule)\"" : "muted \"\(x.rule)\" on every endpoint: judged and logged, no badge or bell (m again unmutes)"
-    }
-
-    /// Selects `name` in the table (clearing a filter that hides it) and shows the table.
-    mutating func goToEndpoint(_ name: String) {
-        zoomed = false
-        focus = .endpoints
-        if !rows.contains(where: { $0.name == name }) {
-            filter = ""
-            refreshRows()
-        }
-        if rows.contains(where: { $0.name == name }) {
-            selected = name
-        } else {
-            message = "\(name) is not in the table (the total, or no longer in the window)"
-        }
-        clampOffsets()
     }
 
     private mutating func cycleFocus(_ d: Int) {
@@ -478,20 +425,6 @@ public struct AppState: Sendable {
         return reloadRequested
     }
 
-    /// A reloaded config's UI settings; the engine takes its own part through the frame source.
-    public mutating func apply(_ r: ConfigReload) {
-        keymap = r.keymap
-        if let themes = r.themes, !themes.isEmpty {
-            self.themes = themes
-            themeIndex = 0
-        }
-        targets = r.targets
-        invokeSettings = r.invokeSettings
-        bellOnAlarm = r.bell
-        flashOnAlarm = r.flash
-        message = r.summary
-    }
-
     public mutating func takeAcknowledge() -> AlarmAcknowledgement? {
         defer { acknowledgeRequested = nil }
         return acknowledgeRequested
@@ -518,40 +451,6 @@ public struct AppState: Sendable {
         default: return false
         }
         return true
-    }
-
-    /// "12:00:30" / "12:00" (clock time on the recording's first day), "+90s" / "-2m" (from the
-    /// current position), "5m" / "300" (offset from the start), or Unix seconds.
-    public static func parseTime(_ text: String, start: Double, position: Double, utcOffset: Int) -> Double? {
-        let t = text.trimmedWhitespace
-        guard !t.isEmpty else { return nil }
-        if t.contains(":") {
-            let parts = t.split(separator: ":").map { Int($0) }
-            guard parts.count >= 2, parts.count <= 3, parts.allSatisfy({ $0 != nil }) else { return nil }
-            let secs = (parts[0] ?? 0) * 3600 + (parts[1] ?? 0) * 60 + (parts.count == 3 ? parts[2] ?? 0 : 0)
-            let localStart = Int(start) + utcOffset
-            let dayStart = Double(localStart - ((localStart % 86_400) + 86_400) % 86_400 - utcOffset)
-            return dayStart + Double(secs)
-        }
-        var body = Substring(t)
-        var sign = 1.0
-        var base = start
-        if body.hasPrefix("+") {
-            body = body.dropFirst()
-            base = position
-        } else if body.hasPrefix("-") {
-            sign = -1
-            body = body.dropFirst()
-            base = position
-        }
-        var unit = 1.0
-        if let last = body.last, let u = ["s": 1.0, "m": 60, "h": 3600][String(last)] {
-            unit = u
-            body = body.dropLast()
-        }
-        guard let n = Double(body) else { return nil }
-        if n > 1_000_000_000, sign > 0, unit == 1 { return n }  // absolute Unix time
-        return base + sign * n * unit
     }
 
     private mutating func editFilter(_ key: Key) -> Bool {
@@ -595,25 +494,3 @@ public struct AppState: Sendable {
     }
 }
 
-/// What a config reload (`R`) changes on the screen's side.
-public struct ConfigReload: Sendable {
-    public var keymap: Keymap
-    /// nil: keep the themes (the theme came from the command line, or the config names none).
-    public var themes: [Theme]?
-    public var targets: [TargetSpec]
-    public var invokeSettings: InvokeSettings
-    public var bell: Bool
-    public var flash: Bool
-    /// What the header says afterwards.
-    public var summary: String
-
-    public init(keymap: Keymap, themes: [Theme]?, targets: [TargetSpec], invokeSettings: InvokeSettings, bell: Bool, flash: Bool, summary: String) {
-        self.keymap = keymap
-        self.themes = themes
-        self.targets = targets
-        self.invokeSettings = invokeSettings
-        self.bell = bell
-        self.flash = flash
-        self.summary = summary
-    }
-}

@@ -257,7 +257,7 @@ public struct DogStatsDPacker: Sendable {
                 for j in tagKeys.indices {
                     let k = tagKeys[j]
                     guard k.count == n, found[j].start < 0, n == 0 || kb.load(fromByteOffset: k.start, as: UInt8.self) == first,
-                          Self.same(base + t, kb + k.start, n) else { continue }
+                          NameTable.same(base + t, kb + k.start, n) else { continue }
                     found[j] = colon < 0 ? Span(start: end, end: end) : Span(start: colon + 1, end: end)
                 }
             }
@@ -265,19 +265,6 @@ public struct DogStatsDPacker: Sendable {
         }
     }
 
-    /// Byte equality for the short names tags have (no call into the C library).
-    @inline(always) private static func same(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Bool {
-        var i = 0
-        while i + 8 <= n {
-            if a.loadUnaligned(fromByteOffset: i, as: UInt64.self) != b.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
-            i += 8
-        }
-        while i < n {
-            if a.load(fromByteOffset: i, as: UInt8.self) != b.load(fromByteOffset: i, as: UInt8.self) { return false }
-            i += 1
-        }
-        return true
-    }
 
     private mutating func intern(_ base: UnsafeRawPointer, _ s: Span) -> Int32? {
         names.id(base + s.start, s.end - s.start)

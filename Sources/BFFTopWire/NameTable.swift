@@ -54,7 +54,7 @@ public struct NameTable: Sendable {
     }
 
     /// Whether `n` bytes at `a` and `b` are equal: a word at a time, the last word overlapping.
-    @inline(always) private static func same(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Bool {
+    @inline(always) static func same(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Bool {
         if n >= 8 {
             var i = 0
             while i + 8 < n {

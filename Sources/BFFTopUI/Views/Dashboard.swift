@@ -12,13 +12,18 @@ public struct Painter {
 
     @inline(__always) public func style(_ r: Role) -> Style { theme.style(r, depth: depth) }
 
-    /// Marks a pane's current line as the selection (where Enter opens).
-    mutating func selectRow(_ r: Rect) {
+    /// Marks a line as the selection: the selection's background and attributes over what is
+    /// drawn; with `recolourText`, plain text (and everything in mono) takes the selection's
+    /// foreground too. Never text in its own background's colour (a muted grey on a grey selection).
+    mutating func selectRow(_ r: Rect, recolourText: Bool = false) {
         let sel = style(.selectedFg)
+        let textFg = style(.text).fg
+        let mono = depth == .mono
         grid.restyle(r) { st in
             var n = st
             n.bg = sel.bg
             n.attrs.formUnion(sel.attrs)
+            if recolourText, mono || st.fg == textFg { n.fg = sel.fg }
             if n.fg == n.bg, n.bg != .terminalDefault { n.fg = sel.fg }
             return n
         }

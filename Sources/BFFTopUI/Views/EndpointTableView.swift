@@ -71,20 +71,7 @@ enum EndpointTableView {
             let y = body.y + i
             let selected = f.name == s.selected
             drawRow(f, y: y, x: body.x, nameWidth: nameWidth, cols: cols, alarms: s.displayed.alarms, &p)
-            if selected {
-                let sel = p.style(.selectedFg)
-                let textFg = p.style(.text).fg
-                let mono = p.depth == .mono
-                p.grid.restyle(Rect(x: body.x, y: y, width: body.width, height: 1)) { st in
-                    var n = st
-                    n.bg = sel.bg
-                    n.attrs.formUnion(sel.attrs)
-                    if mono || st.fg == textFg { n.fg = sel.fg }
-                    // Never text in its own background's colour (a muted grey on a grey selection).
-                    if n.fg == n.bg, n.bg != .terminalDefault { n.fg = sel.fg }
-                    return n
-                }
-            }
+            if selected { p.selectRow(Rect(x: body.x, y: y, width: body.width, height: 1), recolourText: true) }
         }
         if rows.count > body.height, body.height > 0 {
             let shown = "\(s.tableOffset + 1)-\(min(rows.count, s.tableOffset + body.height))/\(rows.count)"
