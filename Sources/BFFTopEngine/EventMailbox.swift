@@ -39,6 +39,10 @@ public final class EventMailbox: EventSink {
         if signal { wake.signal() }
     }
 
+    public func hasRoom(for count: Int) -> Bool {
+        state.withLock { $0.queued + count <= capacity }
+    }
+
     /// Takes everything queued, waiting up to `timeout` seconds if nothing is.
     public func take(waitingUpTo timeout: Double) -> [WireEventBatch] {
         var out = drain(andWait: timeout > 0)

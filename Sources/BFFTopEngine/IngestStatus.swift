@@ -158,6 +158,13 @@ public final class IngestStats: Sendable {
 /// Where decoded events go. The engine's mailbox implements it; tests can collect directly.
 public protocol EventSink: Sendable {
     func deliver(_ batch: WireEventBatch)
+    /// Whether `count` more events would be taken now. Receivers whose clients retry (OTLP) ask
+    /// first and answer "busy, retry" instead of dropping.
+    func hasRoom(for count: Int) -> Bool
+}
+
+extension EventSink {
+    public func hasRoom(for count: Int) -> Bool { true }
 }
 
 extension IngestStatus {

@@ -2,25 +2,27 @@ import BFFTopEngine
 import BFFTopWire
 import NIOCore
 import NIOHTTP1
+import NIOHTTPCompression
 import NIOPosix
 
-/// OTLP/HTTP trace receiver (`--otlp-http HOST:PORT`): `POST /v1/traces` with an OTLP JSON body
-/// (what the Node SDK's HTTP exporter sends). Spans become invocations (`OTLPTraces`) and go to the
-/// engine's mailbox like socket events. Answers as OTLP says: 200 (with `partialSuccess` when
-/// spans were rejected), 400 for a body that is not an export, 413 past the size limit, 415 for
-/// protobuf or gzip bodies (not read yet: set `OTEL_EXPORTER_OTLP_PROTOCOL=http/json`), 404/405
-/// elsewhere. Loopback only unless the listener opt-in is given.
+/// OTLP/HTTP receiver (`--otlp-http HOST:PORT`): `POST /v1/traces` with an export in protobuf
+/// (`application/x-protobuf`, what the Python, Go and Java SDKs send) or JSON (`application/json`,
+/// the Node SDK's HTTP exporter), plain or gzip. Answers in the request's encoding, as OTLP says:
+/// 200 (with `partialSuccess` when spans were rejected), 400 for a body that is not an export, 413
+/// past the size limit (compressed or not), 415 for other types and encodings, 503 with
+/// Retry-After when the engine is behind, 404/405 elsewhere. Loopback only unless opted in.
 public final class OTLPHTTPServer: Sendable {
     public let address: String
     private let channel: any Channel
-    public static let maxBodyBytes = 4 << 20
+    /// The size OTLP recommends receivers accept (the Collector's default), before and after gzip.
+    public static let maxBodyBytes = 20 << 20
 
     private init(address: String, channel: any Channel) {
         self.address = address
         self.channel = channel
     }
 
-    public static func start(host: String, port: Int, sink: any EventSink, stats: IngestStats, group: any EventLoopGroup,
+    public static func start(host: String, port: Int, receiver: OTLPReceiver, stats: IngestStats, group: any EventLoopGroup,
                              beyondLoopback: Bool = false) async throws(IngestError) -> OTLPHTTPServer {
         let address = "http://\(host):\(port)"
         guard beyondLoopback || NetworkExposure.isLoopback(host) else { throw .beyondLoopback(address: address) }
@@ -30,7 +32,8 @@ public final class OTLPHTTPServer: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(OTLPHTTPHandler(sink: sink, stats: stats))
+                    try channel.pipeline.syncOperations.addHandler(NIOHTTPRequestDecompressor(limit: .size(maxBodyBytes)))
+                    try channel.pipeline.syncOperations.addHandler(OTLPHTTPHandler(receiver: receiver))
                 }
             }
         do {
@@ -50,102 +53,108 @@ final class OTLPHTTPHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private let sink: any EventSink
-    private let stats: IngestStats
+    private let receiver: OTLPReceiver
     private var head: HTTPRequestHead?
+    private var encoding: OTLPReceiver.Encoding = .json
     private var body: [UInt8] = []
-    /// Why this request is answered without reading it (set at its head or when it grows too big).
+    /// Why this request is answered without reading it (set at its head, when it grows too big or
+    /// when its gzip cannot be read).
     private var refusal: (HTTPResponseStatus, String)?
 
-    init(sink: any EventSink, stats: IngestStats) {
-        self.sink = sink
-        self.stats = stats
+    init(receiver: OTLPReceiver) {
+        self.receiver = receiver
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let h):
             head = h
-            body.removeAll(keepingCapacity: true)
-            refusal = Self.check(h)
+            body.removeAll(keepingCapacity: false)
+            (encoding, refusal) = Self.check(h)
         case .body(var chunk):
             guard refusal == nil else { return }
             if body.count + chunk.readableBytes > OTLPHTTPServer.maxBodyBytes {
-                refusal = (.payloadTooLarge, "body over \(OTLPHTTPServer.maxBodyBytes >> 20) MiB")
+                refusal = (.payloadTooLarge, Self.tooLarge)
                 body = []
                 return
             }
             body += chunk.readBytes(length: chunk.readableBytes) ?? []
         case .end:
             guard let h = head else { return }
-            let (status, text) = refusal ?? answer()
-            respond(context, h, status, text)
+            let (status, answer) = refusal.map { ($0.0, OTLPAnswer.failure(httpStatus: Int($0.0.code), message: $0.1, encoding)) } ?? answer()
+            respond(context, h, status, answer)
             head = nil
             body = []
         }
     }
 
+    static let tooLarge = "body over \(OTLPHTTPServer.maxBodyBytes >> 20) MiB"
+
     /// What the head alone decides: the path, the method, the body's type and encoding.
-    static func check(_ h: HTTPRequestHead) -> (HTTPResponseStatus, String)? {
+    static func check(_ h: HTTPRequestHead) -> (OTLPReceiver.Encoding, (HTTPResponseStatus, String)?) {
+        let type = h.headers.first(name: "content-type")?.lowercased() ?? ""
+        let encoding: OTLPReceiver.Encoding = type.hasPrefix("application/json") ? .json : .protobuf
         let path = h.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? h.uri
         guard path == "/v1/traces" else {
-            return (.notFound, path == "/v1/metrics" || path == "/v1/logs" ? "\(path) is not read yet: only /v1/traces" : "no such path: OTLP/HTTP traces go to /v1/traces")
+            return (encoding, (.notFound, path == "/v1/metrics" || path == "/v1/logs" ? "\(path) is not read yet: only /v1/traces" : "no such path: OTLP/HTTP traces go to /v1/traces"))
         }
-        guard h.method == .POST else { return (.methodNotAllowed, "POST an ExportTraceServiceRequest") }
-        let type = h.headers.first(name: "content-type")?.lowercased() ?? ""
-        guard type.hasPrefix("application/json") else {
-            return (.unsupportedMediaType, "\(type.isEmpty ? "no content type" : type) is not read yet: send OTLP JSON (OTEL_EXPORTER_OTLP_PROTOCOL=http/json)")
+        guard h.method == .POST else { return (encoding, (.methodNotAllowed, "POST an ExportTraceServiceRequest")) }
+        guard type.hasPrefix("application/json") || type.hasPrefix("application/x-protobuf") || type.hasPrefix("application/protobuf") else {
+            return (encoding, (.unsupportedMediaType, "\(type.isEmpty ? "no content type" : type) is not OTLP: send application/x-protobuf or application/json"))
         }
-        if let enc = h.headers.first(name: "content-encoding"), enc.lowercased() != "identity" {
-            return (.unsupportedMediaType, "content-encoding \(enc) is not read yet: send the body uncompressed")
+        if let enc = h.headers.first(name: "content-encoding")?.lowercased(), !["identity", "gzip", "deflate"].contains(enc) {
+            return (encoding, (.unsupportedMediaType, "content-encoding \(enc) is not read: send gzip or an uncompressed body"))
         }
         if let len = h.headers.first(name: "content-length").flatMap(Int.init), len > OTLPHTTPServer.maxBodyBytes {
-            return (.payloadTooLarge, "body over \(OTLPHTTPServer.maxBodyBytes >> 20) MiB")
+            return (encoding, (.payloadTooLarge, tooLarge))
         }
-        return nil
+        return (encoding, nil)
     }
 
     /// Decodes the body and hands its invocations to the engine.
-    private func answer() -> (HTTPResponseStatus, String) {
-        let decoded: OTLPTraces.Decoded
-        do {
-            decoded = try OTLPTraces.decode(json: body)
-        } catch {
-            stats.record(0, lines: 1, events: 0, bytes: body.count, malformed: [MalformedLine(connection: 0, origin: "otlp", reason: error.reason, excerpt: body.withUnsafeBytes { TerminalSafe.excerpt($0) })])
-            return (.badRequest, error.reason)
+    private func answer() -> (HTTPResponseStatus, [UInt8]) {
+        switch receiver.traces(body, encoding) {
+        case .accepted(let rejected, let reason):
+            return (.ok, OTLPAnswer.success(rejected: rejected, reason: reason, encoding))
+        case .invalid(let reason):
+            return (.badRequest, OTLPAnswer.failure(httpStatus: 400, message: reason, encoding))
+        case .busy:
+            return (.serviceUnavailable, OTLPAnswer.failure(httpStatus: 503, message: "bfftop's engine is behind: retry shortly", encoding))
         }
-        if !decoded.invocations.isEmpty {
-            sink.deliver(WireEventBatch(receivedAt: wallClock(), events: decoded.invocations.map { WireEvent.invocation($0) }))
-        }
-        let malformed = decoded.firstRejection.map { [MalformedLine(connection: 0, origin: "otlp", reason: $0, excerpt: "")] } ?? []
-        stats.record(0, lines: decoded.spans, events: decoded.invocations.count, bytes: body.count, malformed: malformed)
-        guard decoded.rejected > 0 else { return (.ok, "{}") }
-        var w = JSONObjectWriter()
-        w.number("rejectedSpans", Double(decoded.rejected))
-        w.string("errorMessage", decoded.firstRejection ?? "")
-        return (.ok, "{\"partialSuccess\":" + w.finish() + "}")
     }
 
-    private func respond(_ context: ChannelHandlerContext, _ h: HTTPRequestHead, _ status: HTTPResponseStatus, _ text: String) {
-        // Errors carry a google.rpc.Status-like message; successes the JSON response.
-        let json = status == .ok ? text : "{\"code\":\(status.code),\"message\":" + JSONObjectWriter.quote(text) + "}"
+    private func respond(_ context: ChannelHandlerContext, _ h: HTTPRequestHead, _ status: HTTPResponseStatus, _ bytes: [UInt8]) {
         var headers = HTTPHeaders()
-        headers.add(name: "content-type", value: "application/json")
-        headers.add(name: "content-length", value: String(json.utf8.count))
+        headers.add(name: "content-type", value: encoding == .json ? "application/json" : "application/x-protobuf")
+        headers.add(name: "content-length", value: String(bytes.count))
+        if status == .serviceUnavailable { headers.add(name: "retry-after", value: "1") }
         let keepAlive = h.isKeepAlive && status != .payloadTooLarge
         if !keepAlive { headers.add(name: "connection", value: "close") }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: h.version, status: status, headers: headers))), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: json)))), promise: nil)
-        let done = context.writeAndFlushPromise()
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)
-        if !keepAlive { done.futureResult.whenComplete { _ in context.close(promise: nil) } }
+        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: bytes)))), promise: nil)
+        if keepAlive {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        } else {
+            let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in loopBound.value.close(promise: nil) }
+        }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A gzip body that cannot be read or inflates past the limit: answered at the request's end.
+        if head != nil, refusal == nil {
+            if let e = error as? NIOHTTPDecompression.DecompressionError {
+                refusal = e == .limit ? (.payloadTooLarge, Self.tooLarge + " when inflated") : (.badRequest, "the compressed body cannot be read (\(e))")
+                body = []
+                return
+            }
+            if let e = error as? NIOHTTPDecompression.ExtraDecompressionError {
+                refusal = (.badRequest, "the compressed body cannot be read (\(e))")
+                body = []
+                return
+            }
+        }
+        if refusal != nil, error is NIOHTTPDecompression.DecompressionError || error is NIOHTTPDecompression.ExtraDecompressionError { return }
         context.close(promise: nil)
     }
-}
-
-extension ChannelHandlerContext {
-    fileprivate func writeAndFlushPromise() -> EventLoopPromise<Void> { eventLoop.makePromise() }
 }

@@ -1,16 +1,17 @@
 import FoundationEssentials
 
-/// OTLP trace export bodies in JSON (`POST /v1/traces`, `application/json`, as the Node SDK's
-/// `@opentelemetry/exporter-trace-otlp-http` sends them): protobuf's JSON mapping with OTLP's rules
-/// (hex ids, integer enums, 64-bit integers as decimal strings, unknown fields ignored).
+/// OTLP trace exports to invocations. JSON bodies (`application/json`, as the Node SDK's
+/// `@opentelemetry/exporter-trace-otlp-http` sends them) are read here with protobuf's JSON mapping
+/// and OTLP's rules (hex ids, integer enums, 64-bit integers as decimal strings, unknown fields
+/// ignored); protobuf bodies by `OTLPProtobuf`. Both become an `OTLPExport`, mapped once.
 ///
 /// Spans become invocations by the OpenTelemetry semantic conventions:
 /// - a SERVER span with `http.route`: the route `METHOD /route`, its status and duration;
 /// - a span with `graphql.operation.name`: its own endpoint (`query GetSlots`), under the route
-///   whose SERVER span it descends from in the same export, as Apollo Studio splits `POST /graphql`;
+///   whose SERVER span it descends from, as Apollo Studio splits `POST /graphql`;
 /// - a SERVER span of a function (`faas.name` on the span or its resource): a function invocation
 ///   with its cold start, memory (`faas.max_memory`, bytes) and request id, called by the route it
-///   descends from in the same export.
+///   descends from (found across exports by `OTLPTraceLinker`).
 /// Other spans (clients, internals) are not endpoints. A span that claims to be one of these but
 /// cannot be read (no times, absurd figures) is rejected with the reason.
 public enum OTLPTraces {
@@ -23,75 +24,115 @@ public enum OTLPTraces {
         public var spans = 0
     }
 
-    /// Decodes one export request body. Throws for a body that is not an OTLP JSON export.
+    /// Decodes one JSON export on its own: parents are looked for in this export only.
     public static func decode(json body: [UInt8]) throws(DecodeError) -> Decoded {
+        var linker = OTLPTraceLinker()
+        var d = map(try export(json: body), linker: &linker, now: 0)
+        d.invocations += linker.release(now: 0, all: true)
+        return d
+    }
+
+    /// Decodes one protobuf export on its own: parents are looked for in this export only.
+    public static func decode(protobuf body: [UInt8]) throws(DecodeError) -> Decoded {
+        var linker = OTLPTraceLinker()
+        var d = map(try OTLPProtobuf.traces(body), linker: &linker, now: 0)
+        d.invocations += linker.release(now: 0, all: true)
+        return d
+    }
+
+    /// An OTLP JSON export read into the model both encodings share.
+    public static func export(json body: [UInt8]) throws(DecodeError) -> OTLPExport {
         let request: ExportRequest
         do {
             request = try JSONDecoder().decode(ExportRequest.self, from: Data(body))
         } catch {
             throw DecodeError("not an OTLP JSON trace export: \(Self.reason(error))")
         }
-        var out = Decoded()
+        var out = OTLPExport()
         for rs in request.resourceSpans ?? [] {
-            let resource = Attributes(rs.resource?.attributes ?? [])
-            let spans = (rs.scopeSpans ?? []).flatMap { $0.spans ?? [] }
-            out.spans += spans.count
-            // Which route each span's server ancestor is, within this export (parents first or not).
-            var byID: [String: Span] = [:]
-            for s in spans { if let id = s.spanId { byID[id] = s } }
-            func routeAncestor(of s: Span) -> String? {
-                var seen = 0
-                var cur = s.parentSpanId.flatMap { byID[$0] }
-                while let c = cur, seen < 64 {
-                    if c.isServer, let r = Attributes(c.attributes ?? []).route { return r }
-                    cur = c.parentSpanId.flatMap { byID[$0] }
-                    seen += 1
-                }
-                return nil
+            var r = OTLPResourceSpans()
+            r.resource = OTLPAttributes(rs.resource?.attributes ?? [])
+            for s in (rs.scopeSpans ?? []).flatMap({ $0.spans ?? [] }) {
+                var span = OTLPSpan()
+                span.traceID = s.traceId.flatMap(Hex.traceID)
+                span.spanID = s.spanId.flatMap { Hex.uint64($0[...].utf8) }
+                span.parentID = s.parentSpanId.flatMap { Hex.uint64($0[...].utf8) }
+                span.name = s.name ?? ""
+                span.kind = s.kind?.value ?? 0
+                span.startNs = s.startTimeUnixNano?.raw ?? 0
+                span.endNs = s.endTimeUnixNano?.raw ?? 0
+                span.statusCode = s.status?.code?.value ?? 0
+                span.statusMessage = s.status?.message
+                span.attributes = OTLPAttributes(s.attributes ?? [])
+                r.spans.append(span)
             }
-            for s in spans {
-                let a = Attributes(s.attributes ?? [])
-                let faasName = a.string("faas.name") ?? (s.isServer ? resource.string("faas.name") : nil)
+            out.resources.append(r)
+        }
+        return out
+    }
+
+    /// Spans to invocations by the semantic conventions. Every span is remembered first, so
+    /// ancestry within the export does not depend on order; what reaches a span not seen yet waits
+    /// in the linker (`release` delivers it later).
+    public static func map(_ export: OTLPExport, linker: inout OTLPTraceLinker, now: Double) -> Decoded {
+        var out = Decoded()
+        for rs in export.resources {
+            out.spans += rs.spans.count
+            for s in rs.spans {
+                guard let id = s.spanID else { continue }
+                linker.remember(id, parent: s.parentID, route: s.isServer ? s.attributes.route : nil)
+            }
+        }
+        for rs in export.resources {
+            let resource = rs.resource
+            for s in rs.spans {
+                let a = s.attributes
+                let faasName = a.string(.faasName) ?? (s.isServer ? resource.string(.faasName) : nil)
                 let kind: EndpointKind
                 let endpoint: String
-                if let op = a.string("graphql.operation.name"), !op.isEmpty {
+                var ownRoute = false
+                if let op = a.string(.graphqlOperationName), !op.isEmpty {
                     kind = .route
-                    endpoint = "\(a.string("graphql.operation.type") ?? "operation") \(op)"
+                    endpoint = "\(a.string(.graphqlOperationType) ?? "operation") \(op)"
                 } else if s.isServer, let f = faasName, !f.isEmpty {
                     kind = .function
                     endpoint = f
                 } else if s.isServer, let r = a.route {
                     kind = .route
                     endpoint = r
+                    ownRoute = true
                 } else {
                     continue
                 }
                 // Durations from the integer nanoseconds (as doubles of Unix seconds they would lose
                 // a tenth of a microsecond).
-                guard let startNs = s.startTimeUnixNano?.raw, let endNs = s.endTimeUnixNano?.raw, startNs > 0, endNs >= startNs else {
-                    out.reject("span \(s.name ?? "?") of \(endpoint): no valid startTimeUnixNano/endTimeUnixNano")
+                guard s.startNs > 0, s.endNs >= s.startNs else {
+                    out.reject("span \(s.name.isEmpty ? "?" : s.name) of \(endpoint): no valid startTimeUnixNano/endTimeUnixNano")
                     continue
                 }
-                let start = Double(startNs) / 1e9
-                let durationMs = Double(endNs - startNs) / 1e6
-                let status = (a.int("http.response.status_code") ?? a.int("http.status_code")).flatMap { (100...999).contains($0) ? $0 : nil }
+                let status = a.httpStatus
                 var outcome: Outcome = .ok
                 if let st = status { outcome = st == 429 ? .throttle : (st == 504 || st == 408) ? .timeout : st >= 500 ? .error : .ok }
-                if s.status?.code?.value == 2, outcome == .ok { outcome = .error }
-                let memory = (a.int("faas.max_memory") ?? resource.int("faas.max_memory")).map { Double($0) / 1_048_576 }
+                if s.statusCode == 2, outcome == .ok { outcome = .error }
+                let memory = (a.int(.faasMaxMemory) ?? resource.int(.faasMaxMemory)).map { Double($0) / 1_048_576 }
                 let inv = Invocation(
-                    ts: start, service: resource.string("service.name"), endpoint: endpoint, kind: kind, durationMs: durationMs,
-                    memoryMB: kind == .function ? memory : nil, coldStart: a.bool("faas.coldstart") ?? false, outcome: outcome, status: status,
-                    error: outcome == .ok ? nil : (s.status?.message.flatMap { $0.isEmpty ? nil : $0 } ?? status.map { "HTTP \($0)" } ?? "span status ERROR"),
-                    traceID: s.traceId, parent: kind == .route && a.route != nil ? nil : routeAncestor(of: s),
-                    id: a.string("faas.invocation_id"))
+                    ts: Double(s.startNs) / 1e9, service: resource.string(.serviceName), endpoint: endpoint, kind: kind,
+                    durationMs: Double(s.endNs - s.startNs) / 1e6,
+                    memoryMB: kind == .function ? memory : nil, coldStart: a.bool(.faasColdstart) ?? false, outcome: outcome, status: status,
+                    error: outcome == .ok ? nil : (s.statusMessage.flatMap { $0.isEmpty ? nil : $0 } ?? status.map { "HTTP \($0)" } ?? "span status ERROR"),
+                    traceID: s.traceID, id: a.string(.faasInvocationID))
                 guard WireLimits.admits(inv) else {
-                    out.reject("span \(s.name ?? "?") of \(endpoint): times or figures out of range")
+                    out.reject("span \(s.name.isEmpty ? "?" : s.name) of \(endpoint): times or figures out of range")
                     continue
                 }
-                out.invocations.append(inv)
+                if ownRoute {
+                    out.invocations.append(inv)
+                } else if let linked = linker.offer(inv, parent: s.parentID, now: now) {
+                    out.invocations.append(linked)
+                }
             }
         }
+        out.invocations += linker.release(now: now)
         return out
     }
 
@@ -119,12 +160,10 @@ public enum OTLPTraces {
         var parentSpanId: String?
         var name: String?
         var kind: EnumValue?
-        var startTimeUnixNano: Int64Value?
-        var endTimeUnixNano: Int64Value?
+        var startTimeUnixNano: UInt64Value?
+        var endTimeUnixNano: UInt64Value?
         var attributes: [KeyValue]?
         var status: Status?
-        /// SPAN_KIND_SERVER (2).
-        var isServer: Bool { kind?.value == 2 }
     }
     struct Status: Decodable {
         var code: EnumValue?
@@ -156,7 +195,23 @@ public enum OTLPTraces {
         }
     }
 
-    /// A 64-bit integer: a decimal string by OTLP's rule, a number from lenient exporters.
+    /// A fixed64 time: a decimal string by OTLP's rule, a number from lenient exporters.
+    struct UInt64Value: Decodable {
+        var raw: UInt64?
+        init(from decoder: Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let s = try? c.decode(String.self) {
+                raw = UInt64(s)
+            } else if let n = try? c.decode(UInt64.self) {
+                raw = n
+            } else {
+                let d = try c.decode(Double.self)
+                raw = d.isFinite && d >= 0 && d < 1.8e19 ? UInt64(d) : nil
+            }
+        }
+    }
+
+    /// An int64 attribute: a decimal string by OTLP's rule, a number from lenient exporters.
     struct Int64Value: Decodable {
         var raw: Int64?
         init(from decoder: Decoder) throws {
@@ -171,25 +226,18 @@ public enum OTLPTraces {
             }
         }
     }
+}
 
-    struct Attributes {
-        var values: [String: AnyValue] = [:]
-        init(_ kv: [KeyValue]) {
-            for k in kv { if let v = k.value { values[k.key] = v } }
-        }
-        func string(_ k: String) -> String? { values[k]?.stringValue }
-        func int(_ k: String) -> Int? {
-            guard let v = values[k] else { return nil }
-            if let i = v.intValue?.raw, abs(i) < 1 << 53 { return Int(i) }
-            if let d = v.doubleValue, d.isFinite, abs(d) < 9e15, d == d.rounded() { return Int(d) }
-            return v.stringValue.flatMap { Int($0) }
-        }
-        func bool(_ k: String) -> Bool? { values[k]?.boolValue }
-        /// `METHOD /route` from `http.route` and the request method (`http.request.method`, or the old `http.method`).
-        var route: String? {
-            guard let r = string("http.route"), !r.isEmpty else { return nil }
-            let m = string("http.request.method") ?? string("http.method")
-            return m.map { "\($0) \(r)" } ?? r
+extension OTLPAttributes {
+    init(_ kv: [OTLPTraces.KeyValue]) {
+        self.init()
+        for k in kv {
+            guard let key = k.key.utf8.withContiguousStorageIfAvailable({ OTLPKey.match(UnsafeRawBufferPointer($0)) }) ?? OTLPKey.allCases.first(where: { $0.name == k.key }),
+                  let v = k.value else { continue }
+            if let s = v.stringValue { self[key] = .string(s) }
+            else if let b = v.boolValue { self[key] = .bool(b) }
+            else if let i = v.intValue?.raw { self[key] = .int(i) }
+            else if let d = v.doubleValue { self[key] = .double(d) }
         }
     }
 }

@@ -129,10 +129,12 @@ enum DashboardSession {
             }
         }
         var otlp: OTLPHTTPServer?
+        let otlpReceiver = OTLPReceiver(sink: engine.mailbox, stats: stats)
         if let a = (o.otlpHttp ?? config.otlpHTTP).flatMap(UDPAddress.init) {
             do {
-                otlp = try await OTLPHTTPServer.start(host: a.host, port: Int(a.port), sink: engine.mailbox, stats: stats, group: group,
+                otlp = try await OTLPHTTPServer.start(host: a.host, port: Int(a.port), receiver: otlpReceiver, stats: stats, group: group,
                                                       beyondLoopback: beyondLoopback)
+                otlpReceiver.start(on: group.next())
             } catch {
                 for d in dogstatsd { d.stop() }
                 listener.stopNow()
@@ -159,6 +161,8 @@ enum DashboardSession {
         for s in subscribers { s.stop() }
         for d in dogstatsd { d.stop() }
         otlp?.stop()
+        otlpReceiver.stop()
+        otlpReceiver.releaseHeld(all: true)
         listener.stopNow()
         engine.stop()
         try? await group.shutdownGracefully()

@@ -4,9 +4,9 @@ import Testing
 /// OTLP JSON trace exports (OTLP's JSON rules, written by hand from the spec) become routes,
 /// GraphQL operations and functions by the semantic conventions.
 @Suite struct OTLPTracesTests {
-    static func span(_ id: String, parent: String? = nil, kind: String = "2", start: String, end: String, _ attrs: String,
-                     status: String = "") -> String {
-        #"{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"\#(id)""# + (parent.map { #","parentSpanId":"\#($0)""# } ?? "")
+    static func span(_ id: String, parent: String? = nil, kind: String = "2", trace: String = "5b8efff798038103d269b633813fc60c",
+                     start: String, end: String, _ attrs: String, status: String = "") -> String {
+        #"{"traceId":"\#(trace)","spanId":"\#(id)""# + (parent.map { #","parentSpanId":"\#($0)""# } ?? "")
             + #","name":"s","kind":\#(kind),"startTimeUnixNano":\#(start),"endTimeUnixNano":\#(end),"attributes":[\#(attrs)]\#(status)}"#
     }
     static func attr(_ k: String, _ v: String) -> String { #"{"key":"\#(k)","value":\#(v)}"# }

@@ -1,0 +1,136 @@
+import BFFTopEngine
+import BFFTopWire
+import NIOCore
+import Synchronization
+
+/// What every OTLP transport (HTTP in JSON or protobuf, gRPC) does with an export once it has the
+/// body: decode it, map its spans with the shared trace linker (a function's span and its route's
+/// span may come over different connections), hand the invocations to the engine and say what
+/// happened, in words both transports turn into their own answers.
+public final class OTLPReceiver: Sendable {
+    public enum Encoding: Sendable { case json, protobuf }
+
+    public enum Outcome: Sendable, Equatable {
+        /// Taken; `rejected` spans could not be read (`reason` says why the first could not).
+        case accepted(rejected: Int, reason: String?)
+        /// The body is not an export.
+        case invalid(String)
+        /// The engine is behind: the client should retry after a moment.
+        case busy
+    }
+
+    private let sink: any EventSink
+    private let stats: IngestStats
+    private let linker = Mutex(OTLPTraceLinker())
+    private let clock: @Sendable () -> Double
+    private let timer = Mutex<RepeatedTask?>(nil)
+
+    public init(sink: any EventSink, stats: IngestStats, clock: @escaping @Sendable () -> Double = wallClock) {
+        self.sink = sink
+        self.stats = stats
+        self.clock = clock
+    }
+
+    /// Starts delivering held invocations whose wait is over, once a second.
+    public func start(on loop: any EventLoop) {
+        let task = loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [self] _ in releaseHeld() }
+        timer.withLock { $0 = task }
+    }
+
+    public func stop() {
+        timer.withLock { $0?.cancel(); $0 = nil }
+    }
+
+    public func traces(_ body: [UInt8], _ encoding: Encoding) -> Outcome {
+        let export: OTLPExport
+        do {
+            export = encoding == .json ? try OTLPTraces.export(json: body) : try OTLPProtobuf.traces(body)
+        } catch {
+            stats.record(0, lines: 1, events: 0, bytes: body.count, malformed: [
+                MalformedLine(connection: 0, origin: "otlp", reason: error.reason,
+                              excerpt: encoding == .json ? body.withUnsafeBytes { TerminalSafe.excerpt($0) } : "\(body.count) bytes of protobuf"),
+            ])
+            return .invalid(error.reason)
+        }
+        let spans = export.spanCount
+        // Ask before mapping: the client keeps the export and sends it again.
+        guard sink.hasRoom(for: spans) else { return .busy }
+        let now = clock()
+        let decoded = linker.withLock { OTLPTraces.map(export, linker: &$0, now: now) }
+        if !decoded.invocations.isEmpty {
+            sink.deliver(WireEventBatch(receivedAt: now, events: decoded.invocations.map { WireEvent.invocation($0) }))
+        }
+        let malformed = decoded.firstRejection.map { [MalformedLine(connection: 0, origin: "otlp", reason: $0, excerpt: "")] } ?? []
+        stats.record(0, lines: decoded.spans, events: decoded.invocations.count, bytes: body.count, malformed: malformed)
+        return .accepted(rejected: decoded.rejected, reason: decoded.firstRejection)
+    }
+
+    /// Delivers held invocations whose route arrived or whose wait is over (`all`: every one, at exit).
+    public func releaseHeld(all: Bool = false) {
+        let now = clock()
+        let released = linker.withLock { $0.release(now: now, all: all) }
+        guard !released.isEmpty else { return }
+        sink.deliver(WireEventBatch(receivedAt: now, events: released.map { WireEvent.invocation($0) }))
+        stats.record(0, lines: 0, events: released.count, bytes: 0, malformed: [])
+    }
+
+    /// Invocations waiting for the spans above them, those that waited and found their route, and
+    /// those delivered without one.
+    public var linking: (held: Int, linkedLate: Int, unlinked: Int) {
+        linker.withLock { ($0.pendingCount, $0.linkedLate, $0.unlinked) }
+    }
+}
+
+/// The bodies OTLP answers with, in JSON or protobuf as the request came.
+enum OTLPAnswer {
+    /// `Export*ServiceResponse`: empty on full success, else `partial_success` (field 1) with the
+    /// rejected count (field 1) and the message (field 2).
+    static func success(rejected: Int, reason: String?, _ encoding: OTLPReceiver.Encoding) -> [UInt8] {
+        switch encoding {
+        case .json:
+            guard rejected > 0 else { return Array("{}".utf8) }
+            var w = JSONObjectWriter()
+            w.number("rejectedSpans", Double(rejected))
+            w.string("errorMessage", reason ?? "")
+            return Array(("{\"partialSuccess\":" + w.finish() + "}").utf8)
+        case .protobuf:
+            guard rejected > 0 else { return [] }
+            return partialSuccess(rejected: rejected, reason: reason)
+        }
+    }
+
+    static func partialSuccess(rejected: Int, reason: String?) -> [UInt8] {
+        guard rejected > 0 else { return [] }
+        var inner = ProtobufWriter()
+        inner.int(1, Int64(rejected))
+        inner.string(2, reason ?? "")
+        var outer = ProtobufWriter()
+        outer.bytes(1, inner.bytes)
+        return outer.bytes
+    }
+
+    /// A failure as `google.rpc.Status` (code, message): gRPC's code for the HTTP status.
+    static func failure(httpStatus: Int, message: String, _ encoding: OTLPReceiver.Encoding) -> [UInt8] {
+        let code = grpcCode(httpStatus: httpStatus)
+        switch encoding {
+        case .json:
+            return Array(("{\"code\":\(code),\"message\":" + JSONObjectWriter.quote(message) + "}").utf8)
+        case .protobuf:
+            var w = ProtobufWriter()
+            w.int(1, Int64(code))
+            w.string(2, message)
+            return w.bytes
+        }
+    }
+
+    /// google.rpc.Code: INVALID_ARGUMENT 3, NOT_FOUND 5, RESOURCE_EXHAUSTED 8, UNIMPLEMENTED 12, UNAVAILABLE 14.
+    static func grpcCode(httpStatus: Int) -> Int {
+        switch httpStatus {
+        case 400, 415: 3
+        case 404, 405: httpStatus == 404 ? 5 : 12
+        case 413, 429: 8
+        case 503: 14
+        default: 2
+        }
+    }
+}

@@ -1,0 +1,170 @@
+/// One export of spans as bfftop reads it, whichever encoding it came in (OTLP protobuf or JSON):
+/// only what the mapping to invocations needs. The decoders keep the attributes bfftop knows
+/// (`OTLPKey`) and skip the rest without building strings for them.
+public struct OTLPExport: Sendable {
+    public var resources: [OTLPResourceSpans] = []
+    public init() {}
+    public var spanCount: Int { resources.reduce(0) { $0 + $1.spans.count } }
+}
+
+public struct OTLPResourceSpans: Sendable {
+    public var resource = OTLPAttributes()
+    public var spans: [OTLPSpan] = []
+    public init() {}
+}
+
+public struct OTLPSpan: Sendable {
+    /// 32 lowercase hex digits, as OTLP JSON writes it; nil when absent or all zero.
+    public var traceID: String?
+    public var spanID: UInt64?
+    public var parentID: UInt64?
+    public var name = ""
+    /// `Span.SpanKind`: 2 is SERVER, 3 CLIENT.
+    public var kind = 0
+    /// Unix nanoseconds; 0 when absent.
+    public var startNs: UInt64 = 0
+    public var endNs: UInt64 = 0
+    /// `Status.StatusCode`: 2 is ERROR.
+    public var statusCode = 0
+    public var statusMessage: String?
+    public var attributes = OTLPAttributes()
+    public init() {}
+    public var isServer: Bool { kind == 2 }
+}
+
+/// An attribute value of the kinds bfftop reads (arrays, maps and bytes are skipped).
+public enum OTLPValue: Sendable, Equatable {
+    case string(String)
+    case bool(Bool)
+    case int(Int64)
+    case double(Double)
+}
+
+/// The attribute keys bfftop reads, from the OpenTelemetry semantic conventions (old HTTP names too).
+public enum OTLPKey: Int, CaseIterable, Sendable {
+    case httpRoute, httpRequestMethod, httpMethod, httpResponseStatusCode, httpStatusCode
+    case graphqlOperationName, graphqlOperationType
+    case faasName, faasColdstart, faasMaxMemory, faasInvocationID, faasInvokedName
+    case serviceName
+
+    public var name: String {
+        switch self {
+        case .httpRoute: "http.route"
+        case .httpRequestMethod: "http.request.method"
+        case .httpMethod: "http.method"
+        case .httpResponseStatusCode: "http.response.status_code"
+        case .httpStatusCode: "http.status_code"
+        case .graphqlOperationName: "graphql.operation.name"
+        case .graphqlOperationType: "graphql.operation.type"
+        case .faasName: "faas.name"
+        case .faasColdstart: "faas.coldstart"
+        case .faasMaxMemory: "faas.max_memory"
+        case .faasInvocationID: "faas.invocation_id"
+        case .faasInvokedName: "faas.invoked_name"
+        case .serviceName: "service.name"
+        }
+    }
+
+    /// The names' bytes, for matching keys without making strings of them.
+    static let utf8Names: [[UInt8]] = allCases.map { Array($0.name.utf8) }
+
+    /// The key these bytes spell, if bfftop reads it.
+    public static func match(_ bytes: UnsafeRawBufferPointer) -> OTLPKey? {
+        // Every known key starts with one of these letters: most keys of a real span do not.
+        guard let first = bytes.first, first == UInt8(ascii: "h") || first == UInt8(ascii: "g") || first == UInt8(ascii: "f")
+            || first == UInt8(ascii: "s") else { return nil }
+        for (i, name) in utf8Names.enumerated() where name.count == bytes.count {
+            if name.withUnsafeBytes({ $0.elementsEqual(bytes) }) { return OTLPKey(rawValue: i) }
+        }
+        return nil
+    }
+}
+
+/// The known attributes of a span or resource, one slot per key: no dictionary per span.
+public struct OTLPAttributes: Sendable {
+    private var slots: [OTLPValue?] = []
+    public init() {}
+
+    public subscript(key: OTLPKey) -> OTLPValue? {
+        get { key.rawValue < slots.count ? slots[key.rawValue] : nil }
+        set {
+            if slots.isEmpty { slots = Array(repeating: nil, count: OTLPKey.allCases.count) }
+            slots[key.rawValue] = newValue
+        }
+    }
+
+    public func string(_ k: OTLPKey) -> String? {
+        if case .string(let s)? = self[k] { return s }
+        return nil
+    }
+
+    /// A whole number, whether the exporter wrote it as an integer, an integral double or a string.
+    public func int(_ k: OTLPKey) -> Int? {
+        switch self[k] {
+        case .int(let i)?: return abs(i) < 1 << 53 ? Int(i) : nil
+        case .double(let d)?: return d.isFinite && abs(d) < 9e15 && d == d.rounded() ? Int(d) : nil
+        case .string(let s)?: return Int(s)
+        default: return nil
+        }
+    }
+
+    public func bool(_ k: OTLPKey) -> Bool? {
+        switch self[k] {
+        case .bool(let b)?: return b
+        case .string(let s)?: return s == "true" ? true : s == "false" ? false : nil
+        default: return nil
+        }
+    }
+
+    /// `METHOD /route` from `http.route` and the request method (`http.request.method`, or the old `http.method`).
+    public var route: String? {
+        guard let r = string(.httpRoute), !r.isEmpty else { return nil }
+        let m = string(.httpRequestMethod) ?? string(.httpMethod)
+        return m.map { "\($0) \(r)" } ?? r
+    }
+
+    public var httpStatus: Int? {
+        (int(.httpResponseStatusCode) ?? int(.httpStatusCode)).flatMap { (100...999).contains($0) ? $0 : nil }
+    }
+}
+
+enum Hex {
+    static let digits = Array("0123456789abcdef".utf8)
+
+    /// Lowercase hex of `bytes`, or nil when they are all zero (OTLP's "no id").
+    static func string(_ bytes: UnsafeRawBufferPointer) -> String? {
+        guard bytes.contains(where: { $0 != 0 }) else { return nil }
+        return String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+            for (i, b) in bytes.enumerated() {
+                out[2 * i] = digits[Int(b >> 4)]
+                out[2 * i + 1] = digits[Int(b & 15)]
+            }
+            return bytes.count * 2
+        }
+    }
+
+    /// Up to 16 hex digits as a number (a span id); nil for anything else or zero.
+    static func uint64(_ s: Substring.UTF8View) -> UInt64? {
+        guard !s.isEmpty, s.count <= 16 else { return nil }
+        var v: UInt64 = 0
+        for c in s {
+            let d: UInt8
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = c - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = c - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+            v = v << 4 | UInt64(d)
+        }
+        return v == 0 ? nil : v
+    }
+
+    /// A trace id as OTLP JSON writes it, lowercased; nil unless it is 32 hex digits, not all zero.
+    static func traceID(_ s: String) -> String? {
+        let u = s.utf8
+        guard u.count == 32, u.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 102) }),
+              u.contains(where: { $0 != UInt8(ascii: "0") }) else { return nil }
+        return s.lowercased()
+    }
+}
