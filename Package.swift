@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
     ],
     targets: [
@@ -40,7 +42,8 @@ let package = Package(
         // The engines (live and replay: one aggregator, alarms, the clock, frames), the mailbox, the
         // recorder and recording reader, the ingest counters. No sockets: the UI stands on it without NIO.
         .target(name: "BFFTopEngine", dependencies: ["BFFTopWire", "BFFTopStats"]),
-        // Unix-socket listener/subscriber, DogStatsD listeners, the control channel (SwiftNIO).
+        // Unix-socket listener/subscriber, DogStatsD listeners, the control channel, the OTLP
+        // receivers over HTTP and gRPC (SwiftNIO, grpc-swift-2).
         .target(
             name: "BFFTopIngest",
             dependencies: [
@@ -49,6 +52,8 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOHTTPCompression", package: "swift-nio-extras"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
             ]),
         // The config file: a TOML reader and the validated settings (cost, functions, alarms, keys).
         .target(name: "BFFTopConfig", dependencies: ["BFFTopStats", "BFFTopWire", "BFFTopInvoke"]),

@@ -30,8 +30,10 @@ public struct Config: Sendable {
     public var dogstatsdSocket: String?
     public var dogstatsdStream: String?
     public var dogstatsdUDP: String?
-    /// `[otlp] http`: where to receive OTLP/HTTP JSON traces (HOST:PORT, loopback unless opted in).
+    /// `[otlp] http`: where to receive OTLP/HTTP traces (HOST:PORT, loopback unless opted in, or unix:PATH).
     public var otlpHTTP: String?
+    /// `[otlp] grpc`: where to receive OTLP/gRPC traces (HOST:PORT, loopback unless opted in, or unix:PATH).
+    public var otlpGRPC: String?
     /// Listeners other machines can reach are allowed (`listen_beyond_loopback = true`).
     public var listenBeyondLoopback = false
     public var dogstatsdMapping = DogStatsDMapper()

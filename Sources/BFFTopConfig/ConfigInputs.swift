@@ -11,18 +11,18 @@ extension Reader {
         let s = "otlp"
         for e in t.entries {
             switch e.key {
-            case "http":
+            case "http", "grpc":
                 guard let v = string(e, section: s) else { continue }
-                guard let a = UDPAddress(v) else {
-                    fail(e, "expected HOST:PORT on loopback, like \"127.0.0.1:4318\"", section: s)
+                guard let a = ListenAddress(v) else {
+                    fail(e, "expected HOST:PORT on loopback, like \"127.0.0.1:\(e.key == "http" ? 4318 : 4317)\", or unix:PATH", section: s)
                     continue
                 }
-                if NetworkExposure.isLoopback(a.host) || c.listenBeyondLoopback {
-                    c.otlpHTTP = v
+                if a.isLoopbackOrLocal || c.listenBeyondLoopback {
+                    if e.key == "http" { c.otlpHTTP = v } else { c.otlpGRPC = v }
                 } else {
-                    fail(e, "\(a.host) is reachable from other machines; use a loopback address like \"127.0.0.1:4318\", or set listen_beyond_loopback = true at the top of the file", section: s)
+                    fail(e, "\(a) is reachable from other machines; use a loopback address or unix:PATH, or set listen_beyond_loopback = true at the top of the file", section: s)
                 }
-            default: unknown(e, section: s, known: ["http"])
+            default: unknown(e, section: s, known: ["http", "grpc"])
             }
         }
     }

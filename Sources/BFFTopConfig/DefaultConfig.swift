@@ -17,7 +17,8 @@ public enum DefaultConfig {
             max_endpoints = \(AggregatorConfig().maxEndpoints)   # named rows; further names are counted in (other routes) / (other functions)
 
             # [otlp]
-            # http = "127.0.0.1:4318"   # OpenTelemetry traces over OTLP/HTTP in JSON (POST /v1/traces), as --otlp-http
+            # http = "127.0.0.1:4318"   # OpenTelemetry traces over OTLP/HTTP (protobuf or JSON), as --otlp-http
+            # grpc = "127.0.0.1:4317"   # ... and over OTLP/gRPC, as --otlp-grpc; either may be "unix:/path/to/socket"
 
             [alarms]
             defaults = true         # keep the built-in rules listed below; false = only your [[alarm]] rules

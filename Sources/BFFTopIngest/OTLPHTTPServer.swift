@@ -5,7 +5,7 @@ import NIOHTTP1
 import NIOHTTPCompression
 import NIOPosix
 
-/// OTLP/HTTP receiver (`--otlp-http HOST:PORT`): `POST /v1/traces` with an export in protobuf
+/// OTLP/HTTP receiver (`--otlp-http HOST:PORT` or `unix:PATH`): `POST /v1/traces` with an export in protobuf
 /// (`application/x-protobuf`, what the Python, Go and Java SDKs send) or JSON (`application/json`,
 /// the Node SDK's HTTP exporter), plain or gzip. Answers in the request's encoding, as OTLP says:
 /// 200 (with `partialSuccess` when spans were rejected), 400 for a body that is not an export, 413
@@ -14,18 +14,19 @@ import NIOPosix
 public final class OTLPHTTPServer: Sendable {
     public let address: String
     private let channel: any Channel
+    private let published: PublishedSocket?
     /// The size OTLP recommends receivers accept (the Collector's default), before and after gzip.
     public static let maxBodyBytes = 20 << 20
 
-    private init(address: String, channel: any Channel) {
+    private init(address: String, channel: any Channel, published: PublishedSocket?) {
         self.address = address
         self.channel = channel
+        self.published = published
     }
 
-    public static func start(host: String, port: Int, receiver: OTLPReceiver, stats: IngestStats, group: any EventLoopGroup,
+    public static func start(_ listen: ListenAddress, receiver: OTLPReceiver, stats: IngestStats, group: any EventLoopGroup,
                              beyondLoopback: Bool = false) async throws(IngestError) -> OTLPHTTPServer {
-        let address = "http://\(host):\(port)"
-        guard beyondLoopback || NetworkExposure.isLoopback(host) else { throw .beyondLoopback(address: address) }
+        guard beyondLoopback || listen.isLoopbackOrLocal else { throw .beyondLoopback(address: listen.description) }
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 128)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -36,16 +37,39 @@ public final class OTLPHTTPServer: Sendable {
                     try channel.pipeline.syncOperations.addHandler(OTLPHTTPHandler(receiver: receiver))
                 }
             }
-        do {
-            let channel = try await bootstrap.bind(host: host == "localhost" ? "127.0.0.1" : host, port: port).get()
-            if !NetworkExposure.isLoopback(host) { stats.listeningBeyondLoopback(address) }
-            return OTLPHTTPServer(address: address, channel: channel)
-        } catch {
-            throw .bindFailed(path: address, reason: SocketPath.reason(error))
+        switch listen {
+        case .tcp(let host, let port):
+            do {
+                let channel = try await bootstrap.bind(host: host == "localhost" ? "127.0.0.1" : host, port: port).get()
+                if !listen.isLoopbackOrLocal { stats.listeningBeyondLoopback("http://\(listen)") }
+                return OTLPHTTPServer(address: "http://\(listen)", channel: channel, published: nil)
+            } catch {
+                throw .bindFailed(path: listen.description, reason: SocketPath.reason(error))
+            }
+        case .unix(let path):
+            // Private from its first instant, as the main socket (PrivateSocketStaging).
+            try SocketPath.prepareForListening(path)
+            let staging = try PrivateSocketStaging(for: path)
+            let channel: any Channel
+            do {
+                channel = try await bootstrap.bind(unixDomainSocketPath: staging.stagingPath).get()
+            } catch {
+                staging.abandon()
+                throw .bindFailed(path: path, reason: SocketPath.reason(error))
+            }
+            do throws(IngestError) {
+                return OTLPHTTPServer(address: listen.description, channel: channel, published: try staging.publish())
+            } catch {
+                channel.close(promise: nil)
+                throw error
+            }
         }
     }
 
-    public func stop() { channel.close(promise: nil) }
+    public func stop() {
+        channel.close(promise: nil)
+        published?.remove()
+    }
 }
 
 /// One HTTP connection: a request's body is gathered up to the limit, then decoded and answered.

@@ -41,9 +41,17 @@ struct DashboardOptions: ParsableArguments {
     var dogstatsdUdp: String?
 
     @Option(name: .customLong("otlp-http"), help: ArgumentHelp(
-        "Receive OpenTelemetry traces over OTLP/HTTP in JSON (POST /v1/traces), e.g. 127.0.0.1:4318: server spans become routes, GraphQL operations and functions.",
-        valueName: "host:port"))
+        "Receive OpenTelemetry traces over OTLP/HTTP (POST /v1/traces, protobuf or JSON, gzip) on HOST:PORT or unix:PATH: server spans become routes, GraphQL operations and functions.",
+        valueName: "addr"))
     var otlpHttp: String?
+
+    @Option(name: .customLong("otlp-grpc"), help: ArgumentHelp(
+        "Receive OpenTelemetry traces over OTLP/gRPC on HOST:PORT or unix:PATH (the Collector's otlp exporter sends to unix:///path).",
+        valueName: "addr"))
+    var otlpGrpc: String?
+
+    @Flag(help: "Receive OpenTelemetry traces on OTLP's default ports: HTTP on 127.0.0.1:4318 and gRPC on 127.0.0.1:4317.")
+    var otlp = false
 
     @Flag(help: "Allow listeners that other machines can reach (e.g. --dogstatsd-udp 0.0.0.0:8125); the header then says so.")
     var listenBeyondLoopback = false
@@ -64,7 +72,8 @@ struct DashboardOptions: ParsableArguments {
         if let refresh, refresh < 0.1 || refresh > 60 { throw ValidationError("--refresh must be between 0.1 and 60 seconds") }
         if let window, Window(name: window) == nil { throw ValidationError("--window must be one of 1m, 5m, 15m, 1h (got \(window))") }
         if let u = dogstatsdUdp, UDPAddress(u) == nil { throw ValidationError("--dogstatsd-udp must be HOST:PORT, like 127.0.0.1:8125 (got \(u))") }
-        if let u = otlpHttp, UDPAddress(u) == nil { throw ValidationError("--otlp-http must be HOST:PORT, like 127.0.0.1:4318 (got \(u))") }
+        if let u = otlpHttp, ListenAddress(u) == nil { throw ValidationError("--otlp-http must be HOST:PORT or unix:PATH, like 127.0.0.1:4318 (got \(u))") }
+        if let u = otlpGrpc, ListenAddress(u) == nil { throw ValidationError("--otlp-grpc must be HOST:PORT or unix:PATH, like 127.0.0.1:4317 (got \(u))") }
     }
 }
 
@@ -128,19 +137,17 @@ enum DashboardSession {
                 throw CLIError("dogstatsd \(w): \(error.description)")
             }
         }
-        var otlp: OTLPHTTPServer?
-        let otlpReceiver = OTLPReceiver(sink: engine.mailbox, stats: stats)
-        if let a = (o.otlpHttp ?? config.otlpHTTP).flatMap(UDPAddress.init) {
-            do {
-                otlp = try await OTLPHTTPServer.start(host: a.host, port: Int(a.port), receiver: otlpReceiver, stats: stats, group: group,
-                                                      beyondLoopback: beyondLoopback)
-                otlpReceiver.start(on: group.next())
-            } catch {
-                for d in dogstatsd { d.stop() }
-                listener.stopNow()
-                try? await group.shutdownGracefully()
-                throw CLIError("otlp-http \(a.host):\(a.port): \(error.description)")
-            }
+        let otlp: OTLPReceivers
+        do {
+            otlp = try await OTLPReceivers.start(
+                http: o.otlpHttp ?? config.otlpHTTP ?? (o.otlp ? "127.0.0.1:4318" : nil),
+                grpc: o.otlpGrpc ?? config.otlpGRPC ?? (o.otlp ? "127.0.0.1:4317" : nil),
+                sink: engine.mailbox, stats: stats, group: group, beyondLoopback: beyondLoopback)
+        } catch {
+            for d in dogstatsd { d.stop() }
+            listener.stopNow()
+            try? await group.shutdownGracefully()
+            throw error
         }
         engine.start()
         beforeDashboard()
@@ -160,9 +167,7 @@ enum DashboardSession {
         invoker.cancelAll()
         for s in subscribers { s.stop() }
         for d in dogstatsd { d.stop() }
-        otlp?.stop()
-        otlpReceiver.stop()
-        otlpReceiver.releaseHeld(all: true)
+        otlp.stop()
         listener.stopNow()
         engine.stop()
         try? await group.shutdownGracefully()
