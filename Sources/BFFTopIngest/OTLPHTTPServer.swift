@@ -95,11 +95,19 @@ final class OTLPHTTPHandler: ChannelInboundHandler {
             head = h
             body.removeAll(keepingCapacity: false)
             (encoding, refusal) = Self.check(h)
+            // Announced too big: answered now and the connection closed, without reading 20 MiB.
+            if let r = refusal, r.0 == .payloadTooLarge {
+                respond(context, h, r.0, OTLPAnswer.failure(httpStatus: 413, message: r.1, encoding))
+                head = nil
+            }
         case .body(var chunk):
             guard refusal == nil else { return }
             if body.count + chunk.readableBytes > OTLPHTTPServer.maxBodyBytes {
+                // Answered at once and closed: the rest is not read.
                 refusal = (.payloadTooLarge, Self.tooLarge)
                 body = []
+                if let h = head { respond(context, h, .payloadTooLarge, OTLPAnswer.failure(httpStatus: 413, message: Self.tooLarge, encoding)) }
+                head = nil
                 return
             }
             body += chunk.readBytes(length: chunk.readableBytes) ?? []

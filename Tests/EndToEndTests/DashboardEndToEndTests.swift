@@ -178,44 +178,6 @@ import Testing
         tmux.keys("Escape", "q")
     }
 
-    /// OTLP/HTTP JSON into the real binary: a route, its GraphQL operation and the function it
-    /// called arrive with their figures; protobuf and broken bodies get the right status.
-    @Test func otlpHTTPJSONTracesBecomeRoutesOperationsAndFunctions() throws {
-        try requireTools()
-        let sock = "/tmp/bfftop-e2e-\(getpid())-otlp.sock"
-        let port = 20_000 + Int(getpid() % 20_000)
-        let body = "/tmp/bfftop-e2e-\(getpid())-otlp.json"
-        defer { unlink(body) }
-        let tmux = TmuxDriver(name: "otlp")
-        defer { tmux.stop(killing: sock) }
-        try tmux.start("\(bin) watch --socket \(sock) --otlp-http 127.0.0.1:\(port) --refresh 0.2; sleep 10", width: 120, height: 30)
-        #expect(tmux.waitFor { $0.contains("Waiting for events") }.ok)
-        let t = Int(Date().timeIntervalSince1970) - 2
-        func span(_ id: String, _ parent: String?, _ kind: Int, _ from: Int, _ to: Int, _ attrs: [(String, String)]) -> String {
-            let a = attrs.map { #"{"key":"\#($0.0)","value":\#($0.1)}"# }.joined(separator: ",")
-            return #"{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"\#(id)""# + (parent.map { #","parentSpanId":"\#($0)""# } ?? "")
-                + #","name":"s","kind":\#(kind),"startTimeUnixNano":"\#(t)\#(String(format: "%09d", from * 1_000_000))","endTimeUnixNano":"\#(t)\#(String(format: "%09d", to * 1_000_000))","attributes":[\#(a)]}"#
-        }
-        let spans = [
-            span("a1", nil, 2, 0, 120, [("http.route", #"{"stringValue":"/graphql"}"#), ("http.request.method", #"{"stringValue":"POST"}"#), ("http.response.status_code", #"{"intValue":"200"}"#)]),
-            span("a2", "a1", 1, 10, 110, [("graphql.operation.name", #"{"stringValue":"GetSlots"}"#), ("graphql.operation.type", #"{"stringValue":"query"}"#)]),
-            span("a3", "a2", 2, 20, 100, [("faas.name", #"{"stringValue":"slots-query"}"#), ("faas.coldstart", #"{"boolValue":true}"#)]),
-        ]
-        try (#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"web-bff"}}]},"scopeSpans":[{"spans":["# + spans.joined(separator: ",") + "]}]}]}")
-            .write(toFile: body, atomically: true, encoding: .utf8)
-        let post = try shell("curl -s -w ' %{http_code}' -H 'content-type: application/json' --data-binary @\(body) http://127.0.0.1:\(port)/v1/traces")
-        #expect(post.output.hasSuffix("{} 200"), "\(post.output)")
-        let proto = try shell("curl -s -o /dev/null -w '%{http_code}' -H 'content-type: application/x-protobuf' --data-binary x http://127.0.0.1:\(port)/v1/traces")
-        #expect(proto.output == "415", "protobuf is not read yet: \(proto.output)")
-        let broken = try shell("curl -s -o /dev/null -w '%{http_code}' -H 'content-type: application/json' --data-binary '{\"resourceSpans\":5}' http://127.0.0.1:\(port)/v1/traces")
-        #expect(broken.output == "400", "\(broken.output)")
-        #expect(tmux.waitFor { $0.contains("query GetSlots") && $0.contains("slots-query") && $0.contains("POST /graphql") }.ok)
-        let check = #"import json,sys; d={e["endpoint"]:e for e in json.load(sys.stdin)["endpoints"]}; print("OK", d["POST /graphql"]["max_ms"], d["query GetSlots"]["max_ms"], d["slots-query"]["max_ms"], d["slots-query"]["cold_starts"])"#
-        let r = try shell("\(bin) snapshot --socket \(sock) | python3 -c '\(check)'")
-        #expect(r.output.contains("OK 120 100 80 1"), "\(r.output)")
-        tmux.keys("q")
-    }
-
     @Test func sigtermRestoresTheTerminalAndRemovesTheSocket() throws {
         try requireTools()
         let sock = "/tmp/bfftop-e2e-\(getpid())-b.sock"

@@ -1,0 +1,174 @@
+import Foundation
+import Testing
+
+/// OpenTelemetry into the real binary: hand-written OTLP/HTTP bodies for every answer the spec
+/// names, and fleets instrumented with the real OpenTelemetry Python SDK (`scripts/otel-fleet`: one
+/// process per host, each with a BFF and a function provider) over OTLP/HTTP protobuf and over
+/// OTLP/gRPC on a Unix socket, checked against the ground truth the fleet writes.
+@Suite struct OTLPEndToEndTests {
+    let bin = TmuxDriver.binary
+    static let fleet = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("scripts/otel-fleet").path
+
+    func requireTools() throws {
+        guard TmuxDriver.tmuxAvailable else { throw E2EError("tmux is required for the end-to-end tests (apt-get install -y tmux)") }
+        guard FileManager.default.isExecutableFile(atPath: bin) else { throw E2EError("no bfftop binary at \(bin)") }
+    }
+
+    func requireSDK() throws {
+        guard try shell("python3 -c 'import opentelemetry.sdk, opentelemetry.exporter.otlp.proto.http, opentelemetry.exporter.otlp.proto.grpc'").status == 0 else {
+            throw E2EError("the OpenTelemetry Python SDK is required (scripts/install-deps tests)")
+        }
+    }
+
+    /// The live dashboard's endpoints by name, from `bfftop snapshot`.
+    func snapshot(_ sock: String) throws -> [String: [String: Any]] {
+        let r = try shell("\(bin) snapshot --socket \(sock)")
+        guard let d = try? JSONSerialization.jsonObject(with: Data(r.output.utf8)) as? [String: Any],
+              let eps = d["endpoints"] as? [[String: Any]] else { return [:] }
+        return Dictionary(uniqueKeysWithValues: eps.compactMap { e in (e["endpoint"] as? String).map { ($0, e) } })
+    }
+
+    /// Polls the snapshot until `done` holds (the engine takes batches asynchronously).
+    func waitForSnapshot(_ sock: String, _ done: ([String: [String: Any]]) -> Bool) throws -> [String: [String: Any]] {
+        var last: [String: [String: Any]] = [:]
+        for _ in 0..<100 {
+            last = try snapshot(sock)
+            if done(last) { return last }
+            usleep(200_000)
+        }
+        return last
+    }
+
+    @Test func handWrittenBodiesGetTheAnswersOTLPNames() throws {
+        try requireTools()
+        let id = "\(getpid())"
+        let sock = "/tmp/bfftop-e2e-\(id)-otlp.sock", body = "/tmp/bfftop-e2e-\(id)-otlp.json"
+        let port = 20_000 + Int(getpid() % 20_000)
+        defer { unlink(body); unlink(body + ".gz") }
+        let tmux = TmuxDriver(name: "otlp")
+        defer { tmux.stop(killing: sock) }
+        try tmux.start("\(bin) watch --socket \(sock) --otlp-http 127.0.0.1:\(port) --refresh 0.2; sleep 10", width: 120, height: 30)
+        #expect(tmux.waitFor { $0.contains("Waiting for events") }.ok)
+        let t = Int(Date().timeIntervalSince1970) - 2
+        func span(_ id: String, _ parent: String?, _ kind: Int, _ from: Int, _ to: Int, _ attrs: [(String, String)]) -> String {
+            let a = attrs.map { #"{"key":"\#($0.0)","value":\#($0.1)}"# }.joined(separator: ",")
+            return #"{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"\#(id)""# + (parent.map { #","parentSpanId":"\#($0)""# } ?? "")
+                + #","name":"s","kind":\#(kind),"startTimeUnixNano":"\#(t)\#(String(format: "%09d", from * 1_000_000))","endTimeUnixNano":"\#(t)\#(String(format: "%09d", to * 1_000_000))","attributes":[\#(a)]}"#
+        }
+        let spans = [
+            span("a1", nil, 2, 0, 120, [("http.route", #"{"stringValue":"/graphql"}"#), ("http.request.method", #"{"stringValue":"POST"}"#), ("http.response.status_code", #"{"intValue":"200"}"#)]),
+            span("a2", "a1", 1, 10, 110, [("graphql.operation.name", #"{"stringValue":"GetSlots"}"#), ("graphql.operation.type", #"{"stringValue":"query"}"#)]),
+            span("a3", "a2", 2, 20, 100, [("faas.name", #"{"stringValue":"slots-query"}"#), ("faas.coldstart", #"{"boolValue":true}"#)]),
+        ]
+        try (#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"web-bff"}}]},"scopeSpans":[{"spans":["# + spans.joined(separator: ",") + "]}]}]}")
+            .write(toFile: body, atomically: true, encoding: .utf8)
+        let url = "http://127.0.0.1:\(port)"
+        func post(_ args: String, path: String = "/v1/traces") throws -> String {
+            try shell("curl -s -w ' %{http_code}' \(args) \(url)\(path)").output
+        }
+        #expect(try post("-H 'content-type: application/json' --data-binary @\(body)").hasSuffix("{} 200"))
+        // The same export gzip-compressed: read, counted twice.
+        try shell("gzip -kf \(body)")
+        #expect(try post("-H 'content-type: application/json' -H 'content-encoding: gzip' --data-binary @\(body).gz").hasSuffix("{} 200"))
+        // Broken gzip, an unknown encoding, JSON sent as protobuf (a group tag: not OTLP), JSON that is not an export.
+        #expect(try post("-H 'content-type: application/json' -H 'content-encoding: gzip' --data-binary 'not gzip'").hasSuffix(" 400"))
+        #expect(try post("-H 'content-type: application/json' -H 'content-encoding: br' --data-binary @\(body)").hasSuffix(" 415"))
+        #expect(try post("-H 'content-type: text/plain' --data-binary x").hasSuffix(" 415"))
+        let proto = try shell("curl -s -o /dev/null -w '%{http_code} %{content_type}' -H 'content-type: application/x-protobuf' --data-binary '{\"resourceSpans\":[]}' \(url)/v1/traces")
+        #expect(proto.output == "400 application/x-protobuf", "protobuf errors are answered in protobuf: \(proto.output)")
+        #expect(try post("-H 'content-type: application/json' --data-binary '{\"resourceSpans\":5}'").hasSuffix(" 400"))
+        #expect(try post("-H 'content-type: application/json' -H 'content-length: 99999999' --data-binary x").hasSuffix(" 413"))
+        #expect(try post("-H 'content-type: application/json' --data-binary '{}'", path: "/v1/metrics").hasSuffix(" 404"))
+        #expect(tmux.waitFor { $0.contains("query GetSlots") && $0.contains("slots-query") && $0.contains("POST /graphql") }.ok)
+        let eps = try waitForSnapshot(sock) { ($0["slots-query"]?["count"] as? Int) == 2 }
+        #expect(eps["POST /graphql"]?["max_ms"] as? Double == 120 && eps["query GetSlots"]?["max_ms"] as? Double == 100)
+        #expect(eps["slots-query"]?["max_ms"] as? Double == 80 && eps["slots-query"]?["cold_starts"] as? Int == 2)
+        tmux.keys("q")
+    }
+
+    /// Ground truth the fleet wrote: one line per invocation it sent.
+    struct Truth {
+        var count = 0, errors = 0, cold = 0
+        var durations: [Double] = []
+        var p99: Double {
+            let s = durations.sorted()
+            return s[max(0, Int((0.99 * Double(s.count)).rounded(.up)) - 1)]
+        }
+    }
+
+    func truth(_ file: String) throws -> [String: Truth] {
+        var out: [String: Truth] = [:]
+        for line in try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n") {
+            guard let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let e = o["endpoint"] as? String else { continue }
+            out[e, default: Truth()].count += 1
+            if o["error"] as? Bool == true { out[e]!.errors += 1 }
+            if o["cold"] as? Bool == true { out[e]!.cold += 1 }
+            out[e]!.durations.append(o["ms"] as? Double ?? -1)
+        }
+        return out
+    }
+
+    func expectMatches(_ eps: [String: [String: Any]], _ truth: [String: Truth], _ how: String) {
+        #expect(Set(eps.keys) == Set(truth.keys), "\(how): endpoints \(eps.keys.sorted()) vs \(truth.keys.sorted())")
+        for (name, t) in truth {
+            let e = eps[name] ?? [:]
+            #expect(e["count"] as? Int == t.count, "\(how) \(name): count \(e["count"] ?? "none") vs \(t.count)")
+            #expect(e["errors"] as? Int == t.errors, "\(how) \(name): errors \(e["errors"] ?? "none") vs \(t.errors)")
+            #expect(e["cold_starts"] as? Int == t.cold, "\(how) \(name): cold starts \(e["cold_starts"] ?? "none") vs \(t.cold)")
+            let p99 = e["p99_ms"] as? Double ?? -1
+            #expect(abs(p99 - t.p99) <= 0.01 * t.p99, "\(how) \(name): p99 \(p99) vs the spans' own \(t.p99)")
+        }
+        // Every function call was linked to its route across processes: the route carries the cost.
+        let fnCost = eps["slots-query"]?["cost_usd"] as? Double ?? 0
+        let fanOut = eps["POST /graphql"]?["fan_out_cost_usd"] as? Double ?? -1
+        #expect(fnCost > 0 && abs(fanOut - fnCost) < 1e-7, "\(how): route's fan-out cost \(fanOut) vs the function's \(fnCost)")
+    }
+
+    @Test func pythonSDKOverHTTPProtobufWithGzipFromThreeHosts() throws {
+        try requireTools()
+        try requireSDK()
+        let id = "\(getpid())"
+        let sock = "/tmp/bfftop-e2e-\(id)-oh.sock", truthFile = "/tmp/bfftop-e2e-\(id)-oh.ndjson", rec = "/tmp/bfftop-e2e-\(id)-oh-rec.ndjson"
+        let port = 20_000 + Int((getpid() + 7) % 20_000)
+        defer { unlink(truthFile); unlink(rec) }
+        let tmux = TmuxDriver(name: "otlp-http")
+        defer { tmux.stop(killing: sock) }
+        try tmux.start("\(bin) watch --socket \(sock) --otlp-http 127.0.0.1:\(port) --record \(rec) --refresh 0.2; sleep 10", width: 120, height: 30)
+        #expect(tmux.waitFor { $0.contains("Waiting for events") }.ok)
+        let sent = try shell("python3 \(Self.fleet) --protocol http/protobuf --compression gzip --endpoint http://127.0.0.1:\(port) --hosts 3 --requests 150 --batch 128 --truth \(truthFile)")
+        #expect(sent.status == 0 && sent.output.contains("sent 1350 invocations"), "\(sent.output)")
+        let t = try truth(truthFile)
+        let eps = try waitForSnapshot(sock) { ($0["slots-query"]?["count"] as? Int) == 450 && ($0["POST /graphql"]?["count"] as? Int) == 450 }
+        expectMatches(eps, t, "OTLP/HTTP protobuf")
+        tmux.keys("q")
+        usleep(600_000)
+        // What OTLP brought was recorded in the native format: the report reads the same counts.
+        let rows = reportRows(try shell("\(bin) report \(rec) --format csv 2>/dev/null").output)
+        #expect(rows["POST /graphql"]?["count"] == "450" && rows["slots-query"]?["count"] == "450" && rows["mutation BookSlot"]?["count"] == "150")
+    }
+
+    /// The Collector's shape: several hosts' exporters into one private Unix socket over gRPC.
+    @Test func pythonSDKOverGRPCOnAUnixSocket() throws {
+        try requireTools()
+        try requireSDK()
+        let id = "\(getpid())"
+        let sock = "/tmp/bfftop-e2e-\(id)-og.sock", grpcSock = "/tmp/bfftop-e2e-\(id)-og-grpc.sock", truthFile = "/tmp/bfftop-e2e-\(id)-og.ndjson"
+        defer { unlink(truthFile) }
+        let tmux = TmuxDriver(name: "otlp-grpc")
+        defer { tmux.stop(killing: sock) }
+        try tmux.start("\(bin) watch --socket \(sock) --otlp-grpc unix:\(grpcSock) --refresh 0.2; sleep 10", width: 120, height: 30)
+        #expect(tmux.waitFor { $0.contains("Waiting for events") }.ok)
+        var st = stat()
+        #expect(stat(grpcSock, &st) == 0 && st.st_mode & 0o777 == 0o600, "the gRPC socket is private to its owner")
+        let sent = try shell("python3 \(Self.fleet) --protocol grpc --compression gzip --endpoint unix://\(grpcSock) --hosts 4 --requests 100 --truth \(truthFile)")
+        #expect(sent.status == 0 && sent.output.contains("sent 1200 invocations"), "\(sent.output)")
+        let t = try truth(truthFile)
+        let eps = try waitForSnapshot(sock) { ($0["slots-query"]?["count"] as? Int) == 400 && ($0["POST /graphql"]?["count"] as? Int) == 400 }
+        expectMatches(eps, t, "OTLP/gRPC")
+        tmux.keys("q")
+        #expect(tmux.waitFor { !$0.contains("ENDPOINT") }.ok)
+        usleep(300_000)
+        #expect(access(grpcSock, F_OK) != 0, "the gRPC socket file is removed on quit")
+    }
+}
