@@ -32,6 +32,8 @@ public struct Config: Sendable {
     public var dogstatsdUDP: String?
     /// `[otlp] http`: where to receive OTLP/HTTP traces (HOST:PORT, loopback unless opted in, or unix:PATH).
     public var otlpHTTP: String?
+    /// `prometheus`: where to serve `/metrics` (HOST:PORT, loopback unless opted in).
+    public var prometheus: String?
     /// `[otlp] grpc`: where to receive OTLP/gRPC traces (HOST:PORT, loopback unless opted in, or unix:PATH).
     public var otlpGRPC: String?
     /// Listeners other machines can reach are allowed (`listen_beyond_loopback = true`).
@@ -236,7 +238,7 @@ struct Reader {
 
     mutating func read(_ root: TOMLTable, into c: inout Config) {
         let known = ["socket", "refresh", "window", "theme", "max_endpoints", "listen_beyond_loopback", "alarms", "alarm", "cost", "prices", "function",
-                     "keys", "target", "invoke", "dogstatsd", "otlp"]
+                     "keys", "target", "invoke", "dogstatsd", "otlp", "prometheus"]
         // Read first: the listeners it allows may come before it in the file.
         if let e = root.entries.first(where: { $0.key == "listen_beyond_loopback" }) { c.listenBeyondLoopback = bool(e) ?? false }
         for e in root.entries {
@@ -262,6 +264,7 @@ struct Reader {
             case "invoke": if let t = table(e) { readInvoke(t, into: &c) }
             case "dogstatsd": if let t = table(e) { readDogStatsD(t, into: &c) }
             case "otlp": if let t = table(e) { readOTLP(t, into: &c) }
+            case "prometheus": readPrometheus(e, into: &c)
             default: unknown(e, section: nil, known: known)
             }
         }

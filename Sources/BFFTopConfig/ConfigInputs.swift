@@ -27,6 +27,19 @@ extension Reader {
         }
     }
 
+    mutating func readPrometheus(_ e: TOMLTable.Entry, into c: inout Config) {
+        guard let v = string(e) else { return }
+        guard case .tcp(let host, _)? = ListenAddress(v) else {
+            fail(e, "expected HOST:PORT, like \"127.0.0.1:9464\" (Prometheus cannot scrape a Unix socket)")
+            return
+        }
+        if NetworkExposure.isLoopback(host) || c.listenBeyondLoopback {
+            c.prometheus = v
+        } else {
+            fail(e, "\(host) is reachable from other machines; use a loopback address like \"127.0.0.1:9464\", or set listen_beyond_loopback = true at the top of the file")
+        }
+    }
+
     mutating func readDogStatsD(_ t: TOMLTable, into c: inout Config) {
         let s = "dogstatsd"
         func list(_ e: TOMLTable.Entry) -> [String]? {

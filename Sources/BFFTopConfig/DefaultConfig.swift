@@ -15,6 +15,7 @@ public enum DefaultConfig {
             window = "1m"           # 1m, 5m, 15m, 1h
             # theme = "dark"        # default: light on a light terminal background, else dark; a name from themes/, a path, or "mono"
             max_endpoints = \(AggregatorConfig().maxEndpoints)   # named rows; further names are counted in (other routes) / (other functions)
+            # prometheus = "127.0.0.1:9464"   # serve /metrics for a Prometheus server to scrape, as --prometheus
 
             # [otlp]
             # http = "127.0.0.1:4318"   # OpenTelemetry traces over OTLP/HTTP (protobuf or JSON), as --otlp-http

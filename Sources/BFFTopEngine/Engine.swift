@@ -73,16 +73,28 @@ public struct EngineReconfiguration: Sendable {
 /// What the UI asks of an engine thread besides frames (acknowledgements, config reloads), queued
 /// from the UI's thread and applied on the engine's between rounds: one queue for live and replay.
 final class EngineRequests: Sendable {
-    private let pending = Mutex<(acks: [AlarmAcknowledgement], reconfigurations: [EngineReconfiguration])>(([], []))
+    private struct Pending {
+        var acks: [AlarmAcknowledgement] = []
+        var reconfigurations: [EngineReconfiguration] = []
+        var lifetimeReplies: [@Sendable (LifetimeExport) -> Void] = []
+    }
+
+    private let pending = Mutex(Pending())
 
     func acknowledge(_ which: AlarmAcknowledgement) { pending.withLock { $0.acks.append(which) } }
     func reconfigure(_ r: EngineReconfiguration) { pending.withLock { $0.reconfigurations.append(r) } }
+    func lifetime(_ reply: @escaping @Sendable (LifetimeExport) -> Void) { pending.withLock { $0.lifetimeReplies.append(reply) } }
 
     /// Applies what is queued; true when the alarms changed (a frame should go out at once).
-    func apply(to engine: Engine) -> Bool {
-        let (acks, reconfigurations) = pending.withLock { p in defer { p = ([], []) }; return p }
-        for r in reconfigurations { engine.reconfigure(r) }
-        for a in acks { engine.alarms.acknowledge(a) }
-        return !acks.isEmpty || !reconfigurations.isEmpty
+    /// Lifetime requests are answered with one export built for all of them.
+    func apply(to engine: Engine, now: Double, frame: @autoclosure () -> EngineFrame) -> Bool {
+        let p = pending.withLock { p in defer { p = Pending() }; return p }
+        for r in p.reconfigurations { engine.reconfigure(r) }
+        for a in p.acks { engine.alarms.acknowledge(a) }
+        if !p.lifetimeReplies.isEmpty {
+            let export = engine.lifetimeExport(now: now, frame: frame())
+            for reply in p.lifetimeReplies { reply(export) }
+        }
+        return !p.acks.isEmpty || !p.reconfigurations.isEmpty
     }
 }

@@ -98,7 +98,7 @@ public final class LiveEngine: Sendable {
             engine.passTime(to: now)
             aggregatedCount.store(aggregator.eventsAggregated, ordering: .relaxed)
             var (req, urgent) = request.take()
-            if requests.apply(to: engine) { urgent = true }
+            if requests.apply(to: engine, now: now, frame: latest.withLock { $0 }) { urgent = true }
             guard urgent || now - lastPublish >= refreshInterval else { continue }
             let (snap, alarms) = engine.frame(req, now: now)
             let elapsed = lastPublish > 0 ? now - lastPublish : 0
@@ -136,6 +136,13 @@ public final class LiveEngine: Sendable {
 
     public func acknowledgeAlarms(_ which: AlarmAcknowledgement) {
         requests.acknowledge(which)
+        mailbox.poke()
+    }
+
+    /// Everything taken since the start (the config must keep lifetimes), built on the engine
+    /// thread between rounds and handed to `reply` there.
+    public func lifetime(_ reply: @escaping @Sendable (LifetimeExport) -> Void) {
+        requests.lifetime(reply)
         mailbox.poke()
     }
 

@@ -246,7 +246,7 @@ public final class ReplayEngine: FrameSource {
                 }
             }
             var (req, changed) = request.take()
-            if requests.apply(to: player.engine) { changed = true }
+            if requests.apply(to: player.engine, now: position, frame: latest.withLock { $0 }) { changed = true }
             if urgent || changed || now - lastPublish >= refreshInterval {
                 let (snap, alarms) = player.engine.frame(req, now: position)
                 sequence += 1

@@ -43,3 +43,22 @@ extension Aggregator {
             detail: nil, eventsAggregated: eventsAggregated, losses: losses, endpointsOverCap: endpointsOverCap)
     }
 }
+
+/// One endpoint's latency over everything it took, as a histogram with fixed bounds (Prometheus).
+public struct LatencyHistogram: Sendable, Equatable {
+    /// Values at or below each bound, in the bounds' order.
+    public var cumulative: [UInt64]
+    public var count: UInt64
+    public var sumMs: Double
+}
+
+extension Aggregator {
+    /// Each endpoint's lifetime latency histogram, in the order of `lifetimeSnapshot`'s endpoints;
+    /// nil for an endpoint without a lifetime bucket.
+    public func lifetimeHistograms(boundsMs: [Double]) -> [LatencyHistogram?] {
+        endpoints.map { e in
+            guard let l = e.lifetime?.latency else { return nil }
+            return LatencyHistogram(cumulative: l.cumulativeCounts(atOrBelow: boundsMs), count: l.count, sumMs: l.sum)
+        }
+    }
+}

@@ -400,6 +400,18 @@ public struct LatencySketch: Sendable, Equatable {
         return Swift.min(Swift.max(Self.representative(ofKey: found), min), max)
     }
 
+    /// How many values are at or below each bound (ms), as a histogram's cumulative buckets. A
+    /// bucket of the sketch counts below a bound when the bound's own bucket is at or above it, so
+    /// only values within one bucket (1.8 %) of a bound can land on the wrong side of it.
+    public func cumulativeCounts(atOrBelow bounds: [Double]) -> [UInt64] {
+        let keys = bounds.map { Int(Self.key(for: Swift.max($0.isFinite ? $0 : 0, 0))) }
+        var out = [UInt64](repeating: 0, count: bounds.count)
+        forEachKey { k, c in
+            for j in keys.indices where k <= keys[j] { out[j] += c }
+        }
+        return out
+    }
+
     /// Heap bytes held by this sketch (for memory accounting in benchmarks).
     public var heapBytes: Int { entries.capacity * 4 + dense.capacity * 4 }
 

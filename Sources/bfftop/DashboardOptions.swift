@@ -50,6 +50,11 @@ struct DashboardOptions: ParsableArguments {
         valueName: "addr"))
     var otlpGrpc: String?
 
+    @Option(help: ArgumentHelp(
+        "Serve Prometheus metrics at http://HOST:PORT/metrics (requests, failures, cold starts, cost and a latency histogram per endpoint since the start), e.g. 127.0.0.1:9464.",
+        valueName: "host:port"))
+    var prometheus: String?
+
     @Flag(help: "Receive OpenTelemetry traces on OTLP's default ports: HTTP on 127.0.0.1:4318 and gRPC on 127.0.0.1:4317.")
     var otlp = false
 
@@ -73,6 +78,9 @@ struct DashboardOptions: ParsableArguments {
         if let window, Window(name: window) == nil { throw ValidationError("--window must be one of 1m, 5m, 15m, 1h (got \(window))") }
         if let u = dogstatsdUdp, UDPAddress(u) == nil { throw ValidationError("--dogstatsd-udp must be HOST:PORT, like 127.0.0.1:8125 (got \(u))") }
         if let u = otlpHttp, ListenAddress(u) == nil { throw ValidationError("--otlp-http must be HOST:PORT or unix:PATH, like 127.0.0.1:4318 (got \(u))") }
+        if let u = prometheus, ListenAddress(u).map({ if case .tcp = $0 { true } else { false } }) != true {
+            throw ValidationError("--prometheus must be HOST:PORT, like 127.0.0.1:9464 (got \(u)); Prometheus cannot scrape a Unix socket")
+        }
         if let u = otlpGrpc, ListenAddress(u) == nil { throw ValidationError("--otlp-grpc must be HOST:PORT or unix:PATH, like 127.0.0.1:4317 (got \(u))") }
     }
 }
@@ -99,8 +107,12 @@ enum DashboardSession {
         // The header names the source in words ("live /run/user/1000/bfftop.sock"), not the UI's glyph.
         let sourceWords = mode.unicodeScalars.filter { $0.properties.isAlphabetic || $0 == " " }.map(String.init).joined().trimmedWhitespace
         let recorder = o.record.map { Recorder(path: $0, source: "\(sourceWords) \(socketPath)", maxBytes: o.recordMaxBytes) }
+        let prometheusAddress = o.prometheus ?? config.prometheus
+        var aggregatorConfig = config.aggregatorConfig
+        // Prometheus counters must only grow: the engine keeps every endpoint's lifetime for them.
+        aggregatorConfig.keepsLifetime = prometheusAddress != nil
         let engine = LiveEngine(
-            stats: stats, refreshInterval: o.refresh ?? config.refresh ?? 1, config: config.aggregatorConfig, recorder: recorder,
+            stats: stats, refreshInterval: o.refresh ?? config.refresh ?? 1, config: aggregatorConfig, recorder: recorder,
             alarms: config.alarms, alarmLog: alarmLog)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: Listener.defaultThreads)
         // `bfftop snapshot` gets the frame the dashboard draws.
@@ -149,6 +161,20 @@ enum DashboardSession {
             try? await group.shutdownGracefully()
             throw error
         }
+        var prometheus: PrometheusServer?
+        if let p = prometheusAddress, case .tcp(let host, let port)? = ListenAddress(p) {
+            do {
+                prometheus = try await PrometheusServer.start(host: host, port: port, stats: stats, group: group, beyondLoopback: beyondLoopback) { reply in
+                    engine.lifetime { reply(PrometheusText.render($0, version: BFFTop.configuration.version)) }
+                }
+            } catch {
+                otlp.stop()
+                for d in dogstatsd { d.stop() }
+                listener.stopNow()
+                try? await group.shutdownGracefully()
+                throw CLIError("prometheus \(p): \(error.description)")
+            }
+        }
         engine.start()
         beforeDashboard()
         var state = AppState(
@@ -168,6 +194,7 @@ enum DashboardSession {
         for s in subscribers { s.stop() }
         for d in dogstatsd { d.stop() }
         otlp.stop()
+        prometheus?.stop()
         listener.stopNow()
         engine.stop()
         try? await group.shutdownGracefully()
