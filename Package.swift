@@ -75,6 +75,8 @@ let package = Package(
             name: "bfftop",
             dependencies: [
                 "BFFTopWire", "BFFTopStats", "BFFTopEngine", "BFFTopIngest", "BFFTopDemo", "BFFTopUI", "BFFTopTerminal", "BFFTopConfig", "BFFTopInvoke", "BFFTopMetrics",
+                // The bench's opponent for bfftop's OTLP reader (and its export builder); not on any ingest path.
+                "OTLPProtoGenerated",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Every decoder as a fuzz target with its invariants (docs/fuzzing.md); `scripts/fuzz` builds

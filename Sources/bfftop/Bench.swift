@@ -14,10 +14,10 @@ import FoundationEssentials
 /// Run it from a release build: `swift run -c release bfftop bench`.
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure ingest, aggregation, replay, memory, rendering, alarms, the metrics backend and idle CPU; prints figures.")
+        abstract: "Measure ingest (native and OTLP), aggregation, replay, memory, rendering, alarms, the metrics backend and idle CPU; prints figures.")
 
-    @Option(help: "Comma-separated parts to run: ingest (socket and decoding), live (the whole engine behind the socket), aggregate, replay, memory, render, alarms, metrics, idle.")
-    var only: String = "ingest,live,aggregate,replay,memory,render,alarms,metrics,idle"
+    @Option(help: "Comma-separated parts to run: ingest (socket and decoding), live (the whole engine behind the socket), otlp (OTLP protobuf decoding and ingest), aggregate, replay, memory, render, alarms, metrics, idle.")
+    var only: String = "ingest,live,otlp,aggregate,replay,memory,render,alarms,metrics,idle"
 
     @Flag(help: "Smaller workloads, for a quick look (figures are less stable).")
     var quick = false
@@ -43,6 +43,7 @@ struct Bench: AsyncParsableCommand {
         if parts.contains("ingest") || parts.contains("live") {
             try await IngestBench.run(quick: quick, decoding: parts.contains("ingest"), live: parts.contains("live"))
         }
+        if parts.contains("otlp") { try await OTLPBench.run(quick: quick) }
         if parts.contains("aggregate") { AggregateBench.run(quick: quick) }
         if parts.contains("replay") { try ReplayBench.run(quick: quick, file: replayFile) }
         if parts.contains("memory") { try MemoryBench.run(quick: quick) }
