@@ -31,7 +31,7 @@ public enum OTLPProtobuf {
                 while let (f, w) = try res.nextTag() {
                     if f == 1 {
                         guard w == .lengthDelimited else { try res.skip(w); continue }
-                        try keyValue(res.message(res.lengthDelimited()), into: &out.resource)
+                        if let (k, v) = try keyValue(res.message(res.lengthDelimited())) { out.resource[k] = v }
                     } else {
                         try res.skip(w)
                     }
@@ -42,7 +42,10 @@ public enum OTLPProtobuf {
                 while let (f, w) = try scope.nextTag() {
                     if f == 2 {
                         guard w == .lengthDelimited else { try scope.skip(w); continue }
-                        out.spans.append(try span(scope.message(scope.lengthDelimited())))
+                        // Read in place: a span is a few hundred bytes of optionals, not worth a copy.
+                        let body = scope.message(try scope.lengthDelimited())
+                        out.spans.append(OTLPSpan())
+                        try out.spans.withUnsafeMutableBufferPointer { (b) throws(DecodeError) in try span(body, into: &b[b.count - 1]) }
                     } else {
                         try scope.skip(w)
                     }
@@ -54,15 +57,17 @@ public enum OTLPProtobuf {
         return out
     }
 
-    static func span(_ m: ProtobufReader) throws(DecodeError) -> OTLPSpan {
+    static func span(_ m: ProtobufReader, into s: inout OTLPSpan) throws(DecodeError) {
         var r = m
-        var s = OTLPSpan()
+        var name = 0..<0
         while let (field, wire) = try r.nextTag() {
             switch field {
             case 1:
                 guard wire == .lengthDelimited else { try r.skip(wire); continue }
                 let b = r.slice(try r.lengthDelimited())
-                s.traceID = b.count == 16 ? Hex.string(b) : nil
+                // A repeated field: the last one counts, also when it is not an id.
+                (s.traceHigh, s.traceLow) = b.count == 16
+                    ? (UInt64(bigEndian: b.loadUnaligned(as: UInt64.self)), UInt64(bigEndian: b.loadUnaligned(fromByteOffset: 8, as: UInt64.self))) : (0, 0)
             case 2, 4:
                 guard wire == .lengthDelimited else { try r.skip(wire); continue }
                 let b = r.slice(try r.lengthDelimited())
@@ -70,7 +75,7 @@ public enum OTLPProtobuf {
                 if field == 2 { s.spanID = id == 0 ? nil : id } else { s.parentID = id == 0 ? nil : id }
             case 5:
                 guard wire == .lengthDelimited else { try r.skip(wire); continue }
-                s.name = r.string(try r.lengthDelimited())
+                name = try r.lengthDelimited()
             case 6:
                 guard wire == .varint else { try r.skip(wire); continue }
                 s.kind = Int(truncatingIfNeeded: try r.varint())
@@ -80,7 +85,7 @@ public enum OTLPProtobuf {
                 if field == 7 { s.startNs = ns } else { s.endNs = ns }
             case 9:
                 guard wire == .lengthDelimited else { try r.skip(wire); continue }
-                try keyValue(r.message(r.lengthDelimited()), into: &s.attributes)
+                if let (k, v) = try keyValue(r.message(r.lengthDelimited())) { s.attributes[k] = v }
             case 15:
                 guard wire == .lengthDelimited else { try r.skip(wire); continue }
                 var st = r.message(try r.lengthDelimited())
@@ -100,11 +105,13 @@ public enum OTLPProtobuf {
                 try r.skip(wire)
             }
         }
-        return s
+        // The name is only for messages about spans that may be endpoints: not made for the rest.
+        if !name.isEmpty, !s.attributes.isEmpty { s.name = r.string(name) }
     }
 
-    /// A `KeyValue`: kept when bfftop knows the key and the value is a string, bool, int or double.
-    static func keyValue(_ m: ProtobufReader, into attributes: inout OTLPAttributes) throws(DecodeError) {
+    /// A `KeyValue` whose key bfftop knows, with its value (nil when it is of a kind bfftop skips:
+    /// a repeated key counts last, so that clears it); nil for any other key.
+    static func keyValue(_ m: ProtobufReader) throws(DecodeError) -> (OTLPKey, OTLPValue?)? {
         var r = m
         var key: Range<Int>?
         var value: Range<Int>?
@@ -120,9 +127,8 @@ public enum OTLPProtobuf {
                 try r.skip(wire)
             }
         }
-        guard let k = key, let known = OTLPKey.match(r.slice(k)), let v = value else { return }
-        // A repeated key: the last one counts, even when its value is of a kind bfftop skips.
-        attributes[known] = try anyValue(r.message(v))
+        guard let k = key, let known = OTLPKey.match(r.slice(k)), let v = value else { return nil }
+        return (known, try anyValue(r.message(v)))
     }
 
     static func anyValue(_ m: ProtobufReader) throws(DecodeError) -> OTLPValue? {

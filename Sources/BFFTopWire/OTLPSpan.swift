@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One export of spans as bfftop reads it, whichever encoding it came in (OTLP protobuf or JSON):
 /// only what the mapping to invocations needs. The decoders keep the attributes bfftop knows
 /// (`OTLPKey`) and skip the rest without building strings for them.
@@ -14,8 +18,15 @@ public struct OTLPResourceSpans: Sendable {
 }
 
 public struct OTLPSpan: Sendable {
-    /// 32 lowercase hex digits, as OTLP JSON writes it; nil when absent or all zero.
-    public var traceID: String?
+    /// The trace id's two halves (big-endian, as its hex reads); zero when absent.
+    public var traceHigh: UInt64 = 0
+    public var traceLow: UInt64 = 0
+    /// 32 lowercase hex digits, as OTLP JSON writes it; nil when absent or all zero. Made only
+    /// when asked (failures show it): most spans never need the string.
+    public var traceID: String? {
+        guard traceHigh != 0 || traceLow != 0 else { return nil }
+        return withUnsafeBytes(of: (traceHigh.bigEndian, traceLow.bigEndian)) { Hex.string($0) }
+    }
     public var spanID: UInt64?
     public var parentID: UInt64?
     public var name = ""
@@ -47,7 +58,33 @@ public enum OTLPKey: Int, CaseIterable, Sendable {
     case faasName, faasColdstart, faasMaxMemory, faasInvocationID, faasInvokedName
     case serviceName
 
-    public var name: String {
+    public var name: String { staticName.description }
+
+    /// The key these bytes spell, if bfftop reads it: by length first (only the two GraphQL keys
+    /// share one), then one comparison of bytes; no strings are made.
+    public static func match(_ bytes: UnsafeRawBufferPointer) -> OTLPKey? {
+        let candidate: OTLPKey
+        switch bytes.count {
+        case 9: candidate = .faasName
+        case 10: candidate = .httpRoute
+        case 11: candidate = .httpMethod
+        case 12: candidate = .serviceName
+        case 14: candidate = .faasColdstart
+        case 15: candidate = .faasMaxMemory
+        case 16: candidate = .httpStatusCode
+        case 17: candidate = .faasInvokedName
+        case 18: candidate = .faasInvocationID
+        case 19: candidate = .httpRequestMethod
+        case 22: candidate = bytes[18] == UInt8(ascii: "n") ? .graphqlOperationName : .graphqlOperationType
+        case 25: candidate = .httpResponseStatusCode
+        default: return nil
+        }
+        let name = candidate.staticName
+        guard let base = bytes.baseAddress, memcmp(base, name.utf8Start, bytes.count) == 0 else { return nil }
+        return candidate
+    }
+
+    var staticName: StaticString {
         switch self {
         case .httpRoute: "http.route"
         case .httpRequestMethod: "http.request.method"
@@ -64,33 +101,57 @@ public enum OTLPKey: Int, CaseIterable, Sendable {
         case .serviceName: "service.name"
         }
     }
-
-    /// The names' bytes, for matching keys without making strings of them.
-    static let utf8Names: [[UInt8]] = allCases.map { Array($0.name.utf8) }
-
-    /// The key these bytes spell, if bfftop reads it.
-    public static func match(_ bytes: UnsafeRawBufferPointer) -> OTLPKey? {
-        // Every known key starts with one of these letters: most keys of a real span do not.
-        guard let first = bytes.first, first == UInt8(ascii: "h") || first == UInt8(ascii: "g") || first == UInt8(ascii: "f")
-            || first == UInt8(ascii: "s") else { return nil }
-        for (i, name) in utf8Names.enumerated() where name.count == bytes.count {
-            if name.withUnsafeBytes({ $0.elementsEqual(bytes) }) { return OTLPKey(rawValue: i) }
-        }
-        return nil
-    }
 }
 
-/// The known attributes of a span or resource, one slot per key: no dictionary per span.
+/// The known attributes of a span or resource, one stored slot per key: no dictionary and no
+/// array allocated per span.
 public struct OTLPAttributes: Sendable {
-    private var slots: [OTLPValue?] = []
+    private var httpRoute, requestMethod, method, responseStatus, status, operationName, operationType: OTLPValue?
+    private var faasName, coldstart, maxMemory, invocationID, invokedName, service: OTLPValue?
     public init() {}
 
     public subscript(key: OTLPKey) -> OTLPValue? {
-        get { key.rawValue < slots.count ? slots[key.rawValue] : nil }
-        set {
-            if slots.isEmpty { slots = Array(repeating: nil, count: OTLPKey.allCases.count) }
-            slots[key.rawValue] = newValue
+        get {
+            switch key {
+            case .httpRoute: httpRoute
+            case .httpRequestMethod: requestMethod
+            case .httpMethod: method
+            case .httpResponseStatusCode: responseStatus
+            case .httpStatusCode: status
+            case .graphqlOperationName: operationName
+            case .graphqlOperationType: operationType
+            case .faasName: faasName
+            case .faasColdstart: coldstart
+            case .faasMaxMemory: maxMemory
+            case .faasInvocationID: invocationID
+            case .faasInvokedName: invokedName
+            case .serviceName: service
+            }
         }
+        set {
+            switch key {
+            case .httpRoute: httpRoute = newValue
+            case .httpRequestMethod: requestMethod = newValue
+            case .httpMethod: method = newValue
+            case .httpResponseStatusCode: responseStatus = newValue
+            case .httpStatusCode: status = newValue
+            case .graphqlOperationName: operationName = newValue
+            case .graphqlOperationType: operationType = newValue
+            case .faasName: faasName = newValue
+            case .faasColdstart: coldstart = newValue
+            case .faasMaxMemory: maxMemory = newValue
+            case .faasInvocationID: invocationID = newValue
+            case .faasInvokedName: invokedName = newValue
+            case .serviceName: service = newValue
+            }
+        }
+    }
+
+    /// Whether any attribute bfftop reads is present.
+    public var isEmpty: Bool {
+        httpRoute == nil && requestMethod == nil && method == nil && responseStatus == nil && status == nil && operationName == nil
+            && operationType == nil && faasName == nil && coldstart == nil && maxMemory == nil && invocationID == nil && invokedName == nil
+            && service == nil
     }
 
     public func string(_ k: OTLPKey) -> String? {
@@ -160,11 +221,16 @@ enum Hex {
         return v == 0 ? nil : v
     }
 
-    /// A trace id as OTLP JSON writes it, lowercased; nil unless it is 32 hex digits, not all zero.
-    static func traceID(_ s: String) -> String? {
+    /// A trace id as OTLP JSON writes it (32 hex digits) as its two halves; (0, 0) otherwise.
+    static func traceID(_ s: String) -> (UInt64, UInt64) {
         let u = s.utf8
-        guard u.count == 32, u.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 102) }),
-              u.contains(where: { $0 != UInt8(ascii: "0") }) else { return nil }
-        return s.lowercased()
+        guard u.count == 32, let hi = uint64(s.prefix(16).utf8), let lo = uint64(s.suffix(16).utf8) else {
+            // One half may be zero (and so read as nil) in a valid id.
+            guard u.count == 32 else { return (0, 0) }
+            let hi = uint64(s.prefix(16).utf8) ?? 0, lo = uint64(s.suffix(16).utf8) ?? 0
+            let valid = u.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 102) }
+            return valid ? (hi, lo) : (0, 0)
+        }
+        return (hi, lo)
     }
 }

@@ -54,7 +54,7 @@ public enum OTLPTraces {
             r.resource = OTLPAttributes(rs.resource?.attributes ?? [])
             for s in (rs.scopeSpans ?? []).flatMap({ $0.spans ?? [] }) {
                 var span = OTLPSpan()
-                span.traceID = s.traceId.flatMap(Hex.traceID)
+                (span.traceHigh, span.traceLow) = s.traceId.map(Hex.traceID) ?? (0, 0)
                 span.spanID = s.spanId.flatMap { Hex.uint64($0[...].utf8) }
                 span.parentID = s.parentSpanId.flatMap { Hex.uint64($0[...].utf8) }
                 span.name = s.name ?? ""
@@ -120,7 +120,7 @@ public enum OTLPTraces {
                     durationMs: Double(s.endNs - s.startNs) / 1e6,
                     memoryMB: kind == .function ? memory : nil, coldStart: a.bool(.faasColdstart) ?? false, outcome: outcome, status: status,
                     error: outcome == .ok ? nil : (s.statusMessage.flatMap { $0.isEmpty ? nil : $0 } ?? status.map { "HTTP \($0)" } ?? "span status ERROR"),
-                    traceID: s.traceID, id: a.string(.faasInvocationID))
+                    traceID: outcome == .ok ? nil : s.traceID, id: a.string(.faasInvocationID))
                 guard WireLimits.admits(inv) else {
                     out.reject("span \(s.name.isEmpty ? "?" : s.name) of \(endpoint): times or figures out of range")
                     continue
@@ -232,7 +232,8 @@ extension OTLPAttributes {
     init(_ kv: [OTLPTraces.KeyValue]) {
         self.init()
         for k in kv {
-            guard let key = k.key.utf8.withContiguousStorageIfAvailable({ OTLPKey.match(UnsafeRawBufferPointer($0)) }) ?? OTLPKey.allCases.first(where: { $0.name == k.key }),
+            var key = k.key
+            guard let key = key.withUTF8({ OTLPKey.match(UnsafeRawBufferPointer($0)) }),
                   let v = k.value else { continue }
             if let s = v.stringValue { self[key] = .string(s) }
             else if let b = v.boolValue { self[key] = .bool(b) }

@@ -117,7 +117,9 @@ import Testing
             out.append("resource \(attrs(rs.resource.attributes))")
             for ss in rs.scopeSpans {
                 for s in ss.spans {
-                    out.append("\(hex(s.traceID) ?? "-") \(id(s.spanID).map(String.init) ?? "-") \(id(s.parentSpanID).map(String.init) ?? "-") \(s.name) \(s.kind.rawValue) \(s.startTimeUnixNano) \(s.endTimeUnixNano) \(s.status.code.rawValue) \(s.status.message.isEmpty ? "-" : s.status.message) \(attrs(s.attributes))")
+                    // bfftop keeps a span's name only when the span has attributes it reads.
+                    let name = attrs(s.attributes).isEmpty ? "" : s.name
+                    out.append("\(hex(s.traceID) ?? "-") \(id(s.spanID).map(String.init) ?? "-") \(id(s.parentSpanID).map(String.init) ?? "-") \(name) \(s.kind.rawValue) \(s.startTimeUnixNano) \(s.endTimeUnixNano) \(s.status.code.rawValue) \(s.status.message.isEmpty ? "-" : s.status.message) \(attrs(s.attributes))")
                 }
             }
         }
