@@ -29,6 +29,7 @@ public enum FuzzTargets {
         FuzzTarget("theme", ConfigFuzz.theme),
         FuzzTarget("engine", EngineFuzz.engine),
         FuzzTarget("otlp-json", OTLPFuzz.traces),
+        FuzzTarget("otlp-protobuf", OTLPFuzz.protobuf),
     ]
 
     public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }

@@ -1,6 +1,32 @@
 import BFFTopWire
 
 enum OTLPFuzz {
+    /// An OTLP protobuf export (HTTP body or gRPC message): read or refused with a reason, never a
+    /// trap; the invocations within the limits; and through a tiny trace linker (8 spans, 4 held),
+    /// twice, the linker stays within its bounds and gives back everything it held.
+    @Sendable static func protobuf(_ bytes: UnsafeRawBufferPointer) -> [String] {
+        let export: OTLPExport
+        do {
+            export = try OTLPProtobuf.traces(bytes)
+        } catch {
+            return error.reason.isEmpty ? ["refused without a reason"] : []
+        }
+        var out: [String] = []
+        var linker = OTLPTraceLinker(capacity: 8, maxPending: 4)
+        var delivered = 0
+        for now in [0.0, 1.0] {
+            let d = OTLPTraces.map(export, linker: &linker, now: now)
+            out += d.invocations.flatMap { limitViolations(.invocation($0)) }
+            if d.rejected > 0, d.firstRejection == nil { out.append("\(d.rejected) spans rejected without a reason") }
+            delivered += d.invocations.count + d.rejected
+            if linker.pendingCount > linker.maxPending { out.append("the linker holds \(linker.pendingCount) > \(linker.maxPending)") }
+        }
+        delivered += linker.release(now: 100, all: true).count
+        if linker.pendingCount != 0 { out.append("the linker kept \(linker.pendingCount) after releasing all") }
+        if delivered > 2 * export.spanCount { out.append("more invocations than spans") }
+        return out
+    }
+
     /// An OTLP/HTTP JSON trace body: decoded or refused with a reason, never a trap; every
     /// invocation within the limits; rejected spans counted with a reason.
     @Sendable static func traces(_ bytes: UnsafeRawBufferPointer) -> [String] {

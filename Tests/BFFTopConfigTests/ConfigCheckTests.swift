@@ -72,6 +72,14 @@ import Testing
         #expect(ConfigCheckTests.errors("[otlp]\nhttp = \"0.0.0.0:4318\"\n").first?.message.contains("reachable from other machines") == true)
         #expect(try ConfigLoader.parse("listen_beyond_loopback = true\n[otlp]\nhttp = \"0.0.0.0:4318\"\n", file: "c.toml").otlpHTTP == "0.0.0.0:4318")
         #expect(ConfigCheckTests.errors("[otlp]\nhttp = \"nope\"\n").count == 1)
-        #expect(try ConfigLoader.parse("[otlp]\ngrpc = \"127.0.0.1:4317\"\n", file: "c.toml").warnings.count == 1, "unknown keys are said")
+        #expect(try ConfigLoader.parse("[otlp]\ngrpc = \"127.0.0.1:4317\"\n", file: "c.toml").otlpGRPC == "127.0.0.1:4317")
+        #expect(try ConfigLoader.parse("[otlp]\ngrpc = \"unix:///run/bfftop/otlp.sock\"\n", file: "c.toml").otlpGRPC == "unix:///run/bfftop/otlp.sock")
+        #expect(try ConfigLoader.parse("[otlp]\nlogs = \"127.0.0.1:4317\"\n", file: "c.toml").warnings.count == 1, "unknown keys are said")
+    }
+
+    @Test func prometheusOnTCPLoopbackOnly() throws {
+        #expect(try ConfigLoader.parse("prometheus = \"127.0.0.1:9464\"\n", file: "c.toml").prometheus == "127.0.0.1:9464")
+        #expect(ConfigCheckTests.errors("prometheus = \"0.0.0.0:9464\"\n").first?.message.contains("reachable from other machines") == true)
+        #expect(ConfigCheckTests.errors("prometheus = \"unix:/tmp/m.sock\"\n").first?.message.contains("cannot scrape a Unix socket") == true)
     }
 }
