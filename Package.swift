@@ -42,8 +42,8 @@ let package = Package(
         // The engines (live and replay: one aggregator, alarms, the clock, frames), the mailbox, the
         // recorder and recording reader, the ingest counters. No sockets: the UI stands on it without NIO.
         .target(name: "BFFTopEngine", dependencies: ["BFFTopWire", "BFFTopStats"]),
-        // Unix-socket listener/subscriber, DogStatsD listeners, the control channel, the OTLP
-        // receivers over HTTP and gRPC (SwiftNIO, grpc-swift-2).
+        // Unix-socket listener/subscriber, DogStatsD listeners, the control channel, the OTLP/HTTP
+        // receiver and the Prometheus endpoint (SwiftNIO).
         .target(
             name: "BFFTopIngest",
             dependencies: [
@@ -52,6 +52,13 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOHTTPCompression", package: "swift-nio-extras"),
+            ]),
+        // The OTLP/gRPC receiver (grpc-swift-2 and its NIO transport), apart from BFFTopIngest so
+        // that only the executable builds gRPC (not the fuzz targets, not the library products).
+        .target(
+            name: "BFFTopOTLPGRPC",
+            dependencies: [
+                "BFFTopIngest", "BFFTopEngine", "BFFTopWire",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
             ]),
@@ -74,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "bfftop",
             dependencies: [
-                "BFFTopWire", "BFFTopStats", "BFFTopEngine", "BFFTopIngest", "BFFTopDemo", "BFFTopUI", "BFFTopTerminal", "BFFTopConfig", "BFFTopInvoke", "BFFTopMetrics",
+                "BFFTopWire", "BFFTopStats", "BFFTopEngine", "BFFTopIngest", "BFFTopDemo", "BFFTopUI", "BFFTopTerminal", "BFFTopConfig", "BFFTopInvoke", "BFFTopMetrics", "BFFTopOTLPGRPC",
                 // The bench's opponent for bfftop's OTLP reader (and its export builder); not on any ingest path.
                 "OTLPProtoGenerated",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -82,7 +82,7 @@ public final class OTLPReceiver: Sendable {
 }
 
 /// The bodies OTLP answers with, in JSON or protobuf as the request came.
-enum OTLPAnswer {
+package enum OTLPAnswer {
     /// `Export*ServiceResponse`: empty on full success, else `partial_success` (field 1) with the
     /// rejected count (field 1) and the message (field 2).
     static func success(rejected: Int, reason: String?, _ encoding: OTLPReceiver.Encoding) -> [UInt8] {
@@ -99,7 +99,7 @@ enum OTLPAnswer {
         }
     }
 
-    static func partialSuccess(rejected: Int, reason: String?) -> [UInt8] {
+    package static func partialSuccess(rejected: Int, reason: String?) -> [UInt8] {
         guard rejected > 0 else { return [] }
         var inner = ProtobufWriter()
         inner.int(1, Int64(rejected))

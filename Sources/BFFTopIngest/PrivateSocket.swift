@@ -14,13 +14,13 @@ import BFFTopWire
 /// reach into it), narrowed to 0600 there, then hard-linked into place: `link` fails if the path
 /// exists, so a socket someone created meanwhile is never replaced, and no one ever sees the
 /// socket without its final mode. The staging directory is removed at once.
-struct PrivateSocketStaging {
-    let finalPath: String
+package struct PrivateSocketStaging {
+    package let finalPath: String
     let directory: String
-    var stagingPath: String { directory + "/s" }
+    package var stagingPath: String { directory + "/s" }
 
     /// Makes the staging directory next to `finalPath` (same file system, so `link` works).
-    init(for finalPath: String) throws(IngestError) {
+    package init(for finalPath: String) throws(IngestError) {
         self.finalPath = finalPath
         let parent: String
         if let slash = finalPath.lastIndex(of: "/") {
@@ -37,7 +37,7 @@ struct PrivateSocketStaging {
 
     /// Narrows the bound socket to 0600 and links it into place; returns who it is (to remove only
     /// our own socket later). The staging directory is gone afterwards, whatever happened.
-    func publish() throws(IngestError) -> PublishedSocket {
+    package func publish() throws(IngestError) -> PublishedSocket {
         defer { abandon() }
         guard chmod(stagingPath, 0o600) == 0 else { throw .bindFailed(path: finalPath, reason: String(cString: strerror(errno))) }
         guard link(stagingPath, finalPath) == 0 else {
@@ -50,7 +50,7 @@ struct PrivateSocketStaging {
     }
 
     /// Removes the staging socket and directory (after a failed bind, too).
-    func abandon() {
+    package func abandon() {
         unlink(stagingPath)
         rmdir(directory)
     }

@@ -109,7 +109,7 @@ public enum SocketPath {
     }
 
     /// What an I/O error from NIO or the C library says, without Swift signatures around it.
-    static func reason(_ error: any Error) -> String {
+    package static func reason(_ error: any Error) -> String {
         if let io = error as? IOError { return String(cString: strerror(io.errnoCode)) }
         return "\(error)"
     }

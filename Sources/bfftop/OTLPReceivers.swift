@@ -1,5 +1,6 @@
 import BFFTopEngine
 import BFFTopIngest
+import BFFTopOTLPGRPC
 import BFFTopWire
 import NIOPosix
 

@@ -1,4 +1,5 @@
 import BFFTopEngine
+import BFFTopIngest
 import BFFTopWire
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
