@@ -128,7 +128,7 @@ import Glibc
     @Test func unknownKeysAreWarningsNotSilentNoOps() throws {
         let c = try ConfigLoader.parse("colour = \"red\"\n[cost]\nprovder = \"x\"", file: "c.toml")
         #expect(c.warnings.map(\.description) == [
-            "c.toml:1: colour: unknown key, ignored (known here: socket, refresh, window, theme, max_endpoints, listen_beyond_loopback, alarms, alarm, cost, prices, function, keys, target, invoke, dogstatsd, otlp)",
+            "c.toml:1: colour: unknown key, ignored (known here: socket, refresh, window, theme, max_endpoints, listen_beyond_loopback, alarms, alarm, cost, prices, function, keys, target, invoke, dogstatsd, otlp, prometheus)",
             "c.toml:3: cost.provder: unknown key, ignored (known here: provider, free_tier, default_memory_mb, budget_per_hour)",
         ])
     }
