@@ -52,6 +52,21 @@ public struct SubscriptionStatus: Sendable, Equatable {
     }
 }
 
+/// What the OTLP receivers did with spans: exports taken and refused, and how function spans
+/// found their routes (the trace linker).
+public struct OTLPStatus: Sendable, Equatable {
+    public var exports = 0
+    public var spans = 0
+    /// Exports answered "busy, retry" because the engine was behind (the exporter sends them again).
+    public var busy = 0
+    /// Invocations waiting now for the spans above them.
+    public var held = 0
+    /// Invocations delivered after waiting, with their route; delivered without one after waiting.
+    public var linkedLate = 0
+    public var unlinked = 0
+    public init() {}
+}
+
 /// A point-in-time copy of the ingest counters.
 public struct IngestStatus: Sendable, Equatable {
     public var listenPath: String?
@@ -72,6 +87,10 @@ public struct IngestStatus: Sendable, Equatable {
     public var dogstatsd: DogStatsDStatus?
     /// Listeners other machines can reach (only with `--listen-beyond-loopback`): the header names them.
     public var beyondLoopback: [String] = []
+    /// What else this dashboard listens for, in words ("and OpenTelemetry over OTLP/HTTP on 127.0.0.1:4318").
+    public var receivers: [String] = []
+    /// Present when an OTLP receiver runs.
+    public var otlp: OTLPStatus?
 
     public init(listenPath: String? = nil) { self.listenPath = listenPath }
 
@@ -119,6 +138,16 @@ public final class IngestStats: Sendable {
     }
 
     package func listeningBeyondLoopback(_ address: String) { state.withLock { $0.beyondLoopback.append(address) } }
+
+    package func receiving(_ what: String) { state.withLock { $0.receivers.append(what) } }
+
+    package func otlp(_ body: (inout OTLPStatus) -> Void) {
+        state.withLock { s in
+            var o = s.otlp ?? OTLPStatus()
+            body(&o)
+            s.otlp = o
+        }
+    }
 
     package func connectionShed() { state.withLock { $0.shedConnections += 1 } }
 

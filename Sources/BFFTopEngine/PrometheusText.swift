@@ -58,6 +58,16 @@ public enum PrometheusText {
         out.sample("bfftop_ingest_dropped_total", [], Double(e.frame.backlogDropped))
         out.family("bfftop_ingest_not_counted_total", "counter", "Events decoded but outside the time the aggregator keeps (too old, from the future).")
         out.sample("bfftop_ingest_not_counted_total", [], Double(e.snapshot.losses.total))
+        if let o = ingest.otlp {
+            out.family("bfftop_otlp_spans_total", "counter", "Spans taken over OTLP.")
+            out.sample("bfftop_otlp_spans_total", [], Double(o.spans))
+            out.family("bfftop_otlp_exports_busy_total", "counter", "OTLP exports answered busy (retry) because the engine was behind.")
+            out.sample("bfftop_otlp_exports_busy_total", [], Double(o.busy))
+            out.family("bfftop_otlp_held", "gauge", "Function and operation spans waiting for the route span above them.")
+            out.sample("bfftop_otlp_held", [], Double(o.held))
+            out.family("bfftop_otlp_unlinked_total", "counter", "Spans that waited for their route in vain and were counted without it.")
+            out.sample("bfftop_otlp_unlinked_total", [], Double(o.unlinked))
+        }
         out.family("bfftop_endpoints", "gauge", "Endpoints bfftop tracks.")
         out.sample("bfftop_endpoints", [], Double(eps.count))
         out.family("bfftop_endpoints_over_cap", "gauge", "Endpoint names refused because the endpoint cap was reached.")

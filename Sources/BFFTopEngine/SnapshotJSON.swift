@@ -56,6 +56,16 @@ public enum SnapshotJSON {
         i.number("dropped_engine_behind", Double(f.backlogDropped))
         i.number("not_counted", Double(s.losses.total))
         i.number("endpoints_over_cap", Double(s.endpointsOverCap))
+        if let o = f.ingest.otlp {
+            var w = JSONObjectWriter()
+            w.number("exports", Double(o.exports))
+            w.number("spans", Double(o.spans))
+            w.number("busy", Double(o.busy))
+            w.number("held", Double(o.held))
+            w.number("linked_late", Double(o.linkedLate))
+            w.number("unlinked", Double(o.unlinked))
+            i.raw("otlp", w.finish())
+        }
         out += #","ingest":"# + i.finish()
         out += #","endpoints":["# + s.endpoints.map(endpoint).joined(separator: ",") + "]"
         out += #","alarms":["# + f.alarms.active.map { a in

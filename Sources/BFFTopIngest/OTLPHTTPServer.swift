@@ -42,6 +42,7 @@ public final class OTLPHTTPServer: Sendable {
             do {
                 let channel = try await bootstrap.bind(host: host == "localhost" ? "127.0.0.1" : host, port: port).get()
                 if !listen.isLoopbackOrLocal { stats.listeningBeyondLoopback("http://\(listen)") }
+                stats.receiving("and OpenTelemetry over OTLP/HTTP on \(listen)")
                 return OTLPHTTPServer(address: "http://\(listen)", channel: channel, published: nil)
             } catch {
                 throw .bindFailed(path: listen.description, reason: SocketPath.reason(error))
@@ -58,7 +59,9 @@ public final class OTLPHTTPServer: Sendable {
                 throw .bindFailed(path: path, reason: SocketPath.reason(error))
             }
             do throws(IngestError) {
-                return OTLPHTTPServer(address: listen.description, channel: channel, published: try staging.publish())
+                let published = try staging.publish()
+                stats.receiving("and OpenTelemetry over OTLP/HTTP on \(listen)")
+                return OTLPHTTPServer(address: listen.description, channel: channel, published: published)
             } catch {
                 channel.close(promise: nil)
                 throw error

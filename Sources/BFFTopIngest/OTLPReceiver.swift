@@ -29,6 +29,7 @@ public final class OTLPReceiver: Sendable {
         self.sink = sink
         self.stats = stats
         self.clock = clock
+        stats.otlp { _ in }
     }
 
     /// Starts delivering held invocations whose wait is over, once a second.
@@ -54,9 +55,17 @@ public final class OTLPReceiver: Sendable {
         }
         let spans = export.spanCount
         // Ask before mapping: the client keeps the export and sends it again.
-        guard sink.hasRoom(for: spans) else { return .busy }
+        guard sink.hasRoom(for: spans) else {
+            stats.otlp { $0.busy += 1 }
+            return .busy
+        }
         let now = clock()
-        let decoded = linker.withLock { OTLPTraces.map(export, linker: &$0, now: now) }
+        let (decoded, linking) = linker.withLock { l in (OTLPTraces.map(export, linker: &l, now: now), (l.pendingCount, l.linkedLate, l.unlinked)) }
+        stats.otlp { o in
+            o.exports += 1
+            o.spans += spans
+            (o.held, o.linkedLate, o.unlinked) = linking
+        }
         if !decoded.invocations.isEmpty {
             sink.deliver(WireEventBatch(receivedAt: now, events: decoded.invocations.map { WireEvent.invocation($0) }))
         }
@@ -68,16 +77,11 @@ public final class OTLPReceiver: Sendable {
     /// Delivers held invocations whose route arrived or whose wait is over (`all`: every one, at exit).
     public func releaseHeld(all: Bool = false) {
         let now = clock()
-        let released = linker.withLock { $0.release(now: now, all: all) }
+        let (released, linking) = linker.withLock { l in (l.release(now: now, all: all), (l.pendingCount, l.linkedLate, l.unlinked)) }
         guard !released.isEmpty else { return }
+        stats.otlp { o in (o.held, o.linkedLate, o.unlinked) = linking }
         sink.deliver(WireEventBatch(receivedAt: now, events: released.map { WireEvent.invocation($0) }))
         stats.record(0, lines: 0, events: released.count, bytes: 0, malformed: [])
-    }
-
-    /// Invocations waiting for the spans above them, those that waited and found their route, and
-    /// those delivered without one.
-    public var linking: (held: Int, linkedLate: Int, unlinked: Int) {
-        linker.withLock { ($0.pendingCount, $0.linkedLate, $0.unlinked) }
     }
 }
 

@@ -35,6 +35,7 @@ public final class PrometheusServer: Sendable {
         do {
             let channel = try await bootstrap.bind(host: host == "localhost" ? "127.0.0.1" : host, port: port).get()
             if !NetworkExposure.isLoopback(host) { stats.listeningBeyondLoopback(address) }
+            stats.receiving("serving Prometheus metrics at \(address)")
             return PrometheusServer(address: address, channel: channel)
         } catch {
             throw .bindFailed(path: "\(host):\(port)", reason: SocketPath.reason(error))

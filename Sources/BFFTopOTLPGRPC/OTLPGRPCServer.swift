@@ -71,6 +71,7 @@ public final class OTLPGRPCServer: Sendable {
             }
         }
         if !listen.isLoopbackOrLocal { stats.listeningBeyondLoopback("grpc://\(listen)") }
+        stats.receiving("and OpenTelemetry over OTLP/gRPC on \(listen)")
         return OTLPGRPCServer(address: listen.description, server: server, task: task, published: published)
     }
 

@@ -29,6 +29,14 @@ import Testing
         return Dictionary(uniqueKeysWithValues: eps.compactMap { e in (e["endpoint"] as? String).map { ($0, e) } })
     }
 
+    /// The snapshot's OTLP counters (`ingest.otlp`).
+    func otlpCounters(_ sock: String) throws -> [String: Int] {
+        let r = try shell("\(bin) snapshot --socket \(sock)")
+        guard let d = try? JSONSerialization.jsonObject(with: Data(r.output.utf8)) as? [String: Any],
+              let i = d["ingest"] as? [String: Any], let o = i["otlp"] as? [String: Any] else { return [:] }
+        return o.compactMapValues { $0 as? Int }
+    }
+
     /// Polls the snapshot until `done` holds (the engine takes batches asynchronously).
     func waitForSnapshot(_ sock: String, _ done: ([String: [String: Any]]) -> Bool) throws -> [String: [String: Any]] {
         var last: [String: [String: Any]] = [:]
@@ -49,7 +57,7 @@ import Testing
         let tmux = TmuxDriver(name: "otlp")
         defer { tmux.stop(killing: sock) }
         try tmux.start("\(bin) watch --socket \(sock) --otlp-http 127.0.0.1:\(port) --refresh 0.2; sleep 10", width: 120, height: 30)
-        #expect(tmux.waitFor { $0.contains("Waiting for events") }.ok)
+        #expect(tmux.waitFor { $0.contains("Waiting for events") && $0.contains("OTLP/HTTP on 127.0.0.1:\(port)") }.ok, "the empty dashboard says where OTLP goes")
         let t = Int(Date().timeIntervalSince1970) - 2
         func span(_ id: String, _ parent: String?, _ kind: Int, _ from: Int, _ to: Int, _ attrs: [(String, String)]) -> String {
             let a = attrs.map { #"{"key":"\#($0.0)","value":\#($0.1)}"# }.joined(separator: ",")
@@ -166,6 +174,8 @@ import Testing
         let t = try truth(truthFile)
         let eps = try waitForSnapshot(sock) { ($0["slots-query"]?["count"] as? Int) == 400 && ($0["POST /graphql"]?["count"] as? Int) == 400 }
         expectMatches(eps, t, "OTLP/gRPC")
+        let counters = try otlpCounters(sock)
+        #expect(counters["spans"] == 1600 && counters["unlinked"] == 0 && counters["held"] == 0, "\(counters)")
         tmux.keys("q")
         #expect(tmux.waitFor { !$0.contains("ENDPOINT") }.ok)
         usleep(300_000)

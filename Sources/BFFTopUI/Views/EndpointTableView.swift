@@ -137,9 +137,10 @@ enum EndpointTableView {
         if !s.filter.isEmpty {
             lines = [("No endpoint matches /\(s.filter)", .text), ("Esc clears the filter", .muted)]
         } else {
-            lines = [("Waiting for events on \(s.source.detail)", .text),
-                     ("Try: bfftop simulate --socket \(s.source.detail)", .muted),
-                     ("Protocol: one JSON object per line, see docs/protocol.md", .muted)]
+            lines = [("Waiting for events on \(s.source.detail)", .text)]
+                + s.frame.ingest.receivers.map { ($0, .text) }
+                + [("Try: bfftop simulate --socket \(s.source.detail)", .muted),
+                   ("Protocol: one JSON object per line, see docs/protocol.md", .muted)]
         }
         let top = r.y + max(0, (r.height - lines.count) / 2)
         for (i, (t, role)) in lines.enumerated() where top + i < r.maxY {
