@@ -21,7 +21,30 @@ public final class OTLPReceiver: Sendable {
 
     private let sink: any EventSink
     private let stats: IngestStats
-    private let linker = Mutex(OTLPTraceLinker())
+    /// The trace linker and the name table of the packed invocations, under one lock: exports from
+    /// every connection and transport are mapped one at a time, in the order they arrive.
+    private struct Mapping {
+        var linker = OTLPTraceLinker()
+        var packer = OTLPPacker()
+        var namesSent = 0
+        let source = BatchSource.next()
+
+        /// The engine's batch for these invocations: successful ones packed, the rest general.
+        mutating func batch(_ invocations: [Invocation], at now: Double) -> WireEventBatch {
+            var b = WireEventBatch(receivedAt: now, events: [])
+            b.source = source
+            b.packed.reserveCapacity(invocations.count)
+            for i in invocations {
+                if let p = packer.pack(i) { b.packed.append(p) } else { b.append(general: .invocation(i)) }
+            }
+            b.takeNewNames(packer.names.names, sent: &namesSent)
+            return b
+        }
+
+        var linking: (Int, Int, Int) { (linker.pendingCount, linker.linkedLate, linker.unlinked) }
+    }
+
+    private let mapping = Mutex(Mapping())
     private let clock: @Sendable () -> Double
     private let timer = Mutex<RepeatedTask?>(nil)
 
@@ -60,14 +83,18 @@ public final class OTLPReceiver: Sendable {
             return .busy
         }
         let now = clock()
-        let (decoded, linking) = linker.withLock { l in (OTLPTraces.map(export, linker: &l, now: now), (l.pendingCount, l.linkedLate, l.unlinked)) }
+        // Mapped and delivered under the lock: a batch's new names must reach the mailbox before
+        // the next batch that uses them.
+        let (decoded, linking) = mapping.withLock { m in
+            let d = OTLPTraces.map(export, linker: &m.linker, now: now)
+            let batch = m.batch(d.invocations, at: now)
+            if batch.count > 0 || !batch.newNames.isEmpty { sink.deliver(batch) }
+            return (d, m.linking)
+        }
         stats.otlp { o in
             o.exports += 1
             o.spans += spans
             (o.held, o.linkedLate, o.unlinked) = linking
-        }
-        if !decoded.invocations.isEmpty {
-            sink.deliver(WireEventBatch(receivedAt: now, events: decoded.invocations.map { WireEvent.invocation($0) }))
         }
         let malformed = decoded.firstRejection.map { [MalformedLine(connection: 0, origin: "otlp", reason: $0, excerpt: "")] } ?? []
         stats.record(0, lines: decoded.spans, events: decoded.invocations.count, bytes: body.count, malformed: malformed)
@@ -77,11 +104,14 @@ public final class OTLPReceiver: Sendable {
     /// Delivers held invocations whose route arrived or whose wait is over (`all`: every one, at exit).
     public func releaseHeld(all: Bool = false) {
         let now = clock()
-        let (released, linking) = linker.withLock { l in (l.release(now: now, all: all), (l.pendingCount, l.linkedLate, l.unlinked)) }
-        guard !released.isEmpty else { return }
+        let (released, linking) = mapping.withLock { m in
+            let r = m.linker.release(now: now, all: all)
+            if !r.isEmpty { sink.deliver(m.batch(r, at: now)) }
+            return (r.count, m.linking)
+        }
+        guard released > 0 else { return }
         stats.otlp { o in (o.held, o.linkedLate, o.unlinked) = linking }
-        sink.deliver(WireEventBatch(receivedAt: now, events: released.map { WireEvent.invocation($0) }))
-        stats.record(0, lines: 0, events: released.count, bytes: 0, malformed: [])
+        stats.record(0, lines: 0, events: released, bytes: 0, malformed: [])
     }
 }
 

@@ -57,3 +57,27 @@ import Testing
         #expect(l.unlinked == 100)
     }
 }
+
+/// What the OTLP packer packs reads back as the invocation it came from (without its id, which
+/// only `start` events use); failures and odd figures stay general.
+@Suite struct OTLPPackerTests {
+    @Test func packedInvocationsReadBackAsTheyWere() throws {
+        var p = OTLPPacker()
+        let fn = Invocation(ts: 1_733_450_000.25, service: "slots-query", endpoint: "slots-query", kind: .function, durationMs: 80.5,
+                            memoryMB: 512, coldStart: true, status: 200, parent: "POST /graphql", id: "req-1")
+        let route = Invocation(ts: 1_733_450_000, service: "web-bff", endpoint: "POST /graphql", durationMs: 120, status: 200)
+        for inv in [fn, route, fn] {
+            let maybe = p.pack(inv)
+            let packed = try #require(maybe)
+            var expected = inv
+            expected.id = nil
+            #expect(packed.invocation(names: p.names.names, ids: []) == expected)
+        }
+        #expect(p.names.names == ["slots-query", "POST /graphql", "web-bff"], "each name once, in order of first use")
+        var failed = route
+        failed.outcome = .error
+        failed.error = "boom"
+        let refused = p.pack(failed)
+        #expect(refused == nil, "failures keep their message and trace id on the general path")
+    }
+}
