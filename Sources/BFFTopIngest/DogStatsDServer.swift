@@ -94,20 +94,8 @@ public final class DogStatsDServer: Sendable {
                     try channel.pipeline.syncOperations.addHandler(DogStatsDStreamHandler(batcher: batcher, maxFrameBytes: maxFrameBytes))
                 }
             }
-        let staging = try PrivateSocketStaging(for: path)
-        let channel: any Channel
-        do {
-            channel = try await bootstrap.bind(unixDomainSocketPath: staging.stagingPath).get()
-        } catch {
-            staging.abandon()
-            throw .bindFailed(path: path, reason: SocketPath.reason(error))
-        }
-        do throws(IngestError) {
-            return (channel, try staging.publish())
-        } catch {
-            channel.close(promise: nil)
-            throw error
-        }
+        let bound = try await bootstrap.bindPrivate(path)
+        return (bound.channel, bound.published)
     }
 
     public func stop() {

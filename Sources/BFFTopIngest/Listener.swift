@@ -56,22 +56,9 @@ public final class Listener: Sendable {
                     try channel.pipeline.syncOperations.addHandler(NDJSONHandler(sink: sink, stats: stats, origin: "conn", control: control))
                 }
             }
-        let staging = try PrivateSocketStaging(for: path)
-        let channel: any Channel
-        do {
-            channel = try await bootstrap.bind(unixDomainSocketPath: staging.stagingPath).get()
-        } catch {
-            staging.abandon()
-            throw .bindFailed(path: path, reason: SocketPath.reason(error))
-        }
-        do throws(IngestError) {
-            let published = try staging.publish()
-            stats.setListenPath(path)
-            return Listener(published: published, stats: stats, channel: channel)
-        } catch {
-            channel.close(promise: nil)
-            throw error
-        }
+        let bound = try await bootstrap.bindPrivate(path)
+        stats.setListenPath(path)
+        return Listener(published: bound.published, stats: stats, channel: bound.channel)
     }
 
     /// Stops accepting, closes the socket and removes its file.

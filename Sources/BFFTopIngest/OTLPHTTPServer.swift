@@ -50,22 +50,9 @@ public final class OTLPHTTPServer: Sendable {
         case .unix(let path):
             // Private from its first instant, as the main socket (PrivateSocketStaging).
             try SocketPath.prepareForListening(path)
-            let staging = try PrivateSocketStaging(for: path)
-            let channel: any Channel
-            do {
-                channel = try await bootstrap.bind(unixDomainSocketPath: staging.stagingPath).get()
-            } catch {
-                staging.abandon()
-                throw .bindFailed(path: path, reason: SocketPath.reason(error))
-            }
-            do throws(IngestError) {
-                let published = try staging.publish()
-                stats.receiving("and OpenTelemetry over OTLP/HTTP on \(listen)")
-                return OTLPHTTPServer(address: listen.description, channel: channel, published: published)
-            } catch {
-                channel.close(promise: nil)
-                throw error
-            }
+            let bound = try await bootstrap.bindPrivate(path)
+            stats.receiving("and OpenTelemetry over OTLP/HTTP on \(listen)")
+            return OTLPHTTPServer(address: listen.description, channel: bound.channel, published: bound.published)
         }
     }
 

@@ -5,6 +5,8 @@ import Darwin
 #endif
 import BFFTopEngine
 import BFFTopWire
+import NIOCore
+import NIOPosix
 
 /// A listening Unix socket that no one else can reach from its first instant.
 ///
@@ -67,5 +69,26 @@ public struct PublishedSocket: Sendable, Equatable {
         var st = stat()
         guard lstat(path, &st) == 0, UInt64(st.st_dev) == device, UInt64(st.st_ino) == inode else { return }
         unlink(path)
+    }
+}
+
+extension ServerBootstrap {
+    /// Binds a listening Unix socket at `path` that is private from its first instant
+    /// (`PrivateSocketStaging`): bound in the staging directory, then linked into place.
+    func bindPrivate(_ path: String) async throws(IngestError) -> (channel: any Channel, published: PublishedSocket) {
+        let staging = try PrivateSocketStaging(for: path)
+        let channel: any Channel
+        do {
+            channel = try await bind(unixDomainSocketPath: staging.stagingPath).get()
+        } catch {
+            staging.abandon()
+            throw .bindFailed(path: path, reason: SocketPath.reason(error))
+        }
+        do throws(IngestError) {
+            return (channel, try staging.publish())
+        } catch {
+            channel.close(promise: nil)
+            throw error
+        }
     }
 }
