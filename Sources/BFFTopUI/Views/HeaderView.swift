@@ -31,6 +31,13 @@ enum HeaderView {
                 if dropped > 0 || d.truncated > 0 { text += ", \(Format.count(Double(dropped + d.truncated))) dropped" }
                 segs.append(Segment(text: text, role: dropped + d.truncated + d.malformed > 0 ? .warn : .text, priority: 3))
             }
+            if let o = f.ingest.otlp {
+                // Spans taken; those waiting for their route; exports refused while the engine was behind.
+                var text = "otlp \(Format.count(Double(o.spans))) spans"
+                if o.held > 0 { text += ", \(Format.count(Double(o.held))) held" }
+                if o.busy > 0 { text += ", \(Format.count(Double(o.busy))) busy" }
+                segs.append(Segment(text: text, role: o.busy > 0 ? .warn : .text, priority: 3))
+            }
         }
         segs += [
             Segment(text: "window \(s.window)", role: .text, priority: 4),
