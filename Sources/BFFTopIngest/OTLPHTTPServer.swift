@@ -90,7 +90,7 @@ final class OTLPHTTPHandler: ChannelInboundHandler {
                 respond(context, h, r.0, OTLPAnswer.failure(httpStatus: 413, message: r.1, encoding))
                 head = nil
             }
-        case .body(var chunk):
+        case .body(let chunk):
             guard refusal == nil else { return }
             if body.count + chunk.readableBytes > OTLPHTTPServer.maxBodyBytes {
                 // Answered at once and closed: the rest is not read.
@@ -100,7 +100,10 @@ final class OTLPHTTPHandler: ChannelInboundHandler {
                 head = nil
                 return
             }
-            body += chunk.readBytes(length: chunk.readableBytes) ?? []
+            if body.isEmpty, let len = head?.headers.first(name: "content-length").flatMap(Int.init), len <= OTLPHTTPServer.maxBodyBytes {
+                body.reserveCapacity(len)
+            }
+            chunk.withUnsafeReadableBytes { body.append(contentsOf: $0) }
         case .end:
             guard let h = head else { return }
             let (status, answer) = refusal.map { ($0.0, OTLPAnswer.failure(httpStatus: Int($0.0.code), message: $0.1, encoding)) } ?? answer()

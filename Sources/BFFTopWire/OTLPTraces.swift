@@ -76,6 +76,7 @@ public enum OTLPTraces {
     /// in the linker (`release` delivers it later).
     public static func map(_ export: OTLPExport, linker: inout OTLPTraceLinker, now: Double) -> Decoded {
         var out = Decoded()
+        out.invocations.reserveCapacity(export.spanCount)
         for rs in export.resources {
             out.spans += rs.spans.count
             for s in rs.spans {
