@@ -149,20 +149,9 @@ final class OTLPHTTPHandler: ChannelInboundHandler {
     }
 
     private func respond(_ context: ChannelHandlerContext, _ h: HTTPRequestHead, _ status: HTTPResponseStatus, _ bytes: [UInt8]) {
-        var headers = HTTPHeaders()
-        headers.add(name: "content-type", value: encoding == .json ? "application/json" : "application/x-protobuf")
-        headers.add(name: "content-length", value: String(bytes.count))
-        if status == .serviceUnavailable { headers.add(name: "retry-after", value: "1") }
-        let keepAlive = h.isKeepAlive && status != .payloadTooLarge
-        if !keepAlive { headers.add(name: "connection", value: "close") }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: h.version, status: status, headers: headers))), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: bytes)))), promise: nil)
-        if keepAlive {
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        } else {
-            let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in loopBound.value.close(promise: nil) }
-        }
+        HTTPResponder.respond(
+            context, to: h, status, type: encoding == .json ? "application/json" : "application/x-protobuf", body: ByteBuffer(bytes: bytes),
+            extraHeaders: status == .serviceUnavailable ? [("retry-after", "1")] : [], keepAlive: status != .payloadTooLarge)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -84,18 +84,7 @@ final class PrometheusHandler: ChannelInboundHandler {
 
     private func respond(_ context: ChannelHandlerContext, _ h: HTTPRequestHead, _ status: HTTPResponseStatus, _ text: String,
                          type: String = "text/plain; charset=utf-8") {
-        var headers = HTTPHeaders()
-        headers.add(name: "content-type", value: type)
-        headers.add(name: "content-length", value: String(text.utf8.count))
-        if !h.isKeepAlive { headers.add(name: "connection", value: "close") }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: h.version, status: status, headers: headers))), promise: nil)
-        if h.method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil) }
-        if h.isKeepAlive {
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        } else {
-            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in bound.value.close(promise: nil) }
-        }
+        HTTPResponder.respond(context, to: h, status, type: type, body: ByteBuffer(string: text))
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

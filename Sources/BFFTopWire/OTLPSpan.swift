@@ -204,8 +204,8 @@ enum Hex {
         }
     }
 
-    /// Up to 16 hex digits as a number (a span id); nil for anything else or zero.
-    static func uint64(_ s: Substring.UTF8View) -> UInt64? {
+    /// Up to 16 hex digits as a number; nil for anything else.
+    static func parse(_ s: Substring.UTF8View) -> UInt64? {
         guard !s.isEmpty, s.count <= 16 else { return nil }
         var v: UInt64 = 0
         for c in s {
@@ -218,19 +218,15 @@ enum Hex {
             }
             v = v << 4 | UInt64(d)
         }
-        return v == 0 ? nil : v
+        return v
     }
 
-    /// A trace id as OTLP JSON writes it (32 hex digits) as its two halves; (0, 0) otherwise.
+    /// A span id: up to 16 hex digits, not zero (OTLP's "no id").
+    static func uint64(_ s: Substring.UTF8View) -> UInt64? { parse(s).flatMap { $0 == 0 ? nil : $0 } }
+
+    /// A trace id as OTLP JSON writes it (32 hex digits) as its two halves; (0, 0) for anything else.
     static func traceID(_ s: String) -> (UInt64, UInt64) {
-        let u = s.utf8
-        guard u.count == 32, let hi = uint64(s.prefix(16).utf8), let lo = uint64(s.suffix(16).utf8) else {
-            // One half may be zero (and so read as nil) in a valid id.
-            guard u.count == 32 else { return (0, 0) }
-            let hi = uint64(s.prefix(16).utf8) ?? 0, lo = uint64(s.suffix(16).utf8) ?? 0
-            let valid = u.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 102) }
-            return valid ? (hi, lo) : (0, 0)
-        }
+        guard s.utf8.count == 32, let hi = parse(s.prefix(16).utf8), let lo = parse(s.suffix(16).utf8) else { return (0, 0) }
         return (hi, lo)
     }
 }

@@ -77,16 +77,18 @@ public enum OTLPTraces {
     public static func map(_ export: OTLPExport, linker: inout OTLPTraceLinker, now: Double) -> Decoded {
         var out = Decoded()
         out.invocations.reserveCapacity(export.spanCount)
-        for rs in export.resources {
+        // Each server span's `METHOD /route`, made once: the linker and the endpoint both use it.
+        let routes = export.resources.map { $0.spans.map { $0.isServer ? $0.attributes.route : nil } }
+        for (rs, rsRoutes) in zip(export.resources, routes) {
             out.spans += rs.spans.count
-            for s in rs.spans {
+            for (s, route) in zip(rs.spans, rsRoutes) {
                 guard let id = s.spanID else { continue }
-                linker.remember(id, parent: s.parentID, route: s.isServer ? s.attributes.route : nil)
+                linker.remember(id, parent: s.parentID, route: route)
             }
         }
-        for rs in export.resources {
+        for (rs, rsRoutes) in zip(export.resources, routes) {
             let resource = rs.resource
-            for s in rs.spans {
+            for (s, route) in zip(rs.spans, rsRoutes) {
                 let a = s.attributes
                 let faasName = a.string(.faasName) ?? (s.isServer ? resource.string(.faasName) : nil)
                 let kind: EndpointKind
@@ -98,7 +100,7 @@ public enum OTLPTraces {
                 } else if s.isServer, let f = faasName, !f.isEmpty {
                     kind = .function
                     endpoint = f
-                } else if s.isServer, let r = a.route {
+                } else if let r = route {
                     kind = .route
                     endpoint = r
                     ownRoute = true
