@@ -92,17 +92,25 @@ public struct FleetSimulator {
     public mutating func invoke(_ endpoint: String, at t: Double) -> Invocation? {
         if let r = routes.first(where: { $0.name == endpoint }) { return request(r, at: t, test: true) }
         serial += 1
-        return call(endpoint, at: t, parent: nil, trace: "1-\(String(Int(t), radix: 16))-\(String(serial, radix: 16))", test: true)
+        let trace = "1-\(String(Int(t), radix: 16))-\(String(serial, radix: 16))"
+        return call(endpoint, at: t, parent: nil, trace: trace, caller: nil, test: true)
+    }
+
+    /// A new span of `trace` under `caller` (ids from the serial: deterministic, never 0).
+    private mutating func span(_ trace: String, under caller: SpanContext?) -> SpanContext? {
+        serial += 1
+        return TraceKey(trace).map { SpanContext(trace: $0, span: UInt64(serial) &* 0x9E37_79B9_7F4A_7C15 | 1, parent: caller?.span ?? 0) }
     }
 
     @discardableResult
     private mutating func request(_ route: RouteSpec, at arrival: Double, test: Bool = false) -> Invocation {
         serial += 1
         let trace = "1-\(String(Int(arrival), radix: 16))-\(String(serial, radix: 16))"
+        let routeSpan = span(trace, under: nil)
         var t = arrival + route.overheadMs / 2000
         var failure: (Outcome, Int, String)?
         for name in route.calls {
-            guard let result = call(name, at: t, parent: route.name, trace: trace, test: test) else { continue }
+            guard let result = call(name, at: t, parent: route.name, trace: trace, caller: routeSpan, test: test) else { continue }
             t += (result.durationMs + (result.initMs ?? 0)) / 1000  // the caller waits for the cold start too
             if result.outcome != .ok {
                 let status = result.outcome == .throttle ? 503 : result.outcome == .timeout ? 504 : 502
@@ -114,14 +122,15 @@ public struct FleetSimulator {
         let inv = Invocation(
             ts: arrival, service: route.service, endpoint: route.name, kind: .route, durationMs: (end - arrival) * 1000,
             outcome: failure?.0 ?? .ok, status: failure?.1 ?? (route.name.hasPrefix("POST") ? 201 : 200),
-            error: failure?.2, traceID: trace, test: test)
+            error: failure?.2, traceID: trace, test: test, span: routeSpan)
         pending.push(end, .invocation(inv))
         return inv
     }
 
     /// One function invocation starting at t. Returns nil for an unknown function.
-    private mutating func call(_ name: String, at t: Double, parent: String?, trace: String, test: Bool = false) -> Invocation? {
+    private mutating func call(_ name: String, at t: Double, parent: String?, trace: String, caller: SpanContext?, test: Bool = false) -> Invocation? {
         guard var f = functions[name] else { return nil }
+        let ownSpan = span(trace, under: caller)
         defer { functions[name] = f }
         let spec = f.spec
         f.instances.removeAll { $0.busyUntil <= t && $0.lastUsed < t - DemoFleet.idleReclaim }
@@ -133,7 +142,7 @@ public struct FleetSimulator {
             let inv = Invocation(
                 ts: t, service: spec.service, endpoint: name, kind: .function, durationMs: 0.4, memoryMB: spec.memoryMB,
                 outcome: .throttle, status: 429, error: "Rate Exceeded: TooManyRequestsException", timeoutMs: spec.timeoutMs,
-                traceID: trace, parent: parent, arch: spec.arch, id: id, test: test)
+                traceID: trace, parent: parent, arch: spec.arch, id: id, test: test, span: ownSpan)
             pending.push(inv.endTs, .invocation(inv))
             return inv
         }
@@ -165,7 +174,7 @@ public struct FleetSimulator {
             ts: t + (initMs ?? 0) / 1000, service: spec.service, endpoint: name, kind: .function, durationMs: duration,
             billedMs: total.rounded(.up), memoryMB: spec.memoryMB, maxMemoryMB: maxMemory.rounded(), coldStart: cold,
             initMs: initMs, outcome: outcome, status: nil, error: error, timeoutMs: spec.timeoutMs, traceID: trace,
-            parent: parent, arch: spec.arch, id: id, test: test)
+            parent: parent, arch: spec.arch, id: id, test: test, span: ownSpan)
         pending.push(inv.endTs, .invocation(inv))
         return inv
     }

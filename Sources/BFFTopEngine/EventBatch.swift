@@ -20,6 +20,9 @@ public struct WireEventBatch: Sendable {
     public var newNames: [String] = []
     /// In-flight ids of packed invocations (`PackedInvocation.id` indexes this).
     public var ids: [String] = []
+    /// The trace spans of packed invocations: empty, or one per packed invocation (traced
+    /// sources, OTLP). A side list so that sources without spans pay nothing for them.
+    public var packedSpans: [SpanContext?] = []
     /// Whose name table packed ids refer to (`BatchSource.next()`); 0: a source without names.
     public var source: Int = 0
     /// The source is gone: its name table can be forgotten.
@@ -110,8 +113,9 @@ public struct BatchNames {
         var names = tables.removeValue(forKey: batch.source) ?? []
         names += batch.newNames
         batch.forEachInOrder(general: body) { i in
-            let p = batch.packed[i]
-            body(.invocation(p.invocation(names: names, ids: batch.ids)))
+            var inv = batch.packed[i].invocation(names: names, ids: batch.ids)
+            if i < batch.packedSpans.count { inv.span = batch.packedSpans[i] }
+            body(.invocation(inv))
         }
         if !batch.closesSource { tables[batch.source] = names }
     }
@@ -133,12 +137,17 @@ struct BatchNameMappings {
         var mapping = mappings.removeValue(forKey: batch.source) ?? NameMapping()
         mapping.append(batch.newNames)
         let received = batch.receivedAt
-        @inline(__always) func packed(_ p: PackedInvocation) {
+        @inline(__always) func packed(_ p: PackedInvocation, span: SpanContext? = nil) {
             var p = p
             p.receivedAt = received
-            aggregator.ingest(p, inFlightID: p.id >= 0 ? batch.ids[Int(p.id)] : nil, names: &mapping)
+            aggregator.ingest(p, inFlightID: p.id >= 0 ? batch.ids[Int(p.id)] : nil, names: &mapping, span: span)
         }
-        if batch.events.isEmpty {
+        if !batch.packedSpans.isEmpty {
+            // Traced (OTLP): each with its span.
+            batch.forEachInOrder(general: { aggregator.ingest($0, receivedAt: received) }) { i in
+                packed(batch.packed[i], span: i < batch.packedSpans.count ? batch.packedSpans[i] : nil)
+            }
+        } else if batch.events.isEmpty {
             // The common live batch: only packed events, read in place.
             batch.packed.withUnsafeBufferPointer { all in for i in all.indices { packed(all[i]) } }
         } else {

@@ -34,8 +34,14 @@ public final class OTLPReceiver: Sendable {
             var b = WireEventBatch(receivedAt: now, events: [])
             b.source = source
             b.packed.reserveCapacity(invocations.count)
+            b.packedSpans.reserveCapacity(invocations.count)
             for i in invocations {
-                if let p = packer.pack(i) { b.packed.append(p) } else { b.append(general: .invocation(i)) }
+                if let p = packer.pack(i) {
+                    b.packed.append(p)
+                    b.packedSpans.append(i.span)
+                } else {
+                    b.append(general: .invocation(i))
+                }
             }
             b.takeNewNames(packer.names.names, sent: &namesSent)
             return b

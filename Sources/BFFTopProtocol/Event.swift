@@ -104,13 +104,15 @@ public struct Invocation: Sendable, Equatable {
     public var id: String?
     /// Traffic fired from bfftop itself (test invocations).
     public var test: Bool
+    /// Its place in a distributed trace, when the emitter says (request waterfalls).
+    public var span: SpanContext?
 
     public init(
         ts: Double, service: String? = nil, endpoint: String, kind: EndpointKind = .route,
         durationMs: Double, billedMs: Double? = nil, memoryMB: Double? = nil, maxMemoryMB: Double? = nil,
         coldStart: Bool = false, initMs: Double? = nil, outcome: Outcome = .ok, status: Int? = nil,
         error: String? = nil, timeoutMs: Double? = nil, traceID: String? = nil, parent: String? = nil,
-        arch: Architecture? = nil, id: String? = nil, test: Bool = false
+        arch: Architecture? = nil, id: String? = nil, test: Bool = false, span: SpanContext? = nil
     ) {
         self.ts = ts
         self.service = service
@@ -131,6 +133,7 @@ public struct Invocation: Sendable, Equatable {
         self.arch = arch
         self.id = id
         self.test = test
+        self.span = span
     }
 
     /// End time, Unix seconds: when the invocation was known to have finished.

@@ -21,11 +21,15 @@ public enum NativeEncoder {
             if let status = i.status { w.number("status", Double(status)) }
             w.optionalString("error", i.error)
             w.optionalNumber("timeout_ms", i.timeoutMs)
-            w.optionalString("trace_id", i.traceID)
+            w.optionalString("trace_id", i.traceID ?? i.span?.trace.hex)
             w.optionalString("parent", i.parent)
             w.optionalString("arch", i.arch?.description)
             w.optionalString("id", i.id)
             if i.test { w.bool("test", true) }
+            if let span = i.span {
+                w.string("span_id", span.spanHex)
+                w.optionalString("parent_span_id", span.parentHex)
+            }
         case .start(let s):
             w.string("type", "start")
             w.fixed("ts", s.ts)

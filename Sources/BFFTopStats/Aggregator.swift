@@ -71,6 +71,8 @@ public final class Aggregator {
     /// The row that counts the events of names past the endpoint cap, per kind.
     public static func overflowName(_ kind: EndpointKind) -> String { kind == .route ? "(other routes)" : "(other functions)" }
     @exclusivity(unchecked) var scratch = SketchAccumulator()
+    /// Traced spans and each endpoint's exemplar traces (request waterfalls).
+    @exclusivity(unchecked) var traces = TraceStore()
     @exclusivity(unchecked) var initScratch = SketchAccumulator()
 
     public init(config: AggregatorConfig = AggregatorConfig()) {
@@ -106,6 +108,7 @@ public final class Aggregator {
             var parentID: Int32?
             if let parent = inv.parent, parent != inv.endpoint { parentID = endpointID(parent, kind: .route) }
             apply(p, id: id, parentID: parentID, service: inv.service, inFlightID: inv.id)
+            if let span = inv.span { trace(p, id: id, span: span, status: inv.status.map { Int16(clamping: $0) } ?? -1, text: inv.traceID) }
             if inv.outcome != .ok { noteFailure(inv, at: p.time) }
             return
         }
@@ -143,7 +146,7 @@ public final class Aggregator {
     /// Replay's fast path: a successful invocation as `RecordingFastDecoder` reads it, its names
     /// ids in `names`. The same figures as `ingest(.invocation(…))` (failures carry messages for
     /// the failures list and take the general path).
-    public func ingest(_ packed: PackedInvocation, inFlightID: String?, names: inout NameMapping) {
+    public func ingest(_ packed: PackedInvocation, inFlightID: String?, names: inout NameMapping, span: SpanContext? = nil) {
         if hideTestTraffic, packed.test {
             testHidden += 1
             return
@@ -158,6 +161,15 @@ public final class Aggregator {
         }
         let p = PreparedInvocation(packed, pricing: endpoints[Int(id)].pricing, cost: config.cost, maxClockSkew: config.maxClockSkew)
         apply(p, id: id, parentID: parentID, service: nil, inFlightID: inFlightID)
+        if let span { trace(p, id: id, span: span, status: packed.status, text: nil) }
+    }
+
+    /// A traced invocation's span, for its endpoint's exemplar traces.
+    private func trace(_ p: PreparedInvocation, id: Int32, span: SpanContext, status: Int16, text: String?) {
+        let s = StoredSpan(
+            span: span.span, parent: span.parent, start: p.start, durationMs: p.durationMs, initMs: p.initMs ?? .nan,
+            cost: p.costTotal, endpoint: id, status: status, kind: p.kind, outcome: p.outcome, coldStart: p.coldStart)
+        traces.add(s, trace: span.trace, text: text, end: p.time)
     }
 
     /// A reader's name id as an endpoint id, resolved once per name (over the cap: the overflow
@@ -256,10 +268,13 @@ public final class Aggregator {
         var detail: EndpointDetail?
         if let name = request.detailFor, let id = ids[name] {
             detail = self.detail(endpoints[Int(id)], window: w, range: range)
+            detail?.traces = waterfalls(of: id, now: now)
         }
-        return AggregateSnapshot(
+        var snapshot = AggregateSnapshot(
             now: now, request: request, endpoints: figures, totals: totals, recentFailures: Array(recent),
             detail: detail, eventsAggregated: eventsAggregated, losses: losses, endpointsOverCap: endpointsOverCap)
+        snapshot.traceStore = traces.counters
+        return snapshot
     }
 
     /// Every endpoint's figures over one window (no detail, no fan-out): what alarm rules read.

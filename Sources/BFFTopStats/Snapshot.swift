@@ -104,6 +104,8 @@ public struct EndpointDetail: Sendable, Equatable {
     /// For a route: the functions it calls. For a function: the routes calling it.
     public var fanOut: [FanOutShare]
     public var calledBy: [FanOutShare]
+    /// Exemplar traces (emitters that send span ids): the slowest of the last minute, then the most recent.
+    public var traces: [TraceWaterfall] = []
 }
 
 public struct HistogramBin: Sendable, Equatable {
@@ -152,6 +154,8 @@ public struct AggregateSnapshot: Sendable, Equatable {
     public var losses: AggregatorLosses
     /// About how many distinct names went to the overflow rows past the endpoint cap.
     public var endpointsOverCap: Int
+    /// Traced spans taken, and what the trace store could not keep.
+    public var traceStore = TraceStoreCounters()
     public var eventsDropped: Int { losses.total }
 
     public init(now: Double, request: SnapshotRequest, endpoints: [EndpointFigures], totals: Totals, recentFailures: [FailureRecord],

@@ -81,6 +81,8 @@ public struct AppState: Sendable {
     private var filterBeforeEdit = ""
     public var focus: Pane = .endpoints
     public var zoomed = false
+    /// The request waterfall (`W`), open on one exemplar trace of an endpoint.
+    public var waterfall: WaterfallCursor?
     public var showHelp = false
     public var paused = false
     public var tableOffset = 0
@@ -164,6 +166,7 @@ public struct AppState: Sendable {
         if !paused {
             displayed = f
             refreshRows()
+            refreshWaterfall()
         }
         ensureSelection()
     }
@@ -251,6 +254,7 @@ public struct AppState: Sendable {
             return true
         }
         guard let action = keymap.action(for: key) else { return false }
+        if waterfallKey(action) { return true }
         perform(action)
         return true
     }
@@ -354,6 +358,9 @@ public struct AppState: Sendable {
         case .toggleTestTraffic:
             hideTestTraffic.toggle()
             message = hideTestTraffic ? "test traffic hidden from the figures (from now on)" : "test traffic counted in the figures"
+        case .waterfall: toggleWaterfall()
+        case .nextTrace: stepTrace(by: 1)
+        case .previousTrace: stepTrace(by: -1)
         case .goToTime:
             if frame.playback != nil {
                 gotoEditing = true

@@ -57,6 +57,19 @@ public enum Format {
         }
     }
 
+    /// One request's cost, two significant digits however small: $0.0000021, $0.00042, $0.12.
+    /// (`dollars` says "<$0.0001" below a hundredth of a cent, right for rates and not for one request.)
+    public static func exactDollars(_ v: Double) -> String {
+        guard v >= 0.01 || v <= 0 else {
+            var decimals = 2
+            while decimals < 12, v * pow10(decimals) < 10 { decimals += 1 }
+            return "$" + fixed(v, decimals)
+        }
+        return dollars(v)
+    }
+
+    private static func pow10(_ n: Int) -> Double { (0..<n).reduce(1.0) { r, _ in r * 10 } }
+
     /// 512 B, 12 KB, 3.4 MB, 1.2 GB
     public static func bytes(_ n: Int) -> String {
         let v = Double(n)

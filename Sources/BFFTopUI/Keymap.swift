@@ -45,6 +45,7 @@ public enum Action: String, CaseIterable, Sendable {
     case jumpStart = "jump_start", jumpEnd = "jump_end", goToTime = "go_to_time"
     case acknowledge, muteRule = "mute", toggleAlarms = "alarms", reloadConfig = "reload_config"
     case invoke, invokePreset = "invoke_preset", burst, ramp, cancelInvocations = "cancel", toggleTestTraffic = "test_traffic"
+    case waterfall, nextTrace = "next_trace", previousTrace = "previous_trace"
 
     public var help: String {
         switch self {
@@ -87,6 +88,9 @@ public enum Action: String, CaseIterable, Sendable {
         case .ramp: "ramp: N per second for T"
         case .cancelInvocations: "cancel bursts and ramps"
         case .toggleTestTraffic: "hide/show test traffic"
+        case .waterfall: "request waterfall: a trace of the endpoint"
+        case .nextTrace: "waterfall: next trace (slowest, recent)"
+        case .previousTrace: "waterfall: previous trace"
         }
     }
 }
@@ -108,6 +112,7 @@ public struct Keymap: Sendable, Equatable {
         (.char("w"), .cycleWindow), (.char("t"), .cycleTheme), (.char("a"), .acknowledge), (.char("A"), .toggleAlarms),
         (.char("i"), .invoke), (.char("I"), .invokePreset), (.char("b"), .burst), (.char("B"), .ramp), (.char("x"), .cancelInvocations),
         (.char("T"), .toggleTestTraffic), (.char("R"), .reloadConfig), (.char("m"), .muteRule),
+        (.char("W"), .waterfall), (.char("n"), .nextTrace), (.char("N"), .previousTrace),
         (.mouseScrollUp, .up), (.mouseScrollDown, .down),
         (.char(" "), .playPause), (.left, .seekBack), (.right, .seekForward), (.shiftLeft, .seekBackLong),
         (.shiftRight, .seekForwardLong), (.char("["), .slower), (.char("]"), .faster),

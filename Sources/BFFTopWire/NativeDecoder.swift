@@ -89,6 +89,8 @@ public final class NativeDecoder {
                 f.initMs = try number(v, "init_ms", s)
             } else if s.equals(ks, ke, "untimed") {
                 f.untimed = try bool(v, "untimed", s)
+            } else if s.equals(ks, ke, "span_id") {
+                f.spanID = try string(v, "span_id", s, intern: false)
             }
         case 8:
             if s.equals(ks, ke, "endpoint") { f.endpoint = try string(v, "endpoint", s, intern: true) } else if s.equals(ks, ke, "trace_id") {
@@ -108,6 +110,8 @@ public final class NativeDecoder {
             }
         case 13:
             if s.equals(ks, ke, "max_memory_mb") { f.maxMemoryMB = try number(v, "max_memory_mb", s) }
+        case 14:
+            if s.equals(ks, ke, "parent_span_id") { f.parentSpanID = try string(v, "parent_span_id", s, intern: false) }
         case 16:
             if s.equals(ks, ke, "bfftop_recording") { f.recordingHeader = true }
         default:
@@ -171,6 +175,8 @@ private struct Fields {
     var error: String?
     var timeoutMs: Double?
     var traceID: String?
+    var spanID: String?
+    var parentSpanID: String?
     var parent: String?
     var arch: String?
     var id: String?
@@ -267,11 +273,21 @@ private struct Fields {
         case "arm64", "aarch64": architecture = .arm64
         case let other?: throw DecodeError("field \"arch\" must be \"x86_64\" or \"arm64\", got \"\(other)\"")
         }
+        var span: SpanContext?
+        if let spanID {
+            guard let traceID else { throw DecodeError("field \"span_id\" needs \"trace_id\" (the trace it belongs to)") }
+            guard let s = SpanContext(traceID: traceID, spanID: spanID, parentSpanID: parentSpanID) else {
+                throw DecodeError("fields \"trace_id\" and \"span_id\" must not be empty")
+            }
+            span = s
+        } else if parentSpanID != nil {
+            throw DecodeError("field \"parent_span_id\" needs \"span_id\" (this invocation's own span)")
+        }
         return Invocation(
             ts: ts, service: service, endpoint: endpoint, kind: kind, durationMs: durationMs, billedMs: billedMs,
             memoryMB: memoryMB, maxMemoryMB: maxMemoryMB, coldStart: coldStart ?? (initMs != nil),
             initMs: initMs, outcome: resolvedOutcome, status: statusCode, error: error, timeoutMs: timeoutMs,
-            traceID: traceID, parent: parent, arch: architecture, id: id, test: test ?? false)
+            traceID: traceID, parent: parent, arch: architecture, id: id, test: test ?? false, span: span)
     }
 }
 

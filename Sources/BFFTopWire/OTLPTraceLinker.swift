@@ -14,6 +14,8 @@ public struct OTLPTraceLinker: Sendable {
     struct Known {
         var parent: UInt64?
         var route: String?
+        /// The span is an endpoint's (a route, a GraphQL operation, a function): a waterfall bar.
+        var endpoint: Bool
     }
 
     struct Pending {
@@ -23,9 +25,10 @@ public struct OTLPTraceLinker: Sendable {
     }
 
     enum Ancestry: Equatable {
-        case route(String)
+        /// `caller`: the nearest endpoint span above (0: none), the span's parent in a waterfall.
+        case route(String, caller: UInt64)
         /// The chain ends at a root span (or loops, or is too deep) without a route.
-        case none
+        case none(caller: UInt64)
         /// The chain reaches a span that has not arrived (yet).
         case missing
     }
@@ -47,8 +50,8 @@ public struct OTLPTraceLinker: Sendable {
 
     public var pendingCount: Int { pending.count }
 
-    mutating func remember(_ id: UInt64, parent: UInt64?, route: String?) {
-        if known.updateValue(Known(parent: parent, route: route), forKey: id) != nil { return }
+    mutating func remember(_ id: UInt64, parent: UInt64?, route: String?, endpoint: Bool) {
+        if known.updateValue(Known(parent: parent, route: route, endpoint: endpoint), forKey: id) != nil { return }
         if order.count < capacity {
             order.append(id)
         } else {
@@ -61,25 +64,38 @@ public struct OTLPTraceLinker: Sendable {
     func ancestry(from parent: UInt64?) -> Ancestry {
         var cur = parent
         var steps = 0
+        var caller: UInt64 = 0
         while let id = cur {
             guard let k = known[id] else { return .missing }
-            if let r = k.route { return .route(r) }
+            if caller == 0, k.endpoint { caller = id }
+            if let r = k.route { return .route(r, caller: caller) }
             cur = k.parent
             steps += 1
-            if steps > 64 { return .none }
+            if steps > 64 { return .none(caller: caller) }
         }
-        return .none
+        return .none(caller: caller)
+    }
+
+    /// The nearest endpoint span above `parent` as far as it is known now (0: none).
+    func caller(from parent: UInt64?) -> UInt64 {
+        switch ancestry(from: parent) {
+        case .route(_, let c), .none(let c): c
+        case .missing: 0
+        }
     }
 
     /// The invocation with its route if its ancestry is known now; nil if it is held.
     mutating func offer(_ inv: Invocation, parent: UInt64?, now: Double) -> Invocation? {
         switch ancestry(from: parent) {
-        case .route(let r):
+        case .route(let r, let caller):
             var i = inv
             i.parent = r
+            i.span?.parent = caller
             return i
-        case .none:
-            return inv
+        case .none(let caller):
+            var i = inv
+            i.span?.parent = caller
+            return i
         case .missing:
             guard let p = parent else { return inv }
             if pending.count >= maxPending {
@@ -102,13 +118,16 @@ public struct OTLPTraceLinker: Sendable {
         var keep: [Pending] = []
         for p in pending {
             switch ancestry(from: p.parent) {
-            case .route(let r):
+            case .route(let r, let caller):
                 var i = p.invocation
                 i.parent = r
+                i.span?.parent = caller
                 linkedLate += 1
                 out.append(i)
-            case .none:
-                out.append(p.invocation)
+            case .none(let caller):
+                var i = p.invocation
+                i.span?.parent = caller
+                out.append(i)
             case .missing:
                 if all || now >= p.deadline {
                     unlinked += 1

@@ -77,36 +77,23 @@ public enum OTLPTraces {
     public static func map(_ export: OTLPExport, linker: inout OTLPTraceLinker, now: Double) -> Decoded {
         var out = Decoded()
         out.invocations.reserveCapacity(export.spanCount)
-        // Each server span's `METHOD /route`, made once: the linker and the endpoint both use it.
-        let routes = export.resources.map { $0.spans.map { $0.isServer ? $0.attributes.route : nil } }
-        for (rs, rsRoutes) in zip(export.resources, routes) {
+        // Each span's endpoint (a route, a GraphQL operation, a function, or none), made once:
+        // the linker needs to know which spans are endpoints before any is mapped.
+        let shapes = export.resources.map { rs in rs.spans.map { EndpointShape($0, resource: rs.resource) } }
+        for (rs, rsShapes) in zip(export.resources, shapes) {
             out.spans += rs.spans.count
-            for (s, route) in zip(rs.spans, rsRoutes) {
+            for (s, shape) in zip(rs.spans, rsShapes) {
                 guard let id = s.spanID else { continue }
-                linker.remember(id, parent: s.parentID, route: route)
+                linker.remember(id, parent: s.parentID, route: shape.route, endpoint: shape.kind != nil)
             }
         }
-        for (rs, rsRoutes) in zip(export.resources, routes) {
+        for (rs, rsShapes) in zip(export.resources, shapes) {
             let resource = rs.resource
-            for (s, route) in zip(rs.spans, rsRoutes) {
+            for (s, shape) in zip(rs.spans, rsShapes) {
+                guard let kind = shape.kind else { continue }
                 let a = s.attributes
-                let faasName = a.string(.faasName) ?? (s.isServer ? resource.string(.faasName) : nil)
-                let kind: EndpointKind
-                let endpoint: String
-                var ownRoute = false
-                if let op = a.string(.graphqlOperationName), !op.isEmpty {
-                    kind = .route
-                    endpoint = "\(a.string(.graphqlOperationType) ?? "operation") \(op)"
-                } else if s.isServer, let f = faasName, !f.isEmpty {
-                    kind = .function
-                    endpoint = f
-                } else if let r = route {
-                    kind = .route
-                    endpoint = r
-                    ownRoute = true
-                } else {
-                    continue
-                }
+                let endpoint = shape.endpoint
+                let ownRoute = shape.ownRoute
                 // Durations from the integer nanoseconds (as doubles of Unix seconds they would lose
                 // a tenth of a microsecond).
                 guard s.startNs > 0, s.endNs >= s.startNs else {
@@ -123,12 +110,15 @@ public enum OTLPTraces {
                     durationMs: Double(s.endNs - s.startNs) / 1e6,
                     memoryMB: kind == .function ? memory : nil, coldStart: a.bool(.faasColdstart) ?? false, outcome: outcome, status: status,
                     error: outcome == .ok ? nil : (s.statusMessage.flatMap { $0.isEmpty ? nil : $0 } ?? status.map { "HTTP \($0)" } ?? "span status ERROR"),
-                    traceID: outcome == .ok ? nil : s.traceID, id: a.string(.faasInvocationID))
+                    traceID: outcome == .ok ? nil : s.traceID, id: a.string(.faasInvocationID),
+                    span: s.spanID.flatMap { id in TraceKey(high: s.traceHigh, low: s.traceLow).map { SpanContext(trace: $0, span: id) } })
                 guard WireLimits.admits(inv) else {
                     out.reject("span \(s.name.isEmpty ? "?" : s.name) of \(endpoint): times or figures out of range")
                     continue
                 }
                 if ownRoute {
+                    var inv = inv
+                    inv.span?.parent = linker.caller(from: s.parentID)
                     out.invocations.append(inv)
                 } else if let linked = linker.offer(inv, parent: s.parentID, now: now) {
                     out.invocations.append(linked)
@@ -137,6 +127,33 @@ public enum OTLPTraces {
         }
         out.invocations += linker.release(now: now)
         return out
+    }
+
+    /// What endpoint a span is, by the semantic conventions (see the type's comment).
+    struct EndpointShape {
+        var kind: EndpointKind?
+        var endpoint = ""
+        /// A server span's `METHOD /route` (the linker's routes), whether or not the span is that route's endpoint.
+        var route: String?
+        /// The span is its route's endpoint (not a GraphQL operation or function that also has a route).
+        var ownRoute = false
+
+        init(_ s: OTLPSpan, resource: OTLPAttributes) {
+            let a = s.attributes
+            route = s.isServer ? a.route : nil
+            let faasName = a.string(.faasName) ?? (s.isServer ? resource.string(.faasName) : nil)
+            if let op = a.string(.graphqlOperationName), !op.isEmpty {
+                kind = .route
+                endpoint = "\(a.string(.graphqlOperationType) ?? "operation") \(op)"
+            } else if s.isServer, let f = faasName, !f.isEmpty {
+                kind = .function
+                endpoint = f
+            } else if let r = route {
+                kind = .route
+                endpoint = r
+                ownRoute = true
+            }
+        }
     }
 
     static func reason(_ error: Error) -> String {

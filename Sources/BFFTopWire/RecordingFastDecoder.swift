@@ -116,6 +116,9 @@ public struct RecordingFastDecoder: Sendable {
             var ignored: Double?
             return v.number(&ignored)
         case (13, 0x6F6D_656D_5F78_616D) where k.w1 == 0x62_6D5F_7972: return v.number(&f.maxMemoryMB)  // max_memory_mb
+        // span_id, parent_span_id: spans are kept for waterfalls, which the packed path does not carry.
+        case (7, 0x64_695F_6E61_7073): return v.isNull  // span_id
+        case (14, 0x735F_746E_6572_6170) where k.w1 == 0x6469_5F6E_6170: return v.isNull  // parent_span_id
         case (16, 0x725F_706F_7466_6662) where k.w1 == 0x676E_6964_726F_6365: return false  // bfftop_recording: a header
         default: return true  // unknown keys with scalar values are ignored, as by the general decoder
         }

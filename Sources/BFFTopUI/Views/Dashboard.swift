@@ -42,10 +42,14 @@ public enum Dashboard {
             p.grid.put(0, 0, CellGrid.truncate("bfftop: terminal too small (\(s.width)×\(s.height)); need 80×24", s.width), p.style(.warn))
             return p.grid
         }
-        let l = DashboardLayout.compute(width: s.width, height: s.height, zoomed: s.zoomed, rows: s.rows.count)
+        let l = DashboardLayout.compute(width: s.width, height: s.height, zoomed: s.zoomed || s.waterfall != nil, rows: s.rows.count)
         HeaderView.draw(s, l.header, &p)
         if !l.table.isEmpty { EndpointTableView.draw(s, l.table, &p) }
-        if !l.detail.isEmpty { DetailView.draw(s, l.detail, &p) }
+        if let w = s.waterfall {
+            WaterfallView.draw(s, w, l.detail, &p)
+        } else if !l.detail.isEmpty {
+            DetailView.draw(s, l.detail, &p)
+        }
         if !l.concurrency.isEmpty { ConcurrencyView.draw(s, l.concurrency, &p) }
         if !l.errors.isEmpty {
             switch s.lowerPane {

@@ -14,7 +14,7 @@ enum DetailView {
             return
         }
         var y = inner.y
-        y += figuresLines(f, Rect(x: inner.x, y: y, width: inner.width, height: s.zoomed ? 3 : 2), &p)
+        y += figuresLines(f, traces: d.traces.count, Rect(x: inner.x, y: y, width: inner.width, height: s.zoomed ? 3 : 2), &p)
         let remaining = inner.maxY - y
         // Split what is left between the chart and the lists below it.
         // The chart keeps at least three rows (two of plot, one of axis) before the fan-out list gets any.
@@ -40,7 +40,7 @@ enum DetailView {
     }
 
     /// Key figures, wrapped over up to `r.height` lines. Returns lines used.
-    static func figuresLines(_ f: EndpointFigures, _ r: Rect, _ p: inout Painter) -> Int {
+    static func figuresLines(_ f: EndpointFigures, traces: Int = 0, _ r: Rect, _ p: inout Painter) -> Int {
         var items: [(String, String, Role)] = [
             ("n", Format.count(Double(f.count)), .invocations), ("p50", Format.ms(f.p50), .latencyP50),
             ("p90", Format.ms(f.p90), .latencyP95), ("p99", Format.ms(f.p99), .latencyP99), ("max", Format.ms(f.max), .latencyP99),
@@ -64,6 +64,7 @@ enum DetailView {
             items.append(("right-size", "\(Format.count(m))MB saves \(Format.dollars(save))/h", .good))
         }
         if f.fanOutCost > 0 { items.append(("fan-out", "\(Format.dollars(f.fanOutCost / max(1, Double(f.count)) * 1_000_000))/1M", .cost)) }
+        if traces > 0 { items.append(("traces", "\(traces) · W waterfall", .key)) }
         var x = r.x + 1
         var y = r.y
         for (label, value, role) in items {

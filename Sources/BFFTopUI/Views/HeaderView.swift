@@ -184,9 +184,21 @@ enum HeaderView {
 
 enum FooterView {
     static let shown: [Action] = [.quit, .help, .down, .detail, .nextPane, .sortNext, .filter, .pause, .cycleWindow, .cycleTheme]
+    /// While the waterfall is open: its own keys.
+    static let waterfall: [Action] = [.back, .down, .detail, .nextTrace, .previousTrace, .quit, .help]
 
-    static func label(_ a: Action) -> String {
-        switch a {
+    static func label(_ a: Action, waterfall: Bool = false) -> String {
+        if waterfall {
+            switch a {
+            case .back: return "close"
+            case .down: return "span"
+            case .detail: return "go to endpoint"
+            case .nextTrace: return "next trace"
+            case .previousTrace: return "previous"
+            default: break
+            }
+        }
+        return switch a {
         case .down: "select"
         case .detail: "zoom"
         case .nextPane: "pane"
@@ -200,14 +212,16 @@ enum FooterView {
     static func draw(_ s: AppState, _ r: Rect, _ p: inout Painter) {
         guard r.height > 0 else { return }
         var x = r.x + 1
-        for a in shown {
+        let inWaterfall = s.waterfall != nil
+        for a in inWaterfall ? waterfall : shown {
             var keys = s.keymap.keys(for: a).map(\.label)
             if a == .down { keys = ["↑↓"] }
             guard let k = keys.first else { continue }
-            let need = k.count + label(a).count + 3
+            let text = label(a, waterfall: inWaterfall)
+            let need = k.count + text.count + 3
             if x + need > r.maxX { break }
             x += p.grid.put(x, r.y, k, p.style(.key))
-            x += p.grid.put(x, r.y, " " + label(a) + "  ", p.style(.muted))
+            x += p.grid.put(x, r.y, " " + text + "  ", p.style(.muted))
         }
     }
 }
