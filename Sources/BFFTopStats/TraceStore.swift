@@ -18,9 +18,12 @@ struct TraceStore {
         /// Spans of traces held for exemplars after they left the store.
         var heldSpans = 131_072
         var recentPerEndpoint = 3
-        /// The slowest exemplar is kept per slice of `sliceSeconds`, over `slices` slices (a minute).
+        /// The slowest exemplar is kept per slice of `sliceSeconds` of end time; the slowest of the
+        /// last `windowSeconds` is the slowest of the slices that overlap it (up to 75 s back).
         var sliceSeconds = 15.0
-        var slices = 4
+        var windowSeconds = 60.0
+        /// Enough slots for every slice a window can overlap.
+        var slices: Int { Int((windowSeconds / sliceSeconds).rounded(.up)) + 1 }
     }
 
     struct StoredTrace {
@@ -160,16 +163,19 @@ struct TraceStore {
 
     func trace(_ key: TraceKey) -> StoredTrace? { held[key] ?? live[key] }
 
-    /// Endpoint `e`'s exemplars at `now`: the slowest of the last minute first, then the most
-    /// recent, newest first; each trace once.
+    /// Endpoint `e`'s exemplars at `now`: the slowest of the slices overlapping the last minute
+    /// first, then the most recent, newest first; each trace once.
     func exemplars(of e: Int, now: Double) -> [(exemplar: Exemplar, slowest: Bool)] {
         guard e >= 0, e < exemplars.count else { return [] }
         let x = exemplars[e]
-        let since = now - limits.sliceSeconds * Double(limits.slices)
-        var out: [(exemplar: Exemplar, slowest: Bool)] = []
-        if let slow = x.slowest.compactMap({ $0 }).filter({ $0.end >= since && $0.end <= now + 60 }).max(by: { $0.durationMs < $1.durationMs }) {
-            out.append((slow, true))
+        let firstSlice = Int64(((now - limits.windowSeconds) / limits.sliceSeconds).rounded(.down))
+        var slowest: Exemplar?
+        for (slot, candidate) in x.slowest.enumerated() {
+            guard let c = candidate, x.slowestSlice[slot] >= firstSlice, c.end <= now else { continue }
+            if c.durationMs > slowest?.durationMs ?? -1 { slowest = c }
         }
+        var out: [(exemplar: Exemplar, slowest: Bool)] = []
+        if let slowest { out.append((slowest, true)) }
         for r in x.recent.reversed() where !out.contains(where: { $0.exemplar.trace == r.trace }) { out.append((r, false)) }
         return out
     }

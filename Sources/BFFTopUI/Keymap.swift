@@ -88,8 +88,8 @@ public enum Action: String, CaseIterable, Sendable {
         case .ramp: "ramp: N per second for T"
         case .cancelInvocations: "cancel bursts and ramps"
         case .toggleTestTraffic: "hide/show test traffic"
-        case .waterfall: "request waterfall: a trace of the endpoint"
-        case .nextTrace: "waterfall: next trace (slowest, recent)"
+        case .waterfall: "request waterfall (traces)"
+        case .nextTrace: "waterfall: next trace"
         case .previousTrace: "waterfall: previous trace"
         }
     }

@@ -49,18 +49,17 @@ enum WaterfallView {
     }
 
     static func summary(_ s: AppState, _ t: TraceWaterfall, _ r: Rect, _ p: inout Painter) {
-        var items: [(String, String, Role)] = [
-            ("trace", t.traceID, .text), ("at", Format.clock(t.start, utcOffset: s.utcOffset), .text),
-            ("took", Format.ms(t.durationMs), .latencyP50), ("spans", "\(t.spans.count)", .text),
-        ]
+        // Most telling first: what it took and cost, then the rest as the width allows.
+        var items: [(String, String, Role)] = [("took", Format.ms(t.durationMs), .latencyP50), ("cost", Format.exactDollars(t.cost), .cost)]
         if t.coldStarts > 0 { items.append(("cold", "\(t.coldStarts)", .coldStart)) }
         if t.failures > 0 { items.append(("failed", "\(t.failures)", .errors)) }
-        items.append(("cost", Format.exactDollars(t.cost), .cost))
+        items += [("spans", "\(t.spans.count)", .text), ("at", Format.clock(t.start, utcOffset: s.utcOffset), .text), ("trace", t.traceID, .text)]
         var x = r.x + 1
         for (label, value, role) in items {
-            guard x + label.displayWidth + 2 < r.maxX else { break }
+            // A figure is shown whole or not at all ("$0.000" would read as nothing, half an id finds nothing).
+            guard x + label.displayWidth + 1 + value.displayWidth <= r.maxX else { continue }
             x += p.grid.put(x, r.y, label + " ", p.style(.muted))
-            x += p.grid.put(x, r.y, value, p.style(role), maxWidth: r.maxX - x) + 2
+            x += p.grid.put(x, r.y, value, p.style(role)) + 2
         }
     }
 
@@ -81,11 +80,14 @@ enum WaterfallView {
         let x0 = x + 1 + c.name + 1
         if initCells.count > 0 { p.grid.put(x0 + initCells.lowerBound, y, String(repeating: "░", count: initCells.count), p.style(.coldStart)) }
         p.grid.put(x0 + barCells.lowerBound, y, String(repeating: "█", count: barCells.count), p.style(role(span)))
+        // The duration always; then the cold start, the failure and the cost while they fit whole.
         var figures = Format.ms(span.durationMs)
-        if span.coldStart { figures += " ❄" + (span.initMs.map { Format.ms($0) } ?? "") }
-        if span.outcome != .ok { figures += " " + (span.status.map(String.init) ?? span.outcome.description) }
-        if span.cost > 0 { figures += " " + Format.exactDollars(span.cost) }
-        p.grid.putRight(x0 + c.bar + 1, y, width: c.figures, CellGrid.truncate(figures, c.figures), p.style(span.outcome == .ok ? .text : role(span)))
+        var extras: [String] = []
+        if span.coldStart { extras.append("❄" + (span.initMs.map { Format.ms($0) } ?? "")) }
+        if span.outcome != .ok { extras.append(span.status.map(String.init) ?? span.outcome.description) }
+        if span.cost > 0 { extras.append(Format.exactDollars(span.cost)) }
+        for e in extras where figures.displayWidth + 1 + e.displayWidth <= c.figures { figures += " " + e }
+        p.grid.putRight(x0 + c.bar + 1, y, width: c.figures, figures, p.style(span.outcome == .ok ? .text : role(span)))
     }
 
     /// The init's and the handler's cells on a bar `width` wide: at least one for the handler.
