@@ -171,7 +171,9 @@ struct TraceStore {
         let firstSlice = Int64(((now - limits.windowSeconds) / limits.sliceSeconds).rounded(.down))
         var slowest: Exemplar?
         for (slot, candidate) in x.slowest.enumerated() {
-            guard let c = candidate, x.slowestSlice[slot] >= firstSlice, c.end <= now else { continue }
+            // Ends a little ahead of `now` count: an emitter's clock may run ahead (and spans are
+            // stamped when they end, which a fleet's exporter can put just past the receive time).
+            guard let c = candidate, x.slowestSlice[slot] >= firstSlice else { continue }
             if c.durationMs > slowest?.durationMs ?? -1 { slowest = c }
         }
         var out: [(exemplar: Exemplar, slowest: Bool)] = []

@@ -156,6 +156,57 @@ import Testing
         #expect(rows["POST /graphql"]?["count"] == "450" && rows["slots-query"]?["count"] == "450" && rows["mutation BookSlot"]?["count"] == "150")
     }
 
+    /// The route's waterfall as a person sees it (`/` to the route, `W`): the trace it names is one
+    /// the fleet sent, and its rows are that trace's spans, each under its caller, with its duration.
+    func expectWaterfallMatchesItsSpans(_ tmux: TmuxDriver, _ truthFile: String) throws {
+        tmux.resize(170, 30)
+        tmux.keys("/")
+        tmux.keys("POST /graphql")
+        tmux.keys("Enter")
+        // The route's detail (and its exemplar traces) come with the next frame.
+        #expect(tmux.waitFor { $0.contains("POST /graphql · route") && $0.contains("W waterfall") }.ok)
+        tmux.keys("W")
+        let shown = tmux.waitFor { $0.contains("Trace · POST /graphql · slowest of the last minute") && $0.contains("└ slots-query") }
+        #expect(shown.ok, "waterfall: \(shown.screen)")
+        let lines = shown.screen.split(separator: "\n").map(String.init)
+        let summary = try #require(lines.first { $0.contains(" took ") && $0.contains(" trace ") })
+        let trace = try #require(summary.components(separatedBy: " trace ").last?.split(separator: " ").first.map(String.init))
+        var spans: [[String: Any]] = []
+        for line in try String(contentsOfFile: truthFile, encoding: .utf8).split(separator: "\n") {
+            if let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], o["trace"] as? String == trace { spans.append(o) }
+        }
+        try #require(spans.count == 3, "the trace \(trace) shown is one the fleet sent: \(summary)")
+        // Depth first, each under its caller: the route, its GraphQL operation, the function it invoked.
+        let ordered = spans.sorted { ($0["depth"] as? Int ?? 0) < ($1["depth"] as? Int ?? 0) }
+        let truthMax = ordered.map { $0["ms"] as? Double ?? 0 }.max() ?? 0
+        let took = summary.components(separatedBy: "took ").last?.split(separator: " ").first.map(String.init) ?? ""
+        #expect(shownAs(took, truthMax), "the request took its route's duration \(truthMax) ms: \(summary)")
+        var row = try #require(lines.firstIndex { $0.contains("┃ POST /graphql") })
+        for s in ordered {
+            let depth = s["depth"] as? Int ?? 0
+            let name = String(repeating: "  ", count: depth) + (depth > 0 ? "└ " : "") + (s["endpoint"] as? String ?? "?")
+            #expect(lines[row].hasPrefix("┃ " + name), "row \(row): \(lines[row]) vs \(name)")
+            // The figures after the bar: the duration first.
+            let figures = lines[row].split(whereSeparator: { $0 == "█" || $0 == "░" }).last.map(String.init) ?? ""
+            let shown = figures.split(separator: " ").first.map(String.init) ?? ""
+            #expect(shownAs(shown, s["ms"] as? Double ?? -1), "\(name)'s duration \(s["ms"] ?? "?") ms: \(lines[row])")
+            if s["cold"] as? Bool == true { #expect(lines[row].contains("❄")) }
+            row += 1
+        }
+        tmux.keys("Escape")
+    }
+
+    /// Whether a duration as the dashboard prints it ("42ms", "9.5ms", "1.03s") is `ms` to its
+    /// precision (half its last digit).
+    func shownAs(_ text: String, _ ms: Double) -> Bool {
+        let t = text.trimmingCharacters(in: CharacterSet(charactersIn: "┃ "))
+        let (number, scale) = t.hasSuffix("ms") ? (t.dropLast(2), 1.0) : t.hasSuffix("s") ? (t.dropLast(), 1000.0) : (t[...], .nan)
+        guard let v = Double(number), scale.isFinite else { return false }
+        let decimals = number.split(separator: ".").dropFirst().first?.count ?? 0
+        let halfDigit = 0.5 * scale / (0..<decimals).reduce(1.0) { r, _ in r * 10 }
+        return abs(v * scale - ms) <= halfDigit + 1e-3
+    }
+
     /// The Collector's shape: several hosts' exporters into one private Unix socket over gRPC.
     @Test func pythonSDKOverGRPCOnAUnixSocket() throws {
         try requireTools()
@@ -176,6 +227,7 @@ import Testing
         expectMatches(eps, t, "OTLP/gRPC")
         let counters = try otlpCounters(sock)
         #expect(counters["spans"] == 1600 && counters["unlinked"] == 0 && counters["held"] == 0, "\(counters)")
+        try expectWaterfallMatchesItsSpans(tmux, truthFile)
         tmux.keys("q")
         #expect(tmux.waitFor { !$0.contains("ENDPOINT") }.ok)
         usleep(300_000)
