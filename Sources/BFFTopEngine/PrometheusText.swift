@@ -58,6 +58,13 @@ public enum PrometheusText {
         out.sample("bfftop_ingest_dropped_total", [], Double(e.frame.backlogDropped))
         out.family("bfftop_ingest_not_counted_total", "counter", "Events decoded but outside the time the aggregator keeps (too old, from the future).")
         out.sample("bfftop_ingest_not_counted_total", [], Double(e.snapshot.losses.total))
+        let traces = e.frame.snapshot.traceStore
+        out.family("bfftop_trace_spans_total", "counter", "Traced spans taken for request waterfalls.")
+        out.sample("bfftop_trace_spans_total", [], Double(traces.spans))
+        out.family("bfftop_trace_spans_not_kept_total", "counter", "Traced spans not kept: past a trace's span limit or the held traces' limit.")
+        out.sample("bfftop_trace_spans_not_kept_total", [], Double(traces.notKept))
+        out.family("bfftop_trace_exemplars_lost_total", "counter", "Exemplar traces forgotten because the held traces were full.")
+        out.sample("bfftop_trace_exemplars_lost_total", [], Double(traces.exemplarsLost))
         if let o = ingest.otlp {
             out.family("bfftop_otlp_spans_total", "counter", "Spans taken over OTLP.")
             out.sample("bfftop_otlp_spans_total", [], Double(o.spans))

@@ -66,6 +66,11 @@ public enum SnapshotJSON {
             w.number("unlinked", Double(o.unlinked))
             i.raw("otlp", w.finish())
         }
+        var tr = JSONObjectWriter()
+        tr.number("spans", Double(s.traceStore.spans))
+        tr.number("not_kept", Double(s.traceStore.notKept))
+        tr.number("exemplars_lost", Double(s.traceStore.exemplarsLost))
+        i.raw("traces", tr.finish())
         out += #","ingest":"# + i.finish()
         out += #","endpoints":["# + s.endpoints.map(endpoint).joined(separator: ",") + "]"
         out += #","alarms":["# + f.alarms.active.map { a in

@@ -29,11 +29,11 @@ import Testing
         return Dictionary(uniqueKeysWithValues: eps.compactMap { e in (e["endpoint"] as? String).map { ($0, e) } })
     }
 
-    /// The snapshot's OTLP counters (`ingest.otlp`).
-    func otlpCounters(_ sock: String) throws -> [String: Int] {
+    /// The snapshot's OTLP counters (`ingest.otlp`), or another group of its ingest counters.
+    func otlpCounters(_ sock: String, group: String = "otlp") throws -> [String: Int] {
         let r = try shell("\(bin) snapshot --socket \(sock)")
         guard let d = try? JSONSerialization.jsonObject(with: Data(r.output.utf8)) as? [String: Any],
-              let i = d["ingest"] as? [String: Any], let o = i["otlp"] as? [String: Any] else { return [:] }
+              let i = d["ingest"] as? [String: Any], let o = i[group] as? [String: Any] else { return [:] }
         return o.compactMapValues { $0 as? Int }
     }
 
@@ -227,6 +227,9 @@ import Testing
         expectMatches(eps, t, "OTLP/gRPC")
         let counters = try otlpCounters(sock)
         #expect(counters["spans"] == 1600 && counters["unlinked"] == 0 && counters["held"] == 0, "\(counters)")
+        // Every endpoint span (not the CLIENT spans) was kept for the waterfalls.
+        let traces = try otlpCounters(sock, group: "traces")
+        #expect(traces["spans"] == 1200 && traces["not_kept"] == 0 && traces["exemplars_lost"] == 0, "\(traces)")
         try expectWaterfallMatchesItsSpans(tmux, truthFile)
         tmux.keys("q")
         #expect(tmux.waitFor { !$0.contains("ENDPOINT") }.ok)
