@@ -33,6 +33,16 @@ enum EngineFuzz {
             out.append("\(snap.endpoints.count) endpoints past a cap of \(config.maxEndpoints)")
         }
         if agg.heapBytes > 64 << 20 { out.append("aggregator holds \(agg.heapBytes) bytes") }
+        // Every endpoint's waterfalls, whatever parents the spans claimed (loops, themselves, absent):
+        // each kept span drawn once, within the limits.
+        for e in snap.endpoints {
+            for w in agg.snapshot(SnapshotRequest(detailFor: e.name), now: now).detail?.traces ?? [] {
+                if w.spans.count > agg.traceSpans.perTrace { out.append("a waterfall of \(w.spans.count) spans") }
+                if w.spans.contains(where: { $0.depth > TraceWaterfall.maxDepth }) { out.append("a span drawn deeper than the limit") }
+                if w.focus.map({ !w.spans.indices.contains($0) }) ?? false { out.append("focus outside the waterfall") }
+            }
+        }
+        if agg.traceSpans.kept > agg.traceSpans.bound { out.append("trace store past its bounds") }
         return out
     }
 }

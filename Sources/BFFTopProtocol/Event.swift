@@ -106,6 +106,9 @@ public struct Invocation: Sendable, Equatable {
     public var test: Bool
     /// Its place in a distributed trace, when the emitter says (request waterfalls).
     public var span: SpanContext?
+    /// How many invocations alike this stands for (a histogram bucket's count from OTLP metrics):
+    /// 1 … `WireLimits.maxCount`. Counted, timed and priced that many times; not in concurrency.
+    public var count: Int = 1
 
     public init(
         ts: Double, service: String? = nil, endpoint: String, kind: EndpointKind = .route,

@@ -60,13 +60,6 @@ extension Aggregator {
         return d
     }
 
-    /// Endpoint `id`'s exemplar traces as waterfalls: the slowest of the last minute, then the most recent.
-    func waterfalls(of id: Int32, now: Double) -> [TraceWaterfall] {
-        traces.exemplars(of: Int(id), now: now).map { x, slowest in
-            TraceWaterfall(key: x.trace, trace: traces.trace(x.trace), focusSpan: x.span, slowest: slowest) { endpoints[Int($0)].name }
-        }
-    }
-
     func shares(_ m: [Int32: (calls: Int, cost: Double)]) -> [FanOutShare] {
         let total = m.values.reduce(0) { $0 + $1.cost }
         return m.map { id, v in

@@ -1,30 +1,5 @@
 import BFFTopWire
 
-public struct AggregatorConfig: Sendable {
-    public var cost: CostModel = .awsLambda
-    /// Per-endpoint settings from the config (memory, timeout, limits, provider, budgets), by pattern.
-    public var functions: [FunctionSettings] = []
-    /// Named endpoints are at most this many, so memory stays bounded whatever arrives; events of
-    /// further names are counted (and priced) in one overflow row per kind (`Aggregator.overflowName`).
-    // Each named endpoint keeps ~40 KB of time-tier buckets: 2,000 of them bound the worst case near
-    // 100 MB, which a stream of unparameterised paths (`/users/123`) reaches in seconds.
-    public var maxEndpoints = 2_000
-    /// Live mode: an event claiming to end further than this past its receive time is pulled back
-    /// to the receive time (an emitter with a fast clock would otherwise stay invisible).
-    public var maxClockSkew: Double = 2
-    /// An event claiming to end further than this past its receive time is not pulled back but
-    /// refused (counted in `AggregatorLosses.future`): that is no skew, it is a wrong clock or unit.
-    public var maxFutureSkew: Double = 600
-    public var recentFailureCapacity = 200
-    /// When data starts, for rates over a partly filled window; nil = the first event's time.
-    public var startedAt: Double?
-    /// Every endpoint also keeps one bucket over everything it took (`report --window all`); the
-    /// windows' tiers reach back an hour at most.
-    public var keepsLifetime = false
-
-    public init() {}
-}
-
 /// Turns events into per-endpoint, per-window figures. Single owner: not thread-safe by design;
 /// one engine thread (live) or one replay loop feeds it and asks for snapshots.
 public final class Aggregator {
@@ -107,6 +82,16 @@ public final class Aggregator {
                 inv, receivedAt: receivedAt, pricing: endpoints[Int(id)].pricing, cost: config.cost, maxClockSkew: config.maxClockSkew)
             var parentID: Int32?
             if let parent = inv.parent, parent != inv.endpoint { parentID = endpointID(parent, kind: .route) }
+            if inv.count > 1 {
+                // Many alike (a histogram bucket): counted, timed and priced that many times at once.
+                if p.time < dataStart ?? .infinity { dataStart = p.time }
+                if endpoints[Int(id)].recordMany(p, count: inv.count, parentID: parentID, service: inv.service, refused: &refusedAtFlush) {
+                    aggregated += 1
+                } else {
+                    lost.tooOld += 1
+                }
+                return
+            }
             apply(p, id: id, parentID: parentID, service: inv.service, inFlightID: inv.id)
             if let span = inv.span { trace(p, id: id, span: span, status: inv.status.map { Int16(clamping: $0) } ?? -1, text: inv.traceID) }
             if inv.outcome != .ok { noteFailure(inv, at: p.time) }
@@ -162,14 +147,6 @@ public final class Aggregator {
         let p = PreparedInvocation(packed, pricing: endpoints[Int(id)].pricing, cost: config.cost, maxClockSkew: config.maxClockSkew)
         apply(p, id: id, parentID: parentID, service: nil, inFlightID: inFlightID)
         if let span { trace(p, id: id, span: span, status: packed.status, text: nil) }
-    }
-
-    /// A traced invocation's span, for its endpoint's exemplar traces.
-    private func trace(_ p: PreparedInvocation, id: Int32, span: SpanContext, status: Int16, text: String?) {
-        let s = StoredSpan(
-            span: span.span, parent: span.parent, start: p.start, durationMs: p.durationMs, initMs: p.initMs ?? .nan,
-            cost: p.costTotal, endpoint: id, status: status, kind: p.kind, outcome: p.outcome, coldStart: p.coldStart)
-        traces.add(s, trace: span.trace, text: text, end: p.time)
     }
 
     /// A reader's name id as an endpoint id, resolved once per name (over the cap: the overflow

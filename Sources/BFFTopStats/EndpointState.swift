@@ -121,6 +121,57 @@ struct EndpointState: Sendable {
         return true
     }
 
+    /// `n` invocations alike (a histogram bucket's count), straight into the tiers with saturating
+    /// counts (`n` may be a billion). Not in concurrency: their start times are not known.
+    mutating func recordMany(_ inv: PreparedInvocation, count n: Int, parentID: Int32?, service: String?, refused: inout Int) -> Bool {
+        noteKind(inv.kind, service: service)
+        if let m = inv.memoryMB { memoryMB = m }
+        if let to = inv.timeoutMs { timeoutMs = to }
+        let t = inv.time
+        flushStageBefore(directUpdateAt: t, refused: &refused)
+        tiersChanged(second: wholeSecond(t))
+        lastSeen = max(lastSeen, t)
+        totalCount = totalCount.addingSaturated(n)
+        totalCost += inv.costTotal * Double(n)
+        if inv.billed { provider = inv.provider }
+        let ratio = timeoutMs.map { $0 > 0 ? inv.durationMs / $0 : 0 } ?? 0
+        var stored = false
+        for k in tiers.indices {
+            stored = tiers[k].update(at: t) { b in Self.add(inv, count: n, ratio: ratio, parentID: parentID, to: &b) } || stored
+        }
+        if stored, lifetime != nil { Self.add(inv, count: n, ratio: ratio, parentID: parentID, to: &lifetime!) }
+        return stored
+    }
+
+    private static func add(_ inv: PreparedInvocation, count n: Int, ratio: Double, parentID: Int32?, to b: inout Bucket) {
+        let c = Bucket.countCeiling
+        b.count = b.count.addingSaturated(n, ceiling: c)
+        switch inv.outcome {
+        case .ok: b.outcomes.ok = b.outcomes.ok.addingSaturated(n, ceiling: c)
+        case .error: b.outcomes.error = b.outcomes.error.addingSaturated(n, ceiling: c)
+        case .timeout: b.outcomes.timeout = b.outcomes.timeout.addingSaturated(n, ceiling: c)
+        case .throttle: b.outcomes.throttle = b.outcomes.throttle.addingSaturated(n, ceiling: c)
+        }
+        if inv.coldStart {
+            b.cold = b.cold.addingSaturated(n, ceiling: c)
+            if let i = inv.initMs, let initKey = inv.initKey { b.initDuration.add(i, key: initKey, count: UInt64(n)) }
+        }
+        if inv.test { b.test = b.test.addingSaturated(n, ceiling: c) }
+        b.latency.add(inv.durationMs, key: UInt64(inv.latencyKey), count: UInt64(n))
+        let k = Double(n)
+        b.costRequests += inv.costRequests * k
+        b.costCompute += inv.costCompute * k
+        if inv.billed {
+            b.billed = b.billed.addingSaturated(n, ceiling: c)
+            b.gbSeconds += inv.gbSeconds * k
+            b.vcpuSeconds += inv.vcpuSeconds * k
+        }
+        if inv.outOfMemory { b.oom = b.oom.addingSaturated(n, ceiling: c) }
+        if let used = inv.maxMemoryMB, used > b.maxMemoryUsedMB { b.maxMemoryUsedMB = used }
+        if ratio > b.maxTimeoutRatio { b.maxTimeoutRatio = ratio }
+        if let parentID { b.addParent(parentID, calls: UInt32(clamping: n), cost: inv.costTotal * k) }
+    }
+
     /// How much older than the stage a late invocation may be and still go into the tiers without
     /// flushing the stage first: within the 1 s ring's span, so its slot cannot be the stage's.
     static let lateReach: Int64 = 63

@@ -283,11 +283,20 @@ private struct Fields {
         } else if parentSpanID != nil {
             throw DecodeError("field \"parent_span_id\" needs \"span_id\" (this invocation's own span)")
         }
-        return Invocation(
+        var many = 1
+        if let count {
+            guard let n = WireLimits.integer(count, in: 1...WireLimits.maxCount) else {
+                throw DecodeError("field \"count\" must be a whole number 1 … 1e9 for an invocation (how many alike), got \(formatNumber(count))")
+            }
+            many = n
+        }
+        var inv = Invocation(
             ts: ts, service: service, endpoint: endpoint, kind: kind, durationMs: durationMs, billedMs: billedMs,
             memoryMB: memoryMB, maxMemoryMB: maxMemoryMB, coldStart: coldStart ?? (initMs != nil),
             initMs: initMs, outcome: resolvedOutcome, status: statusCode, error: error, timeoutMs: timeoutMs,
             traceID: traceID, parent: parent, arch: architecture, id: id, test: test ?? false, span: span)
+        inv.count = many
+        return inv
     }
 }
 

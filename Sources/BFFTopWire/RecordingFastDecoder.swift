@@ -88,7 +88,10 @@ public struct RecordingFastDecoder: Sendable {
             }
             return true
         case (4, 0x7473_6574): return v.bool(&f.test)  // test
-        case (5, 0x74_6E75_6F63), (5, 0x65_756C_6176), (5, 0x74_696D_696C):  // count, value, limit
+        case (5, 0x74_6E75_6F63):  // count: an invocation standing for several is the general decoder's
+            var n: Double?
+            return v.number(&n) && (n == nil || n == 1)
+        case (5, 0x65_756C_6176), (5, 0x74_696D_696C):  // value, limit
             var ignored: Double?
             return v.number(&ignored)
         case (5, 0x72_6F72_7265): return keepsEveryField ? v.isNull : v.isStringOrNull  // error
