@@ -64,6 +64,15 @@ public struct OTLPStatus: Sendable, Equatable {
     /// Invocations delivered after waiting, with their route; delivered without one after waiting.
     public var linkedLate = 0
     public var unlinked = 0
+    /// Metric exports and their data points (of every metric, read or not).
+    public var metricExports = 0
+    public var points = 0
+    /// Points of metrics bfftop reads that name no endpoint (no route, no function).
+    public var pointsSkipped = 0
+    /// Cumulative streams whose first point was a baseline (they began before bfftop listened).
+    public var baselines = 0
+    /// Metric streams differenced now.
+    public var streams = 0
     public init() {}
 }
 

@@ -68,6 +68,10 @@ public enum PrometheusText {
         if let o = ingest.otlp {
             out.family("bfftop_otlp_spans_total", "counter", "Spans taken over OTLP.")
             out.sample("bfftop_otlp_spans_total", [], Double(o.spans))
+            out.family("bfftop_otlp_metric_points_total", "counter", "Metric data points taken over OTLP (of every metric, read or not).")
+            out.sample("bfftop_otlp_metric_points_total", [], Double(o.points))
+            out.family("bfftop_otlp_metric_points_skipped_total", "counter", "Points of metrics bfftop reads that name no endpoint (no route, no function).")
+            out.sample("bfftop_otlp_metric_points_skipped_total", [], Double(o.pointsSkipped))
             out.family("bfftop_otlp_exports_busy_total", "counter", "OTLP exports answered busy (retry) because the engine was behind.")
             out.sample("bfftop_otlp_exports_busy_total", [], Double(o.busy))
             out.family("bfftop_otlp_held", "gauge", "Function and operation spans waiting for the route span above them.")

@@ -64,6 +64,11 @@ public enum SnapshotJSON {
             w.number("held", Double(o.held))
             w.number("linked_late", Double(o.linkedLate))
             w.number("unlinked", Double(o.unlinked))
+            w.number("metric_exports", Double(o.metricExports))
+            w.number("points", Double(o.points))
+            w.number("points_skipped", Double(o.pointsSkipped))
+            w.number("streams", Double(o.streams))
+            w.number("baselines", Double(o.baselines))
             i.raw("otlp", w.finish())
         }
         var tr = JSONObjectWriter()

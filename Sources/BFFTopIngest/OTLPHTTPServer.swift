@@ -70,6 +70,7 @@ final class OTLPHTTPHandler: ChannelInboundHandler {
     private let receiver: OTLPReceiver
     private var head: HTTPRequestHead?
     private var encoding: OTLPReceiver.Encoding = .json
+    private var signal = OTLPSignal.traces
     private var body: [UInt8] = []
     /// Why this request is answered without reading it (set at its head, when it grows too big or
     /// when its gzip cannot be read).
@@ -85,6 +86,7 @@ final class OTLPHTTPHandler: ChannelInboundHandler {
             head = h
             body.removeAll(keepingCapacity: false)
             (encoding, refusal) = Self.check(h)
+            signal = h.uri.hasPrefix("/v1/metrics") ? .metrics : .traces
             // Announced too big: answered now and the connection closed, without reading 20 MiB.
             if let r = refusal, r.0 == .payloadTooLarge {
                 respond(context, h, r.0, OTLPAnswer.failure(httpStatus: 413, message: r.1, encoding))
@@ -120,10 +122,12 @@ final class OTLPHTTPHandler: ChannelInboundHandler {
         let type = h.headers.first(name: "content-type")?.lowercased() ?? ""
         let encoding: OTLPReceiver.Encoding = type.hasPrefix("application/json") ? .json : .protobuf
         let path = h.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? h.uri
-        guard path == "/v1/traces" else {
-            return (encoding, (.notFound, path == "/v1/metrics" || path == "/v1/logs" ? "\(path) is not read yet: only /v1/traces" : "no such path: OTLP/HTTP traces go to /v1/traces"))
+        guard path == "/v1/traces" || path == "/v1/metrics" else {
+            return (encoding, (.notFound, path == "/v1/logs" ? "/v1/logs is not read yet: only /v1/traces and /v1/metrics" : "no such path: OTLP/HTTP goes to /v1/traces and /v1/metrics"))
         }
-        guard h.method == .POST else { return (encoding, (.methodNotAllowed, "POST an ExportTraceServiceRequest")) }
+        guard h.method == .POST else {
+            return (encoding, (.methodNotAllowed, path == "/v1/traces" ? "POST an ExportTraceServiceRequest" : "POST an ExportMetricsServiceRequest"))
+        }
         guard type.hasPrefix("application/json") || type.hasPrefix("application/x-protobuf") || type.hasPrefix("application/protobuf") else {
             return (encoding, (.unsupportedMediaType, "\(type.isEmpty ? "no content type" : type) is not OTLP: send application/x-protobuf or application/json"))
         }
@@ -138,9 +142,9 @@ final class OTLPHTTPHandler: ChannelInboundHandler {
 
     /// Decodes the body and hands its invocations to the engine.
     private func answer() -> (HTTPResponseStatus, [UInt8]) {
-        switch receiver.traces(body, encoding) {
+        switch signal == .metrics ? receiver.metrics(body, encoding) : receiver.traces(body, encoding) {
         case .accepted(let rejected, let reason):
-            return (.ok, OTLPAnswer.success(rejected: rejected, reason: reason, encoding))
+            return (.ok, OTLPAnswer.success(rejected: rejected, reason: reason, encoding, signal: signal))
         case .invalid(let reason):
             return (.badRequest, OTLPAnswer.failure(httpStatus: 400, message: reason, encoding))
         case .busy:

@@ -51,6 +51,8 @@ public final class OTLPReceiver: Sendable {
     }
 
     private let mapping = Mutex(Mapping())
+    /// Each metric stream's last point (cumulative totals are differenced), for every transport.
+    private let streams: Mutex<OTLPMetricStreams>
     private let clock: @Sendable () -> Double
     private let timer = Mutex<RepeatedTask?>(nil)
 
@@ -58,6 +60,7 @@ public final class OTLPReceiver: Sendable {
         self.sink = sink
         self.stats = stats
         self.clock = clock
+        streams = Mutex(OTLPMetricStreams(startedAt: clock()))
         stats.otlp { _ in }
     }
 
@@ -107,6 +110,46 @@ public final class OTLPReceiver: Sendable {
         return .accepted(rejected: decoded.rejected, reason: decoded.firstRejection)
     }
 
+    /// One metrics export: decoded, differenced per stream, mapped to events and delivered.
+    public func metrics(_ body: [UInt8], _ encoding: Encoding) -> Outcome {
+        let export: OTLPMetricsExport
+        do {
+            export = encoding == .json ? try OTLPMetrics.export(json: body) : try OTLPProtobuf.metrics(body)
+        } catch {
+            stats.record(0, lines: 1, events: 0, bytes: body.count, malformed: [
+                MalformedLine(connection: 0, origin: "otlp", reason: error.reason,
+                              excerpt: encoding == .json ? body.withUnsafeBytes { TerminalSafe.excerpt($0) } : "\(body.count) bytes of protobuf"),
+            ])
+            return .invalid(error.reason)
+        }
+        let now = clock()
+        // Mapped under the lock; when the engine has no room for the events the streams are put
+        // back as they were, so the exporter's retry is differenced the same way and nothing is lost.
+        let result = streams.withLock { s -> (OTLPMetrics.Decoded, (Int, Int))? in
+            let before = s
+            let d = OTLPMetrics.map(export, streams: &s)
+            guard sink.hasRoom(for: d.events.count) else {
+                s = before
+                return nil
+            }
+            if !d.events.isEmpty { sink.deliver(WireEventBatch(receivedAt: now, events: d.events)) }
+            return (d, (s.baselines, s.count))
+        }
+        guard let (decoded, (baselines, count)) = result else {
+            stats.otlp { $0.busy += 1 }
+            return .busy
+        }
+        stats.otlp { o in
+            o.metricExports += 1
+            o.points += export.points
+            o.pointsSkipped += decoded.skipped
+            (o.baselines, o.streams) = (baselines, count)
+        }
+        let malformed = decoded.firstRejection.map { [MalformedLine(connection: 0, origin: "otlp", reason: $0, excerpt: "")] } ?? []
+        stats.record(0, lines: export.points, events: decoded.events.count, bytes: body.count, malformed: malformed)
+        return .accepted(rejected: decoded.rejected, reason: decoded.firstRejection)
+    }
+
     /// Delivers held invocations whose route arrived or whose wait is over (`all`: every one, at exit).
     public func releaseHeld(all: Bool = false) {
         let now = clock()
@@ -121,16 +164,19 @@ public final class OTLPReceiver: Sendable {
     }
 }
 
+/// What an OTLP export carries.
+public enum OTLPSignal: Sendable { case traces, metrics }
+
 /// The bodies OTLP answers with, in JSON or protobuf as the request came.
 package enum OTLPAnswer {
     /// `Export*ServiceResponse`: empty on full success, else `partial_success` (field 1) with the
     /// rejected count (field 1) and the message (field 2).
-    static func success(rejected: Int, reason: String?, _ encoding: OTLPReceiver.Encoding) -> [UInt8] {
+    static func success(rejected: Int, reason: String?, _ encoding: OTLPReceiver.Encoding, signal: OTLPSignal = .traces) -> [UInt8] {
         switch encoding {
         case .json:
             guard rejected > 0 else { return Array("{}".utf8) }
             var w = JSONObjectWriter()
-            w.number("rejectedSpans", Double(rejected))
+            w.number(signal == .traces ? "rejectedSpans" : "rejectedDataPoints", Double(rejected))
             w.string("errorMessage", reason ?? "")
             return Array(("{\"partialSuccess\":" + w.finish() + "}").utf8)
         case .protobuf:

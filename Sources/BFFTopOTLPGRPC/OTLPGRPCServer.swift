@@ -7,12 +7,13 @@ import NIOPosix
 import Synchronization
 
 /// OTLP/gRPC receiver (`--otlp-grpc ADDR`): `opentelemetry.proto.collector.trace.v1.TraceService/Export`
+/// and `…metrics.v1.MetricsService/Export`
 /// over HTTP/2 (grpc-swift-2 with its NIO transport), on `HOST:PORT` or a private Unix socket (the
 /// Collector's `otlp` exporter sends to `unix:///path`). Messages arrive as bytes and are read by
 /// the same decoder as OTLP/HTTP protobuf bodies; gzip-compressed messages are inflated by the
 /// transport. Answers: the response (with `partial_success` when spans were rejected),
 /// INVALID_ARGUMENT for bytes that are not an export, RESOURCE_EXHAUSTED past the size limit,
-/// UNAVAILABLE when the engine is behind (clients retry), UNIMPLEMENTED for metrics and logs.
+/// UNAVAILABLE when the engine is behind (clients retry), UNIMPLEMENTED for logs.
 public final class OTLPGRPCServer: Sendable {
     public let address: String
     private let server: GRPCServer<HTTP2ServerTransport.Posix>
@@ -47,7 +48,8 @@ public final class OTLPGRPCServer: Sendable {
             address = .unixDomainSocket(path: s.stagingPath)
         }
         let transport = HTTP2ServerTransport.Posix(address: address, transportSecurity: .plaintext, config: config, eventLoopGroup: group)
-        let server = GRPCServer(transport: transport, services: [OTLPTraceService(receiver: receiver)])
+        let server = GRPCServer(transport: transport, services: [OTLPExportService(receiver: receiver, signal: .traces),
+                                                                 OTLPExportService(receiver: receiver, signal: .metrics)])
         let failure = Mutex<String?>(nil)
         let task = Task {
             do { try await server.serve() } catch { failure.withLock { $0 = "\(error)" } }
@@ -81,22 +83,26 @@ public final class OTLPGRPCServer: Sendable {
     }
 }
 
-/// The trace service, registered by hand: its messages are bytes for bfftop's own decoder, so no
-/// generated stubs (and no swift-protobuf) sit on the ingest path.
-struct OTLPTraceService: RegistrableRPCService {
+/// The trace and metrics services, registered by hand: their messages are bytes for bfftop's own
+/// decoders, so no generated stubs (and no swift-protobuf) sit on the ingest path.
+struct OTLPExportService: RegistrableRPCService {
     let receiver: OTLPReceiver
+    let signal: OTLPSignal
 
-    static let export = MethodDescriptor(fullyQualifiedService: "opentelemetry.proto.collector.trace.v1.TraceService", method: "Export")
+    var method: MethodDescriptor {
+        MethodDescriptor(fullyQualifiedService: signal == .traces ? "opentelemetry.proto.collector.trace.v1.TraceService"
+                             : "opentelemetry.proto.collector.metrics.v1.MetricsService", method: "Export")
+    }
 
     func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
-        router.registerHandler(forMethod: Self.export, deserializer: RawBytes(), serializer: RawBytes()) { request, _ in
+        router.registerHandler(forMethod: method, deserializer: RawBytes(), serializer: RawBytes()) { [receiver, signal] request, _ in
             var body: [UInt8]?
             for try await message in request.messages {
                 guard body == nil else { throw RPCError(code: .invalidArgument, message: "Export is unary: one request message") }
                 body = message
             }
             guard let bytes = body else { throw RPCError(code: .invalidArgument, message: "no request message") }
-            switch receiver.traces(bytes, .protobuf) {
+            switch signal == .traces ? receiver.traces(bytes, .protobuf) : receiver.metrics(bytes, .protobuf) {
             case .accepted(let rejected, let reason):
                 let answer = OTLPAnswer.partialSuccess(rejected: rejected, reason: reason)
                 return StreamingServerResponse(single: ServerResponse(message: answer))

@@ -56,7 +56,7 @@ public enum OTLPKey: Int, CaseIterable, Sendable {
     case httpRoute, httpRequestMethod, httpMethod, httpResponseStatusCode, httpStatusCode
     case graphqlOperationName, graphqlOperationType
     case faasName, faasColdstart, faasMaxMemory, faasInvocationID, faasInvokedName
-    case serviceName
+    case serviceName, errorType
 
     public var name: String { staticName.description }
 
@@ -66,7 +66,7 @@ public enum OTLPKey: Int, CaseIterable, Sendable {
         let candidate: OTLPKey
         switch bytes.count {
         case 9: candidate = .faasName
-        case 10: candidate = .httpRoute
+        case 10: candidate = bytes[0] == UInt8(ascii: "h") ? .httpRoute : .errorType
         case 11: candidate = .httpMethod
         case 12: candidate = .serviceName
         case 14: candidate = .faasColdstart
@@ -99,6 +99,7 @@ public enum OTLPKey: Int, CaseIterable, Sendable {
         case .faasInvocationID: "faas.invocation_id"
         case .faasInvokedName: "faas.invoked_name"
         case .serviceName: "service.name"
+        case .errorType: "error.type"
         }
     }
 }
@@ -107,7 +108,7 @@ public enum OTLPKey: Int, CaseIterable, Sendable {
 /// array allocated per span.
 public struct OTLPAttributes: Sendable {
     private var httpRoute, requestMethod, method, responseStatus, status, operationName, operationType: OTLPValue?
-    private var faasName, coldstart, maxMemory, invocationID, invokedName, service: OTLPValue?
+    private var faasName, coldstart, maxMemory, invocationID, invokedName, service, errorType: OTLPValue?
     public init() {}
 
     public subscript(key: OTLPKey) -> OTLPValue? {
@@ -126,6 +127,7 @@ public struct OTLPAttributes: Sendable {
             case .faasInvocationID: invocationID
             case .faasInvokedName: invokedName
             case .serviceName: service
+            case .errorType: errorType
             }
         }
         set {
@@ -143,6 +145,7 @@ public struct OTLPAttributes: Sendable {
             case .faasInvocationID: invocationID = newValue
             case .faasInvokedName: invokedName = newValue
             case .serviceName: service = newValue
+            case .errorType: errorType = newValue
             }
         }
     }
@@ -151,7 +154,7 @@ public struct OTLPAttributes: Sendable {
     public var isEmpty: Bool {
         httpRoute == nil && requestMethod == nil && method == nil && responseStatus == nil && status == nil && operationName == nil
             && operationType == nil && faasName == nil && coldstart == nil && maxMemory == nil && invocationID == nil && invokedName == nil
-            && service == nil
+            && service == nil && errorType == nil
     }
 
     public func string(_ k: OTLPKey) -> String? {

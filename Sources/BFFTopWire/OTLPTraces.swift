@@ -210,7 +210,8 @@ public enum OTLPTraces {
             } else {
                 let s = try c.decode(String.self)
                 value = ["SPAN_KIND_INTERNAL": 1, "SPAN_KIND_SERVER": 2, "SPAN_KIND_CLIENT": 3, "SPAN_KIND_PRODUCER": 4, "SPAN_KIND_CONSUMER": 5,
-                         "STATUS_CODE_OK": 1, "STATUS_CODE_ERROR": 2][s] ?? 0
+                         "STATUS_CODE_OK": 1, "STATUS_CODE_ERROR": 2,
+                         "AGGREGATION_TEMPORALITY_DELTA": 1, "AGGREGATION_TEMPORALITY_CUMULATIVE": 2][s] ?? 0
             }
         }
     }

@@ -33,7 +33,10 @@ enum HeaderView {
             }
             if let o = f.ingest.otlp {
                 // Spans taken; those waiting for their route; exports refused while the engine was behind.
-                var text = "otlp \(Format.count(Double(o.spans))) spans"
+                var parts: [String] = []
+                if o.spans > 0 || o.points == 0 { parts.append("\(Format.count(Double(o.spans))) spans") }
+                if o.points > 0 { parts.append("\(Format.count(Double(o.points))) points") }
+                var text = "otlp " + parts.joined(separator: ", ")
                 if o.held > 0 { text += ", \(Format.count(Double(o.held))) held" }
                 if o.busy > 0 { text += ", \(Format.count(Double(o.busy))) busy" }
                 segs.append(Segment(text: text, role: o.busy > 0 ? .warn : .text, priority: 3))
