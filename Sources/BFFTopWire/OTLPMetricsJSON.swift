@@ -50,10 +50,10 @@ extension OTLPMetrics {
     static func identity(_ kv: [OTLPTraces.KeyValue]) -> UInt64 {
         var h = OTLPIdentity.seed
         for k in kv {
-            OTLPIdentity.mix(&h, k.key)
+            OTLPIdentity.mix(&h, k.key ?? "")
             let v = k.value
             OTLPIdentity.mix(&h, v?.stringValue ?? v?.boolValue.map { "\($0)" } ?? v?.intValue?.raw.map { "\($0)" }
-                ?? v?.doubleValue.map { "\($0)" } ?? "")
+                ?? v?.doubleValue.map { "\($0.value)" } ?? "")
         }
         return h
     }
@@ -82,13 +82,13 @@ extension OTLPMetrics {
         var attributes: [OTLPTraces.KeyValue]?
         var startTimeUnixNano: OTLPTraces.UInt64Value?
         var timeUnixNano: OTLPTraces.UInt64Value?
-        var asDouble: Double?
+        var asDouble: OTLPTraces.DoubleValue?
         var asInt: OTLPTraces.Int64Value?
         var flags: UInt32?
 
         var point: OTLPMetricPoint {
             var p = OTLPMetricPoint.common(attributes, startTimeUnixNano, timeUnixNano, flags)
-            p.value = asDouble ?? asInt?.raw.map(Double.init)
+            p.value = asDouble?.value ?? asInt?.raw.map(Double.init)
             return p
         }
     }
@@ -98,18 +98,18 @@ extension OTLPMetrics {
         var startTimeUnixNano: OTLPTraces.UInt64Value?
         var timeUnixNano: OTLPTraces.UInt64Value?
         var count: OTLPTraces.UInt64Value?
-        var sum: Double?
+        var sum: OTLPTraces.DoubleValue?
         var bucketCounts: [OTLPTraces.UInt64Value]?
-        var explicitBounds: [Double]?
+        var explicitBounds: [OTLPTraces.DoubleValue]?
         var flags: UInt32?
-        var min: Double?
-        var max: Double?
+        var min: OTLPTraces.DoubleValue?
+        var max: OTLPTraces.DoubleValue?
 
         var point: OTLPMetricPoint {
             var p = OTLPMetricPoint.common(attributes, startTimeUnixNano, timeUnixNano, flags)
-            (p.count, p.sum, p.min, p.max) = (count?.raw ?? 0, sum, min, max)
+            (p.count, p.sum, p.min, p.max) = (count?.raw ?? 0, sum?.value, min?.value, max?.value)
             for c in bucketCounts ?? [] { p.appendBucket(c.raw ?? 0) }
-            for b in explicitBounds ?? [] { p.appendBound(b) }
+            for b in explicitBounds ?? [] { p.appendBound(b.value) }
             return p
         }
     }
@@ -124,18 +124,18 @@ extension OTLPMetrics {
         var startTimeUnixNano: OTLPTraces.UInt64Value?
         var timeUnixNano: OTLPTraces.UInt64Value?
         var count: OTLPTraces.UInt64Value?
-        var sum: Double?
+        var sum: OTLPTraces.DoubleValue?
         var scale: Int32?
         var zeroCount: OTLPTraces.UInt64Value?
         var positive: Buckets?
         var negative: Buckets?
         var flags: UInt32?
-        var min: Double?
-        var max: Double?
+        var min: OTLPTraces.DoubleValue?
+        var max: OTLPTraces.DoubleValue?
 
         var point: OTLPMetricPoint {
             var p = OTLPMetricPoint.common(attributes, startTimeUnixNano, timeUnixNano, flags)
-            (p.count, p.sum, p.min, p.max, p.scale, p.zeroCount) = (count?.raw ?? 0, sum, min, max, scale ?? 0, zeroCount?.raw ?? 0)
+            (p.count, p.sum, p.min, p.max, p.scale, p.zeroCount) = (count?.raw ?? 0, sum?.value, min?.value, max?.value, scale ?? 0, zeroCount?.raw ?? 0)
             p.positiveOffset = positive?.offset ?? 0
             for c in positive?.bucketCounts ?? [] { OTLPMetricPoint.append(c.raw ?? 0, to: &p.positive, tooMany: &p.tooManyBuckets) }
             p.negativeCount = (negative?.bucketCounts ?? []).reduce(0) { $0 &+ ($1.raw ?? 0) }

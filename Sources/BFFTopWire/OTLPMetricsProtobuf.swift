@@ -54,7 +54,8 @@ extension OTLPProtobuf {
             }
         }
         guard let data else { return nil }
-        guard let n = name, let known = OTLPMetricName.match(r.slice(n)) else {
+        // Summaries (and metrics bfftop does not map) are only counted.
+        guard data.field != 11, let n = name, let known = OTLPMetricName.match(r.slice(n)) else {
             points += try countPoints(r.message(data.range))
             return nil
         }
@@ -64,15 +65,13 @@ extension OTLPProtobuf {
         case 5: .gauge
         case 7: .sum
         case 9: .histogram
-        case 10: .exponentialHistogram
-        default: .other
+        default: .exponentialHistogram
         }
         var d = r.message(data.range)
         while let (field, wire) = try d.nextTag() {
             switch (field, wire) {
             case (1, .lengthDelimited):
                 points += 1
-                guard metric.kind != .other else { try d.skip(wire); continue }  // summaries: not read
                 let body = d.message(try d.lengthDelimited())
                 metric.points.append(try metric.kind == .histogram ? histogramPoint(body)
                     : metric.kind == .exponentialHistogram ? exponentialPoint(body) : numberPoint(body))

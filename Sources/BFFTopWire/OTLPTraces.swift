@@ -190,14 +190,39 @@ public enum OTLPTraces {
         var message: String?
     }
     struct KeyValue: Decodable {
-        var key: String
+        /// Absent when empty (protobuf's JSON mapping leaves default values out).
+        var key: String?
         var value: AnyValue?
     }
     struct AnyValue: Decodable {
         var stringValue: String?
         var boolValue: Bool?
         var intValue: Int64Value?
-        var doubleValue: Double?
+        var doubleValue: DoubleValue?
+    }
+
+    /// A double as protobuf's JSON mapping writes it: a number, or "NaN", "Infinity", "-Infinity"
+    /// (or a number in a string).
+    struct DoubleValue: Decodable {
+        var value: Double
+        init(from decoder: Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let d = try? c.decode(Double.self) {
+                value = d
+                return
+            }
+            let s = try c.decode(String.self)
+            switch s {
+            case "NaN": value = .nan
+            case "Infinity": value = .infinity
+            case "-Infinity": value = -.infinity
+            default:
+                guard let d = Double(s) else {
+                    throw DecodingError.dataCorruptedError(in: c, debugDescription: "\"\(s.prefix(40))\" is not a number")
+                }
+                value = d
+            }
+        }
     }
 
     /// An enum as OTLP JSON writes it (an integer), or by name as some exporters do.
@@ -253,13 +278,13 @@ extension OTLPAttributes {
     init(_ kv: [OTLPTraces.KeyValue]) {
         self.init()
         for k in kv {
-            var key = k.key
+            var key = k.key ?? ""
             guard let key = key.withUTF8({ OTLPKey.match(UnsafeRawBufferPointer($0)) }),
                   let v = k.value else { continue }
             if let s = v.stringValue { self[key] = .string(s) }
             else if let b = v.boolValue { self[key] = .bool(b) }
             else if let i = v.intValue?.raw { self[key] = .int(i) }
-            else if let d = v.doubleValue { self[key] = .double(d) }
+            else if let d = v.doubleValue?.value { self[key] = .double(d) }
         }
     }
 }

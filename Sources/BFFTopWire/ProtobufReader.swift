@@ -7,12 +7,16 @@
 /// depth is the depth of the schema the caller follows, not of the input.
 struct ProtobufReader {
     enum WireType: UInt8 {
-        case varint = 0, fixed64 = 1, lengthDelimited = 2, fixed32 = 5
+        /// Groups (3, 4) are proto2's; OTLP has none, but a parser must skip them as unknown
+        /// fields, as swift-protobuf does.
+        case varint = 0, fixed64 = 1, lengthDelimited = 2, startGroup = 3, endGroup = 4, fixed32 = 5
     }
 
     let bytes: UnsafeRawBufferPointer
     private(set) var offset: Int
     let end: Int
+    /// The field number of the last tag read (a group ends with its own number).
+    private var lastField: UInt64 = 0
 
     init(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
@@ -37,10 +41,12 @@ struct ProtobufReader {
         let at = offset
         let tag = try varint()
         guard let wire = WireType(rawValue: UInt8(tag & 7)) else {
-            throw DecodeError("protobuf: wire type \(tag & 7) is not one OTLP uses", at: at)
+            throw DecodeError("protobuf: wire type \(tag & 7) is not one protobuf has", at: at)
         }
         let field = tag >> 3
         guard field > 0 else { throw DecodeError("protobuf: field number 0", at: at) }
+        guard wire != .endGroup else { throw DecodeError("protobuf: a group ends that did not start", at: at) }
+        lastField = field
         return (field, wire)
     }
 
@@ -88,6 +94,32 @@ struct ProtobufReader {
         case .fixed64: _ = try fixed64()
         case .fixed32: _ = try fixed32()
         case .lengthDelimited: _ = try lengthDelimited()
+        case .startGroup: try skipGroup(lastField)
+        case .endGroup: throw DecodeError("protobuf: a group ends that did not start", at: offset)
+        }
+    }
+
+    /// Everything up to the end of group `field`, nested groups too (without recursion; as deep
+    /// as swift-protobuf allows).
+    private mutating func skipGroup(_ field: UInt64) throws(DecodeError) {
+        var open: [UInt64] = [field]
+        while let top = open.last {
+            guard offset < end else { throw DecodeError("protobuf: a group runs past the end", at: offset) }
+            let at = offset
+            let tag = try varint()
+            guard let wire = WireType(rawValue: UInt8(tag & 7)), tag >> 3 > 0 else {
+                throw DecodeError("protobuf: a bad tag in a group", at: at)
+            }
+            switch wire {
+            case .startGroup:
+                guard open.count < 100 else { throw DecodeError("protobuf: groups nested deeper than 100", at: at) }
+                open.append(tag >> 3)
+            case .endGroup:
+                guard tag >> 3 == top else { throw DecodeError("protobuf: a group ends with another's number", at: at) }
+                open.removeLast()
+            default:
+                try skip(wire)
+            }
         }
     }
 
