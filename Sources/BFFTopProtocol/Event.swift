@@ -106,9 +106,10 @@ public struct Invocation: Sendable, Equatable {
     public var test: Bool
     /// Its place in a distributed trace, when the emitter says (request waterfalls).
     public var span: SpanContext?
-    /// How many invocations alike this stands for (a histogram bucket's count from OTLP metrics):
-    /// 1 … `WireLimits.maxCount`. Counted, timed and priced that many times; not in concurrency.
-    public var count: Int = 1
+    /// How many invocations alike this stands for when it comes from an aggregate (a histogram
+    /// bucket of OTLP metrics): 1 … `WireLimits.maxCount`, counted, timed and priced that many
+    /// times, and never in concurrency (their start times are not known). nil: one invocation, seen.
+    public var count: Int?
 
     public init(
         ts: Double, service: String? = nil, endpoint: String, kind: EndpointKind = .route,

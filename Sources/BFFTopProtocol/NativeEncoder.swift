@@ -30,7 +30,7 @@ public enum NativeEncoder {
                 w.string("span_id", span.spanHex)
                 w.optionalString("parent_span_id", span.parentHex)
             }
-            if i.count != 1 { w.number("count", Double(i.count)) }
+            if let n = i.count { w.number("count", Double(n)) }
         case .start(let s):
             w.string("type", "start")
             w.fixed("ts", s.ts)

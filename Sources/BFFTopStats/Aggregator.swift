@@ -82,10 +82,10 @@ public final class Aggregator {
                 inv, receivedAt: receivedAt, pricing: endpoints[Int(id)].pricing, cost: config.cost, maxClockSkew: config.maxClockSkew)
             var parentID: Int32?
             if let parent = inv.parent, parent != inv.endpoint { parentID = endpointID(parent, kind: .route) }
-            if inv.count > 1 {
+            if let n = inv.count {
                 // Many alike (a histogram bucket): counted, timed and priced that many times at once.
                 if p.time < dataStart ?? .infinity { dataStart = p.time }
-                if endpoints[Int(id)].recordMany(p, count: inv.count, parentID: parentID, service: inv.service, refused: &refusedAtFlush) {
+                if endpoints[Int(id)].recordMany(p, count: n, parentID: parentID, service: inv.service, refused: &refusedAtFlush) {
                     aggregated += 1
                 } else {
                     lost.tooOld += 1

@@ -283,7 +283,7 @@ private struct Fields {
         } else if parentSpanID != nil {
             throw DecodeError("field \"parent_span_id\" needs \"span_id\" (this invocation's own span)")
         }
-        var many = 1
+        var many: Int?
         if let count {
             guard let n = WireLimits.integer(count, in: 1...WireLimits.maxCount) else {
                 throw DecodeError("field \"count\" must be a whole number 1 … 1e9 for an invocation (how many alike), got \(formatNumber(count))")

@@ -88,9 +88,7 @@ public struct RecordingFastDecoder: Sendable {
             }
             return true
         case (4, 0x7473_6574): return v.bool(&f.test)  // test
-        case (5, 0x74_6E75_6F63):  // count: an invocation standing for several is the general decoder's
-            var n: Double?
-            return v.number(&n) && (n == nil || n == 1)
+        case (5, 0x74_6E75_6F63): return v.isNull  // count: an invocation standing for several is the general decoder's
         case (5, 0x65_756C_6176), (5, 0x74_696D_696C):  // value, limit
             var ignored: Double?
             return v.number(&ignored)

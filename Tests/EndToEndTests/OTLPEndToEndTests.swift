@@ -236,4 +236,70 @@ import Testing
         usleep(300_000)
         #expect(access(grpcSock, F_OK) != 0, "the gRPC socket file is removed on quit")
     }
+    /// Metrics from the real Python SDK (`scripts/otel-fleet --signal metrics`): cumulative histograms
+    /// and counters exported every half second, differenced per stream. Counts, errors and cold starts
+    /// are exact; p99 is within the stated bound: inside the explicit bucket that holds the true p99
+    /// (±1 % for the sketch), or within 3 % with exponential buckets (base^½ at the SDK's scale 5, and
+    /// the sketch's 1 %). Metric-fed requests have no start times: no concurrency is made up for them.
+    func expectMetricsMatch(_ sock: String, _ truthFile: String, hosts: Int, requests: Int, exponential: Bool) throws {
+        let eps = try waitForSnapshot(sock) {
+            ($0["POST /graphql"]?["count"] as? Int) == hosts * requests && ($0["slots-query"]?["count"] as? Int) == hosts * requests
+        }
+        var truth: [String: [(ms: Double, error: Bool, cold: Bool)]] = [:]
+        for line in try String(contentsOfFile: truthFile, encoding: .utf8).split(separator: "\n") {
+            guard let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let e = o["endpoint"] as? String else { continue }
+            truth[e, default: []].append((o["ms"] as? Double ?? -1, o["error"] as? Bool ?? false, o["cold"] as? Bool ?? false))
+        }
+        let bounds = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10].map { $0 * 1000 }
+        for (name, t) in truth {
+            let e = eps[name] ?? [:]
+            #expect(e["count"] as? Int == t.count, "\(name): count \(e["count"] ?? "none") vs \(t.count)")
+            #expect(e["errors"] as? Int == t.filter(\.error).count, "\(name): errors \(e["errors"] ?? "none")")
+            #expect(e["cold_starts"] as? Int == t.filter(\.cold).count, "\(name): cold starts \(e["cold_starts"] ?? "none")")
+            #expect(e["concurrency_peak"] as? Double == 0, "\(name): no concurrency made up from histograms")
+            let sorted = t.map(\.ms).sorted()
+            let p99 = sorted[Int((0.99 * Double(sorted.count)).rounded(.up)) - 1]
+            let shown = e["p99_ms"] as? Double ?? -1
+            if exponential {
+                #expect(abs(shown - p99) <= 0.03 * p99, "\(name): p99 \(shown) vs the truth's \(p99)")
+            } else {
+                let hi = bounds.first { $0 >= p99 } ?? .infinity, lo = bounds.last { $0 < p99 } ?? 0
+                #expect(shown >= lo * 0.99 && shown <= hi * 1.01, "\(name): p99 \(shown) outside the bucket (\(lo), \(hi)] of the truth's \(p99)")
+            }
+        }
+    }
+
+    @Test func pythonSDKMetricsOverHTTPProtobufInExplicitBuckets() throws {
+        try requireTools()
+        try requireSDK()
+        let id = "\(getpid())"
+        let sock = "/tmp/bfftop-e2e-\(id)-mh.sock", truthFile = "/tmp/bfftop-e2e-\(id)-mh.ndjson"
+        let port = 20_000 + Int((getpid() + 11) % 20_000)
+        defer { unlink(truthFile) }
+        let tmux = TmuxDriver(name: "otlp-metrics-http")
+        defer { tmux.stop(killing: sock) }
+        try tmux.start("\(bin) watch --socket \(sock) --otlp-http 127.0.0.1:\(port) --refresh 0.2; sleep 10", width: 120, height: 30)
+        #expect(tmux.waitFor { $0.contains("Waiting for events") }.ok)
+        let sent = try shell("python3 \(Self.fleet) --signal metrics --histogram explicit --protocol http/protobuf --compression gzip --endpoint http://127.0.0.1:\(port) --hosts 3 --requests 200 --truth \(truthFile)")
+        #expect(sent.status == 0 && sent.output.contains("sent 1200 measurements"), "\(sent.output)")
+        try expectMetricsMatch(sock, truthFile, hosts: 3, requests: 200, exponential: false)
+        let counters = try otlpCounters(sock)
+        #expect(counters["points_skipped"] == 0 && counters["baselines"] == 0 && (counters["metric_exports"] ?? 0) >= 6, "\(counters)")
+        #expect(tmux.waitFor { $0.contains("points") }.ok, "the header counts metric points")
+    }
+
+    @Test func pythonSDKMetricsOverGRPCInExponentialBuckets() throws {
+        try requireTools()
+        try requireSDK()
+        let id = "\(getpid())"
+        let sock = "/tmp/bfftop-e2e-\(id)-mg.sock", grpcSock = "/tmp/bfftop-e2e-\(id)-mg-grpc.sock", truthFile = "/tmp/bfftop-e2e-\(id)-mg.ndjson"
+        defer { unlink(truthFile) }
+        let tmux = TmuxDriver(name: "otlp-metrics-grpc")
+        defer { tmux.stop(killing: sock) }
+        try tmux.start("\(bin) watch --socket \(sock) --otlp-grpc unix:\(grpcSock) --refresh 0.2; sleep 10", width: 120, height: 30)
+        #expect(tmux.waitFor { $0.contains("Waiting for events") }.ok)
+        let sent = try shell("python3 \(Self.fleet) --signal metrics --histogram exponential --protocol grpc --endpoint unix://\(grpcSock) --hosts 2 --requests 300 --truth \(truthFile)")
+        #expect(sent.status == 0 && sent.output.contains("sent 1200 measurements"), "\(sent.output)")
+        try expectMetricsMatch(sock, truthFile, hosts: 2, requests: 300, exponential: true)
+    }
 }
