@@ -28,6 +28,14 @@ struct ReplayBatch: Sendable {
 
     var count: Int { packed.count + general.count }
 
+    /// Lines the general decoder reads (failures with messages, spans, other formats) cost tens of
+    /// times a packed one: a batch holds at most this many, so it is handed over, and a stop seen,
+    /// within milliseconds whatever the recording holds.
+    static let generalLimit = 1_024
+
+    /// `limit` events, or `generalLimit` general ones.
+    func isFull(_ limit: Int) -> Bool { count >= limit || general.count >= Self.generalLimit }
+
     mutating func append(_ item: RecordingStream.Item) { general.append((count, item)) }
 
     mutating func removeAll() {

@@ -254,12 +254,12 @@ final class RecordingStream {
     /// events; false at the end of the file. One loop over the buffer, not a call per line.
     private func decodeLines(_ i: Int, limit: Int, path: inout FastPath, into batch: inout ReplayBatch) -> Bool {
         let reader = readers[i]
-        while batch.count < limit {
+        while !batch.isFull(limit) {
             let more = reader.completeLines { region in
                 guard let base = region.baseAddress else { return 0 }
                 var p = base
                 let end = base + region.count
-                while p < end, batch.count < limit {
+                while p < end, !batch.isFull(limit) {
                     // Every line in the region ends in a newline.
                     let nl = UnsafeRawPointer(memchr(p, 0x0A, end - p) ?? UnsafeMutableRawPointer(mutating: end - 1))
                     let line = UnsafeRawBufferPointer(start: p, count: nl - p)
@@ -323,7 +323,7 @@ final class RecordingStream {
             while cursors[0].move(from: lookahead[0], into: &batch) {}
             return withFastPath { path in decodeLines(0, limit: limit, path: &path, into: &batch) }
         }
-        while batch.count < limit {
+        while !batch.isFull(limit) {
             var best = -1
             var bestTime = Double.infinity
             for i in readers.indices {

@@ -30,6 +30,7 @@ public enum FuzzTargets {
         FuzzTarget("engine", EngineFuzz.engine),
         FuzzTarget("otlp-json", OTLPFuzz.traces),
         FuzzTarget("otlp-protobuf", OTLPFuzz.protobuf),
+        FuzzTarget("otlp-metrics", OTLPFuzz.metrics),
     ]
 
     public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }

@@ -40,4 +40,29 @@ enum OTLPFuzz {
             return error.reason.isEmpty ? ["refused without a reason"] : []
         }
     }
+
+    /// An OTLP metrics export, protobuf or (first byte `{`) JSON: read or refused with a reason,
+    /// never a trap; through a tiny stream table (4 streams), twice (the second time differenced
+    /// against the first), every event within the limits and the export's events within their bound.
+    @Sendable static func metrics(_ bytes: UnsafeRawBufferPointer) -> [String] {
+        let export: OTLPMetricsExport
+        do {
+            export = bytes.first == UInt8(ascii: "{") ? try OTLPMetrics.export(json: Array(bytes)) : try OTLPProtobuf.metrics(bytes)
+        } catch {
+            return error.reason.isEmpty ? ["refused without a reason"] : []
+        }
+        var out: [String] = []
+        var streams = OTLPMetricStreams(startedAt: 1_700_000_000, capacity: 4)
+        for _ in 0..<2 {
+            let d = OTLPMetrics.map(export, streams: &streams)
+            out += d.events.flatMap(limitViolations)
+            for case .invocation(let i) in d.events where !(1...WireLimits.maxCount).contains(i.count ?? 0) {
+                out.append("an invocation standing for \(i.count.map(String.init) ?? "none")")
+            }
+            if d.rejected > 0, d.firstRejection == nil { out.append("\(d.rejected) points rejected without a reason") }
+            if d.events.count > OTLPMetrics.maxEvents + OTLPMetricPoint.maxBuckets * 60 { out.append("\(d.events.count) events from one export") }
+            if streams.count > streams.capacity { out.append("\(streams.count) streams kept") }
+        }
+        return out
+    }
 }

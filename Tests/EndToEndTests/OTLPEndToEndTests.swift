@@ -87,11 +87,26 @@ import Testing
         #expect(proto.output == "400 application/x-protobuf", "protobuf errors are answered in protobuf: \(proto.output)")
         #expect(try post("-H 'content-type: application/json' --data-binary '{\"resourceSpans\":5}'").hasSuffix(" 400"))
         #expect(try post("-H 'content-type: application/json' -H 'content-length: 99999999' --data-binary x").hasSuffix(" 413"))
-        #expect(try post("-H 'content-type: application/json' --data-binary '{}'", path: "/v1/metrics").hasSuffix(" 404"))
+        #expect(try post("-H 'content-type: application/json' --data-binary '{}'", path: "/v1/logs").hasSuffix(" 404"))
+        // Metrics by OTLP's JSON rules (int64 as strings, integer enums): a delta histogram of GET /api/feed,
+        // 5 requests in the (0.05, 0.1] s bucket; a second point whose counts do not match its bounds is rejected.
+        let now = Int(Date().timeIntervalSince1970)
+        let point = { (status: Int, counts: String) in
+            #"{"attributes":[{"key":"http.route","value":{"stringValue":"/api/feed"}},{"key":"http.request.method","value":{"stringValue":"GET"}},{"key":"http.response.status_code","value":{"intValue":"\#(status)"}}],"startTimeUnixNano":"\#(now - 5)000000000","timeUnixNano":"\#(now)000000000","count":"5","bucketCounts":\#(counts),"explicitBounds":[0.05,0.1]}"#
+        }
+        let metrics = #"{"resourceMetrics":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"web-bff"}}]},"scopeMetrics":[{"metrics":[{"name":"http.server.request.duration","unit":"s","histogram":{"aggregationTemporality":1,"dataPoints":["#
+            + point(200, #"["0","5","0"]"#) + "," + point(201, #"["5"]"#) + "]}}]}]}]}"
+        try metrics.write(toFile: body + ".metrics", atomically: true, encoding: .utf8)
+        defer { unlink(body + ".metrics") }
+        let answer = try post("-H 'content-type: application/json' --data-binary @\(body).metrics", path: "/v1/metrics")
+        #expect(answer.hasPrefix(#"{"partialSuccess":{"rejectedDataPoints":1,"errorMessage":"http.server.request.duration: bucket counts do not match the bounds"}}"#)
+                && answer.hasSuffix(" 200"), "\(answer)")
         #expect(tmux.waitFor { $0.contains("query GetSlots") && $0.contains("slots-query") && $0.contains("POST /graphql") }.ok)
         let eps = try waitForSnapshot(sock) { ($0["slots-query"]?["count"] as? Int) == 2 }
         #expect(eps["POST /graphql"]?["max_ms"] as? Double == 120 && eps["query GetSlots"]?["max_ms"] as? Double == 100)
         #expect(eps["slots-query"]?["max_ms"] as? Double == 80 && eps["slots-query"]?["cold_starts"] as? Int == 2)
+        let feed = try waitForSnapshot(sock) { ($0["GET /api/feed"]?["count"] as? Int) == 5 }
+        #expect(feed["GET /api/feed"]?["p50_ms"] as? Double ?? 0 > 74 && feed["GET /api/feed"]?["p50_ms"] as? Double ?? 0 < 76, "the bucket's middle, 75 ms")
         tmux.keys("q")
     }
 
