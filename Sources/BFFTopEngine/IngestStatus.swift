@@ -73,6 +73,9 @@ public struct OTLPStatus: Sendable, Equatable {
     public var baselines = 0
     /// Metric streams differenced now.
     public var streams = 0
+    /// Log exports and their records.
+    public var logExports = 0
+    public var logRecords = 0
     public init() {}
 }
 

@@ -69,6 +69,7 @@ public enum SnapshotJSON {
             w.number("points_skipped", Double(o.pointsSkipped))
             w.number("streams", Double(o.streams))
             w.number("baselines", Double(o.baselines))
+            w.number("log_records", Double(o.logRecords))
             i.raw("otlp", w.finish())
         }
         var tr = JSONObjectWriter()

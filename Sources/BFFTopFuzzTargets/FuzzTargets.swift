@@ -31,6 +31,7 @@ public enum FuzzTargets {
         FuzzTarget("otlp-json", OTLPFuzz.traces),
         FuzzTarget("otlp-protobuf", OTLPFuzz.protobuf),
         FuzzTarget("otlp-metrics", OTLPFuzz.metrics),
+        FuzzTarget("otlp-logs", OTLPFuzz.logs),
     ]
 
     public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }

@@ -65,4 +65,22 @@ enum OTLPFuzz {
         }
         return out
     }
+
+    /// An OTLP logs export, protobuf or (first byte `{`) JSON: read or refused with a reason, never a
+    /// trap; every event within the limits; rejected records counted with a reason.
+    @Sendable static func logs(_ bytes: UnsafeRawBufferPointer) -> [String] {
+        let export: OTLPLogsExport
+        do {
+            export = bytes.first == UInt8(ascii: "{") ? try OTLPLogs.export(json: Array(bytes)) : try OTLPProtobuf.logs(bytes)
+        } catch {
+            return error.reason.isEmpty ? ["refused without a reason"] : []
+        }
+        var logs = OTLPLogs(capacity: 2)
+        let d = logs.map(export)
+        var out = d.events.flatMap(limitViolations)
+        if d.rejected > 0, d.firstRejection == nil { out.append("\(d.rejected) records rejected without a reason") }
+        if d.records != export.recordCount { out.append("\(d.records) records mapped of \(export.recordCount)") }
+        if logs.functions > 2 { out.append("\(logs.functions) decoders kept") }
+        return out
+    }
 }

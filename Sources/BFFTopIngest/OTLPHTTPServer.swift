@@ -86,7 +86,7 @@ final class OTLPHTTPHandler: ChannelInboundHandler {
             head = h
             body.removeAll(keepingCapacity: false)
             (encoding, refusal) = Self.check(h)
-            signal = h.uri.hasPrefix("/v1/metrics") ? .metrics : .traces
+            signal = h.uri.hasPrefix("/v1/metrics") ? .metrics : h.uri.hasPrefix("/v1/logs") ? .logs : .traces
             // Announced too big: answered now and the connection closed, without reading 20 MiB.
             if let r = refusal, r.0 == .payloadTooLarge {
                 respond(context, h, r.0, OTLPAnswer.failure(httpStatus: 413, message: r.1, encoding))
@@ -122,11 +122,12 @@ final class OTLPHTTPHandler: ChannelInboundHandler {
         let type = h.headers.first(name: "content-type")?.lowercased() ?? ""
         let encoding: OTLPReceiver.Encoding = type.hasPrefix("application/json") ? .json : .protobuf
         let path = h.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? h.uri
-        guard path == "/v1/traces" || path == "/v1/metrics" else {
-            return (encoding, (.notFound, path == "/v1/logs" ? "/v1/logs is not read yet: only /v1/traces and /v1/metrics" : "no such path: OTLP/HTTP goes to /v1/traces and /v1/metrics"))
+        guard path == "/v1/traces" || path == "/v1/metrics" || path == "/v1/logs" else {
+            return (encoding, (.notFound, "no such path: OTLP/HTTP goes to /v1/traces, /v1/metrics and /v1/logs"))
         }
         guard h.method == .POST else {
-            return (encoding, (.methodNotAllowed, path == "/v1/traces" ? "POST an ExportTraceServiceRequest" : "POST an ExportMetricsServiceRequest"))
+            return (encoding, (.methodNotAllowed, path == "/v1/traces" ? "POST an ExportTraceServiceRequest"
+                : path == "/v1/metrics" ? "POST an ExportMetricsServiceRequest" : "POST an ExportLogsServiceRequest"))
         }
         guard type.hasPrefix("application/json") || type.hasPrefix("application/x-protobuf") || type.hasPrefix("application/protobuf") else {
             return (encoding, (.unsupportedMediaType, "\(type.isEmpty ? "no content type" : type) is not OTLP: send application/x-protobuf or application/json"))
@@ -142,7 +143,12 @@ final class OTLPHTTPHandler: ChannelInboundHandler {
 
     /// Decodes the body and hands its invocations to the engine.
     private func answer() -> (HTTPResponseStatus, [UInt8]) {
-        switch signal == .metrics ? receiver.metrics(body, encoding) : receiver.traces(body, encoding) {
+        let outcome = switch signal {
+        case .traces: receiver.traces(body, encoding)
+        case .metrics: receiver.metrics(body, encoding)
+        case .logs: receiver.logs(body, encoding)
+        }
+        switch outcome {
         case .accepted(let rejected, let reason):
             return (.ok, OTLPAnswer.success(rejected: rejected, reason: reason, encoding, signal: signal))
         case .invalid(let reason):

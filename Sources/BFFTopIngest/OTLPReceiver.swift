@@ -53,6 +53,8 @@ public final class OTLPReceiver: Sendable {
     private let mapping = Mutex(Mapping())
     /// Each metric stream's last point (cumulative totals are differenced), for every transport.
     private let streams: Mutex<OTLPMetricStreams>
+    /// Each function's log decoder (a timeout line marks the REPORT after it), for every transport.
+    private let logDecoders = Mutex(OTLPLogs())
     private let clock: @Sendable () -> Double
     private let timer = Mutex<RepeatedTask?>(nil)
 
@@ -150,6 +152,38 @@ public final class OTLPReceiver: Sendable {
         return .accepted(rejected: decoded.rejected, reason: decoded.firstRejection)
     }
 
+    /// One logs export: each function's records through its log decoder, the invocations to the engine.
+    public func logs(_ body: [UInt8], _ encoding: Encoding) -> Outcome {
+        let export: OTLPLogsExport
+        do {
+            export = encoding == .json ? try OTLPLogs.export(json: body) : try OTLPProtobuf.logs(body)
+        } catch {
+            stats.record(0, lines: 1, events: 0, bytes: body.count, malformed: [
+                MalformedLine(connection: 0, origin: "otlp", reason: error.reason,
+                              excerpt: encoding == .json ? body.withUnsafeBytes { TerminalSafe.excerpt($0) } : "\(body.count) bytes of protobuf"),
+            ])
+            return .invalid(error.reason)
+        }
+        // A record gives at most a few events: room for them is asked before the decoders' state moves.
+        guard sink.hasRoom(for: export.recordCount) else {
+            stats.otlp { $0.busy += 1 }
+            return .busy
+        }
+        let now = clock()
+        let decoded = logDecoders.withLock { l in
+            let d = l.map(export)
+            if !d.events.isEmpty { sink.deliver(WireEventBatch(receivedAt: now, events: d.events)) }
+            return d
+        }
+        stats.otlp { o in
+            o.logExports += 1
+            o.logRecords += decoded.records
+        }
+        let malformed = decoded.firstRejection.map { [MalformedLine(connection: 0, origin: "otlp", reason: $0, excerpt: "")] } ?? []
+        stats.record(0, lines: decoded.records, events: decoded.events.count, bytes: body.count, malformed: malformed)
+        return .accepted(rejected: decoded.rejected, reason: decoded.firstRejection)
+    }
+
     /// Delivers held invocations whose route arrived or whose wait is over (`all`: every one, at exit).
     public func releaseHeld(all: Bool = false) {
         let now = clock()
@@ -165,7 +199,7 @@ public final class OTLPReceiver: Sendable {
 }
 
 /// What an OTLP export carries.
-public enum OTLPSignal: Sendable { case traces, metrics }
+public enum OTLPSignal: Sendable { case traces, metrics, logs }
 
 /// The bodies OTLP answers with, in JSON or protobuf as the request came.
 package enum OTLPAnswer {
@@ -176,7 +210,7 @@ package enum OTLPAnswer {
         case .json:
             guard rejected > 0 else { return Array("{}".utf8) }
             var w = JSONObjectWriter()
-            w.number(signal == .traces ? "rejectedSpans" : "rejectedDataPoints", Double(rejected))
+            w.number(signal == .traces ? "rejectedSpans" : signal == .metrics ? "rejectedDataPoints" : "rejectedLogRecords", Double(rejected))
             w.string("errorMessage", reason ?? "")
             return Array(("{\"partialSuccess\":" + w.finish() + "}").utf8)
         case .protobuf:

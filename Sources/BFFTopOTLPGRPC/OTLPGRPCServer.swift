@@ -7,13 +7,13 @@ import NIOPosix
 import Synchronization
 
 /// OTLP/gRPC receiver (`--otlp-grpc ADDR`): `opentelemetry.proto.collector.trace.v1.TraceService/Export`
-/// and `…metrics.v1.MetricsService/Export`
+/// `…metrics.v1.MetricsService/Export` and `…logs.v1.LogsService/Export`
 /// over HTTP/2 (grpc-swift-2 with its NIO transport), on `HOST:PORT` or a private Unix socket (the
 /// Collector's `otlp` exporter sends to `unix:///path`). Messages arrive as bytes and are read by
 /// the same decoder as OTLP/HTTP protobuf bodies; gzip-compressed messages are inflated by the
 /// transport. Answers: the response (with `partial_success` when spans were rejected),
 /// INVALID_ARGUMENT for bytes that are not an export, RESOURCE_EXHAUSTED past the size limit,
-/// UNAVAILABLE when the engine is behind (clients retry), UNIMPLEMENTED for logs.
+/// UNAVAILABLE when the engine is behind (clients retry).
 public final class OTLPGRPCServer: Sendable {
     public let address: String
     private let server: GRPCServer<HTTP2ServerTransport.Posix>
@@ -49,7 +49,8 @@ public final class OTLPGRPCServer: Sendable {
         }
         let transport = HTTP2ServerTransport.Posix(address: address, transportSecurity: .plaintext, config: config, eventLoopGroup: group)
         let server = GRPCServer(transport: transport, services: [OTLPExportService(receiver: receiver, signal: .traces),
-                                                                 OTLPExportService(receiver: receiver, signal: .metrics)])
+                                                                 OTLPExportService(receiver: receiver, signal: .metrics),
+                                                                 OTLPExportService(receiver: receiver, signal: .logs)])
         let failure = Mutex<String?>(nil)
         let task = Task {
             do { try await server.serve() } catch { failure.withLock { $0 = "\(error)" } }
@@ -83,15 +84,19 @@ public final class OTLPGRPCServer: Sendable {
     }
 }
 
-/// The trace and metrics services, registered by hand: their messages are bytes for bfftop's own
+/// The trace, metrics and logs services, registered by hand: their messages are bytes for bfftop's own
 /// decoders, so no generated stubs (and no swift-protobuf) sit on the ingest path.
 struct OTLPExportService: RegistrableRPCService {
     let receiver: OTLPReceiver
     let signal: OTLPSignal
 
     var method: MethodDescriptor {
-        MethodDescriptor(fullyQualifiedService: signal == .traces ? "opentelemetry.proto.collector.trace.v1.TraceService"
-                             : "opentelemetry.proto.collector.metrics.v1.MetricsService", method: "Export")
+        let service = switch signal {
+        case .traces: "opentelemetry.proto.collector.trace.v1.TraceService"
+        case .metrics: "opentelemetry.proto.collector.metrics.v1.MetricsService"
+        case .logs: "opentelemetry.proto.collector.logs.v1.LogsService"
+        }
+        return MethodDescriptor(fullyQualifiedService: service, method: "Export")
     }
 
     func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
@@ -102,7 +107,12 @@ struct OTLPExportService: RegistrableRPCService {
                 body = message
             }
             guard let bytes = body else { throw RPCError(code: .invalidArgument, message: "no request message") }
-            switch signal == .traces ? receiver.traces(bytes, .protobuf) : receiver.metrics(bytes, .protobuf) {
+            let outcome = switch signal {
+            case .traces: receiver.traces(bytes, .protobuf)
+            case .metrics: receiver.metrics(bytes, .protobuf)
+            case .logs: receiver.logs(bytes, .protobuf)
+            }
+            switch outcome {
             case .accepted(let rejected, let reason):
                 let answer = OTLPAnswer.partialSuccess(rejected: rejected, reason: reason)
                 return StreamingServerResponse(single: ServerResponse(message: answer))

@@ -52,6 +52,13 @@ public struct FunctionLogDecoder {
 
     public var function: String { telemetry.functionName ?? functionFromGroup ?? defaultFunction }
 
+    /// A line that came with a time of its own (an OTLP log record's): a line without a time in
+    /// its text takes it, rather than the last time an earlier line carried.
+    public mutating func decode(_ line: UnsafeRawBufferPointer, at time: Double) -> Line {
+        lastTime = time
+        return decode(line)
+    }
+
     /// The line's invocations and events. A line with any outside `WireLimits` (a garbled figure, a
     /// time in the wrong unit) is unrecognised whole, so the reader counts it instead of losing
     /// part of it unseen.
@@ -137,7 +144,8 @@ public struct FunctionLogDecoder {
     }
 
     private mutating func report(_ fields: [Substring: Substring], time: Double?, stream: String?) -> Line {
-        guard var inv = LambdaTextDecoder.report(fields, function: function) else { return .other }
+        // A REPORT whose figures cannot be read is counted, not passed over.
+        guard var inv = LambdaTextDecoder.report(fields, function: function) else { return .unrecognised }
         guard let end = time ?? lastTime ?? clock?() else { return .other }
         inv.ts = end - inv.durationMs / 1000
         return .invocations([marks.apply(to: inv, stream: stream)])

@@ -117,13 +117,20 @@ public enum OTLPMetrics {
                     out.reject("\(m.name.rawValue): a bucket's value is out of range")
                     continue
                 }
+                var outOfRange = false
                 spread(count, over: from, to, slices: slices) { end, n in
                     var inv = template
                     inv.durationMs = ms
                     inv.ts = end - ms / 1000
                     inv.count = n
+                    // A time near zero less a duration is before 1970: garbage, refused.
+                    guard WireLimits.admits(inv) else {
+                        outOfRange = true
+                        return
+                    }
                     out.events.append(.invocation(inv))
                 }
+                if outOfRange { out.reject("\(m.name.rawValue): requests that would start before 1970 (a point's time is wrong)") }
             }
         case .faasColdstarts, .faasErrors, .faasTimeouts:
             guard m.kind == .sum, let v = p.value else {

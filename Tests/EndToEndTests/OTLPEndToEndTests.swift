@@ -317,4 +317,39 @@ import Testing
         #expect(sent.status == 0 && sent.output.contains("sent 1200 measurements"), "\(sent.output)")
         try expectMetricsMatch(sock, truthFile, hosts: 2, requests: 300, exponential: true)
     }
+    /// Functions' own log lines (START, application lines, `Task timed out`, END, REPORT with Init
+    /// Duration) shipped as OTLP logs by the Python SDK's logging handler, over gRPC on a Unix socket:
+    /// each REPORT is an invocation, timeouts marked from the line before it, cold starts from Init Duration.
+    @Test func pythonSDKLogsOfFunctionsBecomeTheirInvocations() throws {
+        try requireTools()
+        try requireSDK()
+        let id = "\(getpid())"
+        let sock = "/tmp/bfftop-e2e-\(id)-lg.sock", grpcSock = "/tmp/bfftop-e2e-\(id)-lg-grpc.sock", truthFile = "/tmp/bfftop-e2e-\(id)-lg.ndjson"
+        defer { unlink(truthFile) }
+        let tmux = TmuxDriver(name: "otlp-logs")
+        defer { tmux.stop(killing: sock) }
+        try tmux.start("\(bin) watch --socket \(sock) --otlp-grpc unix:\(grpcSock) --refresh 0.2; sleep 10", width: 120, height: 30)
+        #expect(tmux.waitFor { $0.contains("Waiting for events") }.ok)
+        let sent = try shell("python3 \(Self.fleet) --signal logs --protocol grpc --compression gzip --endpoint unix://\(grpcSock) --hosts 2 --requests 150 --truth \(truthFile)")
+        #expect(sent.status == 0 && sent.output.contains("sent 300 function invocations in logs"), "\(sent.output)")
+        let eps = try waitForSnapshot(sock) { ($0["slots-query"]?["count"] as? Int) == 150 && ($0["image-resize"]?["count"] as? Int) == 150 }
+        var truth: [String: [[String: Any]]] = [:]
+        for line in try String(contentsOfFile: truthFile, encoding: .utf8).split(separator: "\n") {
+            if let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let e = o["endpoint"] as? String { truth[e, default: []].append(o) }
+        }
+        #expect(Set(eps.keys) == Set(truth.keys))
+        for (name, t) in truth {
+            let e = eps[name] ?? [:]
+            #expect(e["count"] as? Int == t.count, "\(name) count")
+            #expect(e["timeouts"] as? Int == t.filter { $0["timeout"] as? Bool == true }.count, "\(name) timeouts \(e["timeouts"] ?? "none")")
+            #expect(e["cold_starts"] as? Int == t.filter { $0["cold"] as? Bool == true }.count, "\(name) cold starts")
+            let sorted = t.compactMap { $0["ms"] as? Double }.sorted()
+            let p50 = sorted[Int((0.5 * Double(sorted.count)).rounded(.up)) - 1]
+            #expect(abs((e["p50_ms"] as? Double ?? -1) - p50) <= 0.01 * p50, "\(name) p50 \(e["p50_ms"] ?? "none") vs \(p50)")
+            #expect(e["max_ms"] as? Double == sorted.last, "\(name) max")
+            let initMs = t.compactMap { $0["init_ms"] as? Double }.first ?? -1
+            #expect(abs((e["init_p50_ms"] as? Double ?? -1) - initMs) <= 0.01 * initMs, "\(name) init \(e["init_p50_ms"] ?? "none") vs \(initMs)")
+        }
+        #expect(try otlpCounters(sock)["log_records"] == 300 * 4 + 12, "START, an application line, END and REPORT each, and 12 timeout lines")
+    }
 }
