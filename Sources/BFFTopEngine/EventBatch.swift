@@ -143,9 +143,15 @@ struct BatchNameMappings {
             aggregator.ingest(p, inFlightID: p.id >= 0 ? batch.ids[Int(p.id)] : nil, names: &mapping, span: span)
         }
         if !batch.packedSpans.isEmpty {
-            // Traced (OTLP): each with its span.
-            batch.forEachInOrder(general: { aggregator.ingest($0, receivedAt: received) }) { i in
-                packed(batch.packed[i], span: i < batch.packedSpans.count ? batch.packedSpans[i] : nil)
+            // Traced (OTLP): each with its span; the common batch (only packed events) read in place.
+            if batch.events.isEmpty, batch.packedSpans.count == batch.packed.count {
+                batch.packed.withUnsafeBufferPointer { all in
+                    batch.packedSpans.withUnsafeBufferPointer { spans in for i in all.indices { packed(all[i], span: spans[i]) } }
+                }
+            } else {
+                batch.forEachInOrder(general: { aggregator.ingest($0, receivedAt: received) }) { i in
+                    packed(batch.packed[i], span: i < batch.packedSpans.count ? batch.packedSpans[i] : nil)
+                }
             }
         } else if batch.events.isEmpty {
             // The common live batch: only packed events, read in place.

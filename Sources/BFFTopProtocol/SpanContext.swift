@@ -70,7 +70,8 @@ public enum SpanIDText {
         return hash(u, seed: 0xcbf2_9ce4_8422_2325) | 1
     }
 
-    static func parseHex(_ s: Substring.UTF8View) -> UInt64? {
+    /// Up to 16 hex digits as a number; nil for anything else (also OTLP JSON's ids).
+    package static func parseHex(_ s: Substring.UTF8View) -> UInt64? {
         guard !s.isEmpty, s.count <= 16 else { return nil }
         var v: UInt64 = 0
         for c in s {

@@ -27,11 +27,14 @@ struct TraceStore {
     }
 
     struct StoredTrace {
+        var key: TraceKey
         var spans: [StoredSpan] = []
         /// Spans past `spansPerTrace`.
         var notKept = 0
         /// Exemplars pointing at it.
         var pins = 0
+        /// Left the first-in-first-out store; kept while exemplars point at it.
+        var held = false
         /// The trace id as the emitter wrote it (when it is not 32 hex digits).
         var text: String?
 
@@ -47,8 +50,10 @@ struct TraceStore {
         }
     }
 
+    /// An exemplar names its trace's slot (and key: a slot is reused once its trace is gone).
     struct Exemplar {
         var trace: TraceKey
+        var slot: Int32
         var span: UInt64
         var end: Double
         var durationMs: Double
@@ -67,12 +72,16 @@ struct TraceStore {
     }
 
     let limits: Limits
-    private var live: [TraceKey: StoredTrace] = [:]
-    /// `live`'s keys, oldest first from `head`.
-    private var order: [TraceKey] = []
+    // Traces live in slots found by one hash of their key; exemplars name slots, so pinning and
+    // unpinning (on most spans) touch an array, not a dictionary.
+    private var index: [TraceKey: Int32] = [:]
+    private var slots: [StoredTrace] = []
+    private var freeSlots: [Int32] = []
+    /// The slots of the first-in-first-out store, oldest first from `head`.
+    private var order: [Int32] = []
     private var head = 0
+    private var liveCount = 0
     private var liveSpans = 0
-    private var held: [TraceKey: StoredTrace] = [:]
     private var heldSpans = 0
     private var exemplars: [EndpointExemplars] = []
     private(set) var counters = TraceStoreCounters()
@@ -84,84 +93,104 @@ struct TraceStore {
     /// A traced span of endpoint `endpoint`, ending at `end`.
     mutating func add(_ s: StoredSpan, trace: TraceKey, text: String?, end: Double) {
         counters.spans += 1
+        let slot: Int32
         let kept: Bool
-        if held[trace] != nil {
-            // An exemplar's trace that left the store: late spans still join it.
-            kept = held[trace]?.take(s, text: text, limit: heldSpans < limits.heldSpans ? limits.spansPerTrace : 0) ?? false
-            if kept { heldSpans += 1 }
-        } else if live[trace] != nil {
-            kept = live[trace]?.take(s, text: text, limit: limits.spansPerTrace) ?? false
-            if kept { liveSpans += 1 }
+        if let found = index[trace] {
+            slot = found
+            let i = Int(found)
+            // An exemplar's trace that left the store: late spans still join it, within the held bound.
+            let held = slots[i].held
+            kept = slots[i].take(s, text: text, limit: held && heldSpans >= limits.heldSpans ? 0 : limits.spansPerTrace)
+            if kept { if held { heldSpans += 1 } else { liveSpans += 1 } }
         } else {
             makeRoom()
-            var t = StoredTrace()
+            var t = StoredTrace(key: trace)
+            t.spans.reserveCapacity(8)  // a request's route and the few calls under it: one allocation
             kept = t.take(s, text: text, limit: limits.spansPerTrace)
-            live[trace] = t
-            order.append(trace)
+            if let free = freeSlots.popLast() {
+                slot = free
+                slots[Int(free)] = t
+            } else {
+                slot = Int32(slots.count)
+                slots.append(t)
+            }
+            index[trace] = slot
+            order.append(slot)
+            liveCount += 1
             liveSpans += 1
         }
         if !kept { counters.notKept += 1 }
-        noteExemplar(Exemplar(trace: trace, span: s.span, end: end, durationMs: s.durationMs), endpoint: Int(s.endpoint))
+        noteExemplar(Exemplar(trace: trace, slot: slot, span: s.span, end: end, durationMs: s.durationMs), endpoint: Int(s.endpoint))
     }
 
-    /// Forgets the oldest traces until one more fits; those an exemplar points at move to the held store.
+    /// Forgets the oldest traces until one more fits; those an exemplar points at are held instead.
     private mutating func makeRoom() {
-        while order.count - head >= limits.traces || liveSpans >= limits.spans, head < order.count {
-            let key = order[head]
+        while liveCount >= limits.traces || liveSpans >= limits.spans, head < order.count {
+            let i = Int(order[head])
             head += 1
-            guard let t = live.removeValue(forKey: key) else { continue }
-            liveSpans -= t.spans.count
-            if t.pins > 0 {
-                if heldSpans + t.spans.count <= limits.heldSpans {
-                    held[key] = t
-                    heldSpans += t.spans.count
-                } else {
-                    counters.exemplarsLost += t.pins
-                }
+            liveCount -= 1
+            liveSpans -= slots[i].spans.count
+            if slots[i].pins > 0, heldSpans + slots[i].spans.count <= limits.heldSpans {
+                slots[i].held = true
+                heldSpans += slots[i].spans.count
+            } else {
+                counters.exemplarsLost += slots[i].pins
+                free(i)
             }
         }
-        // Compact the key list once its dead half is large.
+        // Compact the slot list once its dead half is large.
         if head > 4_096, head * 2 > order.count {
             order.removeFirst(head)
             head = 0
         }
     }
 
+    private mutating func free(_ i: Int) {
+        index[slots[i].key] = nil
+        slots[i].spans = []
+        slots[i].pins = 0
+        slots[i].held = false
+        slots[i].text = nil
+        freeSlots.append(Int32(i))
+    }
+
     private mutating func noteExemplar(_ x: Exemplar, endpoint e: Int) {
         guard e >= 0 else { return }
         while exemplars.count <= e { exemplars.append(EndpointExemplars(slices: limits.slices)) }
-        pin(x.trace)
+        pin(x)
         exemplars[e].recent.append(x)
-        if exemplars[e].recent.count > limits.recentPerEndpoint { unpin(exemplars[e].recent.removeFirst().trace) }
+        if exemplars[e].recent.count > limits.recentPerEndpoint { unpin(exemplars[e].recent.removeFirst()) }
         let slice = Int64((x.end / limits.sliceSeconds).rounded(.down))
         let slot = Int(slice.magnitude % UInt64(limits.slices))
         let current = exemplars[e].slowest[slot]
         if exemplars[e].slowestSlice[slot] != slice || current.map({ x.durationMs > $0.durationMs }) ?? true {
-            pin(x.trace)
-            if let old = current { unpin(old.trace) }
+            pin(x)
+            if let old = current { unpin(old) }
             exemplars[e].slowest[slot] = x
             exemplars[e].slowestSlice[slot] = slice
         }
     }
 
-    private mutating func pin(_ key: TraceKey) {
-        if held[key] != nil { held[key]?.pins += 1 } else { live[key]?.pins += 1 }
+    /// The slot of `x`'s trace while it still holds that trace.
+    private func slot(of x: Exemplar) -> Int? {
+        let i = Int(x.slot)
+        return i < slots.count && slots[i].key == x.trace && !slots[i].spans.isEmpty ? i : nil
     }
 
-    private mutating func unpin(_ key: TraceKey) {
-        if let t = held[key] {
-            if t.pins <= 1 {
-                held[key] = nil
-                heldSpans -= t.spans.count
-            } else {
-                held[key]?.pins -= 1
-            }
-        } else {
-            live[key]?.pins -= 1
+    private mutating func pin(_ x: Exemplar) {
+        if let i = slot(of: x) { slots[i].pins += 1 }
+    }
+
+    private mutating func unpin(_ x: Exemplar) {
+        guard let i = slot(of: x) else { return }
+        slots[i].pins -= 1
+        if slots[i].pins <= 0, slots[i].held {
+            heldSpans -= slots[i].spans.count
+            free(i)
         }
     }
 
-    func trace(_ key: TraceKey) -> StoredTrace? { held[key] ?? live[key] }
+    func trace(_ key: TraceKey) -> StoredTrace? { index[key].map { slots[Int($0)] } }
 
     /// Endpoint `e`'s exemplars at `now`: the slowest of the slices overlapping the last minute
     /// first, then the most recent, newest first; each trace once.

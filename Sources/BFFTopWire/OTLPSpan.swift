@@ -208,21 +208,7 @@ enum Hex {
     }
 
     /// Up to 16 hex digits as a number; nil for anything else.
-    static func parse(_ s: Substring.UTF8View) -> UInt64? {
-        guard !s.isEmpty, s.count <= 16 else { return nil }
-        var v: UInt64 = 0
-        for c in s {
-            let d: UInt8
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = c - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = c - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = c - UInt8(ascii: "A") + 10
-            default: return nil
-            }
-            v = v << 4 | UInt64(d)
-        }
-        return v
-    }
+    static func parse(_ s: Substring.UTF8View) -> UInt64? { SpanIDText.parseHex(s) }
 
     /// A span id: up to 16 hex digits, not zero (OTLP's "no id").
     static func uint64(_ s: Substring.UTF8View) -> UInt64? { parse(s).flatMap { $0 == 0 ? nil : $0 } }
