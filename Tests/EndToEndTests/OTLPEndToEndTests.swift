@@ -87,7 +87,8 @@ import Testing
         #expect(proto.output == "400 application/x-protobuf", "protobuf errors are answered in protobuf: \(proto.output)")
         #expect(try post("-H 'content-type: application/json' --data-binary '{\"resourceSpans\":5}'").hasSuffix(" 400"))
         #expect(try post("-H 'content-type: application/json' -H 'content-length: 99999999' --data-binary x").hasSuffix(" 413"))
-        #expect(try post("-H 'content-type: application/json' --data-binary '{}'", path: "/v1/logs").hasSuffix(" 404"))
+        #expect(try post("-H 'content-type: application/json' --data-binary '{}'", path: "/v1/profiles").hasSuffix(" 404"))
+        #expect(try post("-H 'content-type: application/json' --data-binary '{}'", path: "/v1/logs").hasSuffix("{} 200"))
         // Metrics by OTLP's JSON rules (int64 as strings, integer enums): a delta histogram of GET /api/feed,
         // 5 requests in the (0.05, 0.1] s bucket; a second point whose counts do not match its bounds is rejected.
         let now = Int(Date().timeIntervalSince1970)
