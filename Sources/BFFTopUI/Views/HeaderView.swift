@@ -21,7 +21,13 @@ enum HeaderView {
             segs.append(Segment(text: "\(Format.count(Double(f.ingest.events))) events", role: .text, priority: 3))
             segs.append(Segment(text: "\(malformed) skipped", role: malformed > 0 ? .warn : .muted, priority: 6))
         } else {
-            segs.append(Segment(text: "⇄ \(f.ingest.connected) emitter\(f.ingest.connected == 1 ? "" : "s")", role: .text, priority: 3))
+            // "⇄ 0 emitters" beside a receiver that is taking data (OTLP, DogStatsD) would read as
+            // "nothing connected": the socket's count shows when it has emitters or nothing else feeds.
+            let otherFeeds = (f.ingest.otlp.map { $0.exports + $0.metricExports + $0.logExports > 0 } ?? false)
+                || (f.ingest.dogstatsd.map { $0.received > 0 } ?? false)
+            if f.ingest.connected > 0 || !otherFeeds {
+                segs.append(Segment(text: "⇄ \(f.ingest.connected) emitter\(f.ingest.connected == 1 ? "" : "s")", role: .text, priority: 3))
+            }
             segs.append(Segment(text: "\(Format.count(f.eventsPerSecond)) ev/s", role: .invocations, priority: 2))
             segs.append(Segment(text: "✗ \(malformed) malformed", role: malformed > 0 ? .bad : .muted, priority: malformed > 0 ? 1 : 6))
             if let d = f.ingest.dogstatsd {
