@@ -112,11 +112,13 @@ public final class Aggregator {
         case .start(let s):
             endpoints[Int(id)].noteKind(s.kind, service: s.service)
             endpoints[Int(id)].concurrency.begin(id: s.id, at: t)
+            endpoints[Int(id)].concurrencyKnown = true
             endpoints[Int(id)].lastSeen = max(endpoints[Int(id)].lastSeen, t)
             aggregated += 1
         case .concurrency(var g):
             g.ts = t
             endpoints[Int(id)].recordGauge(g, refused: &refusedAtFlush)
+            endpoints[Int(id)].concurrencyKnown = true
             aggregated += 1
         case .outcomes(let o):
             endpoints[Int(id)].noteKind(o.kind, service: o.service)
@@ -389,6 +391,7 @@ public final class Aggregator {
             costCompute: 0, costPerHour: 0, fanOutCost: 0, rpsSeries: [], lastSeen: e.lastSeen,
             totalCount: e.totalCount, totalCost: e.totalCost)
         f.provider = e.provider
+        f.concurrencyKnown = e.concurrencyKnown
         f.latencyBudgetMs = e.settings?.latencyBudgetMs
         f.costBudgetPerHour = e.settings?.costBudgetPerHour
         f.provisionedPerHour = config.cost.provisionedPerHour(e.settings, memoryMB: e.memoryMB)

@@ -20,6 +20,9 @@ struct EndpointState: Sendable {
     var timeoutMs: Double?
     var limit: Double?
     var lastSeen: Double = 0
+    /// Something said when its invocations ran (a single invocation's start and end, a `start`
+    /// event, a gauge). Endpoints known only by histograms and counters have no concurrency to show.
+    var concurrencyKnown = false
     var totalCount = 0
     var totalCost: Double = 0
     var tiers: [TierRing]
@@ -94,6 +97,7 @@ struct EndpointState: Sendable {
     /// every tier refused at their flush.
     mutating func record(_ inv: PreparedInvocation, parentID: Int32?, service: String?, refused: inout Int) -> Bool {
         noteKind(inv.kind, service: service)
+        concurrencyKnown = true  // a single invocation: its start and end go to the concurrency tracker
         if let m = inv.memoryMB { memoryMB = m }
         if let to = inv.timeoutMs { timeoutMs = to }
         let t = inv.time

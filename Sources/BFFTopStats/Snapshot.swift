@@ -45,6 +45,9 @@ public struct EndpointFigures: Sendable, Equatable {
     public var concurrencyNow: Double
     public var concurrencyPeak: Double
     public var concurrencyLimit: Double?
+    /// Whether anything said when its invocations ran: false for an endpoint known only from
+    /// histograms and counters (OTLP metrics, error counters), whose concurrency is unknown, not 0.
+    public var concurrencyKnown = true
     public var memoryMB: Double?
     public var maxMemoryUsedMB: Double?
     public var timeoutMs: Double?

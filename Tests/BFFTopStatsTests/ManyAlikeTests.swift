@@ -42,4 +42,19 @@ import BFFTopWire
         #expect((f?.count ?? 0) >= Bucket.countCeiling - 1)
         #expect(f?.p50 != nil)
     }
+
+    /// An endpoint known only from histograms (and counters) has no concurrency to show: unknown,
+    /// not 0. One single invocation (or a start, a gauge) makes it known.
+    @Test func concurrencyIsUnknownWithoutSingleInvocations() {
+        let agg = Aggregator()
+        var bulk = Invocation(ts: t0, endpoint: "GET /metrics-only", durationMs: 40)
+        bulk.count = 500
+        agg.ingest(.invocation(bulk), receivedAt: t0 + 1)
+        agg.ingest(.outcomes(OutcomeCount(ts: t0, endpoint: "fn-counted", kind: .function, outcome: .error, count: 3)), receivedAt: t0 + 1)
+        agg.ingest(.invocation(Invocation(ts: t0, endpoint: "GET /seen", durationMs: 40)), receivedAt: t0 + 1)
+        let f = Dictionary(uniqueKeysWithValues: agg.snapshot(SnapshotRequest(), now: t0 + 1).endpoints.map { ($0.name, $0) })
+        #expect(f["GET /metrics-only"]?.concurrencyKnown == false)
+        #expect(f["fn-counted"]?.concurrencyKnown == false)
+        #expect(f["GET /seen"]?.concurrencyKnown == true)
+    }
 }

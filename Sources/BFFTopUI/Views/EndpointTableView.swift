@@ -122,6 +122,8 @@ enum EndpointTableView {
             let r = f.errorRate
             return (idle ? Format.missing : Format.percent(r), r >= 0.10 ? .bad : r >= 0.01 ? .warn : r > 0 ? .text : .muted)
         case .concurrency:
+            // Known only from histograms and counters: no start times, so no concurrency to claim.
+            guard f.concurrencyKnown else { return (Format.missing, .muted) }
             let now = Format.count(f.concurrencyNow), peak = Format.count(f.concurrencyPeak)
             let nearLimit = f.concurrencyLimit.map { $0 > 0 && f.concurrencyPeak >= 0.8 * $0 } ?? false
             return ("\(now)/\(peak)", nearLimit ? .warn : .concurrency)
