@@ -143,12 +143,7 @@ final class OTLPHTTPHandler: ChannelInboundHandler {
 
     /// Decodes the body and hands its invocations to the engine.
     private func answer() -> (HTTPResponseStatus, [UInt8]) {
-        let outcome = switch signal {
-        case .traces: receiver.traces(body, encoding)
-        case .metrics: receiver.metrics(body, encoding)
-        case .logs: receiver.logs(body, encoding)
-        }
-        switch outcome {
+        switch receiver.export(signal, body, encoding) {
         case .accepted(let rejected, let reason):
             return (.ok, OTLPAnswer.success(rejected: rejected, reason: reason, encoding, signal: signal))
         case .invalid(let reason):

@@ -78,14 +78,9 @@ public final class OTLPReceiver: Sendable {
 
     public func traces(_ body: [UInt8], _ encoding: Encoding) -> Outcome {
         let export: OTLPExport
-        do {
-            export = encoding == .json ? try OTLPTraces.export(json: body) : try OTLPProtobuf.traces(body)
-        } catch {
-            stats.record(0, lines: 1, events: 0, bytes: body.count, malformed: [
-                MalformedLine(connection: 0, origin: "otlp", reason: error.reason,
-                              excerpt: encoding == .json ? body.withUnsafeBytes { TerminalSafe.excerpt($0) } : "\(body.count) bytes of protobuf"),
-            ])
-            return .invalid(error.reason)
+        switch decode(body, encoding, json: OTLPTraces.export(json:), protobuf: OTLPProtobuf.traces) {
+        case .success(let e): export = e
+        case .failure(let error): return .invalid(error.reason)
         }
         let spans = export.spanCount
         // Ask before mapping: the client keeps the export and sends it again.
@@ -115,14 +110,9 @@ public final class OTLPReceiver: Sendable {
     /// One metrics export: decoded, differenced per stream, mapped to events and delivered.
     public func metrics(_ body: [UInt8], _ encoding: Encoding) -> Outcome {
         let export: OTLPMetricsExport
-        do {
-            export = encoding == .json ? try OTLPMetrics.export(json: body) : try OTLPProtobuf.metrics(body)
-        } catch {
-            stats.record(0, lines: 1, events: 0, bytes: body.count, malformed: [
-                MalformedLine(connection: 0, origin: "otlp", reason: error.reason,
-                              excerpt: encoding == .json ? body.withUnsafeBytes { TerminalSafe.excerpt($0) } : "\(body.count) bytes of protobuf"),
-            ])
-            return .invalid(error.reason)
+        switch decode(body, encoding, json: OTLPMetrics.export(json:), protobuf: OTLPProtobuf.metrics) {
+        case .success(let e): export = e
+        case .failure(let error): return .invalid(error.reason)
         }
         let now = clock()
         // Mapped under the lock; when the engine has no room for the events the streams are put
@@ -155,14 +145,9 @@ public final class OTLPReceiver: Sendable {
     /// One logs export: each function's records through its log decoder, the invocations to the engine.
     public func logs(_ body: [UInt8], _ encoding: Encoding) -> Outcome {
         let export: OTLPLogsExport
-        do {
-            export = encoding == .json ? try OTLPLogs.export(json: body) : try OTLPProtobuf.logs(body)
-        } catch {
-            stats.record(0, lines: 1, events: 0, bytes: body.count, malformed: [
-                MalformedLine(connection: 0, origin: "otlp", reason: error.reason,
-                              excerpt: encoding == .json ? body.withUnsafeBytes { TerminalSafe.excerpt($0) } : "\(body.count) bytes of protobuf"),
-            ])
-            return .invalid(error.reason)
+        switch decode(body, encoding, json: OTLPLogs.export(json:), protobuf: OTLPProtobuf.logs) {
+        case .success(let e): export = e
+        case .failure(let error): return .invalid(error.reason)
         }
         // A record gives at most a few events: room for them is asked before the decoders' state moves.
         guard sink.hasRoom(for: export.recordCount) else {
@@ -182,6 +167,30 @@ public final class OTLPReceiver: Sendable {
         let malformed = decoded.firstRejection.map { [MalformedLine(connection: 0, origin: "otlp", reason: $0, excerpt: "")] } ?? []
         stats.record(0, lines: decoded.records, events: decoded.events.count, bytes: body.count, malformed: malformed)
         return .accepted(rejected: decoded.rejected, reason: decoded.firstRejection)
+    }
+
+    /// One export of any signal, as a transport hands it over.
+    public func export(_ signal: OTLPSignal, _ body: [UInt8], _ encoding: Encoding) -> Outcome {
+        switch signal {
+        case .traces: traces(body, encoding)
+        case .metrics: metrics(body, encoding)
+        case .logs: logs(body, encoding)
+        }
+    }
+
+    /// The body read by the encoding's decoder; a body that is not an export is counted as
+    /// malformed (with an excerpt for JSON) and answered with its reason.
+    private func decode<Export>(_ body: [UInt8], _ encoding: Encoding, json: ([UInt8]) throws(DecodeError) -> Export,
+                                protobuf: ([UInt8]) throws(DecodeError) -> Export) -> Result<Export, DecodeError> {
+        do throws(DecodeError) {
+            return .success(encoding == .json ? try json(body) : try protobuf(body))
+        } catch {
+            stats.record(0, lines: 1, events: 0, bytes: body.count, malformed: [
+                MalformedLine(connection: 0, origin: "otlp", reason: error.reason,
+                              excerpt: encoding == .json ? body.withUnsafeBytes { TerminalSafe.excerpt($0) } : "\(body.count) bytes of protobuf"),
+            ])
+            return .failure(error)
+        }
     }
 
     /// Delivers held invocations whose route arrived or whose wait is over (`all`: every one, at exit).

@@ -107,12 +107,7 @@ struct OTLPExportService: RegistrableRPCService {
                 body = message
             }
             guard let bytes = body else { throw RPCError(code: .invalidArgument, message: "no request message") }
-            let outcome = switch signal {
-            case .traces: receiver.traces(bytes, .protobuf)
-            case .metrics: receiver.metrics(bytes, .protobuf)
-            case .logs: receiver.logs(bytes, .protobuf)
-            }
-            switch outcome {
+            switch receiver.export(signal, bytes, .protobuf) {
             case .accepted(let rejected, let reason):
                 let answer = OTLPAnswer.partialSuccess(rejected: rejected, reason: reason)
                 return StreamingServerResponse(single: ServerResponse(message: answer))
