@@ -60,3 +60,42 @@ struct LiveChunk: Sendable {
     }
 }
 
+
+/// CPU time per thread role of this process, from /proc (`schedstat`: nanoseconds on a CPU), so a
+/// benchmark can say which side of a pipeline a figure is spent on. Threads that have exited are
+/// not listed: callers take the rest as the process total less the roles they name.
+struct ThreadCPU {
+    private(set) var seconds: [String: Double] = [:]
+
+    /// Sums the live threads' CPU by the first of `roles` their name starts with.
+    static func sample(roles: [String]) -> ThreadCPU {
+        var out = ThreadCPU()
+        guard let dir = opendir("/proc/self/task") else { return out }
+        defer { closedir(dir) }
+        while let entry = readdir(dir) {
+            let tid = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard tid.first?.isNumber == true,
+                  let comm = readSmallFile("/proc/self/task/\(tid)/comm"),
+                  let stat = readSmallFile("/proc/self/task/\(tid)/schedstat"),
+                  let ns = stat.split(separator: " ").first.flatMap({ Double($0) }),
+                  let role = roles.first(where: { comm.hasPrefix($0) }) else { continue }
+            out.seconds[role, default: 0] += ns / 1e9
+        }
+        return out
+    }
+
+    /// CPU spent by each role between `earlier` and this sample.
+    func since(_ earlier: ThreadCPU) -> [String: Double] {
+        seconds.reduce(into: [:]) { $0[$1.key] = $1.value - (earlier.seconds[$1.key] ?? 0) }
+    }
+
+    private static func readSmallFile(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buf = [UInt8](repeating: 0, count: 256)
+        let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard n > 0 else { return nil }
+        return String(decoding: buf[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}

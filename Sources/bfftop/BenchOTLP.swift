@@ -95,7 +95,7 @@ enum OTLPBench {
     static func measureEngine(exports: Int, connections: Int) async throws -> Double {
         let stats = IngestStats()
         let engine = LiveEngine(stats: stats, refreshInterval: 0.5)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let group = IngestThreads.makeGroup(threads: 2)
         let receiver = OTLPReceiver(sink: engine.mailbox, stats: stats)
         let port = 40_000 + Int(getpid() % 20_000)
         let server = try await OTLPHTTPServer.start(.tcp(host: "127.0.0.1", port: port), receiver: receiver, stats: stats, group: group)

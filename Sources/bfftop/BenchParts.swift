@@ -21,6 +21,9 @@ final class CountingSink: EventSink {
 enum IngestBench {
     /// How many cores the last measurement kept busy (CPU time over elapsed time).
     nonisolated(unsafe) static var lastCoresBusy = 0.0
+    /// The last measurement's CPU per event by thread role (ns): engine, event loops, the rest.
+    nonisolated(unsafe) static var lastSplit: [(role: String, ns: Double)] = []
+    static let roles = ["bfftop-engine", "NIO-ELT"]
 
     static func run(quick: Bool, decoding: Bool = true, live: Bool = true) async throws {
         print("Ingest over a real Unix socket (native NDJSON, decode included)")
@@ -36,7 +39,8 @@ enum IngestBench {
         guard live else { return print() }
         let rate = try await measure(connections: 4, totalEvents: total, chunk: chunk, engine: true)
         row("socket → decode → aggregate (engine), 4 conns", formatFixed(rate / 1e6, 2) + " M events/s", target: "≥ 4 M/s", ok: rate >= 4e6)
-        print("    \(formatFixed(lastCoresBusy, 2)) cores busy (the writers included), \(formatFixed(lastCoresBusy / rate * 1e9, 0)) ns of CPU an event")
+        print("    \(formatFixed(lastCoresBusy, 2)) cores busy (the writers included), \(formatFixed(lastCoresBusy / rate * 1e9, 0)) ns of CPU an event:")
+        print("      " + lastSplit.map { "\($0.role) \(formatFixed($0.ns, 0))" }.joined(separator: ", "))
         let recFile = "\(BenchScratch.dir)/rec.ndjson"
         defer { for s in ["", ".1", ".2"] { unlink(recFile + s) } }
         let withRec = try await measure(connections: 4, totalEvents: total / 2, chunk: chunk, engine: true, record: recFile)
@@ -53,13 +57,14 @@ enum IngestBench {
         let stats = IngestStats()
         let recorder = record.map { Recorder(path: $0, source: "bench") }
         let engine = LiveEngine(stats: stats, refreshInterval: 0.5, recorder: recorder)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: Listener.defaultThreads)
+        let group = IngestThreads.makeGroup()
         let listener = try await Listener.start(path: path, sink: useEngine ? engine.mailbox : sink, stats: stats, group: group)
         if useEngine { engine.start() }
         let chunksPerConnection = max(1, totalEvents / linesPerChunk / connections)
         let expected = chunksPerConnection * linesPerChunk * connections
         let start = monotonic()
         let cpuStart = processCPUSeconds()
+        let threadsStart = ThreadCPU.sample(roles: roles)
         let threads = (0..<connections).map { _ in
             { @Sendable in
                 let w = BenchWriter(path: path)
@@ -83,8 +88,12 @@ enum IngestBench {
             try await Task.sleep(nanoseconds: 2_000_000)
         }
         let elapsed = monotonic() - start
-        lastCoresBusy = (processCPUSeconds() - cpuStart) / elapsed
+        let cpu = processCPUSeconds() - cpuStart
+        lastCoresBusy = cpu / elapsed
         let got = received()
+        let split = ThreadCPU.sample(roles: roles).since(threadsStart)
+        let named = [("engine thread", split["bfftop-engine"] ?? 0), ("event loops", split["NIO-ELT"] ?? 0)]
+        lastSplit = (named + [("writers and the rest", cpu - named.reduce(0) { $0 + $1.1 })]).map { ($0.0, $0.1 / Double(max(got, 1)) * 1e9) }
         engine.stop()
         await listener.stop()
         try await group.shutdownGracefully()

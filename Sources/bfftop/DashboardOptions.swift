@@ -114,7 +114,7 @@ enum DashboardSession {
         let engine = LiveEngine(
             stats: stats, refreshInterval: o.refresh ?? config.refresh ?? 1, config: aggregatorConfig, recorder: recorder,
             alarms: config.alarms, alarmLog: alarmLog)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: Listener.defaultThreads)
+        let group = IngestThreads.makeGroup()
         // `bfftop snapshot` gets the frame the dashboard draws.
         let control = ControlRegistry { SnapshotJSON.frame(engine.frame()) }
         // Results of test invocations that the dashboard should count go through the same mailbox
