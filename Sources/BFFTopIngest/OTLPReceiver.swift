@@ -88,11 +88,12 @@ public final class OTLPReceiver: Sendable {
             stats.otlp { $0.busy += 1 }
             return .busy
         }
+        // Spans made invocations on this connection's thread; linked, packed and delivered under
+        // the lock (a batch's new names must reach the mailbox before the next batch that uses them).
+        let prepared = OTLPTraces.prepare(export)
         let now = clock()
-        // Mapped and delivered under the lock: a batch's new names must reach the mailbox before
-        // the next batch that uses them.
         let (decoded, linking) = mapping.withLock { m in
-            let d = OTLPTraces.map(export, linker: &m.linker, now: now)
+            let d = OTLPTraces.link(prepared, linker: &m.linker, now: now)
             let batch = m.batch(d.invocations, at: now)
             if batch.count > 0 || !batch.newNames.isEmpty { sink.deliver(batch) }
             return (d, m.linking)

@@ -75,29 +75,49 @@ public enum OTLPTraces {
     /// ancestry within the export does not depend on order; what reaches a span not seen yet waits
     /// in the linker (`release` delivers it later).
     public static func map(_ export: OTLPExport, linker: inout OTLPTraceLinker, now: Double) -> Decoded {
-        var out = Decoded()
-        out.invocations.reserveCapacity(export.spanCount)
-        // Each span's endpoint (a route, a GraphQL operation, a function, or none), made once:
-        // the linker needs to know which spans are endpoints before any is mapped.
-        let shapes = export.resources.map { rs in rs.spans.map { EndpointShape($0, resource: rs.resource) } }
-        for (rs, rsShapes) in zip(export.resources, shapes) {
-            out.spans += rs.spans.count
-            for (s, shape) in zip(rs.spans, rsShapes) {
-                guard let id = s.spanID else { continue }
-                linker.remember(id, parent: s.parentID, route: shape.route, endpoint: shape.kind != nil)
-            }
+        link(prepare(export), linker: &linker, now: now)
+    }
+
+    /// An export's spans made into invocations, before any is linked to the spans above it: the
+    /// part of mapping that needs no state shared between exports, so a receiver does it on each
+    /// connection's thread and holds its linker's lock only for `link`.
+    public struct Prepared: Sendable {
+        struct Remembered {
+            var id: UInt64
+            var parent: UInt64?
+            var route: String?
+            var endpoint: Bool
         }
-        for (rs, rsShapes) in zip(export.resources, shapes) {
+        struct Candidate {
+            var invocation: Invocation
+            var parent: UInt64?
+            /// A route's own span: only its caller is looked up, never held.
+            var ownRoute: Bool
+        }
+        var remembered: [Remembered] = []
+        var candidates: [Candidate] = []
+        var decoded = Decoded()
+    }
+
+    public static func prepare(_ export: OTLPExport) -> Prepared {
+        var out = Prepared()
+        out.remembered.reserveCapacity(export.spanCount)
+        out.candidates.reserveCapacity(export.spanCount)
+        for rs in export.resources {
             let resource = rs.resource
-            for (s, shape) in zip(rs.spans, rsShapes) {
+            out.decoded.spans += rs.spans.count
+            for s in rs.spans {
+                // Each span's endpoint (a route, a GraphQL operation, a function, or none): the
+                // linker needs to know which spans are endpoints before any is mapped.
+                let shape = EndpointShape(s, resource: resource)
+                if let id = s.spanID { out.remembered.append(.init(id: id, parent: s.parentID, route: shape.route, endpoint: shape.kind != nil)) }
                 guard let kind = shape.kind else { continue }
                 let a = s.attributes
                 let endpoint = shape.endpoint
-                let ownRoute = shape.ownRoute
                 // Durations from the integer nanoseconds (as doubles of Unix seconds they would lose
                 // a tenth of a microsecond).
                 guard s.startNs > 0, s.endNs >= s.startNs else {
-                    out.reject("span \(s.name.isEmpty ? "?" : s.name) of \(endpoint): no valid startTimeUnixNano/endTimeUnixNano")
+                    out.decoded.reject("span \(s.name.isEmpty ? "?" : s.name) of \(endpoint): no valid startTimeUnixNano/endTimeUnixNano")
                     continue
                 }
                 let status = a.httpStatus
@@ -113,16 +133,28 @@ public enum OTLPTraces {
                     traceID: outcome == .ok ? nil : s.traceID, id: a.string(.faasInvocationID),
                     span: s.spanID.flatMap { id in TraceKey(high: s.traceHigh, low: s.traceLow).map { SpanContext(trace: $0, span: id) } })
                 guard WireLimits.admits(inv) else {
-                    out.reject("span \(s.name.isEmpty ? "?" : s.name) of \(endpoint): times or figures out of range")
+                    out.decoded.reject("span \(s.name.isEmpty ? "?" : s.name) of \(endpoint): times or figures out of range")
                     continue
                 }
-                if ownRoute {
-                    var inv = inv
-                    inv.span?.parent = linker.caller(from: s.parentID)
-                    out.invocations.append(inv)
-                } else if let linked = linker.offer(inv, parent: s.parentID, now: now) {
-                    out.invocations.append(linked)
-                }
+                out.candidates.append(.init(invocation: inv, parent: s.parentID, ownRoute: shape.ownRoute))
+            }
+        }
+        return out
+    }
+
+    /// The prepared invocations linked to the routes and callers above them (as far as they are
+    /// known now), with those the linker held before and can deliver now.
+    public static func link(_ prepared: Prepared, linker: inout OTLPTraceLinker, now: Double) -> Decoded {
+        var out = prepared.decoded
+        out.invocations.reserveCapacity(prepared.candidates.count)
+        for r in prepared.remembered { linker.remember(r.id, parent: r.parent, route: r.route, endpoint: r.endpoint) }
+        for c in prepared.candidates {
+            if c.ownRoute {
+                var inv = c.invocation
+                inv.span?.parent = linker.caller(from: c.parent)
+                out.invocations.append(inv)
+            } else if let linked = linker.offer(c.invocation, parent: c.parent, now: now) {
+                out.invocations.append(linked)
             }
         }
         out.invocations += linker.release(now: now)

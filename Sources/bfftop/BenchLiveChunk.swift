@@ -84,6 +84,18 @@ struct ThreadCPU {
         return out
     }
 
+    /// CPU per item (ns) of the engine thread, the event loops and the rest of the process (the
+    /// benchmark's clients, threads that exited) since `earlier`, out of `total` CPU seconds.
+    func perItem(since earlier: ThreadCPU, total: Double, items: Int) -> [(role: String, ns: Double)] {
+        let split = since(earlier)
+        let named = [("engine thread", split["bfftop-engine"] ?? 0), ("event loops", split["NIO-ELT"] ?? 0)]
+        let rest = total - named.reduce(0) { $0 + $1.1 }
+        return (named + [("clients and the rest", rest)]).map { ($0.0, $0.1 / Double(max(items, 1)) * 1e9) }
+    }
+
+    /// The threads a pipeline benchmark names.
+    static let pipelineRoles = ["bfftop-engine", "NIO-ELT"]
+
     /// CPU spent by each role between `earlier` and this sample.
     func since(_ earlier: ThreadCPU) -> [String: Double] {
         seconds.reduce(into: [:]) { $0[$1.key] = $1.value - (earlier.seconds[$1.key] ?? 0) }

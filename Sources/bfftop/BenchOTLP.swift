@@ -29,7 +29,8 @@ enum OTLPBench {
         let exports = quick ? 1_000 : 4_000
         let rate = try await measureEngine(exports: exports, connections: 4)
         row("HTTP → decode → map → aggregate, 4 conns", formatFixed(rate / 1e6, 2) + " M spans/s", target: "≥ 1 M/s", ok: rate >= 1e6)
-        print("    \(formatFixed(IngestBench.lastCoresBusy, 2)) cores busy (the clients included), \(formatFixed(IngestBench.lastCoresBusy / rate * 1e9, 0)) ns of CPU a span")
+        print("    \(formatFixed(IngestBench.lastCoresBusy, 2)) cores busy (the clients included), \(formatFixed(IngestBench.lastCoresBusy / rate * 1e9, 0)) ns of CPU a span:")
+        print("      " + IngestBench.lastSplit.map { "\($0.role) \(formatFixed($0.ns, 0))" }.joined(separator: ", "))
         print()
     }
 
@@ -106,6 +107,7 @@ enum OTLPBench {
         let failures = Atomic<Int>(0)
         let start = monotonic()
         let cpuStart = processCPUSeconds()
+        let threadsStart = ThreadCPU.sample(roles: ThreadCPU.pipelineRoles)
         for c in 0..<connections {
             startThread(name: "bench-otlp-\(c)") {
                 let client = BenchHTTPClient(port: port)
@@ -125,8 +127,10 @@ enum OTLPBench {
             try await Task.sleep(nanoseconds: 2_000_000)
         }
         let elapsed = monotonic() - start
-        IngestBench.lastCoresBusy = (processCPUSeconds() - cpuStart) / elapsed
+        let cpu = processCPUSeconds() - cpuStart
+        IngestBench.lastCoresBusy = cpu / elapsed
         let got = engine.eventsAggregated
+        IngestBench.lastSplit = ThreadCPU.sample(roles: ThreadCPU.pipelineRoles).perItem(since: threadsStart, total: cpu, items: got * 4 / 3)
         engine.stop()
         server.stop()
         try await group.shutdownGracefully()

@@ -21,9 +21,8 @@ final class CountingSink: EventSink {
 enum IngestBench {
     /// How many cores the last measurement kept busy (CPU time over elapsed time).
     nonisolated(unsafe) static var lastCoresBusy = 0.0
-    /// The last measurement's CPU per event by thread role (ns): engine, event loops, the rest.
+    /// The last measurement's CPU per event (or span) by thread role (ns): engine, event loops, the rest.
     nonisolated(unsafe) static var lastSplit: [(role: String, ns: Double)] = []
-    static let roles = ["bfftop-engine", "NIO-ELT"]
 
     static func run(quick: Bool, decoding: Bool = true, live: Bool = true) async throws {
         print("Ingest over a real Unix socket (native NDJSON, decode included)")
@@ -64,7 +63,7 @@ enum IngestBench {
         let expected = chunksPerConnection * linesPerChunk * connections
         let start = monotonic()
         let cpuStart = processCPUSeconds()
-        let threadsStart = ThreadCPU.sample(roles: roles)
+        let threadsStart = ThreadCPU.sample(roles: ThreadCPU.pipelineRoles)
         let threads = (0..<connections).map { _ in
             { @Sendable in
                 let w = BenchWriter(path: path)
@@ -91,9 +90,7 @@ enum IngestBench {
         let cpu = processCPUSeconds() - cpuStart
         lastCoresBusy = cpu / elapsed
         let got = received()
-        let split = ThreadCPU.sample(roles: roles).since(threadsStart)
-        let named = [("engine thread", split["bfftop-engine"] ?? 0), ("event loops", split["NIO-ELT"] ?? 0)]
-        lastSplit = (named + [("writers and the rest", cpu - named.reduce(0) { $0 + $1.1 })]).map { ($0.0, $0.1 / Double(max(got, 1)) * 1e9) }
+        lastSplit = ThreadCPU.sample(roles: ThreadCPU.pipelineRoles).perItem(since: threadsStart, total: cpu, items: got)
         engine.stop()
         await listener.stop()
         try await group.shutdownGracefully()
