@@ -45,8 +45,21 @@ final class NDJSONHandler: ChannelInboundHandler {
         let bytes = incoming.readableBytes
         if var p = pending {
             pending = nil
-            p.writeBuffer(&incoming)
-            consume(&p)
+            // Only the end of the line left over from the last read is copied to it (up to and
+            // with its newline); the rest of this read is decoded where it lies. Copying the whole
+            // read after the leftover cost a copy of every byte received.
+            let newline = incoming.withUnsafeReadableBytes { b -> Int? in
+                guard let base = b.baseAddress, let nl = memchr(base, 0x0A, b.count) else { return nil }
+                return UnsafeRawPointer(nl) - base
+            }
+            if let newline, var head = incoming.readSlice(length: newline + 1) {
+                p.writeBuffer(&head)
+                consume(&p)
+                consume(&incoming)
+            } else {
+                p.writeBuffer(&incoming)
+                consume(&p)
+            }
         } else {
             consume(&incoming)
         }

@@ -15,7 +15,7 @@ public struct CostModel: Sendable {
     }
     /// The per-invocation prices of `sheets`, by `Provider.ordinal`: `charge` runs for every event
     /// and must not copy a sheet (arrays, strings) or hash a provider's name to find one.
-    private var rates: [ChargeRates]
+    private var rates: InlineArray<6, ChargeRates>
     public var freeTier: Bool
     public var defaultMemoryMB: Double
 
@@ -34,9 +34,17 @@ public struct CostModel: Sendable {
 
     public func sheet(_ p: Provider) -> PriceSheet { sheets[p] ?? PriceBook.sheet(p) }
 
-    private static func rates(_ sheets: [Provider: PriceSheet]) -> [ChargeRates] {
-        Provider.allCases.map { ChargeRates(sheets[$0] ?? PriceBook.sheet($0)) }
+    private static func rates(_ sheets: [Provider: PriceSheet]) -> InlineArray<6, ChargeRates> {
+        // One entry per provider: a provider added without growing the array traps here, at start.
+        precondition(Provider.allCases.count == 6, "ChargeModel.rates holds 6 providers")
+        return InlineArray { i in
+            let p = Provider.allCases[i]
+            return ChargeRates(sheets[p] ?? PriceBook.sheet(p))
+        }
     }
+
+    /// What pricing one invocation reads of this model, without references (see `ChargeModel`).
+    var charging: ChargeModel { ChargeModel(provider: provider, defaultMemoryMB: defaultMemoryMB, rates: rates) }
 
     public struct Charge: Sendable, Equatable {
         public var requests: Double
@@ -57,10 +65,7 @@ public struct CostModel: Sendable {
     }
 
     @inline(__always) func provider(arch: Architecture?, pricing settings: PricingSettings) -> Provider {
-        if let p = settings.provider { return p }
-        let arch = arch ?? settings.arch
-        if provider == .awsLambdaX86 || provider == .awsLambdaArm, let arch { return arch == .arm64 ? .awsLambdaArm : .awsLambdaX86 }
-        return provider
+        charging.provider(arch: arch, pricing: settings)
     }
 
     public func charge(_ i: Invocation, settings: FunctionSettings? = nil) -> Charge {
@@ -98,30 +103,8 @@ public struct CostModel: Sendable {
         charge(i, pricing: PricingSettings(settings))
     }
 
-    @inline(__always) func charge(_ i: InvocationCostInputs, pricing settings: PricingSettings) -> Charge {
-        guard i.outcome != .throttle else { return .zero }
-        guard i.kind == .function || i.memoryMB != nil else { return .zero }
-        let p = provider(arch: i.arch, pricing: settings)
-        let sheet = rates[p.ordinal]
-        var memory = i.memoryMB ?? settings.memoryMB ?? defaultMemoryMB
-        if sheet.memoryStepMB > 0 {  // Azure: observed memory, rounded up to 128 MB steps, capped
-            let observed = i.maxMemoryMB ?? memory
-            memory = min(sheet.maxMemoryMB > 0 ? sheet.maxMemoryMB : .infinity, max(sheet.memoryStepMB, roundedUp(observed / sheet.memoryStepMB) * sheet.memoryStepMB))
-        }
-        let seconds = sheet.billedMs(duration: i.durationMs, reported: i.billedMs) / 1000
-        var u = Usage()
-        u.requests = 1
-        u.gbSeconds = seconds * memory / 1024
-        u.vcpuSeconds = sheet.perVCPUSecond > 0 || sheet.cuPerVCPUSecond > 0
-            ? seconds * (settings.vcpu ?? (p == .alibabaFC ? max(0.05, memory / 2048) : PriceSheet.defaultVCPU(memoryMB: memory))) : 0
-        if p == .alibabaFC {
-            let requestCU = sheet.cuPerRequest * sheet.perCU
-            let computeCU = (u.vcpuSeconds * sheet.cuPerVCPUSecond + u.gbSeconds * sheet.cuPerGBSecond) * sheet.perCU
-            return Charge(requests: requestCU, compute: computeCU, usage: u, provider: p)
-        }
-        let gbPrice = settings.provisioned && sheet.provisionedExecutedPerGBSecond > 0
-            ? sheet.provisionedExecutedPerGBSecond : sheet.perGBSecond
-        return Charge(requests: sheet.perRequest, compute: u.gbSeconds * gbPrice + u.vcpuSeconds * sheet.perVCPUSecond, usage: u, provider: p)
+    func charge(_ i: InvocationCostInputs, pricing settings: PricingSettings) -> Charge {
+        charging.charge(i, pricing: settings)
     }
 
     /// USD per hour of keeping `settings.provisionedConcurrency` environments warm.
@@ -163,5 +146,48 @@ struct PricingSettings: Sendable {
         arch = s?.arch
         vcpu = s?.vcpu
         provisioned = (s?.provisionedConcurrency ?? 0) > 0
+    }
+}
+
+/// What pricing one invocation reads of a `CostModel`: plain values and no references, so the
+/// engine keeps a copy beside its config and reads it for every event without retaining anything
+/// (copying the `CostModel` retained and released its dictionary and array per event: about a
+/// tenth of the live engine thread's time by `perf`).
+struct ChargeModel: Sendable {
+    var provider: Provider
+    var defaultMemoryMB: Double
+    var rates: InlineArray<6, ChargeRates>
+
+    @inline(__always) func provider(arch: Architecture?, pricing settings: PricingSettings) -> Provider {
+        if let p = settings.provider { return p }
+        let arch = arch ?? settings.arch
+        if provider == .awsLambdaX86 || provider == .awsLambdaArm, let arch { return arch == .arm64 ? .awsLambdaArm : .awsLambdaX86 }
+        return provider
+    }
+
+    @inline(__always) func charge(_ i: CostModel.InvocationCostInputs, pricing settings: PricingSettings) -> CostModel.Charge {
+        guard i.outcome != .throttle else { return CostModel.Charge.zero }
+        guard i.kind == .function || i.memoryMB != nil else { return CostModel.Charge.zero }
+        let p = provider(arch: i.arch, pricing: settings)
+        let sheet = rates[p.ordinal]
+        var memory = i.memoryMB ?? settings.memoryMB ?? defaultMemoryMB
+        if sheet.memoryStepMB > 0 {  // Azure: observed memory, rounded up to 128 MB steps, capped
+            let observed = i.maxMemoryMB ?? memory
+            memory = min(sheet.maxMemoryMB > 0 ? sheet.maxMemoryMB : .infinity, max(sheet.memoryStepMB, roundedUp(observed / sheet.memoryStepMB) * sheet.memoryStepMB))
+        }
+        let seconds = sheet.billedMs(duration: i.durationMs, reported: i.billedMs) / 1000
+        var u = Usage()
+        u.requests = 1
+        u.gbSeconds = seconds * memory / 1024
+        u.vcpuSeconds = sheet.perVCPUSecond > 0 || sheet.cuPerVCPUSecond > 0
+            ? seconds * (settings.vcpu ?? (p == .alibabaFC ? max(0.05, memory / 2048) : PriceSheet.defaultVCPU(memoryMB: memory))) : 0
+        if p == .alibabaFC {
+            let requestCU = sheet.cuPerRequest * sheet.perCU
+            let computeCU = (u.vcpuSeconds * sheet.cuPerVCPUSecond + u.gbSeconds * sheet.cuPerGBSecond) * sheet.perCU
+            return CostModel.Charge(requests: requestCU, compute: computeCU, usage: u, provider: p)
+        }
+        let gbPrice = settings.provisioned && sheet.provisionedExecutedPerGBSecond > 0
+            ? sheet.provisionedExecutedPerGBSecond : sheet.perGBSecond
+        return CostModel.Charge(requests: sheet.perRequest, compute: u.gbSeconds * gbPrice + u.vcpuSeconds * sheet.perVCPUSecond, usage: u, provider: p)
     }
 }

@@ -40,17 +40,17 @@ struct PreparedInvocation: Sendable, Equatable {
     /// `pricing` is the endpoint's (from `FunctionSettings.resolve` of its name), `receivedAt` the
     /// receive time if known (live, recordings): an end claimed further ahead than `maxClockSkew`
     /// is pulled back to it.
-    init(_ inv: Invocation, receivedAt: Double?, pricing: PricingSettings, cost: borrowing CostModel, maxClockSkew: Double) {
+    init(_ inv: Invocation, receivedAt: Double?, pricing: PricingSettings, charging cost: UnsafePointer<ChargeModel>, maxClockSkew: Double) {
         self.init(
             ts: inv.ts, durationMs: inv.durationMs, receivedAt: receivedAt, initMs: inv.initMs, memoryMB: inv.memoryMB,
             maxMemoryMB: inv.maxMemoryMB, timeoutMs: inv.timeoutMs,
-            charge: cost.charge(CostModel.InvocationCostInputs(inv), pricing: pricing), kind: inv.kind, outcome: inv.outcome,
+            charge: cost.pointee.charge(CostModel.InvocationCostInputs(inv), pricing: pricing), kind: inv.kind, outcome: inv.outcome,
             coldStart: inv.coldStart, test: inv.test, outOfMemory: inv.isOutOfMemory, maxClockSkew: maxClockSkew)
     }
 
     /// Replay's successful invocations (names do not matter here).
-    init(_ packed: PackedInvocation, pricing: PricingSettings, cost: borrowing CostModel, maxClockSkew: Double) {
-        let charge = cost.charge(
+    init(_ packed: PackedInvocation, pricing: PricingSettings, charging cost: UnsafePointer<ChargeModel>, maxClockSkew: Double) {
+        let charge = cost.pointee.charge(
             CostModel.InvocationCostInputs(
                 kind: packed.kind, outcome: .ok, durationMs: packed.durationMs, billedMs: packed.billedMs, memoryMB: packed.memoryMB,
                 maxMemoryMB: packed.maxMemoryMB, arch: packed.arch),
