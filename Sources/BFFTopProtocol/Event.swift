@@ -203,11 +203,21 @@ public struct OutcomeCount: Sendable, Equatable {
     /// duration for a request that threw): then they count as requests too. Otherwise (the default,
     /// as APM tools count hits and errors) they are among the requests the timings count.
     public var untimed: Bool
+    /// Initializations known only from a histogram (OTLP `faas.init_duration`): `inits` of them
+    /// took `initMs` each. Init times only: the cold starts they were are counted by `coldStarts`
+    /// (here or on another event), never by these.
+    public var inits: Int
+    public var initMs: Double?
+    /// The most memory any of the invocations counted at this time used (OTLP `faas.mem_usage`).
+    public var maxMemoryMB: Double?
 
     public init(ts: Double, endpoint: String, kind: EndpointKind? = nil, outcome: Outcome, count: Int, service: String? = nil, coldStarts: Int = 0,
-                untimed: Bool = false) {
+                untimed: Bool = false, inits: Int = 0, initMs: Double? = nil, maxMemoryMB: Double? = nil) {
         self.coldStarts = coldStarts
         self.untimed = untimed
+        self.inits = inits
+        self.initMs = initMs
+        self.maxMemoryMB = maxMemoryMB
         self.ts = ts
         self.endpoint = endpoint
         self.kind = kind

@@ -56,6 +56,11 @@ public enum NativeEncoder {
             w.number("count", Double(o.count))
             if o.coldStarts > 0 { w.number("cold_starts", Double(o.coldStarts)) }
             if o.untimed { w.bool("untimed", true) }
+            if o.inits > 0, let i = o.initMs {
+                w.number("inits", Double(o.inits))
+                w.number("init_ms", i)
+            }
+            w.optionalNumber("max_memory_mb", o.maxMemoryMB)
         }
         return w.finish()
     }

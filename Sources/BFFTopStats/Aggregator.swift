@@ -135,7 +135,9 @@ public final class Aggregator {
             aggregated += 1
         case .outcomes(let o):
             endpoints[Int(id)].noteKind(o.kind, service: o.service)
-            if endpoints[Int(id)].recordOutcomes(o.outcome, count: o.count, coldStarts: o.coldStarts, untimed: o.untimed, at: t, refused: &refusedAtFlush) {
+            if endpoints[Int(id)].recordOutcomes(
+                o.outcome, count: o.count, coldStarts: o.coldStarts, untimed: o.untimed, inits: o.inits, initMs: o.initMs, maxMemoryMB: o.maxMemoryMB,
+                at: t, refused: &refusedAtFlush) {
                 aggregated += 1
             } else {
                 lost.tooOld += 1

@@ -262,7 +262,8 @@ struct EndpointState: Sendable {
     }
 
     /// Failed invocations without durations: counted, never sampled for latency.
-    mutating func recordOutcomes(_ outcome: Outcome, count n: Int, coldStarts: Int = 0, untimed: Bool = false, at t: Double, refused: inout Int) -> Bool {
+    mutating func recordOutcomes(_ outcome: Outcome, count n: Int, coldStarts: Int = 0, untimed: Bool = false, inits: Int = 0, initMs: Double? = nil,
+                                 maxMemoryMB: Double? = nil, at t: Double, refused: inout Int) -> Bool {
         flushStageBefore(directUpdateAt: t, refused: &refused)
         tiersChanged(second: wholeSecond(t))
         lastSeen = max(lastSeen, t)
@@ -286,6 +287,8 @@ struct EndpointState: Sendable {
                 case .throttle: b.outcomes.throttle = b.outcomes.throttle.addingSaturated(n, ceiling: c)
                 }
                 if outcome != .ok { b.countedFailures = b.countedFailures.addingSaturated(n, ceiling: c) }
+                if inits > 0, let i = initMs { b.initDuration.add(i, count: UInt64(inits)) }
+                if let m = maxMemoryMB, m > b.maxMemoryUsedMB { b.maxMemoryUsedMB = m }
             } || stored
         }
         if stored, lifetime != nil {
@@ -299,6 +302,8 @@ struct EndpointState: Sendable {
             case .throttle: counted.outcomes.throttle = UInt32(clamping: n)
             }
             if outcome != .ok { counted.countedFailures = UInt32(clamping: n) }
+            if inits > 0, let i = initMs { counted.initDuration.add(i, count: UInt64(inits)) }
+            counted.maxMemoryUsedMB = maxMemoryMB ?? 0
             lifetime!.absorb(counted)
         }
         return stored

@@ -72,7 +72,9 @@ public final class NativeDecoder {
                 f.test = try bool(v, "test", s)
             }
         case 5:
-            if s.equals(ks, ke, "count") { f.count = try number(v, "count", s) }
+            if s.equals(ks, ke, "count") { f.count = try number(v, "count", s) } else if s.equals(ks, ke, "inits") {
+                f.inits = try number(v, "inits", s)
+            }
             if s.equals(ks, ke, "value") { f.value = try number(v, "value", s) } else if s.equals(ks, ke, "limit") {
                 f.limit = try number(v, "limit", s)
             } else if s.equals(ks, ke, "error") {
@@ -184,6 +186,7 @@ private struct Fields {
     var limit: Double?
     var count: Double?
     var coldStarts: Double?
+    var inits: Double?
     var untimed: Bool?
     var test: Bool?
     /// Receive time, in recordings.
@@ -220,14 +223,27 @@ private struct Fields {
         case "outcomes":
             let cold = coldStarts ?? 0
             guard cold >= 0, cold == cold.rounded(), cold <= 1e9 else { throw DecodeError("field \"cold_starts\" must be a whole number ≥ 0") }
-            guard let count, count >= (cold > 0 ? 0 : 1), count == count.rounded(), count <= 1e9 else {
+            let initCount = inits ?? 0
+            guard initCount >= 0, initCount == initCount.rounded(), initCount <= 1e9 else { throw DecodeError("field \"inits\" must be a whole number ≥ 0") }
+            if initCount > 0 {
+                guard initMs != nil, WireLimits.admits(figure: initMs) else {
+                    throw DecodeError("an outcomes event with \"inits\" needs \"init_ms\", a figure from 0 to 1e10 (how long each took)")
+                }
+            } else if initMs != nil {
+                throw DecodeError("field \"init_ms\" on an outcomes event needs \"inits\" (how many initializations took that long)")
+            }
+            guard WireLimits.admits(figure: maxMemoryMB) else { throw DecodeError("field \"max_memory_mb\" must be a figure from 0 to 1e10") }
+            // Events that only bring figures (cold starts, init times, memory) count no requests.
+            let figuresOnly = cold > 0 || initCount > 0 || maxMemoryMB != nil
+            guard let count, count >= (figuresOnly ? 0 : 1), count == count.rounded(), count <= 1e9 else {
                 throw DecodeError("field \"count\" must be a whole number ≥ 1 for an outcomes event")
             }
             guard let o = outcome.flatMap(Outcome.init(name:)), o != .ok || count == 0 else {
                 throw DecodeError("field \"outcome\" must be error, timeout or throttle for an outcomes event")
             }
             return .outcomes(OutcomeCount(ts: ts, endpoint: endpoint, kind: kind, outcome: o, count: Int(count), service: service, coldStarts: Int(cold),
-                                          untimed: untimed ?? false))
+                                          untimed: untimed ?? false, inits: Int(initCount), initMs: initCount > 0 ? initMs : nil,
+                                          maxMemoryMB: maxMemoryMB))
         default:
             throw DecodeError("unknown event type \"\(type)\" (expected invocation, start, concurrency or outcomes)")
         }

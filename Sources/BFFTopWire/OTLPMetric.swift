@@ -24,13 +24,17 @@ public enum OTLPMetricName: String, CaseIterable, Sendable {
     case httpServerDuration = "http.server.duration"
     /// Histogram of function invocation durations (FaaS conventions, the Collector's `telemetryapi` receiver; seconds).
     case faasInvokeDuration = "faas.invoke_duration"
+    /// Histogram of function initialization durations (seconds): the init time of cold starts.
+    case faasInitDuration = "faas.init_duration"
+    /// Histogram of the memory function invocations used (bytes).
+    case faasMemUsage = "faas.mem_usage"
     /// Counters of cold starts, errors and timeouts per function.
     case faasColdstarts = "faas.coldstarts"
     case faasErrors = "faas.errors"
     case faasTimeouts = "faas.timeouts"
 
     /// The unit its values are in when the metric does not say.
-    var defaultUnit: String { self == .httpServerDuration ? "ms" : "s" }
+    var defaultUnit: String { self == .httpServerDuration ? "ms" : self == .faasMemUsage ? "By" : "s" }
 
     static func match(_ bytes: UnsafeRawBufferPointer) -> OTLPMetricName? {
         for n in allCases {
@@ -53,6 +57,16 @@ public struct OTLPMetric: Sendable {
     public init(name: OTLPMetricName) { self.name = name }
 
     /// Milliseconds per unit of its values (nil: a unit that is not a duration).
+    /// Mebibytes per unit of a memory metric (nil: not a size).
+    var mebibytesPerUnit: Double? {
+        switch unit.isEmpty ? name.defaultUnit : unit {
+        case "By": 1 / 1_048_576
+        case "KiBy": 1 / 1024
+        case "MiBy": 1
+        default: nil
+        }
+    }
+
     var millisecondsPerUnit: Double? {
         switch unit.isEmpty ? name.defaultUnit : unit {
         case "s": 1000

@@ -7,7 +7,11 @@ import Glibc
 ///   (`http.route`, `http.request.method`) and status becomes that route's requests;
 /// - `faas.invoke_duration`: a function's invocations (`faas.name`, memory from `faas.max_memory`);
 /// - `faas.coldstarts`, `faas.errors`, `faas.timeouts`: counted cold starts and failures of the
-///   function's invocations (as DogStatsD's and EMF's counters are).
+///   function's invocations (as DogStatsD's and EMF's counters are);
+/// - `faas.init_duration`: the function's init times (each bucket's count at the bucket's value,
+///   as for durations; the cold starts themselves are `faas.coldstarts`');
+/// - `faas.mem_usage`: the most memory the function's invocations used (the top of the highest
+///   non-empty bucket or the point's max, the smaller), for the memory column and right-sizing.
 ///
 /// A histogram's requests are known only by bucket: each non-empty bucket becomes one invocation
 /// that stands for its count (`Invocation.count`), at a value inside the bucket (the middle of the
@@ -132,6 +136,8 @@ public enum OTLPMetrics {
                 }
                 if outOfRange { out.reject("\(m.name.rawValue): requests that would start before 1970 (a point's time is wrong)") }
             }
+        case .faasInitDuration, .faasMemUsage:
+            mapFunctionFigures(m, p, resource: resource, at: to, into: &out)
         case .faasColdstarts, .faasErrors, .faasTimeouts:
             guard m.kind == .sum, let v = p.value else {
                 out.reject("\(m.name.rawValue): not a counter")
@@ -151,6 +157,68 @@ public enum OTLPMetrics {
                 : OutcomeCount(ts: to, endpoint: f, kind: .function, outcome: m.name == .faasErrors ? .error : .timeout, count: n, service: service)
             out.events.append(.outcomes(e))
         }
+    }
+
+    /// `faas.init_duration` (init times, at each bucket's value) and `faas.mem_usage` (the most
+    /// memory used) of one function, as counted outcomes that add figures and no requests.
+    static func mapFunctionFigures(_ m: OTLPMetric, _ p: OTLPMetricPoint, resource: OTLPAttributes, at to: Double, into out: inout Decoded) {
+        let a = p.attributes
+        guard m.kind == .histogram || m.kind == .exponentialHistogram else {
+            out.reject("\(m.name.rawValue): a \(m.kind) where a histogram belongs")
+            return
+        }
+        guard let f = a.string(.faasName) ?? resource.string(.faasName), !f.isEmpty else {
+            out.skipped += 1
+            return
+        }
+        let service = resource.string(.serviceName)
+        let values = m.kind == .histogram ? explicitBuckets(p) : exponentialBuckets(p)
+        guard let values else {
+            out.reject("\(m.name.rawValue): bucket counts do not match the bounds")
+            return
+        }
+        if m.name == .faasMemUsage {
+            guard let perUnit = m.mebibytesPerUnit else {
+                out.reject("\(m.name.rawValue): unit \"\(m.unit)\" is not a size")
+                return
+            }
+            // The most the interval's invocations used is at most the top of its highest non-empty
+            // bucket and at most the point's max (of the whole stream when cumulative): the smaller
+            // of the two, so it never reads low. No values this interval: nothing to say.
+            guard values.contains(where: { $0.1 > 0 }) else { return }
+            let bucketTop = highestBucketTop(p, m.kind)
+            guard let top = [bucketTop, p.max].compactMap({ $0 }).min() else { return }
+            let mb = top * perUnit
+            guard mb.isFinite, WireLimits.admits(figure: mb) else {
+                out.reject("\(m.name.rawValue): \(top) is not a memory size")
+                return
+            }
+            out.events.append(.outcomes(OutcomeCount(ts: to, endpoint: f, kind: .function, outcome: .ok, count: 0, service: service, maxMemoryMB: mb)))
+            return
+        }
+        guard let perUnit = m.millisecondsPerUnit else {
+            out.reject("\(m.name.rawValue): unit \"\(m.unit)\" is not a duration")
+            return
+        }
+        for (value, count) in values where count > 0 {
+            let ms = value * perUnit
+            guard count <= UInt64(WireLimits.maxCount), ms.isFinite, WireLimits.admits(figure: ms) else {
+                out.reject("\(m.name.rawValue): a bucket's count or value is out of range")
+                continue
+            }
+            out.events.append(.outcomes(OutcomeCount(
+                ts: to, endpoint: f, kind: .function, outcome: .ok, count: 0, service: service, inits: Int(count), initMs: ms)))
+        }
+    }
+
+    /// The upper end of the highest non-empty bucket (nil when none is, or it is unbounded).
+    static func highestBucketTop(_ p: OTLPMetricPoint, _ kind: OTLPMetric.Kind) -> Double? {
+        if kind == .histogram {
+            guard let i = p.bucketCounts.lastIndex(where: { $0 > 0 }), i < p.bounds.count else { return nil }
+            return p.bounds[i]
+        }
+        guard p.scale >= -10, p.scale <= 20, let i = p.positive.lastIndex(where: { $0 > 0 }) else { return p.zeroCount > 0 ? 0 : nil }
+        return pow(pow(2, pow(2, -Double(p.scale))), Double(Int64(p.positiveOffset) + Int64(i) + 1))
     }
 
     /// Each explicit bucket's value (the middle of what it holds, narrowed by min and max) and count;

@@ -262,11 +262,26 @@ import Testing
             ($0["POST /graphql"]?["count"] as? Int) == hosts * requests && ($0["slots-query"]?["count"] as? Int) == hosts * requests
         }
         var truth: [String: [(ms: Double, error: Bool, cold: Bool)]] = [:]
+        var inits: [Double] = [], memory: [Double] = []
         for line in try String(contentsOfFile: truthFile, encoding: .utf8).split(separator: "\n") {
             guard let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let e = o["endpoint"] as? String else { continue }
             truth[e, default: []].append((o["ms"] as? Double ?? -1, o["error"] as? Bool ?? false, o["cold"] as? Bool ?? false))
+            if let i = o["init_ms"] as? Double { inits.append(i) }
+            if let m = o["mem_mb"] as? Double { memory.append(m) }
         }
         let bounds = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10].map { $0 * 1000 }
+        // faas.init_duration: the init p50 as durations' p99 is bounded; faas.mem_usage: the most any
+        // invocation used, exactly (the smaller of the highest bucket's top and the SDK's max).
+        let fn = eps["slots-query"] ?? [:]
+        let initP50 = inits.sorted()[Int((0.5 * Double(inits.count)).rounded(.up)) - 1]
+        let shownInit = fn["init_p50_ms"] as? Double ?? -1
+        if exponential {
+            #expect(abs(shownInit - initP50) <= 0.03 * initP50, "init p50 \(shownInit) vs the truth's \(initP50)")
+        } else {
+            let hi = bounds.first { $0 >= initP50 } ?? .infinity, lo = bounds.last { $0 < initP50 } ?? 0
+            #expect(shownInit >= lo * 0.99 && shownInit <= hi * 1.01, "init p50 \(shownInit) outside (\(lo), \(hi)] of the truth's \(initP50)")
+        }
+        #expect(abs((fn["max_memory_used_mb"] as? Double ?? -1) - (memory.max() ?? -2)) < 0.01, "max memory \(fn["max_memory_used_mb"] ?? "none") vs \(memory.max() ?? -1)")
         for (name, t) in truth {
             let e = eps[name] ?? [:]
             #expect(e["count"] as? Int == t.count, "\(name): count \(e["count"] ?? "none") vs \(t.count)")
