@@ -47,7 +47,8 @@ public enum PrometheusText {
 
         // Gauges from the dashboard's latest frame.
         out.family("bfftop_concurrency", "gauge", "Requests in flight per endpoint now.")
-        for f in e.frame.snapshot.endpoints { out.sample("bfftop_concurrency", labels(f), f.concurrencyNow) }
+        // No sample for an endpoint whose concurrency is unknown (fed only by histograms and counters).
+        for f in e.frame.snapshot.endpoints where f.concurrencyKnown { out.sample("bfftop_concurrency", labels(f), f.concurrencyNow) }
 
         let ingest = e.frame.ingest
         out.family("bfftop_ingest_events_total", "counter", "Events bfftop decoded from every input.")

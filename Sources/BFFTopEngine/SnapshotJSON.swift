@@ -24,8 +24,15 @@ public enum SnapshotJSON {
         o.number("counted_failures", Double(r.countedFailures))
         o.fixed("error_rate", r.errorRate, decimals: 6)
         o.number("cold_starts", Double(r.cold))
-        o.fixed("concurrency_now", r.concurrencyNow, decimals: 3)
-        o.fixed("concurrency_peak", r.concurrencyPeak, decimals: 3)
+        // Endpoints known only from histograms and counters have no start times: their concurrency
+        // is unknown (null), not 0, as the table shows —.
+        if r.concurrencyKnown {
+            o.fixed("concurrency_now", r.concurrencyNow, decimals: 3)
+            o.fixed("concurrency_peak", r.concurrencyPeak, decimals: 3)
+        } else {
+            o.raw("concurrency_now", "null")
+            o.raw("concurrency_peak", "null")
+        }
         if let l = r.concurrencyLimit { o.fixed("concurrency_limit", l, decimals: 3) }
         o.fixed("cost_usd", r.cost, decimals: 8)
         o.fixed("cost_per_hour_usd", r.costPerHour, decimals: 8)

@@ -156,8 +156,10 @@ struct ReportColumn: Sendable {
         ReportColumn(name: "memory", title: "mem used/size", numeric: true, inTable: true) { r in
             r.memoryMB.map { "\(r.maxMemoryUsedMB.map { Format.count($0) } ?? "?")/\(Format.count($0)) MB" } ?? Format.missing
         },
-        ReportColumn(name: "conc_peak", title: "conc peak", numeric: true, inTable: true, raw: { JSONObjectWriter.fixed($0.concurrencyPeak, decimals: 3) }) {
-            Format.count($0.concurrencyPeak)
+        // Unknown for endpoints fed only by histograms and counters (no start times): —, not 0.
+        ReportColumn(name: "conc_peak", title: "conc peak", numeric: true, inTable: true,
+                     raw: { $0.concurrencyKnown ? JSONObjectWriter.fixed($0.concurrencyPeak, decimals: 3) : "" }) {
+            $0.concurrencyKnown ? Format.count($0.concurrencyPeak) : Format.missing
         },
         ReportColumn(name: "cost_usd", title: "cost", numeric: true, inTable: true, raw: { usd($0.cost) }) { Format.dollars($0.cost) },
         ReportColumn(name: "per_month_usd", title: "per month", numeric: true, inTable: true, raw: { usd($0.costPerHour * CostModel.hoursPerMonth) }) {

@@ -287,7 +287,7 @@ import Testing
             #expect(e["count"] as? Int == t.count, "\(name): count \(e["count"] ?? "none") vs \(t.count)")
             #expect(e["errors"] as? Int == t.filter(\.error).count, "\(name): errors \(e["errors"] ?? "none")")
             #expect(e["cold_starts"] as? Int == t.filter(\.cold).count, "\(name): cold starts \(e["cold_starts"] ?? "none")")
-            #expect(e["concurrency_peak"] as? Double == 0, "\(name): no concurrency made up from histograms")
+            #expect(e["concurrency_peak"] is NSNull && e["concurrency_now"] is NSNull, "\(name): no concurrency made up from histograms (unknown, not 0)")
             let sorted = t.map(\.ms).sorted()
             let p99 = sorted[Int((0.99 * Double(sorted.count)).rounded(.up)) - 1]
             let shown = e["p99_ms"] as? Double ?? -1
