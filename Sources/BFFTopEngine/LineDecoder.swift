@@ -83,7 +83,19 @@ public struct LineDecoder {
             oversize(UnsafeRawBufferPointer(rebasing: l.prefix(80)))
             return
         }
-        if let packed = chain.decodeFast(l) { return append(packed) }
+        // Decoded straight into the batch's next element; taken back if the line is not one.
+        batch.packed.append(.unread)
+        let read = batch.packed.withUnsafeMutableBufferPointer { b in chain.decodeFast(l, into: &b[b.count - 1]) }
+        if read {
+            let last = batch.packed.count - 1
+            let id = batch.packed[last].id
+            if id >= 0 {
+                batch.ids.append(chain.ids[Int(id)])
+                batch.packed[last].id = Int32(batch.ids.count - 1)
+            }
+            return
+        }
+        batch.packed.removeLast()
         switch chain.decode(l, afterFast: true) {
         case .packed(let packed): append(packed)
         case .event(let e, _): batch.append(general: e)

@@ -87,6 +87,14 @@ public struct DecoderChain {
         return fast.decode(line, ids: &ids)
     }
 
+    /// The first stage alone, writing into `packed` (the caller's storage: the batch's next
+    /// element, so the value is not copied on its way there). False: go on with `decode(_:afterFast:)`.
+    @inline(__always) public mutating func decodeFast(_ line: UnsafeRawBufferPointer, into packed: inout PackedInvocation) -> Bool {
+        guard stages.contains(.fast), line.first == 0x7B else { return false }
+        ids.removeAll(keepingCapacity: true)
+        return fast.decode(line, ids: &ids, into: &packed)
+    }
+
     /// Reads one line (without its newline).
     public mutating func decode(_ line: UnsafeRawBufferPointer) -> Decoded {
         if let packed = decodeFast(line) { return .packed(packed) }

@@ -26,6 +26,9 @@ public struct PackedInvocation: Sendable, Equatable {
     public var coldStart = false
     public var test = false
 
+    /// Storage for a decoder to write into, before it has read anything.
+    public static var unread: PackedInvocation { PackedInvocation(receivedAtRaw: .nan, ts: 0, durationMs: 0, endpoint: -1, service: -1, kind: .route) }
+
     /// What every invocation has; the rest is filled in as the decoder finds it (NaN: none).
     @inline(always) init(receivedAtRaw: Double, ts: Double, durationMs: Double, endpoint: Int32, service: Int32, kind: EndpointKind) {
         self.receivedAtRaw = receivedAtRaw

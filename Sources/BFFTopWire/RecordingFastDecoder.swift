@@ -20,10 +20,23 @@ public struct RecordingFastDecoder: Sendable {
 
     /// Decodes `line`; an in-flight id is appended to `ids` (and the result indexes it).
     public mutating func decode(_ line: UnsafeRawBufferPointer, ids: inout [String]) -> PackedInvocation? {
-        guard let base = line.baseAddress else { return nil }
+        var packed = PackedInvocation.unread
+        return decode(line, ids: &ids, into: &packed) ? packed : nil
+    }
+
+    /// As `decode(_:ids:)`, written into `packed` (the caller's storage; see `decodeCanonical`).
+    @inline(__always) public mutating func decode(_ line: UnsafeRawBufferPointer, ids: inout [String], into packed: inout PackedInvocation) -> Bool {
         let idCount = ids.count
-        if let packed = decodeCanonical(line, ids: &ids) { return packed }
+        if decodeCanonical(line, ids: &ids, into: &packed) { return true }
         if ids.count > idCount { ids.removeSubrange(idCount...) }
+        guard let p = decodeFlat(line, ids: &ids) else { return false }
+        packed = p
+        return true
+    }
+
+    /// Any flat line of a successful invocation (keys in any order, spaces allowed).
+    private mutating func decodeFlat(_ line: UnsafeRawBufferPointer, ids: inout [String]) -> PackedInvocation? {
+        guard let base = line.baseAddress else { return nil }
         var f = FastFields()
         var c = FastCursor(p: base, end: base + line.count)
         c.skipSpace()

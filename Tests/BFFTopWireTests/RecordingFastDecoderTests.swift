@@ -15,7 +15,8 @@ import Testing
         let bytes = Array(line.utf8)
         var canonicalFast = RecordingFastDecoder()
         var canonicalIDs: [String] = []
-        let viaCanonical = bytes.withUnsafeBytes { canonicalFast.decodeCanonical($0, ids: &canonicalIDs) }
+        var into = PackedInvocation.unread
+        let viaCanonical = bytes.withUnsafeBytes { canonicalFast.decodeCanonical($0, ids: &canonicalIDs, into: &into) } ? into : nil
         if let canonical { #expect((viaCanonical != nil) == canonical, "canonical path: \(line)", sourceLocation: sourceLocation) }
         let packed = bytes.withUnsafeBytes { fast.decode($0, ids: &ids) }
         if let viaCanonical {
