@@ -82,8 +82,6 @@ let package = Package(
             name: "bfftop",
             dependencies: [
                 "BFFTopWire", "BFFTopStats", "BFFTopEngine", "BFFTopIngest", "BFFTopDemo", "BFFTopUI", "BFFTopTerminal", "BFFTopConfig", "BFFTopInvoke", "BFFTopMetrics", "BFFTopOTLPGRPC",
-                // The bench's opponent for bfftop's OTLP reader (and its export builder); not on any ingest path.
-                "OTLPProtoGenerated",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Every decoder as a fuzz target with its invariants (docs/fuzzing.md); `scripts/fuzz` builds
@@ -97,6 +95,9 @@ let package = Package(
         .target(
             name: "OTLPProtoGenerated", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["README.md"]),
+        // The bench's opponent for bfftop's OTLP reader, a binary of its own: swift-protobuf brings
+        // Foundation, which would cost the dashboard 7 MiB of resident memory (docs/performance.md).
+        .executableTarget(name: "bfftop-protobuf-bench", dependencies: ["BFFTopWire", "OTLPProtoGenerated"]),
         .testTarget(name: "BFFTopWireTests", dependencies: ["BFFTopWire", "OTLPProtoGenerated"]),
         .testTarget(name: "BFFTopStatsTests", dependencies: ["BFFTopStats", "BFFTopWire"]),
         .testTarget(name: "BFFTopConfigTests", dependencies: ["BFFTopConfig", "BFFTopStats", "BFFTopUI", "BFFTopInvoke"]),

@@ -73,7 +73,10 @@ public final class DogStatsDServer: Sendable {
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         let server = DogStatsDServer(endpoint: endpoint, fd: fd, published: published, batcher: batcher)
         stats.dogstatsd { $0.listeners.append(endpoint.description) }
-        startThread(name: "bfftop-dsd") { server.datagramLoop() }
+        startThread(name: "bfftop-dsd") {
+            IngestThreads.lowerThisThread()  // below the engine, as the event loops (see IngestThreads)
+            server.datagramLoop()
+        }
         return server
     }
 

@@ -108,6 +108,6 @@ struct ThreadCPU {
         var buf = [UInt8](repeating: 0, count: 256)
         let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         guard n > 0 else { return nil }
-        return String(decoding: buf[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return String(decoding: buf[0..<n].filter { $0 != 0x0A }, as: UTF8.self)
     }
 }

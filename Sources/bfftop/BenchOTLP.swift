@@ -1,14 +1,13 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ArgumentParser
 import BFFTopDemo
 import BFFTopEngine
 import BFFTopIngest
 import BFFTopWire
 import FoundationEssentials
 import NIOPosix
-import OTLPProtoGenerated
-import SwiftProtobuf
 import Synchronization
 
 /// `bench --only otlp`: OTLP/HTTP protobuf exports of 512 spans (as the SDKs' batch processors send
@@ -22,16 +21,42 @@ enum OTLPBench {
         let body = export(at: wallClock(), seed: 1)
         print("    exports average \(body.count / 1024) KiB, \(body.count / spansPerExport) bytes a span")
         let rounds = quick ? 400 : 2_000
-        let mine = measureDecode(rounds: rounds) { _ = try? OTLPProtobuf.traces(body) }
-        let theirs = measureDecode(rounds: rounds) { _ = try? Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest(serializedBytes: body) }
-        row("decode: bfftop's reader", formatFixed(mine / 1e6, 2) + " M spans/s")
-        row("decode: swift-protobuf (generated code)", formatFixed(theirs / 1e6, 2) + " M spans/s  (bfftop \(formatFixed(mine / theirs, 1))×)")
+        if let (mine, theirs) = try compareDecoders(body, rounds: rounds) {
+            row("decode: bfftop's reader", formatFixed(mine / 1e6, 2) + " M spans/s")
+            row("decode: swift-protobuf (generated code)", formatFixed(theirs / 1e6, 2) + " M spans/s  (bfftop \(formatFixed(mine / theirs, 1))×)")
+        } else {
+            let mine = measureDecode(rounds: rounds) { _ = try? OTLPProtobuf.traces(body) }
+            row("decode: bfftop's reader", formatFixed(mine / 1e6, 2) + " M spans/s")
+            print("    (swift-protobuf's figure beside it: `swift build -c release` builds bfftop-protobuf-bench)")
+        }
         let exports = quick ? 1_000 : 4_000
         let rate = try await measureEngine(exports: exports, connections: 4)
         row("HTTP → decode → map → aggregate, 4 conns", formatFixed(rate / 1e6, 2) + " M spans/s", target: "≥ 1 M/s", ok: rate >= 1e6)
         print("    \(formatFixed(IngestBench.lastCoresBusy, 2)) cores busy (the clients included), \(formatFixed(IngestBench.lastCoresBusy / rate * 1e9, 0)) ns of CPU a span:")
         print("      " + IngestBench.lastSplit.map { "\($0.role) \(formatFixed($0.ns, 0))" }.joined(separator: ", "))
         print()
+    }
+
+    /// Both decoders on `body`, side by side in `bfftop-protobuf-bench` (built beside this binary);
+    /// nil when it is not there.
+    static func compareDecoders(_ body: [UInt8], rounds: Int) throws -> (mine: Double, theirs: Double)? {
+        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+            .appendingPathComponent("bfftop-protobuf-bench").path
+        guard access(exe, X_OK) == 0 else { return nil }
+        let file = "\(BenchScratch.dir)/otlp-export.pb", outFile = "\(BenchScratch.dir)/otlp-compare.txt"
+        defer { unlink(file); unlink(outFile) }
+        try Data(body).write(to: URL(fileURLWithPath: file))
+        let status = try IdleBench.runShell("'\(exe)' '\(file)' \(spansPerExport) \(rounds) > '\(outFile)' 2>&1")
+        let out = String(decoding: (try? Data(contentsOf: URL(fileURLWithPath: outFile))) ?? Data(), as: UTF8.self)
+        guard status == 0 else { throw ValidationError("bfftop-protobuf-bench: \(out)") }
+        let fields = Dictionary(out.split(separator: " ").compactMap { f -> (String, Double)? in
+            let kv = f.split(separator: "=")
+            return kv.count == 2 ? (String(kv[0]), Double(kv[1].filter { !$0.isWhitespace }) ?? 0) : nil
+        }, uniquingKeysWith: { a, _ in a })
+        guard let mine = fields["bfftop"], let theirs = fields["swift-protobuf"], mine > 0, theirs > 0 else {
+            throw ValidationError("bfftop-protobuf-bench: \(out)")
+        }
+        return (mine, theirs)
     }
 
     /// Spans per second decoding `rounds` exports, best of three runs.
@@ -45,51 +70,8 @@ enum OTLPBench {
         return best
     }
 
-    /// An export as the Python or Node SDK writes it: each request is four spans of one trace.
-    static func export(at t: Double, seed: UInt64) -> [UInt8] {
-        typealias Span = Opentelemetry_Proto_Trace_V1_Span
-        typealias KV = Opentelemetry_Proto_Common_V1_KeyValue
-        var rng = SplitMix64(seed: seed)
-        func kv(_ k: String, _ v: String) -> KV { KV.with { $0.key = k; $0.value.stringValue = v } }
-        func kv(_ k: String, _ v: Int64) -> KV { KV.with { $0.key = k; $0.value.intValue = v } }
-        func id(_ n: Int) -> Data { withUnsafeBytes(of: rng.next()) { Data($0.prefix(n)) } }
-        let t0 = UInt64(t * 1e9) - 2_000_000_000
-        var spans: [Span] = []
-        for i in 0..<spansPerExport / 4 {
-            let trace = id(8) + id(8)
-            let (route, op, client, fn) = (id(8), id(8), id(8), id(8))
-            let start = t0 + UInt64(i) * 1_000_000
-            let ms = UInt64(20 + rng.next() % 300) * 1_000_000
-            func span(_ sid: Data, _ parent: Data?, _ name: String, _ kind: Span.SpanKind, _ from: UInt64, _ to: UInt64, _ attrs: [KV]) -> Span {
-                Span.with {
-                    $0.traceID = trace
-                    $0.spanID = sid
-                    if let p = parent { $0.parentSpanID = p }
-                    $0.name = name
-                    $0.kind = kind
-                    $0.startTimeUnixNano = from
-                    $0.endTimeUnixNano = to
-                    $0.attributes = attrs
-                }
-            }
-            let q = i % 3 == 0 ? "BookSlot" : "GetSlots"
-            spans.append(span(route, nil, "POST /graphql", .server, start, start + ms, [
-                kv("http.request.method", "POST"), kv("http.route", "/graphql"), kv("url.scheme", "http"), kv("http.response.status_code", 200),
-                kv("server.address", "bff.internal"), kv("user_agent.original", "Mozilla/5.0")]))
-            spans.append(span(op, route, "query \(q)", .internal, start + 1_000_000, start + ms - 1_000_000, [
-                kv("graphql.operation.name", q), kv("graphql.operation.type", "query"), kv("graphql.document", "query \(q) { slots { id } }")]))
-            spans.append(span(client, op, "invoke slots-query", .client, start + 2_000_000, start + ms / 2, [
-                kv("faas.invoked_name", "slots-query"), kv("faas.invoked_provider", "aws")]))
-            spans.append(span(fn, client, "slots-query", .server, start + 3_000_000, start + ms / 2 - 500_000, [
-                kv("faas.name", "slots-query"), kv("faas.invocation_id", "req-\(i)"), kv("faas.coldstart", "false"), kv("faas.max_memory", 536_870_912)]))
-        }
-        var req = Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest()
-        req.resourceSpans = [Opentelemetry_Proto_Trace_V1_ResourceSpans.with { rs in
-            rs.resource.attributes = [kv("service.name", "web-bff"), kv("telemetry.sdk.language", "nodejs"), kv("telemetry.sdk.version", "1.30.0")]
-            rs.scopeSpans = [Opentelemetry_Proto_Trace_V1_ScopeSpans.with { $0.scope.name = "@opentelemetry/instrumentation-graphql"; $0.spans = spans }]
-        }]
-        return Array((try? req.serializedData()) ?? Data())
-    }
+    /// An export as the Python or Node SDK writes it (`BenchOTLPExport`).
+    static func export(at t: Double, seed: UInt64) -> [UInt8] { BenchOTLPExport.build(at: t, seed: seed, spans: spansPerExport) }
 
     /// Posts `exports` exports over `connections` keep-alive HTTP connections; spans per second
     /// from the first byte to the last invocation aggregated.
@@ -166,7 +148,7 @@ final class BenchHTTPClient {
             guard let end = got.firstRange(of: [13, 10, 13, 10]) else { continue }
             let headers = String(decoding: got[..<end.lowerBound], as: UTF8.self).lowercased()
             let length = headers.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
-                .flatMap { Int($0.dropFirst(15).trimmingCharacters(in: .whitespaces)) } ?? 0
+                .flatMap { Int($0.dropFirst(15).filter { $0 != " " }) } ?? 0
             while got.count - end.upperBound < length {
                 let m = read(fd, &buffer, buffer.count)
                 guard m > 0 else { return false }
