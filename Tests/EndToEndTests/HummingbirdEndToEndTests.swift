@@ -17,7 +17,7 @@ import Testing
         }
         let id = "\(getpid())"
         let sock = "/tmp/bfftop-e2e-\(id)-hb.sock", rec = "/tmp/bfftop-e2e-\(id)-hb.ndjson"
-        let port = 20_000 + Int(getpid()) % 20_000
+        let port = freeLoopbackPort()
         defer { unlink(rec) }
         let tmux = TmuxDriver(name: "hb")
         defer {

@@ -52,7 +52,7 @@ import Testing
         try requireTools()
         let id = "\(getpid())"
         let sock = "/tmp/bfftop-e2e-\(id)-otlp.sock", body = "/tmp/bfftop-e2e-\(id)-otlp.json"
-        let port = 20_000 + Int(getpid() % 20_000)
+        let port = freeLoopbackPort()
         defer { unlink(body); unlink(body + ".gz") }
         let tmux = TmuxDriver(name: "otlp")
         defer { tmux.stop(killing: sock) }
@@ -154,7 +154,7 @@ import Testing
         try requireSDK()
         let id = "\(getpid())"
         let sock = "/tmp/bfftop-e2e-\(id)-oh.sock", truthFile = "/tmp/bfftop-e2e-\(id)-oh.ndjson", rec = "/tmp/bfftop-e2e-\(id)-oh-rec.ndjson"
-        let port = 20_000 + Int((getpid() + 7) % 20_000)
+        let port = freeLoopbackPort()
         defer { unlink(truthFile); unlink(rec) }
         let tmux = TmuxDriver(name: "otlp-http")
         defer { tmux.stop(killing: sock) }
@@ -305,7 +305,7 @@ import Testing
         try requireSDK()
         let id = "\(getpid())"
         let sock = "/tmp/bfftop-e2e-\(id)-mh.sock", truthFile = "/tmp/bfftop-e2e-\(id)-mh.ndjson"
-        let port = 20_000 + Int((getpid() + 11) % 20_000)
+        let port = freeLoopbackPort()
         defer { unlink(truthFile) }
         let tmux = TmuxDriver(name: "otlp-metrics-http")
         defer { tmux.stop(killing: sock) }

@@ -24,8 +24,9 @@ import Testing
         }
         let id = "\(getpid())"
         let sock = "/tmp/bfftop-e2e-\(id)-prom.sock", dir = "/tmp/bfftop-e2e-\(id)-prom", truthFile = dir + "/truth.ndjson"
-        let base = 20_000 + Int((getpid() + 13) % 20_000)
-        let (otlpPort, metricsPort, promPort) = (base, base + 1, base + 2)
+        let ports = freeLoopbackPorts(3)
+        try #require(ports.count == 3, "three free loopback ports")
+        let (otlpPort, metricsPort, promPort) = (ports[0], ports[1], ports[2])
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try """

@@ -131,3 +131,31 @@ func reportRows(_ csv: String) -> [String: [String: String]] {
     }
     return out
 }
+
+/// `n` distinct TCP ports on 127.0.0.1, free right now: the kernel picks each (a bind to port 0;
+/// all held until every one is chosen) and they are released for the test's servers. Ports made
+/// from the test process's pid collided: two tests of one run chose the same one, and whichever
+/// bound second failed (the OTLP and Hummingbird tests did, under load in CI).
+func freeLoopbackPorts(_ n: Int) -> [Int] {
+    var fds: [Int32] = []
+    defer { for fd in fds { close(fd) } }
+    var ports: [Int] = []
+    for _ in 0..<n {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { break }
+        fds.append(fd)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &addr) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+        }
+        guard ok else { break }
+        ports.append(Int(UInt16(bigEndian: addr.sin_port)))
+    }
+    return ports
+}
+
+/// One free TCP port on 127.0.0.1 (see `freeLoopbackPorts`).
+func freeLoopbackPort() -> Int { freeLoopbackPorts(1).first ?? 0 }
