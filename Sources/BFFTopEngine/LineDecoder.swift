@@ -86,15 +86,7 @@ public struct LineDecoder {
         // Decoded straight into the batch's next element; taken back if the line is not one.
         batch.packed.append(.unread)
         let read = batch.packed.withUnsafeMutableBufferPointer { b in chain.decodeFast(l, into: &b[b.count - 1]) }
-        if read {
-            let last = batch.packed.count - 1
-            let id = batch.packed[last].id
-            if id >= 0 {
-                batch.ids.append(chain.ids[Int(id)])
-                batch.packed[last].id = Int32(batch.ids.count - 1)
-            }
-            return
-        }
+        if read { return takeID(ofPacked: batch.packed.count - 1) }
         batch.packed.removeLast()
         switch chain.decode(l, afterFast: true) {
         case .packed(let packed): append(packed)
@@ -108,14 +100,18 @@ public struct LineDecoder {
         }
     }
 
-    /// A packed invocation, its in-flight id moved from the chain's per-line list to the batch's.
+    /// A packed invocation the chain's later stages read, appended to the batch.
     @inline(__always) private mutating func append(_ p: PackedInvocation) {
-        var packed = p
-        if packed.id >= 0 {
-            batch.ids.append(chain.ids[Int(packed.id)])
-            packed.id = Int32(batch.ids.count - 1)
-        }
-        batch.packed.append(packed)
+        batch.packed.append(p)
+        takeID(ofPacked: batch.packed.count - 1)
+    }
+
+    /// Moves the in-flight id of the batch's packed event `i` from the chain's per-line list to the batch's.
+    @inline(__always) private mutating func takeID(ofPacked i: Int) {
+        let id = batch.packed[i].id
+        guard id >= 0 else { return }
+        batch.ids.append(chain.ids[Int(id)])
+        batch.packed[i].id = Int32(batch.ids.count - 1)
     }
 
     /// Counts a line over the cap as malformed (the caller has counted the line).

@@ -80,7 +80,7 @@ public final class Aggregator {
 
     /// Test invocations are skipped (and counted in `testHidden`) while this is on.
     @exclusivity(unchecked) public var hideTestTraffic = false
-    @exclusivity(unchecked) public private(set) var testHidden = 0
+    @exclusivity(unchecked) public internal(set) var testHidden = 0
 
     public func ingest(_ event: WireEvent, receivedAt: Double? = nil) {
         if case .invocation(let inv) = event {
@@ -145,39 +145,8 @@ public final class Aggregator {
         }
     }
 
-    /// Replay's fast path: a successful invocation as `RecordingFastDecoder` reads it, its names
-    /// ids in `names`. The same figures as `ingest(.invocation(…))` (failures carry messages for
-    /// the failures list and take the general path).
-    public func ingest(_ packed: PackedInvocation, inFlightID: String?, names: inout NameMapping, span: SpanContext? = nil) {
-        if hideTestTraffic, packed.test {
-            testHidden += 1
-            return
-        }
-        guard admitPacked(packed) else { return }
-        let id = resolve(packed.endpoint, kind: packed.kind, &names)
-        let parentID = packed.parent >= 0 && packed.parent != packed.endpoint ? resolve(packed.parent, kind: .route, &names) : nil
-        let service = packed.service
-        if service >= 0, endpoints[Int(id)].serviceKey != service {
-            endpoints[Int(id)].service = names.names[Int(service)]
-            endpoints[Int(id)].serviceKey = service
-        }
-        let p = PreparedInvocation(packed, pricing: endpoints[Int(id)].pricing, charging: charging, maxClockSkew: config.maxClockSkew)
-        apply(p, id: id, parentID: parentID, service: nil, inFlightID: inFlightID)
-        if let span { trace(p, id: id, span: span, status: packed.status, text: nil) }
-    }
-
-    /// A reader's name id as an endpoint id, resolved once per name (over the cap: the overflow
-    /// row of the kind it was first seen with).
-    @inline(__always) private func resolve(_ local: Int32, kind: EndpointKind, _ m: inout NameMapping) -> Int32 {
-        var id = m.endpointIDs[Int(local)]
-        if id == NameMapping.unresolved {
-            id = endpointID(m.names[Int(local)], kind: kind)
-            m.endpointIDs[Int(local)] = id
-        }
-        return id
-    }
-
-    private func apply(_ p: PreparedInvocation, id: Int32, parentID: Int32?, service: String?, inFlightID: String?) {
+    /// Records a priced invocation on its endpoint (and its interval for concurrency).
+    func apply(_ p: PreparedInvocation, id: Int32, parentID: Int32?, service: String?, inFlightID: String?) {
         if p.time < dataStart ?? .infinity { dataStart = p.time }
         if endpoints[Int(id)].record(p, parentID: parentID, service: service, refused: &refusedAtFlush) {
             aggregated += 1

@@ -82,9 +82,8 @@ public struct DecoderChain {
     /// an optional plain value crosses back, not the `Decoded` enum with its outlined copies). A nil
     /// goes on with `decode(_:afterFast:)`; the order is the chain's either way.
     @inline(__always) public mutating func decodeFast(_ line: UnsafeRawBufferPointer) -> PackedInvocation? {
-        guard stages.contains(.fast), line.first == 0x7B else { return nil }
-        ids.removeAll(keepingCapacity: true)
-        return fast.decode(line, ids: &ids)
+        var packed = PackedInvocation.unread
+        return decodeFast(line, into: &packed) ? packed : nil
     }
 
     /// The first stage alone, writing into `packed` (the caller's storage: the batch's next

@@ -86,7 +86,7 @@ public enum OTLPMetrics {
             }
             var template: Invocation
             if m.name == .faasInvokeDuration {
-                guard let f = a.string(.faasName) ?? resource.string(.faasName), !f.isEmpty else {
+                guard let f = functionName(a, resource) else {
                     out.skipped += 1
                     return
                 }
@@ -143,7 +143,7 @@ public enum OTLPMetrics {
                 out.reject("\(m.name.rawValue): not a counter")
                 return
             }
-            guard let f = a.string(.faasName) ?? resource.string(.faasName), !f.isEmpty else {
+            guard let f = functionName(a, resource) else {
                 out.skipped += 1
                 return
             }
@@ -167,7 +167,7 @@ public enum OTLPMetrics {
             out.reject("\(m.name.rawValue): a \(m.kind) where a histogram belongs")
             return
         }
-        guard let f = a.string(.faasName) ?? resource.string(.faasName), !f.isEmpty else {
+        guard let f = functionName(a, resource) else {
             out.skipped += 1
             return
         }
@@ -209,6 +209,12 @@ public enum OTLPMetrics {
             out.events.append(.outcomes(OutcomeCount(
                 ts: to, endpoint: f, kind: .function, outcome: .ok, count: 0, service: service, inits: Int(count), initMs: ms)))
         }
+    }
+
+    /// The function a `faas.*` point is about: `faas.name` on the point, else on its resource.
+    static func functionName(_ a: OTLPAttributes, _ resource: OTLPAttributes) -> String? {
+        guard let f = a.string(.faasName) ?? resource.string(.faasName), !f.isEmpty else { return nil }
+        return f
     }
 
     /// The upper end of the highest non-empty bucket (nil when none is, or it is unbounded).
