@@ -252,8 +252,16 @@ struct SortedTimes: Sendable {
         settle()
         head += min(k, values.count - head)
         if head == values.count { newest = -.infinity }
-        if head > 256, head > values.count / 2 {
-            values.removeFirst(head)
+        // Compacted once the dead prefix is half the live part, into storage sized for the live
+        // part and as many again as half of it: appends then reach the next compaction without
+        // the array doubling. `removeFirst` kept the largest capacity ever reached, about four
+        // times the live values (a third of the dashboard's endpoint memory; see docs/performance.md).
+        let live = values.count - head
+        if head > 64, head >= live / 2 {
+            var fresh = [Double]()
+            fresh.reserveCapacity(live + live / 2 + 64)
+            values.withUnsafeBufferPointer { fresh.append(contentsOf: $0[head...]) }
+            values = fresh
             head = 0
         }
     }

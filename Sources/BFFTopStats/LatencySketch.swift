@@ -11,9 +11,10 @@ import Darwin
 /// sketch is within 0.9 % of the exact sample quantile. Buckets merge exactly (counts add), which is
 /// what lets fine time buckets roll up into windows. Values below 1 µs count as 0.
 ///
-/// Storage: one sorted `[UInt32]`, each entry `key << 20 | count`, so an idle sketch costs nothing
-/// and a busy one 4 bytes per distinct bucket (a few hundred at most for real latency spreads).
-/// A key whose count would pass 2^20 - 1 continues in a second entry with the same key.
+/// Storage: one sorted `[UInt32]` of entries (see `SketchEntries`): `key << 20 | count`, or two
+/// `key << 4 | count` halves for sparse sketches, whichever is smaller. An idle sketch costs
+/// nothing and a busy one 2 to 4 bytes per distinct bucket (a few hundred at most for real
+/// latency spreads). A count too large for one entry continues in more entries of the same key.
 /// While a sketch is filling (its time bucket is the current one) counts go to a dense array over
 /// the keys seen so far, one increment per value instead of a search and an insert;
 /// `compact()` folds them into the sorted entries once the bucket is past.
@@ -29,13 +30,22 @@ public struct LatencySketch: Sendable, Equatable {
     private(set) var entries: [UInt32] = []
     /// Counts of keys `denseBase ..< denseBase + dense.count` not yet in `entries`.
     private(set) var dense: [UInt32] = []
-    private(set) var denseBase = 0
+    /// `denseBase`, stored small so that `narrow` fits beside it (a bucket holds two sketches, and
+    /// an hour of history 160 buckets per endpoint).
+    private var denseStart: Int32 = 0
+    /// `entries` are in the narrow layout (see `SketchEntries`).
+    private(set) var narrow = false
     public private(set) var count: UInt64 = 0
     public private(set) var sum: Double = 0
     public private(set) var min: Double = .infinity
     public private(set) var max: Double = -.infinity
 
     public init() {}
+
+    var denseBase: Int {
+        get { Int(denseStart) }
+        set { denseStart = Int32(truncatingIfNeeded: newValue) }  // a key: 0 ... maxKey + 1
+    }
 
     public var isEmpty: Bool { count == 0 }
 
@@ -148,7 +158,7 @@ public struct LatencySketch: Sendable, Equatable {
         var merged: [UInt32] = []
         merged.reserveCapacity(entries.count + dense.reduce(0) { $0 + ($1 > 0 ? 1 : 0) })
         forEachKey { k, c in Self.append(&merged, key: UInt32(k), count: c) }
-        entries = merged
+        (entries, narrow) = SketchEntries.packed(SketchEntries.exactSize(merged))
         dense = []
         denseBase = 0
     }
@@ -158,26 +168,41 @@ public struct LatencySketch: Sendable, Equatable {
     /// of a dense range are empty, in no pattern a predictor learns): every second, each
     /// endpoint's staged sketch comes through here.
     private mutating func compactDenseOnly() {
-        let (n, largest, lastUsed) = dense.withUnsafeBufferPointer { d -> (Int, UInt32, Int) in
+        let (n, units, largest, lastUsed) = dense.withUnsafeBufferPointer { d -> (Int, Int, UInt32, Int) in
             var n = 0
+            var units = 0  // entries in the narrow layout
             var largest: UInt32 = 0
             var lastUsed = -1
             for i in d.indices {
                 n &+= d[i] > 0 ? 1 : 0
+                units &+= SketchEntries.narrowUnits(d[i])
                 largest = Swift.max(largest, d[i])
                 lastUsed = d[i] > 0 ? i : lastUsed
             }
-            return (n, largest, lastUsed)
+            return (n, units, largest, lastUsed)
         }
         guard largest <= Self.countMask else {  // a key past 2^20 in one second (never in practice): split entries
             var merged: [UInt32] = []
             forEachKey { k, c in Self.append(&merged, key: UInt32(k), count: c) }
             entries = merged
+            narrow = false
             dense = []
             denseBase = 0
             return
         }
         let base = UInt32(denseBase)
+        if units < 2 * n {  // half the bytes or less: narrow (see `SketchEntries`)
+            entries = dense.withUnsafeBufferPointer { d in
+                SketchEntries.writingNarrow(units: units) { put in
+                    for i in 0..<(lastUsed + 1) where d[i] > 0 { put(Int(base) + i, d[i]) }
+                }
+            }
+            narrow = true
+            dense = []
+            denseBase = 0
+            return
+        }
+        narrow = false
         entries = dense.withUnsafeBufferPointer { d in
             // Every key up to the last nonzero one is written, and only a nonzero one kept: before
             // that last one, fewer than n are kept, so the write stays inside.
@@ -214,13 +239,7 @@ public struct LatencySketch: Sendable, Equatable {
                 out.append(e)
             }
         }
-        // Exactly sized: the bucket keeps this array for the rest of its life.
-        return out.withUnsafeBufferPointer { src in
-            [UInt32](unsafeUninitializedCapacity: src.count) { dst, used in
-                _ = dst.initialize(from: src)
-                used = src.count
-            }
-        }
+        return SketchEntries.exactSize(out)
     }
 
     /// Appends `key` with `count`, split into entries of at most `countMask` each.
@@ -237,13 +256,24 @@ public struct LatencySketch: Sendable, Equatable {
     /// twice in a row (a count past 2^20 spans entries).
     @inline(__always) func forEachKey(_ body: (Int, UInt64) -> Void) {
         if dense.isEmpty {
-            for e in entries { body(Int(e >> Self.keyShift), UInt64(e & Self.countMask)) }
+            forEachEntry { k, c in if c > 0 { body(k, UInt64(c)) } }
             return
         }
         forEachKeyMerged(body)
     }
 
+    /// Every compacted entry's key and count in place, in either layout (see `SketchEntries.forEach`).
+    @inline(__always) func forEachEntry(_ body: (Int, UInt32) -> Void) {
+        entries.withUnsafeBufferPointer { SketchEntries.forEach($0, narrow: narrow, body) }
+    }
+
+    /// The lowest and highest key of the compacted entries (nil when none).
+    var entryKeyBounds: (low: Int, high: Int)? {
+        entries.withUnsafeBufferPointer { SketchEntries.bounds($0, narrow: narrow) }
+    }
+
     private func forEachKeyMerged(_ body: (Int, UInt64) -> Void) {
+        let entries = SketchEntries.widened(entries, narrow: narrow)  // (both kinds at once: rare)
         var i = 0
         var d = 0
         while i < entries.count || d < dense.count {
@@ -271,6 +301,15 @@ public struct LatencySketch: Sendable, Equatable {
     }
 
     private mutating func insert(key: UInt64, count n: UInt64) {
+        if narrow {
+            // A late value into a sparse past bucket: widen, insert, pack again (a few hundred
+            // entries at most; narrow entries have no key to search by).
+            entries = SketchEntries.widened(entries, narrow: true)
+            narrow = false
+            insert(key: key, count: n)
+            (entries, narrow) = SketchEntries.packed(entries)
+            return
+        }
         let k = UInt32(key)
         var lo = firstEntry(atLeast: k)
         var left = n
@@ -321,7 +360,8 @@ public struct LatencySketch: Sendable, Equatable {
             // double the array's capacity, kept for the bucket's life).
             var o = other
             o.compact()
-            entries = Self.mergedEntries(entries, o.entries)
+            (entries, narrow) = SketchEntries.packed(Self.mergedEntries(
+                SketchEntries.widened(entries, narrow: narrow), SketchEntries.widened(o.entries, narrow: o.narrow)))
         } else {
             other.forEachKey { k, c in addCount(k, c) }
         }
@@ -352,6 +392,7 @@ public struct LatencySketch: Sendable, Equatable {
             }
         } else {
             entries = []
+            narrow = false
             dense = []
             denseBase = 0
         }
@@ -382,13 +423,7 @@ public struct LatencySketch: Sendable, Equatable {
         var seen: UInt64 = 0
         var found: Int?
         if dense.isEmpty {
-            for e in entries {
-                seen += UInt64(e & Self.countMask)
-                if seen >= rank {
-                    found = Int(e >> Self.keyShift)
-                    break
-                }
-            }
+            found = entries.withUnsafeBufferPointer { SketchEntries.firstKey($0, narrow: narrow, reaching: rank) }
         } else {
             forEachKey { k, c in
                 guard found == nil else { return }

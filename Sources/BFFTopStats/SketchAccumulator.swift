@@ -44,10 +44,10 @@ public struct SketchAccumulator {
         var (lo, hi) = (self.lo, self.hi)
         counts.withUnsafeMutableBufferPointer { counts in
             p.pointee.entries.withUnsafeBufferPointer { entries in
-                guard let first = entries.first, let last = entries.last else { return }
-                lo = Swift.min(lo, Int(first >> LatencySketch.keyShift))
-                hi = Swift.max(hi, Int(last >> LatencySketch.keyShift))
-                for e in entries { counts[Int(e >> LatencySketch.keyShift)] &+= UInt64(e & LatencySketch.countMask) }
+                guard let (first, last) = SketchEntries.bounds(entries, narrow: p.pointee.narrow) else { return }
+                lo = Swift.min(lo, first)
+                hi = Swift.max(hi, last)
+                SketchEntries.forEach(entries, narrow: p.pointee.narrow) { k, c in counts[k] &+= UInt64(c) }
             }
             p.pointee.dense.withUnsafeBufferPointer { dense in
                 guard !dense.isEmpty else { return }

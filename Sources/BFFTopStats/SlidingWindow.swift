@@ -194,9 +194,9 @@ struct SlidingHistogram: Sendable {
     mutating func add(_ p: UnsafePointer<LatencySketch>, sign: Int) {
         guard p.pointee.count > 0 else { return }
         var lo = Int.max, hi = -1
-        if let f = p.pointee.entries.first, let l = p.pointee.entries.last {
-            lo = Int(f >> LatencySketch.keyShift)
-            hi = Int(l >> LatencySketch.keyShift)
+        if let (f, l) = p.pointee.entries.withUnsafeBufferPointer({ SketchEntries.bounds($0, narrow: p.pointee.narrow) }) {
+            lo = f
+            hi = l
         }
         let denseBase = p.pointee.denseBase
         if !p.pointee.dense.isEmpty {
@@ -209,9 +209,9 @@ struct SlidingHistogram: Sendable {
         counts.withUnsafeMutableBufferPointer { c in
             p.pointee.entries.withUnsafeBufferPointer { entries in
                 if sign > 0 {
-                    for e in entries { c[Int(e >> LatencySketch.keyShift) - base] &+= UInt64(e & LatencySketch.countMask) }
+                    SketchEntries.forEach(entries, narrow: p.pointee.narrow) { k, n in c[k - base] &+= UInt64(n) }
                 } else {
-                    for e in entries { c[Int(e >> LatencySketch.keyShift) - base] &-= UInt64(e & LatencySketch.countMask) }
+                    SketchEntries.forEach(entries, narrow: p.pointee.narrow) { k, n in c[k - base] &-= UInt64(n) }
                 }
             }
             p.pointee.dense.withUnsafeBufferPointer { dense in
