@@ -8,17 +8,17 @@ extension Aggregator {
     /// Requests per second over the last `nowSeconds` whole seconds before `now` (the current,
     /// partial second left out: it would read low), from the one-second tier and the stage; over
     /// fewer seconds while data has only just started.
-    func rateNow(_ e: borrowing EndpointState, now: Double) -> Double {
+    func rateNow(_ e: UnsafePointer<EndpointState>, now: Double) -> Double {
         let s = wholeSecond(now)
         let first = max(s - Int64(Self.nowSeconds), dataStart.map { wholeSecond($0) } ?? s)
         guard first < s else {
             // Data began this second: its count over the time it has run.
             var n = 0
-            e.forEachPart(resolution: 1, in: s...s) { n += Int($0.pointee.count) }
+            e.pointee.forEachPart(resolution: 1, in: s...s) { n += Int($0.pointee.count) }
             return Double(n) / max(1, now - (dataStart ?? now))
         }
         var n = 0
-        e.forEachPart(resolution: 1, in: first...(s - 1)) { n += Int($0.pointee.count) }
+        e.pointee.forEachPart(resolution: 1, in: first...(s - 1)) { n += Int($0.pointee.count) }
         return Double(n) / Double(s - first)
     }
 

@@ -18,13 +18,13 @@ extension Aggregator {
         for i in endpoints.indices {
             scratch.reset()
             initScratch.reset()
-            var f = baseFigures(endpoints[i])
+            var f = endpoints.withUnsafeBufferPointer { baseFigures($0.baseAddress! + i) }
             var maxUsed = 0.0
             if let life = endpoints[i].lifetime {
                 withUnsafePointer(to: life) { Self.add($0, to: &f, maxUsed: &maxUsed, sketchesInto: self) }
                 f.concurrencyPeak = life.peakConcurrency
             }
-            finish(&f, endpoints[i], window: .oneHour, range: none, span: span, now: now, maxUsed: maxUsed, latency: true, forAlarms: false)
+            endpoints.withUnsafeBufferPointer { all in finish(&f, all.baseAddress! + i, window: .oneHour, range: none, span: span, now: now, maxUsed: maxUsed, latency: true, forAlarms: false) }
             f.fanOutCost = fanOut[i]
             totals.count += f.count
             totals.failures += f.failures

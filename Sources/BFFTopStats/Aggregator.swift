@@ -208,9 +208,9 @@ public final class Aggregator {
         figures.reserveCapacity(endpoints.count)
         var totals = Totals()
         var usagePerHour: [Provider: Usage] = [:]
-        // By index, borrowing each endpoint: `for e in endpoints` copied each one (a dozen retains).
+        // Through a pointer to each endpoint: `for e in endpoints` copied each one (a dozen retains).
         for i in endpoints.indices {
-            var f = self.figures(endpoints[i], window: w, range: range, span: span, now: now)
+            var f = endpoints.withUnsafeBufferPointer { self.figures($0.baseAddress! + i, window: w, range: range, span: span, now: now) }
             let e = (id: endpoints[i].id, totalCost: endpoints[i].totalCost, provider: endpoints[i].provider)
             f.fanOutCost = fanOut[Int(e.id)]
             totals.count += f.count
@@ -275,11 +275,30 @@ public final class Aggregator {
     /// The same figures as a full read of the window, at the cost of two buckets instead of sixty.
     private func alarmFigures(_ ep: UnsafeMutablePointer<EndpointState>, totals k: Int, window w: Window, range: ClosedRange<Int64>,
                               span: Double, now: Double, latency: Bool) -> EndpointFigures {
-        var f = baseFigures(ep.pointee)
+        // Reads through `ep` first, then writes to the running histogram: a read of the endpoint
+        // (a method call on `ep.pointee`) while a closure wrote to it made the compiler copy the
+        // whole endpoint, and the write then copied its running totals (a third of the cost).
+        var f = baseFigures(ep)
         var maxUsed = 0.0
-        do {
-            let sums = ep.pointee.sliding[k].sums
-            let extrema = ep.pointee.sliding[k].extrema
+        // The newest buckets and the stage: added to the figures, and their latencies to the
+        // running histogram just for this read (taken out again below).
+        let freshLow = max(range.lowerBound, range.upperBound - SlidingWindow.freshBuckets + 1)
+        let stageIndex = floorDiv(ep.pointee.stage.index, Int64(w.resolution))
+        var fresh = InlineArray<3, UnsafePointer<Bucket>?>(repeating: nil)
+        var freshCount = 0
+        ep.pointee.forEachBucket(resolution: w.resolution, in: freshLow...range.upperBound) { b in
+            if freshCount < 2 { fresh[freshCount] = b }
+            freshCount += 1
+        }
+        freshCount = min(freshCount, 2)  // (the range holds at most `freshBuckets`)
+        if ep.pointee.stage.count > 0, range.contains(stageIndex) {
+            fresh[freshCount] = EndpointState.stage(of: ep)
+            freshCount += 1
+        }
+        ep.pointee.sliding.withUnsafeMutableBufferPointer { all in
+            let window = all.baseAddress! + k
+            let sums = window.pointee.sums
+            let extrema = window.pointee.extrema
             f.count = sums.count
             f.ok = sums.ok
             f.errors = sums.error
@@ -294,32 +313,25 @@ public final class Aggregator {
             f.maxTimeoutRatio = extrema.maxTimeoutRatio
             f.concurrencyPeak = extrema.peakConcurrency
             maxUsed = extrema.maxMemoryUsedMB
-        }
-        // The newest buckets and the stage: added to the figures, and their latencies to the
-        // running histogram just for this read (taken out again below).
-        let freshLow = max(range.lowerBound, range.upperBound - SlidingWindow.freshBuckets + 1)
-        let stageIndex = floorDiv(ep.pointee.stage.index, Int64(w.resolution))
-        let staged = ep.pointee.stage.count > 0 && range.contains(stageIndex)
-        var (lowest, highest) = (ep.pointee.sliding[k].extrema.latencyMin, ep.pointee.sliding[k].extrema.latencyMax)
-        func eachFresh(_ body: (UnsafePointer<Bucket>) -> Void) {
-            ep.pointee.forEachBucket(resolution: w.resolution, in: freshLow...range.upperBound, body)
-            if staged { withUnsafePointer(to: ep.pointee.stage, body) }
-        }
-        eachFresh { b in
-            Self.add(b, to: &f, maxUsed: &maxUsed, sketchesInto: nil)
-            if latency, b.pointee.latency.count > 0 {
-                ep.pointee.sliding[k].addFresh(b, sign: 1)
-                lowest = min(lowest, b.pointee.latency.min)
-                highest = max(highest, b.pointee.latency.max)
+            var (lowest, highest) = (extrema.latencyMin, extrema.latencyMax)
+            for i in 0..<freshCount {
+                guard let b = fresh[i] else { continue }
+                Self.add(b, to: &f, maxUsed: &maxUsed, sketchesInto: nil)
+                if latency, b.pointee.latency.count > 0 {
+                    window.pointee.addFresh(b, sign: 1)
+                    lowest = min(lowest, b.pointee.latency.min)
+                    highest = max(highest, b.pointee.latency.max)
+                }
             }
-        }
-        if latency {
-            let q = ep.pointee.sliding[k].latency.quantiles(Self.alarmQuantiles, lowest: lowest, highest: highest)
+            guard latency else { return }
+            let q = window.pointee.latency.quantiles(Self.alarmQuantiles, lowest: lowest, highest: highest)
             (f.p50, f.p90, f.p95, f.p99) = (q[0], q[1], q[2], q[3])
             f.max = f.p50 == nil ? nil : highest
-            eachFresh { b in if b.pointee.latency.count > 0 { ep.pointee.sliding[k].addFresh(b, sign: -1) } }
+            for i in 0..<freshCount {
+                if let b = fresh[i], b.pointee.latency.count > 0 { window.pointee.addFresh(b, sign: -1) }
+            }
         }
-        finish(&f, ep.pointee, window: w, range: range, span: span, now: now, maxUsed: maxUsed, latency: false, forAlarms: true)
+        finish(&f, ep, window: w, range: range, span: span, now: now, maxUsed: maxUsed, latency: false, forAlarms: true)
         return f
     }
 
@@ -338,17 +350,18 @@ public final class Aggregator {
     private func windowFigures(_ w: Window, now: Double, latency: Bool, forAlarms: Bool) -> [EndpointFigures] {
         let range = w.bucketRange(now: now)
         let span = self.span(range, resolution: w.resolution, now: now)
-        return endpoints.indices.map {
-            figures(endpoints[$0], window: w, range: range, span: span, now: now, latency: latency, forAlarms: forAlarms)
+        return endpoints.withUnsafeBufferPointer { all in
+            all.indices.map { figures(all.baseAddress! + $0, window: w, range: range, span: span, now: now, latency: latency, forAlarms: forAlarms) }
         }
     }
 
-    private func figures(_ e: EndpointState, window w: Window, range: ClosedRange<Int64>, span: Double, now: Double,
+    /// (`e` by pointer, as in `baseFigures`.)
+    private func figures(_ e: UnsafePointer<EndpointState>, window w: Window, range: ClosedRange<Int64>, span: Double, now: Double,
                          latency: Bool = true, forAlarms: Bool = false) -> EndpointFigures {
         scratch.reset()
         initScratch.reset()
         var f = baseFigures(e)
-        guard let ring = e.tier(resolution: w.resolution) else { return f }
+        guard let ring = e.pointee.tier(resolution: w.resolution) else { return f }
         var maxUsed = 0.0
         if !forAlarms { f.rpsSeries.reserveCapacity(w.bucketCount) }
         ring.forEach(in: range) { _, bp in
@@ -356,10 +369,10 @@ public final class Aggregator {
             if let bp { Self.add(bp, to: &f, maxUsed: &maxUsed, sketchesInto: latency ? self : nil) }
         }
         // The newest second's invocations, not yet in the tiers.
-        let stageIndex = floorDiv(e.stage.index, Int64(w.resolution))
-        if e.stage.count > 0, range.contains(stageIndex) {
-            if !forAlarms { f.rpsSeries[Int(stageIndex - range.lowerBound)] += Double(e.stage.count) / Double(w.resolution) }
-            withUnsafePointer(to: e.stage) { Self.add($0, to: &f, maxUsed: &maxUsed, sketchesInto: latency ? self : nil) }
+        let stageIndex = floorDiv(e.pointee.stage.index, Int64(w.resolution))
+        if e.pointee.stage.count > 0, range.contains(stageIndex) {
+            if !forAlarms { f.rpsSeries[Int(stageIndex - range.lowerBound)] += Double(e.pointee.stage.count) / Double(w.resolution) }
+            Self.add(EndpointState.stage(of: e), to: &f, maxUsed: &maxUsed, sketchesInto: latency ? self : nil)
         }
         finish(&f, e, window: w, range: range, span: span, now: now, maxUsed: maxUsed, latency: latency, forAlarms: forAlarms)
         if !forAlarms { f.rpsNow = rateNow(e, now: now) }
@@ -367,30 +380,33 @@ public final class Aggregator {
     }
 
     /// An endpoint's figures before any bucket is added: what it is and what the config says.
-    func baseFigures(_ e: borrowing EndpointState) -> EndpointFigures {
+    /// `e` by pointer, every field read through it: an `EndpointState` passed as an argument was
+    /// copied whole (a retain of every array in it, and the alarm path's next write to its
+    /// running totals then copied those too), a third of judging the rules each second.
+    func baseFigures(_ e: UnsafePointer<EndpointState>) -> EndpointFigures {
         var f = EndpointFigures(
-            name: e.name, kind: e.kind, service: e.service, count: 0, rps: 0, ok: 0, errors: 0, timeouts: 0,
-            throttles: 0, cold: 0, test: 0, concurrencyNow: 0, concurrencyPeak: 0, concurrencyLimit: e.limit,
-            memoryMB: e.memoryMB, timeoutMs: e.timeoutMs, maxTimeoutRatio: 0, cost: 0, costRequests: 0,
-            costCompute: 0, costPerHour: 0, fanOutCost: 0, rpsSeries: [], lastSeen: e.lastSeen,
-            totalCount: e.totalCount, totalCost: e.totalCost)
-        f.provider = e.provider
-        f.concurrencyKnown = e.concurrencyKnown
-        f.latencyBudgetMs = e.settings?.latencyBudgetMs
-        f.costBudgetPerHour = e.settings?.costBudgetPerHour
-        f.provisionedPerHour = config.cost.provisionedPerHour(e.settings, memoryMB: e.memoryMB)
+            name: e.pointee.name, kind: e.pointee.kind, service: e.pointee.service, count: 0, rps: 0, ok: 0, errors: 0, timeouts: 0,
+            throttles: 0, cold: 0, test: 0, concurrencyNow: 0, concurrencyPeak: 0, concurrencyLimit: e.pointee.limit,
+            memoryMB: e.pointee.memoryMB, timeoutMs: e.pointee.timeoutMs, maxTimeoutRatio: 0, cost: 0, costRequests: 0,
+            costCompute: 0, costPerHour: 0, fanOutCost: 0, rpsSeries: [], lastSeen: e.pointee.lastSeen,
+            totalCount: e.pointee.totalCount, totalCost: e.pointee.totalCost)
+        f.provider = e.pointee.provider
+        f.concurrencyKnown = e.pointee.concurrencyKnown
+        f.latencyBudgetMs = e.pointee.settings?.latencyBudgetMs
+        f.costBudgetPerHour = e.pointee.settings?.costBudgetPerHour
+        f.provisionedPerHour = config.cost.provisionedPerHour(e.pointee.settings, memoryMB: e.pointee.memoryMB)
         return f
     }
 
     /// What follows from the added buckets: peaks, rates, cost, right-sizing, percentiles, concurrency.
-    func finish(_ f: inout EndpointFigures, _ e: borrowing EndpointState, window w: Window, range: ClosedRange<Int64>,
+    func finish(_ f: inout EndpointFigures, _ e: UnsafePointer<EndpointState>, window w: Window, range: ClosedRange<Int64>,
                         span: Double, now: Double, maxUsed: Double, latency: Bool, forAlarms: Bool) {
-        f.concurrencyPeak = max(f.concurrencyPeak, e.provisionalPeak(resolution: w.resolution, in: range))
+        f.concurrencyPeak = max(f.concurrencyPeak, e.pointee.provisionalPeak(resolution: w.resolution, in: range))
         f.rps = Double(f.count) / span
         f.cost = f.costRequests + f.costCompute
         f.costPerHour = f.cost / span * 3600 + f.provisionedPerHour
         f.maxMemoryUsedMB = maxUsed > 0 ? maxUsed : nil
-        if let used = f.maxMemoryUsedMB, let size = f.memoryMB, e.kind == .function {
+        if let used = f.maxMemoryUsedMB, let size = f.memoryMB, e.pointee.kind == .function {
             // Right-sizing: the next 64 MB step above the observed max plus 10 % headroom (min 128 MB).
             let suggested = max(128, ((used * 1.1) / 64).rounded(.up) * 64)
             if suggested < size {
@@ -407,7 +423,7 @@ public final class Aggregator {
                 (f.initP50, f.initP99) = (iq[0], iq[1])
             }
         }
-        if !forAlarms || e.limit != nil {
+        if !forAlarms || e.pointee.limit != nil {
             f.concurrencyNow = concurrencyNow(e, now: now)
             f.concurrencyPeak = max(f.concurrencyPeak, f.concurrencyNow)
         }
@@ -447,12 +463,12 @@ public final class Aggregator {
 
     /// A fresh gauge wins; otherwise what is running now (in-flight starts) or, if more, the peak of
     /// the last complete second (finished invocations are only known after they end).
-    private func concurrencyNow(_ e: borrowing EndpointState, now: Double) -> Double {
-        if let g = e.gauge, now - g.at <= 5 { return g.value }
-        let running = Double(e.concurrency.running(at: now))
+    private func concurrencyNow(_ e: UnsafePointer<EndpointState>, now: Double) -> Double {
+        if let g = e.pointee.gauge, now - g.at <= 5 { return g.value }
+        let running = Double(e.pointee.concurrency.running(at: now))
         let lastSecond = wholeSecond(now) - 1
-        let recentPeak = max(e.tier(resolution: 1)?.bucket(lastSecond)?.peakConcurrency ?? 0,
-                             e.provisionalPeak(resolution: 1, in: lastSecond...lastSecond))
+        let recentPeak = max(e.pointee.tier(resolution: 1)?.bucket(lastSecond)?.peakConcurrency ?? 0,
+                             e.pointee.provisionalPeak(resolution: 1, in: lastSecond...lastSecond))
         return max(running, recentPeak)
     }
 

@@ -43,27 +43,32 @@ public enum AlarmMetric: String, CaseIterable, Sendable {
 
     /// The metric's value, or nil where it does not apply (no traffic, no known limit or timeout).
     public func value(_ f: EndpointFigures, now: Double) -> Double? {
-        let n = Double(f.count)
+        withUnsafePointer(to: f) { value(at: $0, now: now) }
+    }
+
+    /// The same, reading the figures in place (see `AlarmEngine.judge`).
+    func value(at f: UnsafePointer<EndpointFigures>, now: Double) -> Double? {
+        let n = Double(f.pointee.count)
         switch self {
-        case .errorRate: return n > 0 ? min(100, Double(f.errors + f.timeouts) / n * 100) : nil
-        case .timeouts: return Double(f.timeouts)
-        case .oom: return Double(f.oom)
-        case .durationVsTimeout: return f.timeoutMs != nil && f.count > 0 ? f.maxTimeoutRatio * 100 : nil
-        case .coldRate: return n > 0 ? Double(f.cold) / n * 100 : nil
-        case .throttleRate: return n > 0 ? min(100, Double(f.throttles) / n * 100) : nil
-        case .concurrencyVsLimit: return f.concurrencyLimit.flatMap { $0 > 0 ? f.concurrencyPeak / $0 * 100 : nil }
+        case .errorRate: return n > 0 ? min(100, Double(f.pointee.errors + f.pointee.timeouts) / n * 100) : nil
+        case .timeouts: return Double(f.pointee.timeouts)
+        case .oom: return Double(f.pointee.oom)
+        case .durationVsTimeout: return f.pointee.timeoutMs != nil && f.pointee.count > 0 ? f.pointee.maxTimeoutRatio * 100 : nil
+        case .coldRate: return n > 0 ? Double(f.pointee.cold) / n * 100 : nil
+        case .throttleRate: return n > 0 ? min(100, Double(f.pointee.throttles) / n * 100) : nil
+        case .concurrencyVsLimit: return f.pointee.concurrencyLimit.flatMap { $0 > 0 ? f.pointee.concurrencyPeak / $0 * 100 : nil }
         case .memoryUsed:
-            guard let used = f.maxMemoryUsedMB, let size = f.memoryMB, size > 0 else { return nil }
+            guard let used = f.pointee.maxMemoryUsedMB, let size = f.pointee.memoryMB, size > 0 else { return nil }
             return used / size * 100
-        case .p50: return f.p50
-        case .p95: return f.p95
-        case .p99: return f.p99
-        case .rps: return f.rps
-        case .costPerHour: return f.costPerHour
+        case .p50: return f.pointee.p50
+        case .p95: return f.pointee.p95
+        case .p99: return f.pointee.p99
+        case .rps: return f.pointee.rps
+        case .costPerHour: return f.pointee.costPerHour
         case .silent:
             // Only endpoints that had traffic in the last hour can go silent.
-            guard f.totalCount > 0, now - f.lastSeen < 3600 else { return nil }
-            return max(0, now - f.lastSeen)
+            guard f.pointee.totalCount > 0, now - f.pointee.lastSeen < 3600 else { return nil }
+            return max(0, now - f.pointee.lastSeen)
         }
     }
 }
@@ -96,11 +101,11 @@ public enum AlarmScope: Sendable, Equatable, CustomStringConvertible {
 
     public static let totalName = "all endpoints"
 
-    func applies(to f: borrowing EndpointFigures, isTotal: Bool) -> Bool {
+    func applies(to f: UnsafePointer<EndpointFigures>, isTotal: Bool) -> Bool {
         switch self {
         case .all: !isTotal
-        case .kind(let k): !isTotal && f.kind == k
-        case .pattern(let p): !isTotal && Glob.matches(p, f.name)
+        case .kind(let k): !isTotal && f.pointee.kind == k
+        case .pattern(let p): !isTotal && Glob.matches(p, f.pointee.name)
         case .total: isTotal
         }
     }
@@ -143,11 +148,11 @@ public struct AlarmRule: Sendable, Equatable {
         self.minEvents = minEvents
     }
 
-    func threshold(for f: EndpointFigures) -> Double? {
+    func threshold(for f: UnsafePointer<EndpointFigures>) -> Double? {
         if let threshold { return threshold }
         switch metric {
-        case .p50, .p95, .p99: return f.latencyBudgetMs
-        case .costPerHour: return f.costBudgetPerHour
+        case .p50, .p95, .p99: return f.pointee.latencyBudgetMs
+        case .costPerHour: return f.pointee.costBudgetPerHour
         default: return nil
         }
     }
@@ -304,17 +309,20 @@ public final class AlarmEngine {
                 w = byWindow.count - 1
             }
             if rule.scope == .total {
-                judge(rule, Int32(i), Self.total(byWindow[w].figures, now: now), endpoint: Self.totalEndpoint, now: now)
+                withUnsafePointer(to: Self.total(byWindow[w].figures, now: now)) {
+                    judge(rule, Int32(i), $0, endpoint: Self.totalEndpoint, now: now)
+                }
                 continue
             }
             let figures = byWindow[w].figures
             if isActive.count < figures.count * rules.count {
                 isActive += Array(repeating: false, count: figures.count * rules.count - isActive.count)
             }
-            // In place: `figures[k]` as an argument copied the figures (their strings and arrays).
+            // By pointer: `figures[k]`, or `all[k]` of a buffer, as an argument copied the figures
+            // (their strings and arrays), for every rule and endpoint each second.
             figures.withUnsafeBufferPointer { all in
-                for k in all.indices where rule.scope.applies(to: all[k], isTotal: false) {
-                    judge(rule, Int32(i), all[k], endpoint: Int32(k), now: now)
+                for k in all.indices where rule.scope.applies(to: all.baseAddress! + k, isTotal: false) {
+                    judge(rule, Int32(i), all.baseAddress! + k, endpoint: Int32(k), now: now)
                 }
             }
         }
@@ -322,19 +330,19 @@ public final class AlarmEngine {
 
     /// One rule for one endpoint's figures this second.
     @inline(__always)
-    private func judge(_ rule: AlarmRule, _ ruleIndex: Int32, _ f: borrowing EndpointFigures, endpoint: Int32, now: Double) {
+    private func judge(_ rule: AlarmRule, _ ruleIndex: Int32, _ f: UnsafePointer<EndpointFigures>, endpoint: Int32, now: Double) {
         var breached = false
         var value = 0.0
         var threshold = 0.0
-        if let v = rule.metric.value(f, now: now), let t = rule.threshold(for: f),
-           !rule.metric.isRate || f.count >= rule.minEvents {
+        if let v = rule.metric.value(at: f, now: now), let t = rule.threshold(for: f),
+           !rule.metric.isRate || f.pointee.count >= rule.minEvents {
             value = v
             threshold = t
             breached = rule.comparison.holds(v, t)
         }
         let flag = endpoint == Self.totalEndpoint ? nil : Int(endpoint) * rules.count + Int(ruleIndex)
         guard breached || flag.map({ isActive[$0] }) ?? true else { return }
-        step(Key(rule: ruleIndex, endpoint: endpoint), rule, name: f.name, breached: breached, value: value, threshold: threshold, now: now)
+        step(Key(rule: ruleIndex, endpoint: endpoint), rule, name: f.pointee.name, breached: breached, value: value, threshold: threshold, now: now)
         if let flag { isActive[flag] = active[Key(rule: ruleIndex, endpoint: endpoint)] != nil }
     }
 

@@ -57,6 +57,12 @@ struct EndpointState: Sendable {
         self.tiers = Self.tierSpecs.map { TierRing(resolution: $0.resolution, capacity: $0.capacity) }
     }
 
+    /// The stage of the endpoint at `e`, in place (`withUnsafePointer(to: e.pointee.stage)` copies it).
+    static func stage(of e: UnsafePointer<EndpointState>) -> UnsafePointer<Bucket> {
+        (UnsafeRawPointer(e) + stageOffset).assumingMemoryBound(to: Bucket.self)
+    }
+    private static let stageOffset = MemoryLayout<EndpointState>.offset(of: \EndpointState.stage) ?? 0
+
     func tier(resolution: Int) -> TierRing? {
         tiers.first { $0.resolution == resolution }
     }
