@@ -70,6 +70,7 @@ import Testing
     @Test func quittingDuringALongSeekStopsWithinAFrame() async throws {
         let paths = try makeRecording(seconds: 1800)
         defer { for p in paths { unlink(p) } }
+        defer { for p in paths { unlink(p) } }
         let engine = try ReplayEngine(paths: paths, speed: 1)
         engine.start()
         engine.control(.jumpToEnd)  // rebuilds from the first event: the whole file
@@ -81,6 +82,7 @@ import Testing
 
     @Test func seekingBackGivesTheSameFiguresAsPlayingThere() async throws {
         let paths = try makeRecording(seconds: 120)
+        defer { for p in paths { unlink(p) } }
         defer { for p in paths { unlink(p) } }
         let request = SnapshotRequest(window: .oneMinute, detailFor: "GET /api/slots")
 
@@ -110,6 +112,7 @@ import Testing
     /// must be exactly those of decoding every line generally and aggregating in file order.
     @Test func replayGivesExactlyTheFiguresOfAggregatingTheLinesDirectly() throws {
         let paths = try makeRecording(seconds: 90)
+        defer { for p in paths { unlink(p) } }
         defer { for p in paths { unlink(p) } }
         let summary = try RecordingSummary.read(paths: paths)
         var config = AggregatorConfig()
@@ -149,6 +152,7 @@ import Testing
     @Test func decodingInChunksOnSeveralThreadsGivesExactlyTheSequentialFigures() throws {
         let paths = try makeRecording(seconds: 90, truncateLast: true)
         defer { for p in paths { unlink(p) } }
+        defer { for p in paths { unlink(p) } }
         // A malformed line and an application log line in the middle count the same either way.
         var lines = try String(contentsOfFile: paths[0], encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
         lines.insert(#"{"v":1,"type":"invocation","ts":"#, at: lines.count / 3)
@@ -182,6 +186,7 @@ import Testing
         let one = try makeRecording(seconds: 30)
         let split = try makeRecording(seconds: 30, files: 3, truncateLast: true)
         defer { for p in one + split { unlink(p) } }
+        defer { for p in one + split { unlink(p) } }
         let x = try ReplayEngine(paths: one, speed: .infinity)
         let y = try ReplayEngine(paths: split, speed: .infinity)
         x.start()
@@ -206,6 +211,7 @@ import Testing
 
     @Test func playsOnAVirtualClockAtTheChosenSpeed() async throws {
         let paths = try makeRecording(seconds: 60)
+        defer { for p in paths { unlink(p) } }
         defer { for p in paths { unlink(p) } }
         let e = try ReplayEngine(paths: paths, speed: 10, refreshInterval: 0.05)
         let start = e.span.start

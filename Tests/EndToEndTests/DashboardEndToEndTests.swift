@@ -26,6 +26,7 @@ import Testing
             """
         let payload = lines.joined(separator: "\n") + "\n"
         let file = NSTemporaryDirectory() + "bfftop-e2e-\(getpid())-payload.ndjson"
+        defer { unlink(file) }
         try payload.write(toFile: file, atomically: true, encoding: .utf8)
         let r = try shell("python3 -c \(quote(script)) \(quote(path)) < \(quote(file))")
         #expect(r.status == 0, "emitter failed: \(r.output)")
@@ -335,7 +336,9 @@ import Testing
 
     @Test func refusesWhenStdoutIsNotATerminal() throws {
         try requireTools()
-        let r = try shell("\(bin) watch --socket /tmp/bfftop-e2e-\(getpid())-d.sock > /tmp/bfftop-e2e-\(getpid()).out 2>&1; echo status=$?; cat /tmp/bfftop-e2e-\(getpid()).out")
+        let out = "/tmp/bfftop-e2e-\(getpid()).out"
+        defer { unlink(out) }
+        let r = try shell("\(bin) watch --socket /tmp/bfftop-e2e-\(getpid())-d.sock > \(out) 2>&1; echo status=$?; cat \(out)")
         #expect(r.output.contains("stdout is not a terminal"), "\(r.output)")
         #expect(!r.output.contains("status=0"), "\(r.output)")
     }
