@@ -97,13 +97,18 @@ import Testing
     @Test func lateValuesAndMergesIntoANarrowBucketStayExact() {
         var rng = SplitMix(seed: 8)
         var values: [(Double, UInt64)] = []
-        var bucket = LatencySketch()
-        for _ in 0..<60 {
-            let v = logNormal(&rng, median: 30, sigma: 0.7)
-            values.append((v, 1))
-            bucket.add(v)
+        /// `n` log-normal values into a sketch, compacted (a past bucket), and into `values`.
+        func pastBucket(_ n: Int, median: Double, sigma: Double) -> LatencySketch {
+            var s = LatencySketch()
+            for _ in 0..<n {
+                let v = logNormal(&rng, median: median, sigma: sigma)
+                values.append((v, 1))
+                s.add(v)
+            }
+            s.compact()
+            return s
         }
-        bucket.compact()
+        var bucket = pastBucket(60, median: 30, sigma: 0.7)
         #expect(bucket.narrow)
         for (i, v) in [0.0005, 29.0, 31.5, 90_000, 30.2, 30.2, 12.0].enumerated() {
             let n: UInt64 = i == 3 ? 40 : 1
@@ -111,14 +116,7 @@ import Testing
             bucket.add(v, count: n)
             #expect(keys(bucket) == truth(values), "late value \(v)")
         }
-        var other = LatencySketch()
-        for _ in 0..<30 {
-            let v = logNormal(&rng, median: 80, sigma: 0.3)
-            values.append((v, 1))
-            other.add(v)
-        }
-        other.compact()
-        bucket.merge(other)
+        bucket.merge(pastBucket(30, median: 80, sigma: 0.3))
         bucket.trim()
         #expect(keys(bucket) == truth(values))
         #expect(bucket.narrow)
