@@ -1,4 +1,4 @@
-import BFFTopUI
+@testable import BFFTopUI
 import Foundation
 import Testing
 
@@ -49,5 +49,17 @@ import Testing
         #expect(Color.indexed(196).resolved(for: .ansi16) == .ansi(9))
         #expect(Color.rgb(1, 2, 3).resolved(for: .mono) == .terminalDefault)
         #expect(Color.rgb(1, 2, 3).resolved(for: .truecolor) == .rgb(1, 2, 3))
+    }
+
+    /// The painter's table of styles is indexed by `Role.ordinal`: each role's place in
+    /// `allCases`, and every theme's style for it at every depth as `Theme.style` works it out.
+    @Test func paintersStylesAreTheThemesForEveryRole() throws {
+        for (i, role) in Role.allCases.enumerated() { #expect(role.ordinal == i, "\(role)") }
+        for theme in ThemeLoader.builtinSources.compactMap({ ThemeLoader.builtin($0.name) }) + [Theme.mono] {
+            for depth in [ColorDepth.mono, .ansi8, .ansi16, .indexed256, .truecolor] {
+                let p = Painter(width: 1, height: 1, theme: theme, depth: depth)
+                for role in Role.allCases { #expect(p.style(role) == theme.style(role, depth: depth), "\(theme.name) \(role)") }
+            }
+        }
     }
 }
