@@ -43,7 +43,7 @@ enum EndpointTableView {
         p.pane(r, title: title, focused: s.focus == .endpoints)
         let inner = r.inset(1)
         guard inner.width > 0, inner.height > 0 else { return }
-        let (cols, nameWidth) = columns(inner: inner.width, longestName: rows.map { $0.name.displayWidth }.max() ?? 0)
+        let (cols, nameWidth) = columns(inner: inner.width, longestName: s.widestRowName)
         // Column header with the sort indicator.
         var x = inner.x
         let arrow = s.sortDescending ? "▼" : "▲"
