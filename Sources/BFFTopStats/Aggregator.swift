@@ -284,13 +284,16 @@ public final class Aggregator {
         // running histogram just for this read (taken out again below).
         let freshLow = max(range.lowerBound, range.upperBound - SlidingWindow.freshBuckets + 1)
         let stageIndex = floorDiv(ep.pointee.stage.index, Int64(w.resolution))
+        // The fresh buckets (at most `freshBuckets`, two) and the stage.
         var fresh = InlineArray<3, UnsafePointer<Bucket>?>(repeating: nil)
+        let freshMax = fresh.count - 1
         var freshCount = 0
         ep.pointee.forEachBucket(resolution: w.resolution, in: freshLow...range.upperBound) { b in
-            if freshCount < 2 { fresh[freshCount] = b }
+            if freshCount < freshMax { fresh[freshCount] = b }
             freshCount += 1
         }
-        freshCount = min(freshCount, 2)  // (the range holds at most `freshBuckets`)
+        assert(freshCount <= freshMax, "freshBuckets grew past the room kept for them")
+        freshCount = min(freshCount, freshMax)
         if ep.pointee.stage.count > 0, range.contains(stageIndex) {
             fresh[freshCount] = EndpointState.stage(of: ep)
             freshCount += 1

@@ -267,11 +267,6 @@ public struct LatencySketch: Sendable, Equatable {
         entries.withUnsafeBufferPointer { SketchEntries.forEach($0, narrow: narrow, body) }
     }
 
-    /// The lowest and highest key of the compacted entries (nil when none).
-    var entryKeyBounds: (low: Int, high: Int)? {
-        entries.withUnsafeBufferPointer { SketchEntries.bounds($0, narrow: narrow) }
-    }
-
     private func forEachKeyMerged(_ body: (Int, UInt64) -> Void) {
         let entries = SketchEntries.widened(entries, narrow: narrow)  // (both kinds at once: rare)
         var i = 0
