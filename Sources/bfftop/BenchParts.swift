@@ -357,7 +357,11 @@ enum IdleBench {
         let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         _ = try runShell("tmux -L \(server) new-session -d -x 200 -y 50 '\(exe) watch --socket \(sock)' > /dev/null 2>&1")
         defer {
-            _ = try? runShell("pkill -TERM -f -- '\(sock)'; tmux -L \(server) kill-server > /dev/null 2>&1")
+            // In two shells: `pkill -f` also matches the shell running it (its command line holds
+            // the pattern), so nothing after it in the same shell ran, and the tmux server's socket
+            // was left in /tmp after every bench.
+            _ = try? runShell("pkill -TERM -f -- '\(sock)'")
+            _ = try? runShell("tmux -L \(server) kill-server > /dev/null 2>&1; rm -f \"${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/\(server)\"")
         }
         var pid: Int?
         for _ in 0..<50 where pid == nil {
