@@ -15,26 +15,21 @@ extension Aggregator {
         var figures: [EndpointFigures] = []
         var totals = Totals()
         var usagePerHour: [Provider: Usage] = [:]
-        for i in endpoints.indices {
+        endpoints.withUnsafeBufferPointer { all in for i in all.indices {
+            let e = all.baseAddress! + i
             scratch.reset()
             initScratch.reset()
-            var f = endpoints.withUnsafeBufferPointer { baseFigures($0.baseAddress! + i) }
+            var f = baseFigures(e)
             var maxUsed = 0.0
-            if let life = endpoints[i].lifetime {
+            if let life = e.pointee.lifetime {
                 withUnsafePointer(to: life) { Self.add($0, to: &f, maxUsed: &maxUsed, sketchesInto: self) }
                 f.concurrencyPeak = life.peakConcurrency
             }
-            endpoints.withUnsafeBufferPointer { all in finish(&f, all.baseAddress! + i, window: .oneHour, range: none, span: span, now: now, maxUsed: maxUsed, latency: true, forAlarms: false) }
+            finish(&f, e, window: .oneHour, range: none, span: span, now: now, maxUsed: maxUsed, latency: true, forAlarms: false)
             f.fanOutCost = fanOut[i]
-            totals.count += f.count
-            totals.failures += f.failures
-            totals.cold += f.cold
-            totals.cost += f.cost
-            totals.costSoFar += endpoints[i].totalCost
-            usagePerHour[endpoints[i].provider, default: Usage()] = usagePerHour[endpoints[i].provider, default: Usage()] + f.usage.scaled(3600 / span)
-            totals.provisionedPerHour += f.provisionedPerHour
+            totals.add(f, costSoFar: e.pointee.totalCost, provider: e.pointee.provider, span: span, usagePerHour: &usagePerHour)
             figures.append(f)
-        }
+        } }
         totals.rps = Double(totals.count) / span
         totals.costPerHour = totals.cost / span * 3600 + totals.provisionedPerHour
         totals.projectedPerMonth = config.cost.projectedMonthly(costPerHour: totals.costPerHour, usagePerHour: usagePerHour)

@@ -209,21 +209,13 @@ public final class Aggregator {
         var totals = Totals()
         var usagePerHour: [Provider: Usage] = [:]
         // Through a pointer to each endpoint: `for e in endpoints` copied each one (a dozen retains).
-        for i in endpoints.indices {
-            var f = endpoints.withUnsafeBufferPointer { self.figures($0.baseAddress! + i, window: w, range: range, span: span, now: now) }
-            let e = (id: endpoints[i].id, totalCost: endpoints[i].totalCost, provider: endpoints[i].provider)
-            f.fanOutCost = fanOut[Int(e.id)]
-            totals.count += f.count
-            totals.rpsNow += f.rpsNow
-            totals.failures += f.failures
-            totals.cold += f.cold
-            totals.cost += f.cost
-            totals.costSoFar += e.totalCost
-            let u = f.usage.scaled(3600 / span)
-            usagePerHour[e.provider, default: Usage()] = usagePerHour[e.provider, default: Usage()] + u
-            totals.provisionedPerHour += f.provisionedPerHour
+        endpoints.withUnsafeBufferPointer { all in for i in all.indices {
+            let e = all.baseAddress! + i
+            var f = self.figures(e, window: w, range: range, span: span, now: now)
+            f.fanOutCost = fanOut[Int(e.pointee.id)]
+            totals.add(f, costSoFar: e.pointee.totalCost, provider: e.pointee.provider, span: span, usagePerHour: &usagePerHour)
             figures.append(f)
-        }
+        } }
         totals.rps = Double(totals.count) / span
         totals.costPerHour = totals.cost / span * 3600 + totals.provisionedPerHour
         totals.projectedPerMonth = config.cost.projectedMonthly(costPerHour: totals.costPerHour, usagePerHour: usagePerHour)
@@ -280,11 +272,10 @@ public final class Aggregator {
         // whole endpoint, and the write then copied its running totals (a third of the cost).
         var f = baseFigures(ep)
         var maxUsed = 0.0
-        // The newest buckets and the stage: added to the figures, and their latencies to the
-        // running histogram just for this read (taken out again below).
+        // The newest buckets (at most `freshBuckets`, two) and the stage: added to the figures,
+        // and their latencies to the running histogram just for this read (taken out again below).
         let freshLow = max(range.lowerBound, range.upperBound - SlidingWindow.freshBuckets + 1)
         let stageIndex = floorDiv(ep.pointee.stage.index, Int64(w.resolution))
-        // The fresh buckets (at most `freshBuckets`, two) and the stage.
         var fresh = InlineArray<3, UnsafePointer<Bucket>?>(repeating: nil)
         let freshMax = fresh.count - 1
         var freshCount = 0

@@ -144,6 +144,22 @@ public struct Totals: Sendable, Equatable {
     public var provisionedPerHour: Double = 0
 }
 
+extension Totals {
+    /// Adds one endpoint's figures over a window of `span` seconds: `costSoFar` is all it has cost
+    /// since the start, and its usage goes to `usagePerHour` by provider (the monthly projection).
+    mutating func add(_ f: EndpointFigures, costSoFar endpointCost: Double, provider: Provider, span: Double,
+                      usagePerHour: inout [Provider: Usage]) {
+        count += f.count
+        rpsNow += f.rpsNow
+        failures += f.failures
+        cold += f.cold
+        cost += f.cost
+        costSoFar += endpointCost
+        usagePerHour[provider, default: Usage()] = usagePerHour[provider, default: Usage()] + f.usage.scaled(3600 / span)
+        provisionedPerHour += f.provisionedPerHour
+    }
+}
+
 /// An immutable view of the aggregation at one instant, handed from the engine to the UI.
 public struct AggregateSnapshot: Sendable, Equatable {
     public var now: Double

@@ -13,43 +13,9 @@ public enum Role: String, CaseIterable, Sendable {
 
 extension Role {
     /// The role's place in `allCases`, for tables of styles (`Painter`): a `[Role: …]` lookup hashes
-    /// the raw value's string. A test checks it against `allCases`.
-    var ordinal: Int {
-        switch self {
-        case .text: 0
-        case .muted: 1
-        case .border: 2
-        case .borderFocus: 3
-        case .title: 4
-        case .header: 5
-        case .selectedFg: 6
-        case .selectedBg: 7
-        case .key: 8
-        case .badgeFg: 9
-        case .badgeBg: 10
-        case .good: 11
-        case .warn: 12
-        case .bad: 13
-        case .latencyP50: 14
-        case .latencyP95: 15
-        case .latencyP99: 16
-        case .concurrency: 17
-        case .coldStart: 18
-        case .errors: 19
-        case .timeouts: 20
-        case .throttles: 21
-        case .cost: 22
-        case .invocations: 23
-        case .alarm: 24
-        case .alarmWarning: 25
-        case .paused: 26
-        case .recording: 27
-        case .replay: 28
-        case .chartAxis: 29
-        case .sparkline: 30
-        case .histogram: 31
-        }
-    }
+    /// the raw value's string. A case without payload is stored as its number in declaration order
+    /// (the Swift ABI's enum layout), which is `allCases`' order; a test holds the two equal.
+    var ordinal: Int { Int(unsafeBitCast(self, to: UInt8.self)) }
 
     /// Roles added after themes were written take a related role's colour when a theme lacks them.
     static let fallback: [Role: Role] = [.alarmWarning: .warn]
