@@ -64,10 +64,9 @@ final class TmuxDriver {
     }
 
     /// Ends the session. tmux's own SIGHUP may not reach the pane when the test runner ignores SIGHUP
-    /// (children inherit that), so the program is also ended by its socket path.
-    /// Ends the session (and the dashboard whose command line matches `pattern`). What a test's
-    /// dashboard can leave behind goes too: its socket when it was killed or crashed (a socket path
-    /// as `pattern`), and the tmux server's socket when the server had already exited.
+    /// (children inherit that), so the program is also ended by `pattern` (its socket path, usually).
+    /// What a test's dashboard can leave behind goes too: its socket when it was killed or crashed,
+    /// and the tmux server's socket when the server had already exited.
     func stop(killing pattern: String? = nil) {
         if let pattern { _ = try? shell("pkill -TERM -f -- \(quote("^\(TmuxDriver.binary) .*" + pattern))") }
         _ = try? shell("tmux -L \(server) kill-server")
